@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+import path from 'node:path';
+import { loadSimulators } from '../simulators';
+import type { RunningSimulator } from '../simulators/simulator';
+import { assembleDemoFlows, listExamples } from './example-flows';
+import { freePort, portIsFree, prepareUserDir, requestJson, startNodeRed, type NodeRedProcess } from './node-red-process';
+
+export interface DemoOptions {
+  packageRoot: string;
+  userDir: string;
+  /** Editor port; 0 picks 1880 when free, else any free port. */
+  port?: number;
+  quiet?: boolean;
+}
+
+export interface RunningDemo {
+  url: string;
+  nodeRed: NodeRedProcess;
+  simulators: Array<{ name: string; running: RunningSimulator }>;
+  stop(): Promise<void>;
+}
+
+/** Simulators on free loopback ports, Node-RED with the package, every example deployed against them. */
+export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
+  const log = options.quiet ? (): void => undefined : (line: string): void => console.log(line);
+  const simulators: Array<{ name: string; running: RunningSimulator }> = [];
+  const stopSimulators = async (): Promise<void> => {
+    await Promise.all(simulators.map((s) => s.running.close().catch(() => undefined)));
+  };
+  try {
+    for (const definition of loadSimulators()) {
+      const running = await definition.start({ host: '127.0.0.1', port: 0 });
+      simulators.push({ name: definition.name, running });
+      log(`simulator ${definition.name}: ${running.endpoints.join(', ')}`);
+    }
+    prepareUserDir(options.userDir, options.packageRoot);
+    const port = options.port || ((await portIsFree(1880)) ? 1880 : await freePort());
+    const nodeRed = await startNodeRed(options.userDir, port, { quiet: options.quiet });
+    const flows = assembleDemoFlows(
+      listExamples(path.join(options.packageRoot, 'examples')),
+      simulators.map((s) => s.running),
+    );
+    const deployed = await requestJson('POST', `${nodeRed.url}/flows`, flows, { 'Node-RED-Deployment-Type': 'full', 'Node-RED-API-Version': 'v1' });
+    if (deployed.status >= 300) {
+      await nodeRed.stop();
+      throw new Error(`deploying the example flows failed (HTTP ${deployed.status}): ${deployed.body}`);
+    }
+    log(`deployed ${flows.filter((n) => n.type === 'tab').length} example tabs`);
+    return {
+      url: nodeRed.url,
+      nodeRed,
+      simulators,
+      stop: async () => {
+        await nodeRed.stop();
+        await stopSimulators();
+      },
+    };
+  } catch (err) {
+    await stopSimulators();
+    throw err;
+  }
+}
+
+async function main(): Promise<void> {
+  const packageRoot = path.resolve(__dirname, '..', '..');
+  const requested = Number(process.env.PORT ?? 0);
+  const demo = await startDemo({ packageRoot, userDir: path.join(packageRoot, '.demo'), port: Number.isInteger(requested) ? requested : 0 });
+  console.log(`\nNode-RED editor: ${demo.url}/\nPress Ctrl-C to stop Node-RED and the simulators.`);
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    demo.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  demo.nodeRed.child.once('exit', () => {
+    if (!stopping) {
+      console.error('Node-RED stopped; stopping the simulators.');
+      stop();
+    }
+  });
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : String(err));
+    process.exit(1);
+  });
+}

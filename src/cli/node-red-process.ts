@@ -1,0 +1,144 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import { delay } from '../protocols/common/timers';
+
+export interface NodeRedProcess {
+  url: string;
+  port: number;
+  child: ChildProcess;
+  /** What Node-RED printed (for error reports). */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A Node-RED user directory with this package installed the way a user's ~/.node-red has it
+ * (node_modules/<name> pointing at the package), tours and telemetry off.
+ */
+export function prepareUserDir(userDir: string, packageRoot: string): void {
+  fs.mkdirSync(path.join(userDir, 'node_modules', '@labwire'), { recursive: true });
+  const link = path.join(userDir, 'node_modules', '@labwire', 'node-red-instruments');
+  try {
+    fs.rmSync(link, { recursive: true, force: true });
+  } catch {
+    // nothing there
+  }
+  fs.symlinkSync(path.resolve(packageRoot), link, 'dir');
+  fs.writeFileSync(
+    path.join(userDir, 'package.json'),
+    JSON.stringify({ name: 'labwire-demo', private: true, dependencies: { '@labwire/node-red-instruments': `file:${path.resolve(packageRoot)}` } }, null, 2),
+  );
+  fs.writeFileSync(
+    path.join(userDir, 'settings.js'),
+    [
+      '// Written by the demo on every start; edit scripts, not this file.',
+      'module.exports = {',
+      "  flowFile: 'flows.json',",
+      '  credentialSecret: false,',
+      '  editorTheme: { tours: false, projects: { enabled: false } },',
+      '  telemetry: { enabled: false },',
+      "  logging: { console: { level: 'info', metrics: false, audit: false } },",
+      "  diagnostics: { enabled: false },",
+      '  externalModules: { autoInstall: false, palette: { allowInstall: false } },',
+      '};',
+      '',
+    ].join('\n'),
+  );
+}
+
+function getJson(url: string, timeoutMs: number): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { headers: { Accept: 'application/json' }, timeout: timeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
+export function requestJson(method: string, url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const data = Buffer.from(JSON.stringify(body));
+    const req = http.request(url, { method, headers: { 'Content-Type': 'application/json', 'Content-Length': data.length, ...headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+export { getJson };
+
+/** Start Node-RED from its package as a child process and wait until the admin API answers. */
+export async function startNodeRed(userDir: string, port: number, options: { quiet?: boolean; timeoutMs?: number } = {}): Promise<NodeRedProcess> {
+  const redJs = require.resolve('node-red/red.js');
+  let output = '';
+  const child = spawn(process.execPath, [redJs, '--userDir', userDir, '--port', String(port)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_RED_ENABLE_TOURS: 'false' },
+  });
+  const collect = (chunk: Buffer): void => {
+    const text = chunk.toString();
+    output = (output + text).slice(-200_000);
+    if (!options.quiet) process.stdout.write(text);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const url = `http://127.0.0.1:${port}`;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`Node-RED exited with code ${child.exitCode} before it was ready:\n${output.slice(-4000)}`);
+    try {
+      const res = await getJson(`${url}/settings`, 2000);
+      if (res.status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`Node-RED did not answer on ${url} in time:\n${output.slice(-4000)}`);
+    }
+    await delay(250);
+  }
+  return {
+    url,
+    port,
+    child,
+    output: () => output,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      child.kill('SIGINT');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 8000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * Errors carry a stable code so node adapters can map them to status texts and message
+ * catalogs without parsing English sentences.
+ */
+export type ErrorCode =
+  | 'BAD_INPUT'
+  | 'TIMEOUT'
+  | 'CONNECT_FAILED'
+  | 'DISCONNECTED'
+  | 'CLOSED'
+  | 'AUTH_FAILED'
+  | 'HTTP_STATUS'
+  | 'TOO_LARGE'
+  | 'PROTOCOL'
+  | 'REMOTE';
+
+export class InstrumentError extends Error {
+  readonly code: ErrorCode;
+  /** Extra facts for msg.error consumers (never secrets). */
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'InstrumentError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+/** Node's socket errors carry a code such as ECONNREFUSED; say it in words a user can act on. */
+export function describeSocketError(err: unknown): string {
+  const code = typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : '';
+  switch (code) {
+    case 'ECONNREFUSED':
+      return 'connection refused (is the instrument or simulator running, and is the port right?)';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'host name not found';
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return 'host unreachable';
+    case 'ECONNRESET':
+      return 'connection reset by the peer';
+    case 'ENOENT':
+      return 'socket path does not exist';
+    case 'EACCES':
+      return 'permission denied';
+    case 'ETIMEDOUT':
+      return 'connection timed out';
+    default:
+      return errorMessage(err);
+  }
+}

@@ -1,0 +1,111 @@
+import { InstrumentError } from './errors';
+
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+function isWhitespace(byte: number): boolean {
+  return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
+}
+
+export interface JsonFramerOptions {
+  /** Largest single value in bytes; a larger one is an error (and the framer resets). */
+  maxBytes?: number;
+}
+
+/**
+ * Splits a byte stream into complete top-level JSON texts when the peer sends values back to back
+ * with no delimiter. Scans bytes, not characters: every structural character is ASCII and UTF-8
+ * continuation bytes are >= 0x80, so a multi-byte character split across chunks cannot be
+ * mistaken for structure. Only objects and arrays are framed at top level, which is what
+ * JSON-RPC and event streams send; anything else between values is a framing error.
+ */
+export class JsonFramer {
+  private parts: Buffer[] = [];
+  private partsLength = 0;
+  private depth = 0;
+  private inString = false;
+  private escaped = false;
+  private readonly maxBytes: number;
+
+  constructor(options: JsonFramerOptions = {}) {
+    this.maxBytes = options.maxBytes ?? 16 * 1024 * 1024;
+  }
+
+  /** Bytes held for an unfinished value. */
+  get buffered(): number {
+    return this.partsLength;
+  }
+
+  /** Feed a chunk; returns the JSON texts completed by it, in order. */
+  push(chunk: Buffer): string[] {
+    const out: string[] = [];
+    let start = 0;
+    for (let i = 0; i < chunk.length; i += 1) {
+      const byte = chunk[i]!;
+      if (this.depth === 0) {
+        if (isWhitespace(byte)) {
+          start = i + 1;
+          continue;
+        }
+        if (byte !== OPEN_BRACE && byte !== OPEN_BRACKET) {
+          this.reset();
+          throw new InstrumentError('PROTOCOL', `unexpected byte 0x${byte.toString(16).padStart(2, '0')} between JSON values`);
+        }
+        start = i;
+        this.depth = 1;
+        continue;
+      }
+      if (this.inString) {
+        if (this.escaped) this.escaped = false;
+        else if (byte === BACKSLASH) this.escaped = true;
+        else if (byte === QUOTE) this.inString = false;
+        continue;
+      }
+      if (byte === QUOTE) this.inString = true;
+      else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) this.depth += 1;
+      else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) {
+        this.depth -= 1;
+        if (this.depth === 0) {
+          out.push(this.take(chunk.subarray(start, i + 1)));
+          start = i + 1;
+        }
+      }
+    }
+    if (this.depth > 0 && start < chunk.length) {
+      this.parts.push(chunk.subarray(start));
+      this.partsLength += chunk.length - start;
+      if (this.partsLength > this.maxBytes) {
+        const held = this.partsLength;
+        this.reset();
+        throw new InstrumentError('TOO_LARGE', `a JSON value grew past ${this.maxBytes} bytes (${held} buffered)`);
+      }
+    }
+    return out;
+  }
+
+  /** Drop any partial value (after a reconnect the stream starts fresh). */
+  reset(): void {
+    this.parts = [];
+    this.partsLength = 0;
+    this.depth = 0;
+    this.inString = false;
+    this.escaped = false;
+  }
+
+  private take(tail: Buffer): string {
+    if (this.parts.length === 0) {
+      if (tail.length > this.maxBytes) throw new InstrumentError('TOO_LARGE', `a JSON value of ${tail.length} bytes exceeds ${this.maxBytes}`);
+      return tail.toString('utf8');
+    }
+    this.parts.push(tail);
+    const whole = Buffer.concat(this.parts, this.partsLength + tail.length);
+    this.parts = [];
+    this.partsLength = 0;
+    if (whole.length > this.maxBytes) throw new InstrumentError('TOO_LARGE', `a JSON value of ${whole.length} bytes exceeds ${this.maxBytes}`);
+    return whole.toString('utf8');
+  }
+}

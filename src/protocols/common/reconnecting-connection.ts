@@ -1,0 +1,196 @@
+import { EventEmitter } from 'node:events';
+import { Backoff, type BackoffOptions } from './backoff';
+import { InstrumentError, errorMessage } from './errors';
+import { withTimeout } from './timers';
+
+export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'failed' | 'closed';
+
+export interface ConnectionStatus {
+  state: ConnectionState;
+  /** Reconnect attempt number (1-based) while reconnecting. */
+  attempt?: number;
+  /** Delay before the next attempt while reconnecting. */
+  retryInMs?: number;
+  /** What went wrong last, in words. */
+  error?: string;
+}
+
+export interface ReconnectOptions {
+  backoff?: BackoffOptions;
+  /** Time allowed to open the transport (TCP connect, websocket upgrade). */
+  connectTimeoutMs?: number;
+  /** Time allowed for the protocol's greeting after the transport is open. */
+  handshakeTimeoutMs?: number;
+  /** Set false for one-shot connections. */
+  reconnect?: boolean;
+}
+
+export type BaseConnectionEvents = {
+  status: [ConnectionStatus];
+  connected: [];
+  disconnected: [Error | undefined];
+};
+
+/**
+ * Lifecycle shared by every long-lived instrument connection: dial, optional handshake, and on
+ * loss a capped, jittered retry. A fatal error (refused credentials, wrong firmware) stops the loop
+ * because retrying it only hammers the instrument. `stop()` leaves no timer or socket behind.
+ *
+ * Subclasses implement dial/hangUp and call `lost()` when their transport closes.
+ */
+export abstract class ReconnectingConnection<Extra extends Record<keyof Extra, unknown[]> = Record<never, never>> extends EventEmitter<
+  BaseConnectionEvents & Extra
+> {
+  private current: ConnectionStatus = { state: 'idle' };
+  private readonly backoff: Backoff;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private generation = 0;
+  protected readonly reconnectOptions: Required<Omit<ReconnectOptions, 'backoff'>>;
+
+  constructor(options: ReconnectOptions = {}) {
+    super();
+    this.backoff = new Backoff(options.backoff);
+    this.reconnectOptions = {
+      connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+      handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
+      reconnect: options.reconnect ?? true,
+    };
+  }
+
+  /** Open the transport. Resolve once it can carry data. */
+  protected abstract dial(): Promise<void>;
+  /** Destroy the transport now; must not throw, must be safe when nothing is open. */
+  protected abstract hangUp(): void;
+  /** Protocol greeting after the transport is open (hello, auth). Default: none. */
+  protected handshake(): Promise<void> {
+    return Promise.resolve();
+  }
+  /** Short name for messages, e.g. "ws://10.0.0.5:6009". */
+  abstract get endpoint(): string;
+
+  get status(): ConnectionStatus {
+    return this.current;
+  }
+
+  get isConnected(): boolean {
+    return this.current.state === 'connected';
+  }
+
+  /** Begin connecting (idempotent). */
+  start(): void {
+    if (this.current.state === 'idle' || this.current.state === 'closed' || this.current.state === 'failed') {
+      void this.attempt();
+    }
+  }
+
+  /** Close for good. Resolves when the transport is down; safe to call twice. */
+  async stop(): Promise<void> {
+    this.generation += 1;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    const wasUp = this.current.state !== 'idle' && this.current.state !== 'closed';
+    this.hangUp();
+    if (wasUp) this.setStatus({ state: 'closed' });
+  }
+
+  /** Resolves when connected; rejects on timeout, fatal failure or stop. Starts the connection if needed. */
+  whenConnected(timeoutMs: number): Promise<void> {
+    if (this.isConnected) return Promise.resolve();
+    if (this.current.state === 'failed') {
+      return Promise.reject(new InstrumentError('CONNECT_FAILED', `${this.endpoint}: ${this.current.error ?? 'connection failed'}`));
+    }
+    this.start();
+    const waiter = new Promise<void>((resolve, reject) => {
+      const onStatus = (status: ConnectionStatus): void => {
+        if (status.state === 'connected') {
+          cleanup();
+          resolve();
+        } else if (status.state === 'failed' || status.state === 'closed') {
+          cleanup();
+          reject(new InstrumentError('CONNECT_FAILED', `${this.endpoint}: ${status.error ?? 'connection closed'}`));
+        }
+      };
+      const cleanup = (): void => {
+        (this as EventEmitter).off('status', onStatus);
+      };
+      (this as EventEmitter).on('status', onStatus);
+      waiter.catch(cleanup);
+    });
+    return withTimeout(waiter, timeoutMs, () => {
+      const why = this.current.error ? ` (last error: ${this.current.error})` : '';
+      return new InstrumentError('TIMEOUT', `not connected to ${this.endpoint} within ${timeoutMs} ms${why}`);
+    });
+  }
+
+  /** Subclasses call this when an open transport closes or errors. */
+  protected lost(err?: Error): void {
+    if (this.current.state === 'closed' || this.current.state === 'failed') return;
+    const wasConnected = this.current.state === 'connected';
+    this.hangUp();
+    if (wasConnected) this.emitEvent('disconnected', err);
+    this.scheduleRetry(err ? errorMessage(err) : 'connection closed');
+  }
+
+  /** A failure that retrying cannot fix: report it and stop. */
+  protected fail(err: Error): void {
+    this.generation += 1;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    const wasConnected = this.current.state === 'connected';
+    this.hangUp();
+    if (wasConnected) this.emitEvent('disconnected', err);
+    this.setStatus({ state: 'failed', error: err.message });
+  }
+
+  protected setStatus(status: ConnectionStatus): void {
+    this.current = status;
+    this.emitEvent('status', status);
+  }
+
+  private emitEvent(name: keyof BaseConnectionEvents, ...args: unknown[]): void {
+    (this as EventEmitter).emit(name, ...args);
+  }
+
+  private async attempt(): Promise<void> {
+    const generation = ++this.generation;
+    const first = this.backoff.attempts === 0;
+    this.setStatus({ state: first ? 'connecting' : 'reconnecting', attempt: this.backoff.attempts || undefined });
+    try {
+      await withTimeout(this.dial(), this.reconnectOptions.connectTimeoutMs, () =>
+        new InstrumentError('TIMEOUT', `connecting to ${this.endpoint} timed out after ${this.reconnectOptions.connectTimeoutMs} ms`),
+      );
+      if (generation !== this.generation) return;
+      await withTimeout(this.handshake(), this.reconnectOptions.handshakeTimeoutMs, () =>
+        new InstrumentError('TIMEOUT', `${this.endpoint} did not complete its handshake within ${this.reconnectOptions.handshakeTimeoutMs} ms`),
+      );
+      if (generation !== this.generation) return;
+      this.backoff.reset();
+      this.setStatus({ state: 'connected' });
+      this.emitEvent('connected');
+    } catch (err) {
+      if (generation !== this.generation) return;
+      if (err instanceof InstrumentError && err.code === 'AUTH_FAILED') {
+        this.fail(err);
+        return;
+      }
+      this.hangUp();
+      this.scheduleRetry(errorMessage(err));
+    }
+  }
+
+  private scheduleRetry(error: string): void {
+    if (!this.reconnectOptions.reconnect) {
+      this.generation += 1;
+      this.setStatus({ state: 'closed', error });
+      return;
+    }
+    clearTimeout(this.retryTimer);
+    const retryInMs = this.backoff.next();
+    const generation = ++this.generation;
+    this.setStatus({ state: 'reconnecting', attempt: this.backoff.attempts, retryInMs, error });
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (generation === this.generation) void this.attempt();
+    }, retryInMs);
+  }
+}

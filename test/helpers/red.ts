@@ -1,0 +1,36 @@
+import helper from 'node-red-node-test-helper';
+
+helper.init(require.resolve('node-red'));
+
+export { helper };
+
+/** Resolve with the next msg a node sends (or reject after `ms`), for use with a helper node. */
+export function nextMessage<T = Record<string, unknown>>(node: { once(event: 'input', fn: (msg: T) => void): void; removeListener(event: string, fn: (...args: never[]) => void): void }, ms = 5000, what = 'a message'): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      node.removeListener('input', onInput);
+      reject(new Error(`timed out after ${ms} ms waiting for ${what}`));
+    }, ms);
+    const onInput = (msg: T): void => {
+      clearTimeout(timer);
+      resolve(msg);
+    };
+    node.once('input', onInput);
+  });
+}
+
+/** Collect every msg a node sends into an array (for asserting order and count). */
+export function collect<T = Record<string, unknown>>(node: { on(event: 'input', fn: (msg: T) => void): void }): T[] {
+  const seen: T[] = [];
+  node.on('input', (msg: T) => seen.push(msg));
+  return seen;
+}
+
+/** Poll until `check` returns true or throw after `ms` with `what` in the message. */
+export async function waitFor(check: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
