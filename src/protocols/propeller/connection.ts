@@ -1,0 +1,61 @@
+import type { EventEmitter } from 'node:events';
+
+/**
+ * What a Propeller connection offers the load and terminal nodes, whichever way it reaches the
+ * board: through the BlocklyProp Launcher's websocket, or straight over a serial port. A node picks
+ * a connection config; the connection decides how.
+ */
+export type LoadAction = 'RAM' | 'EEPROM';
+export type DebugMode = 'none' | 'term' | 'graph';
+
+export interface LoadRequest {
+  /** A loadable .binary image, already validated (see image.ts). */
+  image: Buffer;
+  action: LoadAction;
+  /** Port name; undefined = first available. */
+  port?: string;
+  debug: DebugMode;
+  /** Whole-load limit in ms. */
+  timeoutMs?: number;
+}
+
+export interface LoadProgress {
+  /** Launcher message id (0 milestone, 2 downloading, 3 verifying RAM, 12 EEPROM, 5 success, >= 100 errors). */
+  id: number;
+  text: string;
+  /** Short machine-friendly stage, e.g. "scanning", "downloading", "verifying-ram", "programming-eeprom", "success", "error". */
+  stage: string;
+}
+
+export interface LoadResult {
+  success: boolean;
+  port: string;
+  action: LoadAction;
+  /** Every progress line, in order. */
+  log: LoadProgress[];
+  durationMs: number;
+  /** Why it failed, when it did. */
+  error?: string;
+  errorId?: number;
+}
+
+export interface TerminalOptions {
+  port?: string;
+  baudrate: number;
+  mode: 'term' | 'graph';
+}
+
+/** Events: 'data' (Buffer), 'error' (Error), 'gap' ({expected, received}) where the transport numbers packets, 'close'. */
+export interface TerminalSession extends EventEmitter {
+  readonly port: string;
+  write(data: Buffer | string): void;
+  close(): Promise<void>;
+}
+
+export interface PropellerConnection {
+  readonly kind: 'launcher' | 'serial';
+  /** Current port names (may be cached). */
+  listPorts(): Promise<string[]>;
+  load(request: LoadRequest, onProgress?: (progress: LoadProgress) => void): Promise<LoadResult>;
+  openTerminal(options: TerminalOptions): Promise<TerminalSession>;
+}
