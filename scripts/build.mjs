@@ -37,6 +37,7 @@ export function syncNodeList() {
   const pkgFile = path.join(root, 'package.json');
   const text = fs.readFileSync(pkgFile, 'utf8');
   const pkg = JSON.parse(text);
+  fs.mkdirSync(path.join(root, 'nodes'), { recursive: true });
   const types = fs.readdirSync(path.join(root, 'nodes')).filter((f) => f.endsWith('.html')).map((f) => f.slice(0, -5)).sort();
   const nodes = Object.fromEntries(types.map((t) => [t, `nodes/${t}.js`]));
   pkg['node-red'] = { ...pkg['node-red'], nodes };
