@@ -58,4 +58,10 @@ export interface PropellerConnection {
   listPorts(): Promise<string[]>;
   load(request: LoadRequest, onProgress?: (progress: LoadProgress) => void): Promise<LoadResult>;
   openTerminal(options: TerminalOptions): Promise<TerminalSession>;
+  /**
+   * Optional: call `listener` with the new list whenever the set of ports changes (the Launcher
+   * pushes its list every 5 s). Returns an unsubscribe function. Transports that cannot watch
+   * leave it out; the ports node then answers on input only.
+   */
+  watchPorts?(listener: (ports: string[]) => void): () => void;
 }
