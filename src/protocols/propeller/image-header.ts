@@ -1,0 +1,84 @@
+import { InstrumentError } from '../common/errors';
+
+/**
+ * The 16-byte header every Propeller 1 application image starts with (little-endian), and the
+ * checksum rule the boot loader applies. Shared by the .binary, .eeprom and .elf readers.
+ */
+export const HUB_RAM_SIZE = 32768;
+export const HEADER_SIZE = 16;
+export const PBASE = 0x0010;
+/** The two call-frame longs FF FF F9 FF FF FF F9 FF the chip places at dbase-8; their bytes sum to 0xEC mod 256. */
+export const CALL_FRAME = Buffer.from([0xff, 0xff, 0xf9, 0xff, 0xff, 0xff, 0xf9, 0xff]);
+export const CALL_FRAME_SUM = 0xec;
+
+export interface ImageHeader {
+  clockFrequency: number;
+  clockMode: number;
+  checksum: number;
+  pbase: number;
+  vbase: number;
+  dbase: number;
+  pcurr: number;
+  dcurr: number;
+}
+
+export function readHeader(data: Buffer): ImageHeader {
+  if (data.length < HEADER_SIZE) {
+    throw imageError('header-size', `the image is ${data.length} bytes; a Propeller image needs at least its ${HEADER_SIZE}-byte header`);
+  }
+  return {
+    clockFrequency: data.readUInt32LE(0),
+    clockMode: data.readUInt8(4),
+    checksum: data.readUInt8(5),
+    pbase: data.readUInt16LE(6),
+    vbase: data.readUInt16LE(8),
+    dbase: data.readUInt16LE(10),
+    pcurr: data.readUInt16LE(12),
+    dcurr: data.readUInt16LE(14),
+  };
+}
+
+/** An InstrumentError naming the validation rule that failed (details.rule), so flows can branch on it. */
+export function imageError(rule: string, message: string): InstrumentError {
+  return new InstrumentError('BAD_INPUT', `invalid Propeller image (rule "${rule}"): ${message}`, { rule });
+}
+
+export function byteSum(data: Buffer, end = data.length): number {
+  let sum = 0;
+  for (let i = 0; i < end; i++) sum += data[i];
+  return sum & 0xff;
+}
+
+/** True when a loadable image obeys the boot loader's rule: (sum of bytes + call frame) mod 256 = 0. */
+export function isChecksumValid(image: Buffer): boolean {
+  return ((byteSum(image) + CALL_FRAME_SUM) & 0xff) === 0;
+}
+
+/** The value byte 5 must hold for the image to pass the checksum rule. */
+export function computeChecksum(image: Buffer): number {
+  readHeader(image);
+  const sumWithoutChecksum = (byteSum(image) - image[5] + CALL_FRAME_SUM) & 0xff;
+  return (0x100 - sumWithoutChecksum) & 0xff;
+}
+
+/** A copy of the image with byte 5 set so the checksum rule holds. */
+export function fixChecksum(image: Buffer): Buffer {
+  const fixed = Buffer.from(image);
+  fixed[5] = computeChecksum(image);
+  return fixed;
+}
+
+const CLOCK_SOURCES = ['RCFAST', 'RCSLOW', 'XINPUT', 'PLL1X', 'PLL2X', 'PLL4X', 'PLL8X', 'PLL16X'];
+const OSCILLATOR_MODES = ['XINPUT', 'XTAL1', 'XTAL2', 'XTAL3'];
+
+/**
+ * The CLK register value in words, e.g. "XTAL1 + PLL16X" or "RCFAST". Bits: 6 PLL enable,
+ * 5 oscillator enable, 4..3 oscillator mode, 2..0 clock source.
+ */
+export function describeClockMode(mode: number): string {
+  const source = mode & 0x07;
+  const oscillator = OSCILLATOR_MODES[(mode >> 3) & 0x03];
+  if (source < 2) return CLOCK_SOURCES[source];
+  if (source === 2) return oscillator;
+  return `${oscillator} + ${CLOCK_SOURCES[source]}`;
+}

@@ -1,0 +1,150 @@
+import { elfToBinary, isElf } from './elf';
+import {
+  CALL_FRAME,
+  HEADER_SIZE,
+  HUB_RAM_SIZE,
+  PBASE,
+  byteSum,
+  computeChecksum,
+  describeClockMode,
+  fixChecksum,
+  imageError,
+  isChecksumValid,
+  readHeader,
+  type ImageHeader,
+} from './image-header';
+
+export { computeChecksum, fixChecksum, isChecksumValid, describeClockMode, elfToBinary, HUB_RAM_SIZE };
+
+export type ImageFormat = 'binary' | 'eeprom' | 'elf';
+
+export interface PrepareOptions {
+  /** Skip detection (e.g. from a file extension). Detection: ELF magic → elf; 32768 bytes with vbase < 32768 → eeprom; else binary. */
+  format?: ImageFormat;
+  /** Repair a wrong checksum instead of refusing the image (checksumOk still reports the original). */
+  fixChecksum?: boolean;
+}
+
+/** A validated image, ready for the loader, and the facts a flow may want about it. */
+export interface PreparedImage extends ImageHeader {
+  format: ImageFormat;
+  /** The loadable .binary bytes: exactly vbase bytes, a whole number of longs. */
+  image: Buffer;
+  /** Bytes of the loadable image (= vbase). */
+  size: number;
+  longs: number;
+  clockModeText: string;
+  /** Whether the input's checksum was right (always true unless fixChecksum repaired it). */
+  checksumOk: boolean;
+  checksumFixed: boolean;
+  /** Bytes of program code and data, from pbase to vbase. */
+  codeBytes: number;
+  /** Bytes of global variables, from vbase to the call frame at dbase-8. */
+  variableBytes: number;
+  /** Bytes of hub RAM above the initial stack pointer. */
+  freeBytes: number;
+}
+
+/**
+ * Parse, validate and normalise a .binary, .eeprom or .elf file into the bytes the boot loader
+ * takes. Every refusal is an InstrumentError('BAD_INPUT') whose message and details.rule name the
+ * rule that failed, so a bad file never reaches the serial port.
+ */
+export function prepareImage(data: Buffer, options: PrepareOptions = {}): PreparedImage {
+  if (!Buffer.isBuffer(data)) throw imageError('format', 'the image must be a Buffer of file bytes');
+  const format = options.format ?? detectFormat(data);
+  let image: Buffer;
+  let checksumOk: boolean;
+  if (format === 'elf') {
+    if (!isElf(data)) throw imageError('elf-magic', 'the file does not start with the ELF signature 7F 45 4C 46');
+    image = elfToBinary(data);
+    checkBinaryLayout(image);
+    checksumOk = true;
+  } else if (format === 'eeprom') {
+    ({ image, checksumOk } = eepromToBinary(data, options.fixChecksum === true));
+  } else if (format === 'binary') {
+    checkBinaryLayout(data);
+    if (data.readUInt16LE(8) !== data.length) {
+      throw imageError('vbase-length', `vbase is ${data.readUInt16LE(8)} but the .binary file is ${data.length} bytes; vbase marks the end of the code and must equal the file length`);
+    }
+    checksumOk = isChecksumValid(data);
+    image = Buffer.from(data);
+  } else {
+    throw imageError('format', `unknown image format "${String(format)}"; use binary, eeprom or elf`);
+  }
+  if (!checksumOk) {
+    if (options.fixChecksum !== true) {
+      throw imageError('checksum', `the checksum byte is 0x${hex(image[5])} but must be 0x${hex(computeChecksum(image))} (all bytes plus 0xEC must sum to 0 mod 256); the file is damaged or was edited`);
+    }
+    image = fixChecksum(image);
+  }
+  return describe(format, image, checksumOk);
+}
+
+function detectFormat(data: Buffer): ImageFormat {
+  if (isElf(data)) return 'elf';
+  if (data.length === HUB_RAM_SIZE && data.length >= HEADER_SIZE && data.readUInt16LE(8) < HUB_RAM_SIZE) return 'eeprom';
+  return 'binary';
+}
+
+/** Size, alignment and header-order rules shared by .binary images and the first vbase bytes of an .eeprom. */
+function checkBinaryLayout(data: Buffer): void {
+  if (data.length > HUB_RAM_SIZE) throw imageError('size-max', `the image is ${data.length} bytes; hub RAM holds at most ${HUB_RAM_SIZE}`);
+  const header = readHeader(data);
+  if (data.length % 4 !== 0) throw imageError('size-multiple-of-4', `the image is ${data.length} bytes, not a whole number of 4-byte longs`);
+  checkHeaderOrder(header);
+}
+
+function checkHeaderOrder(h: ImageHeader): void {
+  if (h.pbase !== PBASE) throw imageError('pbase', `pbase is 0x${hex(h.pbase, 4)}; it is always 0x0010 in a Propeller image`);
+  if (h.vbase % 4 !== 0 || h.vbase < HEADER_SIZE) throw imageError('vbase', `vbase ${h.vbase} must be a multiple of 4 and at least ${HEADER_SIZE}`);
+  if (h.pcurr < h.pbase || h.pcurr > h.vbase) throw imageError('pcurr-order', `pcurr ${h.pcurr} must lie between pbase ${h.pbase} and vbase ${h.vbase}`);
+  if (h.dbase < h.vbase + 8) throw imageError('dbase-order', `dbase ${h.dbase} must be at least vbase ${h.vbase} + 8 (room for the call frame)`);
+  if (h.dcurr < h.dbase) throw imageError('dcurr-order', `dcurr ${h.dcurr} must not be below dbase ${h.dbase}`);
+  if (h.dcurr > HUB_RAM_SIZE) throw imageError('dcurr-max', `dcurr ${h.dcurr} lies beyond hub RAM (${HUB_RAM_SIZE} bytes)`);
+}
+
+function eepromToBinary(data: Buffer, allowBadChecksum: boolean): { image: Buffer; checksumOk: boolean } {
+  if (data.length !== HUB_RAM_SIZE) throw imageError('eeprom-size', `an .eeprom file is exactly ${HUB_RAM_SIZE} bytes; this one is ${data.length}`);
+  const header = readHeader(data);
+  checkHeaderOrder(header);
+  if (!data.subarray(header.dbase - 8, header.dbase).equals(CALL_FRAME)) {
+    throw imageError('eeprom-call-frame', `the 8 bytes at dbase-8 (${header.dbase - 8}) must be the call frame FF FF F9 FF FF FF F9 FF`);
+  }
+  const eepromSumOk = byteSum(data) === 0;
+  if (!eepromSumOk && !allowBadChecksum) {
+    throw imageError('eeprom-checksum', `the ${HUB_RAM_SIZE} bytes sum to 0x${hex(byteSum(data))} mod 256; a valid .eeprom sums to 0`);
+  }
+  const image = Buffer.from(data.subarray(0, header.vbase));
+  return { image, checksumOk: eepromSumOk && isChecksumValid(image) };
+}
+
+function describe(format: ImageFormat, image: Buffer, checksumOk: boolean): PreparedImage {
+  const header = readHeader(image);
+  return {
+    format,
+    image,
+    ...header,
+    size: image.length,
+    longs: image.length / 4,
+    clockModeText: describeClockMode(header.clockMode),
+    checksumOk,
+    checksumFixed: !checksumOk,
+    codeBytes: header.vbase - header.pbase,
+    variableBytes: header.dbase - 8 - header.vbase,
+    freeBytes: HUB_RAM_SIZE - header.dcurr,
+  };
+}
+
+/** The 32 KB .eeprom file for a loadable image: the image, zeros, and the call frame at dbase-8. */
+export function binaryToEeprom(image: Buffer): Buffer {
+  const prepared = prepareImage(image, { format: 'binary' });
+  const eeprom = Buffer.alloc(HUB_RAM_SIZE);
+  prepared.image.copy(eeprom);
+  CALL_FRAME.copy(eeprom, prepared.dbase - 8);
+  return eeprom;
+}
+
+function hex(value: number, digits = 2): string {
+  return value.toString(16).toUpperCase().padStart(digits, '0');
+}
