@@ -1,0 +1,205 @@
+import { InstrumentError, errorMessage } from '../common/errors';
+import { JsonFramer } from '../common/json-framer';
+import { PendingRequests } from '../common/pending-requests';
+import type { ReconnectOptions } from '../common/reconnecting-connection';
+import { TcpConnection, parseSocketTarget, type SocketTarget } from '../common/tcp-connection';
+import { withTimeout } from '../common/timers';
+import { assertParams, normalizeMethod } from './params';
+import { NebvRpcError } from './rpc-error';
+import { isRecord, type JsonRpcReply, type JsonRpcRequest } from './types';
+
+export interface NebvClientOptions extends ReconnectOptions {
+  /** A SocketTarget, or text: "host:port", "host:port-portmax" (tried in order) or a Unix socket path. */
+  target: SocketTarget | string;
+  /** Default time allowed for each call, waiting for the connection included (ms). */
+  timeoutMs?: number;
+  /** Append "\n" to every request, for servers that read line by line. The spec sends none. */
+  newline?: boolean;
+  /** Largest reply accepted, in bytes; a larger one resets the connection. */
+  maxReplyBytes?: number;
+}
+
+export interface CallOptions {
+  timeoutMs?: number;
+}
+
+export type NebvClientEvents = {
+  /** A reply whose id matches no call in flight: late after a timeout, or not ours. */
+  unmatched: [unknown];
+  /** The reply stream could not be framed (stray bytes, an oversize reply); the socket is dropped to resynchronise. */
+  streamError: [InstrumentError];
+};
+
+export const DEFAULT_TIMEOUT_MS = 10_000;
+export const DEFAULT_MAX_REPLY_BYTES = 16 * 1024 * 1024;
+const MAX_ID = 2 ** 31 - 1;
+
+/**
+ * A neoEBV JSON-RPC client over one persistent socket. Requests are pipelined: any number may be
+ * in flight, each with its own timeout, matched to replies by the string form of the id (the spec's
+ * own error example echoes a numeric id as a string). Replies carry no delimiter, so the shared
+ * JsonFramer finds object boundaries. When the socket dies every call in flight fails at once
+ * and the connection comes back with backoff.
+ */
+export class NebvClient extends TcpConnection<NebvClientEvents> {
+  private readonly pending = new PendingRequests<JsonRpcReply>();
+  private readonly framer: JsonFramer;
+  private readonly timeoutMs: number;
+  private readonly newline: boolean;
+  private readonly maxReplyBytes: number;
+  private nextId = 1;
+  /** Requests serialised this tick, written together so a burst costs one syscall. */
+  private outbox: string[] = [];
+  private outboxIds: number[] = [];
+  private flushQueued = false;
+  /** One shared wait for the connection, however many calls are waiting on it. */
+  private ready: Promise<void> | undefined;
+  private waiting = 0;
+  /** Why the socket is being dropped, so the calls it takes down say so. */
+  private dropReason: InstrumentError | undefined;
+  private closedForGood = false;
+
+  constructor(options: NebvClientOptions) {
+    const target = typeof options.target === 'string' ? parseSocketTarget(options.target) : options.target;
+    super({ ...options, target });
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.newline = options.newline ?? false;
+    this.maxReplyBytes = options.maxReplyBytes ?? DEFAULT_MAX_REPLY_BYTES;
+    this.framer = new JsonFramer({ maxBytes: this.maxReplyBytes });
+    this.on('data', (chunk) => this.onData(chunk));
+  }
+
+  /** Calls sent and not yet answered, plus calls waiting for the connection. */
+  get inFlight(): number {
+    return this.pending.size + this.waiting;
+  }
+
+  /**
+   * Call a pynebv method ("pynebv.FileList.open" or just "FileList.open") with named params.
+   * Resolves with `result`; rejects with NebvRpcError for a JSON-RPC error, InstrumentError otherwise.
+   */
+  async call(method: string, params: Record<string, unknown> = {}, options: CallOptions = {}): Promise<unknown> {
+    const name = normalizeMethod(method);
+    assertParams(params);
+    if (this.closedForGood) throw new InstrumentError('CLOSED', `${name}: the neoEBV client for ${this.endpoint} has been closed`);
+    const id = this.takeId();
+    let text: string;
+    try {
+      const request: JsonRpcRequest = { jsonrpc: '2.0', method: name, id, params };
+      text = JSON.stringify(request) + (this.newline ? '\n' : '');
+    } catch (err) {
+      throw new InstrumentError('BAD_INPUT', `${name}: params cannot be sent as JSON (${errorMessage(err)})`);
+    }
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    const started = Date.now();
+    if (!this.isConnected) await this.waitForConnection(name, timeoutMs);
+    const reply = this.pending.add(id, Math.max(1, timeoutMs - (Date.now() - started)), `${name} (id ${id}) to ${this.endpoint}`);
+    this.enqueue(id, text);
+    const answer = await reply;
+    if (answer.error !== undefined && answer.error !== null) throw new NebvRpcError(name, answer.error);
+    if (!('result' in answer)) throw new InstrumentError('PROTOCOL', `${name}: neoEBV replied with neither result nor error`, { reply: answer });
+    return answer.result;
+  }
+
+  /** Stop for good: calls in flight fail, the socket closes, no reconnect. */
+  async close(): Promise<void> {
+    this.closedForGood = true;
+    this.dropReason = new InstrumentError('CLOSED', `the connection to ${this.endpoint} was closed while the call was in flight`);
+    await this.stop();
+  }
+
+  protected override hangUp(): void {
+    super.hangUp();
+    this.framer.reset();
+    this.outbox = [];
+    this.outboxIds = [];
+    if (this.pending.size > 0) {
+      const count = this.pending.size;
+      const reason =
+        this.dropReason ??
+        new InstrumentError('DISCONNECTED', `the connection to ${this.endpoint} closed with ${count} call(s) in flight; they may or may not have run`);
+      this.pending.rejectAll(reason);
+    }
+    this.dropReason = undefined;
+  }
+
+  private takeId(): number {
+    const id = this.nextId;
+    this.nextId = this.nextId >= MAX_ID ? 1 : this.nextId + 1;
+    return id;
+  }
+
+  private async waitForConnection(method: string, timeoutMs: number): Promise<void> {
+    // whenConnected(Infinity) waits until connected or stopped; each caller applies its own timeout.
+    this.ready ??= this.whenConnected(Number.POSITIVE_INFINITY).finally(() => {
+      this.ready = undefined;
+    });
+    this.waiting += 1;
+    try {
+      await withTimeout(this.ready, timeoutMs, () => {
+        const why = this.status.error ? ` (last error: ${this.status.error})` : '';
+        return new InstrumentError('TIMEOUT', `${method}: not connected to ${this.endpoint} within ${timeoutMs} ms${why}`, { timeoutMs });
+      });
+    } finally {
+      this.waiting -= 1;
+    }
+  }
+
+  private enqueue(id: number, text: string): void {
+    this.outbox.push(text);
+    this.outboxIds.push(id);
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    queueMicrotask(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushQueued = false;
+    if (this.outbox.length === 0) return;
+    const text = this.outbox.length === 1 ? this.outbox[0]! : this.outbox.join('');
+    const ids = this.outboxIds;
+    this.outbox = [];
+    this.outboxIds = [];
+    try {
+      this.write(text);
+    } catch (err) {
+      const reason = err instanceof InstrumentError ? err : new InstrumentError('DISCONNECTED', errorMessage(err));
+      for (const id of ids) this.pending.reject(id, reason);
+    }
+  }
+
+  private onData(chunk: Buffer): void {
+    let texts: string[];
+    try {
+      texts = this.framer.push(chunk);
+    } catch (err) {
+      this.breakStream(err);
+      return;
+    }
+    for (const text of texts) this.onReply(text);
+  }
+
+  private onReply(text: string): void {
+    let reply: unknown;
+    try {
+      reply = JSON.parse(text);
+    } catch (err) {
+      this.breakStream(new InstrumentError('PROTOCOL', `neoEBV sent a reply that is not valid JSON (${errorMessage(err)}): ${text.slice(0, 80)}`));
+      return;
+    }
+    const id = isRecord(reply) ? reply.id : undefined;
+    const matched = (typeof id === 'string' || typeof id === 'number') && this.pending.resolve(id, reply as JsonRpcReply);
+    if (!matched) (this as NebvClient).emit('unmatched', reply);
+  }
+
+  /** The byte stream can no longer be trusted: fail what is in flight with the reason and reconnect. */
+  private breakStream(err: unknown): void {
+    const reason =
+      err instanceof InstrumentError && err.code === 'TOO_LARGE'
+        ? new InstrumentError('TOO_LARGE', `a reply from ${this.endpoint} exceeded the ${this.maxReplyBytes}-byte limit; the connection was reset (raise the maximum reply size if such replies are expected)`)
+        : new InstrumentError('PROTOCOL', `the reply stream from ${this.endpoint} broke (${errorMessage(err)}); the connection was reset`);
+    this.emit('streamError', reason);
+    this.dropReason = reason;
+    this.socket?.destroy();
+  }
+}
