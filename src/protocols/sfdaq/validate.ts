@@ -1,0 +1,131 @@
+import { InstrumentError } from '../common/errors';
+import { ALLOWED_RATE_MULTIPLICATORS, MAX_BODY_BYTES, MAX_PULSEID_DELTA, USER_TAG_PATTERN } from './routes';
+import type { ParamSpec, ParamType, RouteSpec } from './routes';
+
+export type Params = Record<string, unknown>;
+
+function bad(message: string, details: Record<string, unknown> = {}): InstrumentError {
+  return new InstrumentError('BAD_INPUT', message, details);
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function show(value: unknown): string {
+  const text = JSON.stringify(value);
+  return text === undefined ? String(value) : text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function toInteger(value: unknown): number | undefined {
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
+  // Typed inputs of type "str" deliver digits as text; the broker itself int()s pulse ids.
+  if (typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) && Number.isSafeInteger(Number(value))) return Number(value);
+  return undefined;
+}
+
+const DESCRIBE: Record<ParamType, string> = {
+  string: 'a non-empty string',
+  integer: 'an integer',
+  number: 'a number',
+  boolean: 'true or false',
+  object: 'an object (dict)',
+  'string[]': 'a list of strings',
+  'integer[]': 'a list of integers',
+  detectors: 'a dict of detector name → options, e.g. {"JF02T09V03": {}}',
+  'detectors-or-list': 'a dict of detector name → options or a list of detector names',
+};
+
+/** The value converted to what the broker expects, or undefined when it cannot be. */
+function coerce(type: ParamType, value: unknown): unknown {
+  switch (type) {
+    case 'string':
+      return typeof value === 'string' && value.trim() !== '' ? value : undefined;
+    case 'integer':
+      return toInteger(value);
+    case 'number': {
+      const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+      return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
+    }
+    case 'boolean':
+      if (typeof value === 'boolean') return value;
+      return value === 'true' ? true : value === 'false' ? false : undefined;
+    case 'object':
+      return isPlainObject(value) ? value : undefined;
+    case 'string[]':
+      return Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : undefined;
+    case 'integer[]': {
+      if (!Array.isArray(value)) return undefined;
+      const ints = value.map(toInteger);
+      return ints.every((v) => v !== undefined) ? ints : undefined;
+    }
+    case 'detectors':
+      return isPlainObject(value) && Object.keys(value).length > 0 && Object.values(value).every(isPlainObject) ? value : undefined;
+    case 'detectors-or-list':
+      // Older brokers call .keys() on it, so a list is sent as a dict of empty options.
+      if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string' && v !== '')) return Object.fromEntries(value.map((name: string) => [name, {}]));
+      return coerce('detectors', value);
+  }
+}
+
+function checkParam(route: RouteSpec, spec: ParamSpec, value: unknown): unknown {
+  const converted = coerce(spec.type, value);
+  if (converted === undefined) {
+    throw bad(`${spec.name} for ${route.operation} must be ${DESCRIBE[spec.type]}, got ${show(value)}`, { parameter: spec.name });
+  }
+  return converted;
+}
+
+/** Checks the broker makes itself, done here so a bad request is never sent. */
+function checkRules(route: RouteSpec, params: Params): void {
+  const { start_pulseid: start, stop_pulseid: stop, rate_multiplicator: rate, user_tag: tag, run_number: run } = params;
+  if (typeof start === 'number' && typeof stop === 'number') {
+    const delta = stop - start;
+    if (delta < 0) throw bad(`stop_pulseid (${stop}) is before start_pulseid (${start}) for ${route.operation}`, { parameter: 'stop_pulseid' });
+    if (delta > MAX_PULSEID_DELTA) throw bad(`${route.operation} may cover at most ${MAX_PULSEID_DELTA} pulses; stop_pulseid - start_pulseid is ${delta}`, { parameter: 'stop_pulseid' });
+  }
+  if (rate !== undefined && !ALLOWED_RATE_MULTIPLICATORS.includes(rate as number)) {
+    throw bad(`rate_multiplicator must be one of ${ALLOWED_RATE_MULTIPLICATORS.join(', ')}, got ${show(rate)}`, { parameter: 'rate_multiplicator' });
+  }
+  if (typeof tag === 'string' && !USER_TAG_PATTERN.test(tag)) {
+    throw bad(`user_tag may contain only letters, digits, "_", "-", "+" and ".", got ${show(tag)}`, { parameter: 'user_tag' });
+  }
+  if (typeof run === 'number' && run < 0) throw bad(`run_number must not be negative, got ${run}`, { parameter: 'run_number' });
+}
+
+/**
+ * Validate and convert the parameters of one call. Returns the body to send (a new object);
+ * throws InstrumentError BAD_INPUT naming the parameter and what is expected.
+ */
+export function validateParams(route: RouteSpec, params: Params, confirm?: unknown): Params {
+  const known = new Map(route.params.map((p) => [p.name, p]));
+  const out: Params = {};
+  for (const [name, value] of Object.entries(params)) {
+    if (value === undefined) continue;
+    const spec = known.get(name);
+    if (spec) {
+      out[name] = checkParam(route, spec, value);
+    } else if (route.passesExtraParams) {
+      out[name] = value;
+    } else if (route.params.length === 0) {
+      throw bad(`${route.operation} takes no parameters, got "${name}"`, { parameter: name });
+    } else {
+      throw bad(`${route.operation} has no parameter "${name}" (it takes ${route.params.map((p) => p.name).join(', ')})`, { parameter: name });
+    }
+  }
+  for (const spec of route.params) {
+    if (spec.required && (out[spec.name] === undefined || out[spec.name] === null)) {
+      throw bad(`${spec.name} is required for ${route.operation}`, { parameter: spec.name });
+    }
+  }
+  checkRules(route, out);
+  if (route.confirmParam !== undefined && String(confirm ?? '') !== String(out[route.confirmParam])) {
+    throw bad(
+      `${route.operation} is irreversible: set the confirmation (msg.confirm) to the ${route.confirmParam} "${String(out[route.confirmParam])}" to run it`,
+      { parameter: 'confirm' },
+    );
+  }
+  const size = Buffer.byteLength(JSON.stringify(out), 'utf8');
+  if (size > MAX_BODY_BYTES) throw bad(`the ${route.operation} request is ${size} bytes; the broker refuses bodies over ${MAX_BODY_BYTES} bytes`);
+  return out;
+}
