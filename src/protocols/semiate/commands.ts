@@ -1,0 +1,155 @@
+import { InstrumentError } from '../common/errors';
+import type { JsonObject, MasterState, TestOption } from './types';
+import { asString, isObject } from './types';
+
+export type TransportKind = 'websocket' | 'mqtt';
+
+export const WEBSOCKET_COMMANDS = ['load', 'next', 'unload', 'reset', 'usersettings', 'getresults', 'getlogs', 'getlogfile', 'setloglevel', 'binMap'] as const;
+export const MQTT_COMMANDS = ['load', 'next', 'unload', 'reset', 'identify', 'get-state', 'site-layout', 'get-host'] as const;
+export type CommandName = (typeof WEBSOCKET_COMMANDS)[number] | (typeof MQTT_COMMANDS)[number];
+
+/** The spec's names (and common spellings) for what the master calls otherwise. */
+const ALIASES: Record<string, CommandName> = {
+  start: 'next',
+  getstate: 'get-state',
+  gethost: 'get-host',
+  sitelayout: 'site-layout',
+  binmap: 'binMap',
+};
+
+/**
+ * States in which the real master acts on a command; in any other state it only logs and
+ * ignores it, so we refuse it up front. Commands not listed are accepted in every state.
+ */
+export const ALLOWED_STATES: Partial<Record<CommandName, readonly string[]>> = {
+  load: ['initialized'],
+  next: ['ready'],
+  unload: ['ready'],
+  reset: ['softerror'],
+  usersettings: ['initialized', 'ready'],
+};
+
+export interface SiteRequest {
+  siteid: string;
+  partid?: string;
+}
+
+export interface CommandRequest {
+  command: string;
+  /** load: the lot number, sent as given (the spec shows 123456.123). */
+  lotNumber?: unknown;
+  /** MQTT next: which sites test which parts. */
+  sites?: unknown;
+  /** usersettings: the test options to apply. */
+  options?: unknown;
+  /** setloglevel: 10/20/30/40 or DEBUG/INFO/WARNING/ERROR. */
+  level?: unknown;
+  sBin?: unknown;
+  hBin?: unknown;
+  /** site-layout: [[x, y], …] per site. */
+  layout?: unknown;
+}
+
+export interface PreparedCommand {
+  name: CommandName;
+  /** What goes on the wire (the transport adds its envelope). */
+  body: JsonObject;
+  /** For MQTT next: the site ids sent. */
+  sites?: string[];
+}
+
+function bad(message: string): InstrumentError {
+  return new InstrumentError('BAD_INPUT', message);
+}
+
+export function canonicalCommand(command: string, transport: TransportKind): CommandName {
+  const trimmed = command.trim();
+  const name = (ALIASES[trimmed.toLowerCase()] ?? trimmed) as CommandName;
+  const list: readonly string[] = transport === 'mqtt' ? MQTT_COMMANDS : WEBSOCKET_COMMANDS;
+  if (!list.includes(name)) {
+    throw bad(`"${command}" is not a Semi-ATE ${transport === 'mqtt' ? 'MQTT handler' : 'websocket'} command; use one of ${list.join(', ')}`);
+  }
+  return name;
+}
+
+/** Refuse a command the master would silently ignore in its current state. */
+export function checkState(name: CommandName, state: MasterState | undefined): void {
+  const allowed = ALLOWED_STATES[name];
+  if (!allowed || (state !== undefined && allowed.includes(state))) return;
+  throw new InstrumentError(
+    'BAD_INPUT',
+    `${name} is not possible while the tester is ${state ?? 'in an unknown state'}; the master would ignore it (allowed in: ${allowed.join(', ')})`,
+    { state, command: name },
+  );
+}
+
+const LOG_LEVELS: Record<string, number> = { debug: 10, info: 20, warning: 30, warn: 30, error: 40 };
+
+function logLevel(value: unknown): number {
+  const level = typeof value === 'string' ? (LOG_LEVELS[value.trim().toLowerCase()] ?? Number(value)) : value;
+  if (level === 10 || level === 20 || level === 30 || level === 40) return level;
+  throw bad('setloglevel needs a level: 10 (debug), 20 (info), 30 (warning) or 40 (error)');
+}
+
+function bin(value: unknown, what: string): number {
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof n === 'number' && Number.isInteger(n) && n >= 0) return n;
+  throw bad(`binMap needs ${what} as a whole number ≥ 0`);
+}
+
+function testOptions(value: unknown): TestOption[] {
+  const list = Array.isArray(value) ? value : isObject(value) && Array.isArray(value.testoptions) ? value.testoptions : undefined;
+  if (!list || list.length === 0) throw bad('usersettings needs test options: [{name, active, value}, …]');
+  return list.map((item: unknown) => {
+    if (!isObject(item) || typeof item.name !== 'string' || item.name === '') throw bad('each test option needs a name, e.g. {"name": "stop_on_fail", "active": true, "value": -1}');
+    const raw = Number(item.value ?? -1);
+    // The master treats 0 as "no value", which it stores as -1.
+    return { name: item.name, active: item.active === true || item.active === 'true', value: Number.isFinite(raw) && raw !== 0 ? raw : -1 };
+  });
+}
+
+/** Sites for an MQTT next: ["0","1"], [0,1], or [{siteid, partid}]; part ids default from `nextPartId`. */
+export function nextSites(value: unknown, knownSites: readonly string[], nextPartId: () => string): SiteRequest[] {
+  const list = value === undefined || value === null || value === '' ? knownSites : value;
+  if (!Array.isArray(list) || list.length === 0) throw bad('next over MQTT needs sites, e.g. ["0","1"] or [{"siteid":"0","partid":"17"}], and none are known from the tester yet');
+  return list.map((item: unknown) => {
+    if (typeof item === 'string' || typeof item === 'number') return { siteid: String(item), partid: nextPartId() };
+    if (isObject(item) && (typeof item.siteid === 'string' || typeof item.siteid === 'number')) {
+      const partid = asString(item.partid);
+      return { siteid: String(item.siteid), partid: partid === '' ? nextPartId() : partid };
+    }
+    throw bad('each site for next must be a site id or {"siteid": "0", "partid": "1"}');
+  });
+}
+
+export function prepareCommand(transport: TransportKind, request: CommandRequest, context: { knownSites: readonly string[]; nextPartId: () => string }): PreparedCommand {
+  const name = canonicalCommand(request.command, transport);
+  const mqtt = transport === 'mqtt';
+  switch (name) {
+    case 'load': {
+      const lot = request.lotNumber;
+      if ((typeof lot !== 'string' || lot.trim() === '') && (typeof lot !== 'number' || !Number.isFinite(lot))) throw bad('load needs a lot number (msg.lotNumber or the node setting)');
+      return { name, body: mqtt ? { payload: { lot_number: String(lot) } } : { lot_number: lot } };
+    }
+    case 'next': {
+      if (!mqtt) return { name, body: {} };
+      const sites = nextSites(request.sites, context.knownSites, context.nextPartId);
+      const payload = { sites: sites.map((s) => ({ siteid: s.siteid, partid: s.partid, binning: -1, logflag: 0, additionalinfo: 0 })) };
+      return { name, body: { payload }, sites: sites.map((s) => s.siteid) };
+    }
+    case 'usersettings':
+      return { name, body: { payload: testOptions(request.options) } };
+    case 'setloglevel':
+      return { name, body: { level: logLevel(request.level) } };
+    case 'binMap':
+      return { name, body: { sBin: bin(request.sBin, 'sBin'), hBin: bin(request.hBin, 'hBin') } };
+    case 'site-layout': {
+      const layout = request.layout;
+      const valid = Array.isArray(layout) && layout.every((xy) => Array.isArray(xy) && xy.length === 2 && xy.every((n) => typeof n === 'number' && Number.isFinite(n)));
+      if (!valid || layout.length === 0) throw bad('site-layout needs the sites\' positions as [[x, y], …]');
+      return { name, body: { payload: { sites: layout } } };
+    }
+    default:
+      return { name, body: mqtt ? { payload: {} } : {} };
+  }
+}

@@ -1,0 +1,91 @@
+import type { CommandName, TransportKind } from './commands';
+import { partsFromRecords } from './stdf';
+import type { CommandOutcome } from './tester';
+import type { PartResult, StdfRecord, TesterEvent } from './types';
+
+/** States from which a command can no longer succeed. */
+export const FAILURE_STATES: readonly string[] = ['softerror', 'error', 'crash'];
+
+/** The master's own timeouts (load 180 s, unload 60 s, test 30 s) plus a margin, so its verdict arrives first. */
+export const DEFAULT_WAIT_MS: Partial<Record<CommandName, number>> = { load: 190_000, next: 35_000, unload: 65_000, reset: 30_000 };
+
+export interface WaitTarget {
+  describe: string;
+  accept(event: TesterEvent): boolean;
+  /** A reason when the event means the command failed. */
+  fail(event: TesterEvent): string | undefined;
+  result(): Partial<CommandOutcome>;
+}
+
+function failedState(command: string) {
+  return (event: TesterEvent): string | undefined =>
+    event.kind === 'state' && FAILURE_STATES.includes(event.state)
+      ? `${command} failed: the tester went to ${event.state}${event.message ? ` (${event.message})` : ''}`
+      : undefined;
+}
+
+function stateTarget(command: string, wanted: string): WaitTarget {
+  return { describe: `state ${wanted} after ${command}`, accept: (e) => e.kind === 'state' && e.state === wanted, fail: failedState(command), result: () => ({}) };
+}
+
+function nextTarget(kind: TransportKind, sites: readonly string[]): WaitTarget {
+  const parts: PartResult[] = [];
+  const records: StdfRecord[][] = [];
+  let response: unknown;
+  const complete = (): boolean => (kind === 'mqtt' ? response !== undefined && sites.every((s) => parts.some((p) => p.site === s)) : parts.length >= sites.length);
+  return {
+    describe: `results of ${sites.length} site(s) after next`,
+    accept(event) {
+      if (event.kind === 'part') {
+        parts.push(...partsFromRecords(event.records, event.site || '0'));
+        records.push(event.records);
+      } else if (event.kind === 'response' && event.type === 'next') {
+        response = event.payload;
+      }
+      return complete();
+    },
+    fail: failedState('next'),
+    result: () => (response === undefined ? { parts, records } : { parts, records, response }),
+  };
+}
+
+/** What to wait for after a command, or undefined when it is only sent. Queries always wait for their answer. */
+export function waitTarget(kind: TransportKind, name: CommandName, waitUntilDone: boolean, sites: readonly string[]): WaitTarget | undefined {
+  let captured: Partial<CommandOutcome> = {};
+  const reply = (describe: string, match: (e: TesterEvent) => Partial<CommandOutcome> | undefined): WaitTarget => ({
+    describe,
+    accept(event) {
+      const found = match(event);
+      if (found) captured = found;
+      return found !== undefined;
+    },
+    fail: () => undefined,
+    result: () => captured,
+  });
+  switch (name) {
+    case 'getresults':
+      return reply('test results', (e) => (e.kind === 'parts' ? { records: e.parts, parts: e.parts.flatMap((r) => partsFromRecords(r)) } : undefined));
+    case 'getlogs':
+      return reply('logs', (e) => (e.kind === 'logs' ? { logs: e.entries } : undefined));
+    case 'getlogfile':
+      return reply('the log file', (e) => (e.kind === 'data' && e.type === 'logfile' ? { logfile: e.payload } : undefined));
+    case 'identify':
+    case 'get-state':
+    case 'get-host':
+      return reply(`the answer to ${name}`, (e) => (e.kind === 'response' && e.type === name ? { response: e.payload } : undefined));
+    default:
+      break;
+  }
+  if (!waitUntilDone) return undefined;
+  switch (name) {
+    case 'load':
+      return stateTarget('load', 'ready');
+    case 'unload':
+    case 'reset':
+      return stateTarget(name, 'initialized');
+    case 'next':
+      return nextTarget(kind, sites);
+    default:
+      return undefined;
+  }
+}

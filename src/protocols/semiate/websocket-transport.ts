@@ -1,0 +1,71 @@
+import { InstrumentError } from '../common/errors';
+import { WebSocketConnection, type WebSocketConnectionOptions } from '../common/websocket-connection';
+import type { TesterEvent, JsonObject } from './types';
+import { asString, isObject } from './types';
+import { websocketEvent } from './wire';
+
+export type TesterTransportEvents = {
+  event: [TesterEvent];
+};
+
+/**
+ * The master's UI websocket (ws://host:8081/ws). The greeting is the connection id; we wait for
+ * it so a wrong URL (some other websocket) fails the handshake instead of looking connected.
+ */
+export class SemiAteWebSocket extends WebSocketConnection<TesterTransportEvents> {
+  readonly kind = 'websocket' as const;
+  private id: string | undefined;
+  private greeted: (() => void) | undefined;
+
+  constructor(options: WebSocketConnectionOptions) {
+    super(options);
+  }
+
+  get connectionId(): string | undefined {
+    return this.id;
+  }
+
+  /** Send a command; the master addresses replies to get* commands by our connection id. */
+  sendCommand(name: string, body: JsonObject): void {
+    this.sendJson({ type: 'cmd', command: name, ...body, connectionid: this.id ?? '' });
+  }
+
+  protected override dial(): Promise<void> {
+    this.id = undefined;
+    return super.dial();
+  }
+
+  protected override handshake(): Promise<void> {
+    if (this.id !== undefined) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.greeted = resolve;
+    });
+  }
+
+  protected override hangUp(): void {
+    this.greeted = undefined;
+    super.hangUp();
+  }
+
+  protected override onText(text: string): void {
+    let message: unknown;
+    try {
+      message = JSON.parse(text);
+    } catch {
+      return; // not ours to judge; the master only sends JSON
+    }
+    if (!isObject(message) || typeof message.type !== 'string') return;
+    if (message.type === 'connectionid') {
+      this.id = asString(isObject(message.payload) ? message.payload.connectionid : undefined) || undefined;
+      if (this.id === undefined) {
+        this.lost(new InstrumentError('PROTOCOL', `${this.endpoint} sent an empty connection id`));
+        return;
+      }
+      const greeted = this.greeted;
+      this.greeted = undefined;
+      greeted?.();
+      return;
+    }
+    this.emit('event', websocketEvent(message.type, message.payload));
+  }
+}

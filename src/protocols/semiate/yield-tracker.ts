@@ -1,0 +1,60 @@
+import type { PartResult, SiteYield, YieldSnapshot } from './types';
+
+function siteYield(site: string, tested: number, passed: number): SiteYield {
+  return { site, tested, passed, failed: tested - passed, yield: tested === 0 ? 0 : (passed / tested) * 100 };
+}
+
+interface Count {
+  tested: number;
+  passed: number;
+}
+
+/**
+ * Running yield per site and over all sites, kept incrementally so a long lot stays cheap.
+ * Like the master, a retest of a part id replaces its earlier result instead of counting twice.
+ */
+export class YieldTracker {
+  private readonly byPart = new Map<string, { site: string; pass: boolean }>();
+  private readonly perSite = new Map<string, Count>();
+  private readonly total: Count = { tested: 0, passed: 0 };
+
+  add(part: PartResult): void {
+    if (part.partId !== '') {
+      const earlier = this.byPart.get(part.partId);
+      if (earlier) this.count(earlier.site, earlier.pass, -1);
+      this.byPart.set(part.partId, { site: part.site, pass: part.pass });
+    }
+    this.count(part.site, part.pass, 1);
+  }
+
+  reset(): void {
+    this.byPart.clear();
+    this.perSite.clear();
+    this.total.tested = 0;
+    this.total.passed = 0;
+  }
+
+  snapshot(): YieldSnapshot {
+    const sites: Record<string, SiteYield> = {};
+    const ids = [...this.perSite.keys()].sort((a, b) => Number(a) - Number(b) || a.localeCompare(b));
+    for (const site of ids) {
+      const count = this.perSite.get(site)!;
+      sites[site] = siteYield(site, count.tested, count.passed);
+    }
+    return { sites, total: siteYield('all', this.total.tested, this.total.passed) };
+  }
+
+  private count(site: string, pass: boolean, delta: 1 | -1): void {
+    let count = this.perSite.get(site);
+    if (!count) {
+      count = { tested: 0, passed: 0 };
+      this.perSite.set(site, count);
+    }
+    count.tested += delta;
+    this.total.tested += delta;
+    if (pass) {
+      count.passed += delta;
+      this.total.passed += delta;
+    }
+  }
+}
