@@ -1,0 +1,163 @@
+import type { LoadProgress } from './connection';
+
+/**
+ * The BlocklyProp Launcher's websocket messages and how to read them. Where the published API and
+ * the Launcher itself differ (port-list vs port-list-response), both are accepted.
+ */
+
+export interface LauncherInfo {
+  /** Semantic version the Launcher reported, e.g. "1.0.7". */
+  version: string;
+  /** API major version; a missing api field means 1. */
+  api: number;
+  /** Future API: every msg/payload is base64 both ways. */
+  b64Msg: boolean;
+}
+
+/** Solo (Parallax's own web client) refuses older Launchers; so do we. */
+export const MINIMUM_LAUNCHER_VERSION = '1.0.1';
+
+export type IncomingMessage =
+  | { kind: 'hello'; info: LauncherInfo }
+  | { kind: 'ports'; ports: string[] }
+  | { kind: 'ui'; action: string; msg: string | undefined }
+  | { kind: 'terminal-data'; packetId: number; data: Buffer }
+  | { kind: 'terminal-error'; text: string }
+  | { kind: 'other'; type: string };
+
+function field(value: Record<string, unknown>, name: string): unknown {
+  return value[name];
+}
+
+function truthy(value: unknown): boolean {
+  return value === true || value === 'true' || value === 1 || value === '1';
+}
+
+/** Parse one text frame; undefined when it is not a JSON object with a type (ignored, as the Launcher's clients do). */
+export function parseIncoming(text: string): IncomingMessage | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const record = value as Record<string, unknown>;
+  const type = field(record, 'type');
+  if (typeof type !== 'string') return undefined;
+  switch (type) {
+    case 'hello-client': {
+      const api = Number(field(record, 'api') ?? 1);
+      return {
+        kind: 'hello',
+        info: { version: String(field(record, 'version') ?? ''), api: Number.isFinite(api) && api > 0 ? api : 1, b64Msg: truthy(field(record, 'b64Msg')) },
+      };
+    }
+    case 'port-list':
+    case 'port-list-response': {
+      const ports = field(record, 'ports');
+      return { kind: 'ports', ports: Array.isArray(ports) ? ports.filter((p): p is string => typeof p === 'string') : [] };
+    }
+    case 'ui-command': {
+      const msg = field(record, 'msg');
+      return { kind: 'ui', action: String(field(record, 'action') ?? ''), msg: typeof msg === 'string' ? msg : undefined };
+    }
+    case 'serial-terminal': {
+      const msg = field(record, 'msg');
+      const packetId = field(record, 'packetID');
+      // Data always has a packetID; the Launcher's errors have neither packetID nor action.
+      if (packetId !== undefined && packetId !== null && typeof msg === 'string') {
+        return { kind: 'terminal-data', packetId: Number(packetId), data: Buffer.from(msg, 'base64') };
+      }
+      return { kind: 'terminal-error', text: typeof msg === 'string' ? msg : 'the Launcher reported a terminal error without text' };
+    }
+    default:
+      return { kind: 'other', type };
+  }
+}
+
+/** Port names as the Launcher lists them; a leading "" only means "nothing preferred". */
+export function cleanPorts(ports: string[]): string[] {
+  return ports.filter((p) => p !== '');
+}
+
+/** Compare dotted versions numerically; a part that is not a number counts as 0. */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map((p) => parseInt(p, 10) || 0);
+  const pb = b.split('.').map((p) => parseInt(p, 10) || 0);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i += 1) {
+    const diff = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (diff !== 0) return Math.sign(diff);
+  }
+  return 0;
+}
+
+export function isSupportedVersion(version: string): boolean {
+  return /^\d+(\.\d+)*/.test(version) && compareVersions(version, MINIMUM_LAUNCHER_VERSION) >= 0;
+}
+
+/** Launcher notice ids (its messages.js; 012 is how its source's octal `014` arrives). */
+export const NOTICE = {
+  milestone: 0,
+  downloading: 2,
+  verifyingRam: 3,
+  success: 5,
+  programmingEeprom: 12,
+  downloadFailed: 102,
+} as const;
+
+/** Known error ids, for messages and docs. */
+export const ERROR_NOTICES: Readonly<Record<number, string>> = {
+  102: 'Download failed!',
+  104: 'Propeller not found',
+  117: 'Can not open port',
+  119: 'Can not set baud rate',
+  124: 'Wrong Propeller version',
+  125: 'RAM checksum failed',
+  127: 'EEPROM verify failed',
+  128: 'Communication lost',
+  129: 'Loader failed',
+  130: 'Can not find port',
+  131: 'Can not close port',
+  199: 'Communication failed',
+};
+
+export type ParsedProgress = LoadProgress & { withoutId: boolean };
+
+function milestoneStage(text: string): string {
+  if (/^scanning/i.test(text)) return 'scanning';
+  if (/^found/i.test(text)) return 'found';
+  if (/^ready/i.test(text)) return 'ready';
+  if (/^launching/i.test(text)) return 'launching';
+  return 'milestone';
+}
+
+export function stageFor(id: number, text: string): string {
+  if (id === NOTICE.milestone) return milestoneStage(text);
+  if (id === NOTICE.downloading) return 'downloading';
+  if (id === NOTICE.verifyingRam) return 'verifying-ram';
+  if (id === NOTICE.programmingEeprom) return 'programming-eeprom';
+  if (id === NOTICE.success) return 'success';
+  if (id === NOTICE.downloadFailed) return 'failed';
+  if (id >= 100) return 'error';
+  return 'status';
+}
+
+/**
+ * A message-compile text: "\r###-text". The id is parseInt of the digits before the first "-".
+ * "." is the deprecated activity tick (undefined). Text without an id that starts with "Error:"
+ * (a bad image) is a failure with id -1 and `withoutId`.
+ */
+export function parseProgress(raw: string): ParsedProgress | undefined {
+  const body = raw.replace(/^[\r\n]+/, '');
+  if (body === '' || body === '.') return undefined;
+  const match = /^(\d+)-([\s\S]*)$/.exec(body);
+  if (match) {
+    const id = parseInt(match[1]!, 10);
+    const text = match[2]!.trim();
+    return { id, text, stage: stageFor(id, text), withoutId: false };
+  }
+  const text = body.trim();
+  if (/^error\b/i.test(text)) return { id: -1, text, stage: 'error', withoutId: true };
+  return { id: NOTICE.milestone, text, stage: milestoneStage(text), withoutId: true };
+}
