@@ -91,9 +91,14 @@ export class NebvClient extends TcpConnection<NebvClientEvents> {
       throw new InstrumentError('BAD_INPUT', `${name}: params cannot be sent as JSON (${errorMessage(err)})`);
     }
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
-    const started = Date.now();
-    if (!this.isConnected) await this.waitForConnection(name, timeoutMs);
-    const reply = this.pending.add(id, Math.max(1, timeoutMs - (Date.now() - started)), `${name} (id ${id}) to ${this.endpoint}`);
+    let replyTimeoutMs = timeoutMs;
+    if (!this.isConnected) {
+      // Time spent waiting for the connection counts against the call's timeout.
+      const started = Date.now();
+      await this.waitForConnection(name, timeoutMs);
+      replyTimeoutMs = Math.max(1, timeoutMs - (Date.now() - started));
+    }
+    const reply = this.pending.add(id, replyTimeoutMs, `${name} (id ${id}) to ${this.endpoint}`);
     this.enqueue(id, text);
     const answer = await reply;
     if (answer.error !== undefined && answer.error !== null) throw new NebvRpcError(name, answer.error);
