@@ -100,6 +100,7 @@ export abstract class ReconnectingConnection<Extra extends Record<keyof Extra, u
       return Promise.reject(new InstrumentError('CONNECT_FAILED', `${this.endpoint}: ${this.current.error ?? 'connection failed'}`));
     }
     this.start();
+    let cleanup = (): void => undefined;
     const waiter = new Promise<void>((resolve, reject) => {
       const onStatus = (status: ConnectionStatus): void => {
         if (status.state === 'connected') {
@@ -110,13 +111,13 @@ export abstract class ReconnectingConnection<Extra extends Record<keyof Extra, u
           reject(new InstrumentError('CONNECT_FAILED', `${this.endpoint}: ${status.error ?? 'connection closed'}`));
         }
       };
-      const cleanup = (): void => {
+      cleanup = (): void => {
         (this as EventEmitter).off('status', onStatus);
       };
       (this as EventEmitter).on('status', onStatus);
-      waiter.catch(cleanup);
     });
     return withTimeout(waiter, timeoutMs, () => {
+      cleanup();
       const why = this.current.error ? ` (last error: ${this.current.error})` : '';
       return new InstrumentError('TIMEOUT', `not connected to ${this.endpoint} within ${timeoutMs} ms${why}`);
     });
@@ -154,7 +155,8 @@ export abstract class ReconnectingConnection<Extra extends Record<keyof Extra, u
   private async attempt(): Promise<void> {
     const generation = ++this.generation;
     const first = this.backoff.attempts === 0;
-    this.setStatus({ state: first ? 'connecting' : 'reconnecting', attempt: this.backoff.attempts || undefined });
+    // Keep the last error visible while retrying, so a timeout can say why the link is down.
+    this.setStatus(first ? { state: 'connecting' } : { state: 'reconnecting', attempt: this.backoff.attempts, error: this.current.error });
     try {
       await withTimeout(this.dial(), this.reconnectOptions.connectTimeoutMs, () =>
         new InstrumentError('TIMEOUT', `connecting to ${this.endpoint} timed out after ${this.reconnectOptions.connectTimeoutMs} ms`),

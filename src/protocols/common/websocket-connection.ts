@@ -1,3 +1,6 @@
+import type http from 'node:http';
+import net from 'node:net';
+import tls from 'node:tls';
 import WebSocket from 'ws';
 import { InstrumentError, describeSocketError } from './errors';
 import { ReconnectingConnection, type ReconnectOptions } from './reconnecting-connection';
@@ -22,6 +25,8 @@ export class WebSocketConnection<Extra extends Record<keyof Extra, unknown[]> = 
   WebSocketEvents & Extra
 > {
   protected socket: WebSocket | undefined;
+  /** The TCP socket under the websocket: ws leaves it open when terminated mid-handshake, so we destroy it ourselves. */
+  private rawSocket: net.Socket | undefined;
   protected readonly options: WebSocketConnectionOptions;
 
   constructor(options: WebSocketConnectionOptions) {
@@ -49,7 +54,16 @@ export class WebSocketConnection<Extra extends Record<keyof Extra, unknown[]> = 
   protected async dial(): Promise<void> {
     const headers = this.options.headers ? await this.options.headers() : undefined;
     await new Promise<void>((resolve, reject) => {
-      const socket = new WebSocket(this.options.url, { headers, maxPayload: this.options.maxPayload ?? 16 * 1024 * 1024 });
+      const secure = this.options.url.startsWith('wss:');
+      const socket = new WebSocket(this.options.url, {
+        headers,
+        maxPayload: this.options.maxPayload ?? 16 * 1024 * 1024,
+        createConnection: (opts: http.ClientRequestArgs) => {
+          const raw = secure ? tls.connect(opts as tls.ConnectionOptions) : net.connect(opts as net.NetConnectOpts);
+          this.rawSocket = raw;
+          return raw;
+        },
+      });
       this.socket = socket;
       let opened = false;
       socket.on('open', () => {
@@ -96,11 +110,14 @@ export class WebSocketConnection<Extra extends Record<keyof Extra, unknown[]> = 
 
   protected hangUp(): void {
     const socket = this.socket;
+    const raw = this.rawSocket;
     this.socket = undefined;
+    this.rawSocket = undefined;
     if (socket) {
       socket.removeAllListeners('message');
       socket.on('error', () => undefined);
       socket.terminate();
     }
+    raw?.destroy();
   }
 }
