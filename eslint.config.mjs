@@ -13,6 +13,8 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-require-imports': 'off',
       'no-constant-condition': ['error', { checkLoops: false }],
+      // Node-RED node constructors conventionally keep `const node = this` for callbacks.
+      '@typescript-eslint/no-this-alias': 'off',
     },
   },
   {
