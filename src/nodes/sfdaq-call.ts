@@ -1,0 +1,90 @@
+import { onClose, onInput } from '../nodered/lifecycle';
+import { evaluateProperty } from '../nodered/properties';
+import type { NodeDef, NodeMessage, RedAPI, RedNode } from '../nodered/red-types';
+import { errorDot, shortText } from '../nodered/status';
+import { InstrumentError } from '../protocols/common/errors';
+import type { SfdaqClient } from '../protocols/sfdaq/client';
+import { ROUTES, findRoute } from '../protocols/sfdaq/routes';
+import { isPlainObject } from '../protocols/sfdaq/validate';
+import type { Params } from '../protocols/sfdaq/validate';
+import type { SfdaqBrokerNode } from './sfdaq-broker';
+
+/** A dialog parameter: a typed input (str/num/bool/json/msg/flow/global/env). */
+interface ParamProperty {
+  value: unknown;
+  type: string;
+}
+
+const LITERAL_TYPES = new Set(['str', 'num', 'json', 'bool']);
+
+function register(RED: RedAPI): void {
+  // The editor builds its operation list and parameter rows from the same table the client validates with.
+  RED.httpAdmin.get('/sfdaq/routes', RED.auth.needsPermission('sfdaq-call.read'), (_req, res) => {
+    res.json(ROUTES);
+  });
+
+  function SfdaqCall(this: RedNode, def: NodeDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const config = RED.nodes.getNode(String(def.broker ?? '')) as SfdaqBrokerNode | null;
+    const configured = typeof def.operation === 'string' ? def.operation : '';
+    const properties: Record<string, ParamProperty> = isPlainObject(def.params) ? (def.params as Record<string, ParamProperty>) : {};
+    let client: SfdaqClient | undefined;
+    let setupError: Error | undefined;
+    try {
+      if (!config) throw new Error(RED._('sfdaq-call.errors.noBroker'));
+      client = config.clients.register(node);
+    } catch (err) {
+      setupError = err instanceof Error ? err : new Error(String(err));
+      node.status(errorDot(setupError.message));
+    }
+
+    async function dialogParams(msg: NodeMessage): Promise<Params> {
+      const params: Params = {};
+      for (const [name, property] of Object.entries(properties)) {
+        // An empty literal means "not set"; msg/flow/global/env are looked up even when short.
+        if (LITERAL_TYPES.has(property.type) && (property.value === '' || property.value === undefined)) continue;
+        const value = await evaluateProperty(RED, node, msg, property.value, property.type);
+        if (value !== undefined) params[name] = value;
+      }
+      return params;
+    }
+
+    onInput(node, async (msg, send) => {
+      if (!client) throw setupError ?? new Error(RED._('sfdaq-call.errors.noBroker'));
+      const operation = configured || (typeof msg.operation === 'string' ? msg.operation : '');
+      if (!operation) throw new InstrumentError('BAD_INPUT', RED._('sfdaq-call.errors.noOperation'));
+      // msg.payload (an object) overrides dialog values parameter by parameter.
+      const params = { ...(await dialogParams(msg)), ...(isPlainObject(msg.payload) ? msg.payload : {}) };
+      const timeoutMs = typeof msg.timeout === 'number' && msg.timeout > 0 ? msg.timeout : undefined;
+      const broker = findRoute(operation)?.broker;
+      const waiting = broker ? client.pending(broker) : 0;
+      node.status(waiting > 0 ? { fill: 'yellow', shape: 'ring', text: RED._('sfdaq-call.status.queued', { count: waiting }) } : { fill: 'blue', shape: 'dot', text: operation });
+      try {
+        const reply = await client.call(operation, params, { confirm: msg.confirm, timeoutMs });
+        msg.payload = reply.result;
+        msg.raw = reply.raw;
+        msg.topic = operation;
+        msg.sfdaq = { operation, broker: reply.broker, method: reply.method, url: reply.url };
+        const run = reply.result.run_number;
+        node.status({ fill: 'green', shape: 'dot', text: typeof run === 'number' ? RED._('sfdaq-call.status.run', { run }) : shortText(operation) });
+        send(msg);
+      } catch (err) {
+        // Partial results (copy_user_files) stay with the msg a Catch node receives.
+        if (err instanceof InstrumentError && err.details.result !== undefined) {
+          msg.payload = err.details.result;
+          msg.raw = err.details.reply;
+          msg.topic = operation;
+        }
+        node.status(errorDot(err instanceof Error ? err.message : String(err)));
+        throw err;
+      }
+    });
+
+    onClose(node, () => config?.clients.deregister(node));
+  }
+
+  RED.nodes.registerType('sfdaq-call', SfdaqCall);
+}
+
+export = register;
