@@ -1,0 +1,66 @@
+import { ConnectionRegistry } from '../nodered/connection-registry';
+import { onClose } from '../nodered/lifecycle';
+import { configNumber, settingsNumber } from '../nodered/properties';
+import type { NodeDef, RedAPI, RedNode } from '../nodered/red-types';
+import { connectionDot } from '../nodered/status';
+import { parseSocketTarget, type SocketTarget } from '../protocols/common/tcp-connection';
+import { DEFAULT_MAX_REPLY_BYTES, DEFAULT_TIMEOUT_MS, NebvClient } from '../protocols/nebv/client';
+
+/** What rpc nodes see of their server (they import this type only). */
+interface NebvServerNode extends RedNode {
+  clients: ConnectionRegistry<NebvClient>;
+  /** Default time allowed per call, in ms (the dialog says seconds). */
+  timeoutMs: number;
+}
+
+/** The dialog's fields as a socket target; throws a message naming the bad field. */
+function targetOf(def: NodeDef): SocketTarget {
+  if (def.transport === 'unix') {
+    const socketPath = String(def.path ?? '').trim();
+    if (socketPath === '') throw new Error('a Unix socket path is required (the --json-rpc-unix-server=<path> neoEBV was started with)');
+    return { kind: 'unix', path: socketPath };
+  }
+  const host = String(def.host ?? '').trim() || '127.0.0.1';
+  const port = String(def.port ?? '').trim();
+  return parseSocketTarget(`${host.includes(':') ? `[${host}]` : host}:${port}`);
+}
+
+function register(RED: RedAPI): void {
+  function NebvServer(this: RedNode, def: NodeDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this as NebvServerNode;
+    node.timeoutMs = Math.round(configNumber(def.timeout, DEFAULT_TIMEOUT_MS / 1000) * 1000);
+    const maxReplyKiB = configNumber(def.maxReply, DEFAULT_MAX_REPLY_BYTES / 1024);
+
+    node.clients = new ConnectionRegistry<NebvClient>({
+      open: () => {
+        const client = new NebvClient({
+          target: targetOf(def),
+          timeoutMs: node.timeoutMs,
+          connectTimeoutMs: node.timeoutMs,
+          newline: def.newline === true,
+          maxReplyBytes: Math.round(maxReplyKiB * 1024),
+          backoff: { initialMs: settingsNumber(RED, 'nebvServerReconnectTime', 500), maxMs: 30_000 },
+        });
+        client.on('status', (status) => node.clients.setStatus(connectionDot(status)));
+        // A reply nobody waits for is usually a late answer to a call that timed out.
+        client.on('unmatched', (reply) => node.warn(RED._('nebv-server.warn.unmatched', { reply: JSON.stringify(reply).slice(0, 200) })));
+        client.on('streamError', (err) => node.warn(err.message));
+        client.start();
+        return client;
+      },
+      close: (client) => client.close(),
+    });
+
+    onClose(node, () => node.clients.closeAll());
+  }
+
+  RED.nodes.registerType('nebv-server', NebvServer);
+}
+
+// eslint-disable-next-line @typescript-eslint/no-namespace -- the only way to export a type beside `export =`
+declare namespace register {
+  export type { NebvServerNode };
+}
+
+export = register;
