@@ -34,6 +34,9 @@ export function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
+/** Node packages that example flows use besides Node-RED's core nodes (dev dependencies of ours). */
+export const EXAMPLE_NODE_PACKAGES = ['@flowfuse/node-red-dashboard'];
+
 /**
  * A Node-RED user directory with this package installed the way a user's ~/.node-red has it
  * (node_modules/<name> pointing at the package), tours and telemetry off.
@@ -47,6 +50,15 @@ export function prepareUserDir(userDir: string, packageRoot: string): void {
     // nothing there
   }
   fs.symlinkSync(path.resolve(packageRoot), link, 'dir');
+  // Some examples show their data on a dashboard; the demo brings that node package along.
+  for (const name of EXAMPLE_NODE_PACKAGES) {
+    const installed = path.join(packageRoot, 'node_modules', name);
+    const target = path.join(userDir, 'node_modules', name);
+    if (!fs.existsSync(installed)) continue;
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.rmSync(target, { recursive: true, force: true });
+    fs.symlinkSync(installed, target, 'dir');
+  }
   fs.writeFileSync(
     path.join(userDir, 'package.json'),
     JSON.stringify({ name: 'labwire-demo', private: true, dependencies: { '@labwire/node-red-instruments': `file:${path.resolve(packageRoot)}` } }, null, 2),

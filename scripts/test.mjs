@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+// npm test: build, typecheck, lint, scorecard, then the mocha suites (unit, Node-RED runtime,
+// integration) with coverage, then the browser suite when Chromium is present (always in CI).
+// Ends with one "N passed, N failed" line for the whole run.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const bin = (name) => path.join(root, 'node_modules', '.bin', name);
+const totals = { passed: 0, failed: 0, skipped: 0 };
+const stepFailures = [];
+
+function run(label, command, args, { parse = false, env = {} } = {}) {
+  return new Promise((resolve) => {
+    console.log(`\n=== ${label} ===`);
+    const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let tail = '';
+    const forward = (stream) => (chunk) => {
+      stream.write(chunk);
+      tail = (tail + chunk.toString()).slice(-20000);
+    };
+    child.stdout.on('data', forward(process.stdout));
+    child.stderr.on('data', forward(process.stderr));
+    child.on('close', (code) => {
+      if (parse) {
+        const number = (re) => Number(re.exec(tail)?.[1] ?? 0);
+        totals.passed += number(/(\d+) passing/);
+        totals.failed += number(/(\d+) failing/);
+        totals.skipped += number(/(\d+) pending/);
+      }
+      if (code !== 0) {
+        stepFailures.push(label);
+        if (!parse) totals.failed += 1;
+      } else if (!parse) {
+        totals.passed += 1;
+      }
+      resolve(code);
+    });
+  });
+}
+
+function chromiumPath() {
+  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
+  for (const candidate of ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome']) {
+    if (fs.existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+await run('build', process.execPath, ['scripts/build.mjs']);
+await run('typecheck', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
+await run('typecheck tests', bin('tsc'), ['-p', 'test/tsconfig.json', '--noEmit']);
+await run('lint', bin('eslint'), ['.']);
+await run('scorecard', process.execPath, ['scripts/scorecard.mjs']);
+await run('mocha: protocols, nodes, simulators, examples, runtime', bin('c8'), ['mocha', 'test/**/*.spec.ts', '--ignore', 'test/browser/**'], { parse: true });
+
+const browser = chromiumPath();
+if (fs.existsSync(path.join(root, 'test', 'browser'))) {
+  if (browser) {
+    await run('browser: the editor in Chromium', bin('mocha'), ['test/browser/**/*.spec.ts'], { parse: true, env: { CHROMIUM_PATH: browser } });
+  } else if (process.env.CI) {
+    stepFailures.push('browser (Chromium missing in CI)');
+    totals.failed += 1;
+    console.error('CI requires Chromium for the browser tests; .ci/run installs it.');
+  } else {
+    console.log('\n(browser tests skipped: no Chromium found; install the Debian package chromium or set CHROMIUM_PATH)');
+  }
+}
+
+console.log(`\nsteps failed: ${stepFailures.length ? stepFailures.join(', ') : 'none'}`);
+console.log(`total: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+process.exit(stepFailures.length ? 1 : 0);
