@@ -1,0 +1,154 @@
+import { EventEmitter } from 'node:events';
+import type http from 'node:http';
+import { InstrumentError } from '../common/errors';
+import { createKeepAliveAgent, httpJson, type HttpJsonResponse } from '../common/http-json';
+import { extractChallenge } from './challenge';
+
+export const DEFAULT_PORT = 8080;
+export const DEFAULT_TIMEOUT_MS = 3_000;
+export const REFUSED_MESSAGE = 'BPWin refused the passphrase (HTTP 403)';
+
+export interface BpwinClientOptions {
+  host: string;
+  port?: number;
+  /** Contents of BPWin's C:\BP\Auth.txt; empty or absent = the API is open. */
+  passphrase?: string;
+  /** Per-request timeout in ms. */
+  timeoutMs?: number;
+}
+
+export type BpwinClientEvents = {
+  /** A second 403 in a row: the passphrase is wrong. Nothing retries until a later call succeeds. */
+  refused: [InstrumentError];
+  /** A call succeeded after a refusal (BPWin's Auth.txt or our passphrase was fixed). */
+  authenticated: [];
+};
+
+/** Header values must be visible ASCII; say so before anything is sent instead of failing inside http. */
+const HEADER_SAFE = /^[\x20-\x7e]*$/;
+
+export function refusedError(): InstrumentError {
+  return new InstrumentError('AUTH_FAILED', `${REFUSED_MESSAGE}: check the passphrase in the BPWin server node against C:\\BP\\Auth.txt`, {
+    statusCode: 403,
+  });
+}
+
+/**
+ * BPWin's REST API with its challenge handshake: GET /auth once, then send Random-Challenge and
+ * Passphrase on every call. When BPWin restarts the challenge goes stale and calls get 403, so
+ * one 403 fetches a new challenge and retries once; a second 403 is a wrong passphrase.
+ */
+export class BpwinClient extends EventEmitter<BpwinClientEvents> {
+  readonly baseUrl: string;
+  private readonly passphrase: string;
+  private readonly timeoutMs: number;
+  private readonly agent: http.Agent;
+  private challenge: string | undefined;
+  private challengeRequest: Promise<string | undefined> | undefined;
+  private refused = false;
+  private closed = false;
+
+  constructor(options: BpwinClientOptions) {
+    super();
+    const host = options.host.trim();
+    if (host === '') throw new InstrumentError('BAD_INPUT', 'the BPWin host is required (the IP address or name of the PC running BPWin)');
+    const port = options.port ?? DEFAULT_PORT;
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InstrumentError('BAD_INPUT', `the BPWin port must be 1-65535 (got ${port})`);
+    this.passphrase = options.passphrase ?? '';
+    if (!HEADER_SAFE.test(this.passphrase)) {
+      throw new InstrumentError('BAD_INPUT', 'the passphrase may contain only printable ASCII characters (it is sent as an HTTP header)');
+    }
+    this.baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    this.timeoutMs = options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : DEFAULT_TIMEOUT_MS;
+    this.agent = createKeepAliveAgent(false, 4);
+  }
+
+  /** The challenge in use (digits as text), for diagnostics; never the passphrase. */
+  get currentChallenge(): string | undefined {
+    return this.challenge;
+  }
+
+  get isRefused(): boolean {
+    return this.refused;
+  }
+
+  get isOpenApi(): boolean {
+    return this.passphrase === '';
+  }
+
+  /** Headers for any call or the /ws upgrade, fetching a challenge first if there is none. */
+  async authHeaders(): Promise<Record<string, string>> {
+    const challenge = await this.ensureChallenge();
+    const headers: Record<string, string> = { Passphrase: this.passphrase };
+    if (challenge !== undefined) headers['Random-Challenge'] = challenge;
+    return headers;
+  }
+
+  /** Drop the stored challenge (after a 403) so the next call asks /auth again. */
+  forgetChallenge(stale?: string): void {
+    if (stale === undefined || this.challenge === stale) this.challenge = undefined;
+  }
+
+  /** Record a refusal seen elsewhere (the /ws upgrade) so every user hears about it. */
+  markRefused(err: InstrumentError = refusedError()): InstrumentError {
+    this.refused = true;
+    this.emit('refused', err);
+    return err;
+  }
+
+  /** GET a path with the challenge headers; resolves with any HTTP status except an auth failure. */
+  async get(path: string): Promise<HttpJsonResponse> {
+    if (this.closed) throw new InstrumentError('CLOSED', 'the BPWin client has been closed');
+    let challenge = await this.ensureChallenge();
+    let response = await this.send(path, challenge);
+    if (response.status === 403) {
+      // Stale challenge (BPWin restarted): one new challenge, one retry.
+      this.forgetChallenge(challenge);
+      challenge = await this.ensureChallenge();
+      response = await this.send(path, challenge);
+      if (response.status === 403) throw this.markRefused();
+    }
+    if (this.refused) {
+      this.refused = false;
+      this.emit('authenticated');
+    }
+    return response;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.agent.destroy();
+    this.removeAllListeners();
+  }
+
+  private send(path: string, challenge: string | undefined): Promise<HttpJsonResponse> {
+    const headers: Record<string, string> = { Passphrase: this.passphrase };
+    if (challenge !== undefined) headers['Random-Challenge'] = challenge;
+    return httpJson({ method: 'GET', url: `${this.baseUrl}${path}`, headers, timeoutMs: this.timeoutMs, agent: this.agent, label: `BPWin GET ${path}` });
+  }
+
+  private ensureChallenge(): Promise<string | undefined> {
+    if (this.challenge !== undefined) return Promise.resolve(this.challenge);
+    if (!this.challengeRequest) {
+      this.challengeRequest = this.fetchChallenge().finally(() => {
+        this.challengeRequest = undefined;
+      });
+    }
+    return this.challengeRequest;
+  }
+
+  private async fetchChallenge(): Promise<string | undefined> {
+    const response = await httpJson({ method: 'GET', url: `${this.baseUrl}/auth`, timeoutMs: this.timeoutMs, agent: this.agent, label: 'BPWin GET /auth' });
+    const challenge = response.status === 200 ? extractChallenge(response.text) : undefined;
+    if (challenge === undefined) {
+      // An open API (empty Auth.txt) works without a challenge; a protected one cannot.
+      if (this.isOpenApi) return undefined;
+      const why = response.status === 200 ? 'a reply without a challenge number' : `HTTP ${response.status}`;
+      throw new InstrumentError('PROTOCOL', `BPWin GET /auth answered with ${why}; is the REST API enabled (C:\\BP\\Auth.txt) and BPWin 8.0.1 or later?`, {
+        statusCode: response.status,
+      });
+    }
+    this.challenge = challenge;
+    return challenge;
+  }
+}

@@ -1,0 +1,148 @@
+import { InstrumentError } from '../common/errors';
+import { isRecord, parseLenientJson } from './lenient-json';
+import { RESULT_CODES } from './result-codes';
+
+export const EVENT_NOTES = ['DataPattern', 'JobFile', 'Job', 'SocketStatus'] as const;
+export type EventNote = (typeof EVENT_NOTES)[number];
+
+export type JobOutcome = 'begin' | 'complete' | 'soft-abort' | 'hard-abort' | 'unknown';
+
+/** One /ws event, decoded. Fields that do not apply to the event's Note are absent. */
+export interface BpwinEvent {
+  note: string;
+  status: string;
+  /** ISO 8601 with BPWin's UTC offset, e.g. "2023-12-08T17:08:16-06:00". */
+  timestamp?: string;
+  /** Milliseconds since the epoch. */
+  time?: number;
+  /** Lone backslashes had to be repaired to read it. */
+  repaired: boolean;
+  // SocketStatus
+  site?: number;
+  socket?: number;
+  socketLetter?: string;
+  siteSocket?: string;
+  resultCode?: number;
+  passed?: boolean;
+  description?: string;
+  apsSerialNumber?: string;
+  dpChecksum?: string;
+  siteSerialNumber?: string;
+  socketPartNumber?: string;
+  socketSerialNumber?: string;
+  // Job
+  code?: number;
+  outcome?: JobOutcome;
+  // JobFile and DataPattern
+  operation?: string;
+  directory?: string;
+  fileName?: string;
+  progress?: number;
+  /** The event as BPWin sent it (after the backslash repair). */
+  raw: Record<string, string>;
+}
+
+const JOB_CODES: Record<string, { outcome: JobOutcome; description: string }> = {
+  '0': { outcome: 'complete', description: 'Job completed successfully' },
+  '1000': { outcome: 'soft-abort', description: 'Job soft abort' },
+  '1001': { outcome: 'hard-abort', description: 'Job hard abort' },
+};
+
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\s*([+-])(\d{2}):?(\d{2}))?$/;
+const SITE_SOCKET = /^(\d+)([A-Za-z])$/;
+
+/** "2023-12-08 17:08:16 -0600" → ISO with offset and epoch ms; undefined when it is not that shape. */
+export function parseTimestamp(text: string): { iso: string; time: number } | undefined {
+  const m = TIMESTAMP.exec(text.trim());
+  if (!m) return undefined;
+  const offset = m[7] ? `${m[7]}${m[8]}:${m[9]}` : '';
+  const iso = `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}${offset}`;
+  const time = Date.parse(iso);
+  return Number.isNaN(time) ? undefined : { iso, time };
+}
+
+/** "3A" → site 3, socket 1 (letter A); both 1-based as BPWin counts them. */
+export function parseSiteSocket(text: string): { site: number; socket: number; letter: string } | undefined {
+  const m = SITE_SOCKET.exec(text.trim());
+  if (!m) return undefined;
+  const letter = m[2]!.toUpperCase();
+  return { site: Number(m[1]), socket: letter.charCodeAt(0) - 64, letter };
+}
+
+/** Appendix B description of a result code; 0 is a pass. */
+export function describeResultCode(code: number): string {
+  if (code === 0) return 'Pass';
+  return RESULT_CODES[String(code)] ?? `Result code ${code} is not in BPWin's table (Appendix B)`;
+}
+
+/** Parse and decode one websocket text; throws PROTOCOL for text that is not a JSON object. */
+export function decodeEventText(text: string): BpwinEvent {
+  const { value, repaired } = parseLenientJson(text, 'BPWin event');
+  if (!isRecord(value)) throw new InstrumentError('PROTOCOL', 'BPWin event is not a JSON object');
+  const raw: Record<string, string> = {};
+  for (const [key, item] of Object.entries(value)) raw[key] = typeof item === 'string' ? item : JSON.stringify(item);
+  return decodeEvent(raw, repaired);
+}
+
+export function decodeEvent(raw: Record<string, string>, repaired = false): BpwinEvent {
+  const event: BpwinEvent = { note: raw.Note ?? '', status: raw.Status ?? '', repaired, raw };
+  const stamp = raw.Timestamp === undefined ? undefined : parseTimestamp(raw.Timestamp);
+  if (stamp) {
+    event.timestamp = stamp.iso;
+    event.time = stamp.time;
+  }
+  switch (event.note) {
+    case 'SocketStatus':
+      decodeSocket(event, raw);
+      break;
+    case 'Job':
+      decodeJob(event, raw);
+      break;
+    case 'JobFile':
+      event.operation = raw.Operation;
+      event.directory = raw.Directory;
+      if (raw.Directory !== undefined) event.fileName = raw.Directory.split(/[\\/]/).pop();
+      break;
+    case 'DataPattern':
+      event.operation = raw.Operation;
+      if (raw.Progress !== undefined && raw.Progress.trim() !== '' && Number.isFinite(Number(raw.Progress))) event.progress = Number(raw.Progress);
+      break;
+  }
+  return event;
+}
+
+function decodeSocket(event: BpwinEvent, raw: Record<string, string>): void {
+  if (raw.Site_Socket !== undefined) {
+    event.siteSocket = raw.Site_Socket;
+    const where = parseSiteSocket(raw.Site_Socket);
+    if (where) {
+      event.site = where.site;
+      event.socket = where.socket;
+      event.socketLetter = where.letter;
+    }
+  }
+  if (raw.ResultCode !== undefined && /^-?\d+$/.test(raw.ResultCode.trim())) {
+    event.resultCode = Number(raw.ResultCode);
+    event.passed = event.resultCode === 0;
+    event.description = describeResultCode(event.resultCode);
+  } else if (event.status === 'Pass' || event.status === 'Fail') {
+    event.passed = event.status === 'Pass';
+  }
+  event.apsSerialNumber = raw['APS Serial Number'];
+  event.dpChecksum = raw['DP Checksum'];
+  event.siteSerialNumber = raw.Site_SN;
+  event.socketPartNumber = raw.Socket_PartNumber;
+  event.socketSerialNumber = raw.Socket_SN;
+}
+
+function decodeJob(event: BpwinEvent, raw: Record<string, string>): void {
+  if (event.status === 'Begin') {
+    event.outcome = 'begin';
+    return;
+  }
+  if (raw.Code === undefined) return;
+  event.code = Number(raw.Code);
+  const known = JOB_CODES[raw.Code.trim()];
+  event.outcome = known?.outcome ?? 'unknown';
+  event.description = known?.description ?? `Job ended with code ${raw.Code}`;
+}

@@ -1,0 +1,85 @@
+import { InstrumentError } from '../common/errors';
+import type { BpwinClient } from './client';
+import { ENDPOINTS, type EndpointName } from './endpoints';
+import { isRecord, parseLenientJson } from './lenient-json';
+import { lightTower, typeValues } from './typed-values';
+
+export interface BpwinResult {
+  endpoint: EndpointName;
+  /** BPWin's fields, typed (booleans, numbers, `<Name>_Seconds` beside durations, lists as arrays). */
+  payload: Record<string, unknown>;
+  /** The reply exactly as BPWin sent it (parsed). */
+  raw: unknown;
+  httpStatus: number;
+}
+
+const NO_SESSION = /session/i;
+
+/** Call one endpoint and return its typed result; `{"Success":0}` replies throw with BPWin's message. */
+export async function request(client: BpwinClient, endpoint: EndpointName): Promise<BpwinResult> {
+  const path = ENDPOINTS[endpoint];
+  if (endpoint === 'health') return health(client);
+  const response = await client.get(path);
+  if (response.status !== 200) {
+    throw new InstrumentError('HTTP_STATUS', `BPWin answered GET ${path} with HTTP ${response.status}${remoteMessage(response.text)}`, {
+      statusCode: response.status,
+      endpoint,
+    });
+  }
+  const raw = parseLenientJson(response.text, `BPWin's reply to GET ${path}`).value;
+  if (!isRecord(raw)) throw new InstrumentError('PROTOCOL', `BPWin's reply to GET ${path} is not a JSON object`, { endpoint });
+  if (raw.Success === 0 || raw.Success === '0') {
+    const message = typeof raw.Message === 'string' ? raw.Message.trim() : 'no message';
+    if (endpoint === 'job-stats' && NO_SESSION.test(message)) {
+      return { endpoint, payload: { Session: false, Message: message }, raw, httpStatus: response.status };
+    }
+    throw new InstrumentError('REMOTE', `BPWin could not answer ${endpoint}: ${message}`, { endpoint, bpwinMessage: message });
+  }
+  const payload = typeValues(raw) as Record<string, unknown>;
+  if (endpoint === 'job-stats') decorateJobStats(payload);
+  return { endpoint, payload, raw, httpStatus: response.status };
+}
+
+/** Session, Mode (autohandler replies carry Machine_Status, manual ones do not) and Light_Tower. */
+export function decorateJobStats(payload: Record<string, unknown>): void {
+  payload.Session = true;
+  const autohandler = 'Machine_Status' in payload;
+  payload.Mode = autohandler ? 'Autohandler' : 'Manual';
+  if (autohandler) payload.Light_Tower = lightTower(payload);
+}
+
+/**
+ * /health exists to ask "is BPWin there?", so "no" is an answer, not an error: HTTP errors and
+ * an unreachable host give Ready: false with the reason. A refused passphrase still throws.
+ */
+async function health(client: BpwinClient): Promise<BpwinResult> {
+  let response;
+  try {
+    response = await client.get(ENDPOINTS.health);
+  } catch (err) {
+    if (err instanceof InstrumentError && err.code === 'AUTH_FAILED') throw err;
+    const message = err instanceof Error ? err.message : String(err);
+    return { endpoint: 'health', payload: { Ready: false, Message: message }, raw: undefined, httpStatus: 0 };
+  }
+  let raw: unknown = response.text;
+  try {
+    raw = parseLenientJson(response.text, 'BPWin /health').value;
+  } catch {
+    // keep the text
+  }
+  const ok = response.status === 200 && isRecord(raw) && (raw.Success === 1 || raw.Success === '1');
+  const payload: Record<string, unknown> = isRecord(raw) ? (typeValues(raw) as Record<string, unknown>) : { Message: response.text };
+  payload.Ready = ok;
+  if (response.status !== 200) payload.HTTP_Status = response.status;
+  return { endpoint: 'health', payload, raw, httpStatus: response.status };
+}
+
+function remoteMessage(text: string): string {
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    if (isRecord(parsed) && typeof parsed.Message === 'string') return `: ${parsed.Message}`;
+  } catch {
+    // not JSON
+  }
+  return '';
+}
