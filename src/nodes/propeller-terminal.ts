@@ -1,0 +1,98 @@
+import { onClose, onInput } from '../nodered/lifecycle';
+import { findPropellerConfig } from '../nodered/propeller-config';
+import { configNumber } from '../nodered/properties';
+import type { NodeDef, NodeMessage, RedAPI, RedNode } from '../nodered/red-types';
+import { errorDot } from '../nodered/status';
+import { InstrumentError, errorMessage } from '../protocols/common/errors';
+import type { TerminalSession } from '../protocols/propeller/connection';
+import { ENCODINGS, TerminalDecoder, type TerminalEncoding } from '../protocols/propeller/terminal-decoder';
+
+/** After a failed open (no connection yet, port missing), try again this often until closed. */
+const RETRY_MS = 5_000;
+
+export = function (RED: RedAPI) {
+  function PropellerTerminalNode(this: RedNode, def: NodeDef) {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const lookup = findPropellerConfig(RED, def);
+    if ('error' in lookup) {
+      node.status(errorDot('no connection'));
+      onInput(node, () => {
+        throw new InstrumentError('BAD_INPUT', lookup.error);
+      });
+      return;
+    }
+    const config = lookup.config;
+    const connection = config.acquire(node);
+    const encoding = ENCODINGS.includes(def.encoding as TerminalEncoding) ? (def.encoding as TerminalEncoding) : 'utf8';
+    const split = def.split === 'line' || def.split === 'delimiter' ? def.split : 'none';
+    const decoder = new TerminalDecoder({ split, delimiter: String(def.delimiter ?? '\\n'), output: def.output === 'buffer' ? 'buffer' : encoding });
+    const options = { port: String(def.port ?? '').trim() || undefined, baudrate: configNumber(def.baudrate, 115200), mode: def.mode === 'graph' ? ('graph' as const) : ('term' as const) };
+    let session: TerminalSession | undefined;
+    let closed = false;
+    let retry: NodeJS.Timeout | undefined;
+    let lastError = '';
+    let gap: { expected: number; received: number } | undefined;
+
+    const report = (err: Error): void => {
+      lastError = err.message;
+      node.status(errorDot(err.message));
+      node.error(err, { topic: options.port ?? '', payload: err.message, error: { message: err.message } });
+    };
+
+    const open = async (): Promise<void> => {
+      retry = undefined;
+      try {
+        const opened = await connection.openTerminal(options);
+        if (closed) {
+          await opened.close();
+          return;
+        }
+        session = opened;
+        lastError = '';
+        node.status({ fill: 'green', shape: 'dot', text: `${options.mode} ${opened.port} @ ${options.baudrate}` });
+        opened.on('data', (data: Buffer) => {
+          for (const payload of decoder.push(data)) {
+            const msg: NodeMessage = { topic: opened.port, payload, port: opened.port };
+            if (gap) msg.gap = gap;
+            gap = undefined;
+            node.send(msg);
+          }
+        });
+        opened.on('gap', (g: { expected: number; received: number }) => {
+          gap = g;
+          node.warn(`lost ${g.received - g.expected} terminal packet(s) from ${opened.port} (expected packetID ${g.expected}, got ${g.received})`);
+        });
+        opened.on('error', report);
+      } catch (err) {
+        if (closed) return;
+        const error = err instanceof Error ? err : new Error(errorMessage(err));
+        // Report a new problem once, then keep trying quietly until it changes or goes away.
+        if (error.message !== lastError) report(error);
+        retry = setTimeout(() => void open(), RETRY_MS);
+      }
+    };
+    void open();
+
+    onInput(node, (msg) => {
+      if (!session) throw new InstrumentError('DISCONNECTED', `the terminal is not open yet${lastError ? ` (${lastError})` : ''}`);
+      const payload = msg.payload;
+      if (Buffer.isBuffer(payload)) session.write(payload);
+      else if (typeof payload === 'string') session.write(Buffer.from(payload, encoding === 'hex' || encoding === 'base64' ? 'utf8' : encoding));
+      else if (typeof payload === 'number' || typeof payload === 'boolean') session.write(String(payload));
+      else throw new InstrumentError('BAD_INPUT', 'msg.payload must be a string or a Buffer to send to the Propeller');
+    });
+
+    onClose(node, async () => {
+      closed = true;
+      clearTimeout(retry);
+      decoder.reset();
+      const current = session;
+      session = undefined;
+      await current?.close().catch(() => undefined);
+      await config.release(node);
+    });
+  }
+
+  RED.nodes.registerType('propeller-terminal', PropellerTerminalNode);
+};
