@@ -243,6 +243,8 @@ export class SfdaqSimulator {
   private async serve(kind: BrokerKind, socket: net.Socket): Promise<void> {
     const request = await this.readRequest(socket);
     if (!request) return;
+    // Whatever else the client sends (an oversize body) is read and dropped, so its write never stalls.
+    socket.resume();
     const [requestLine = '', ...headerLines] = request.head.split('\r\n');
     const [method = '', target = '/'] = requestLine.split(' ');
     const headers: Record<string, string> = {};
