@@ -27,6 +27,12 @@ export type BpwinClientEvents = {
 /** Header values must be visible ASCII; say so before anything is sent instead of failing inside http. */
 const HEADER_SAFE = /^[\x20-\x7e]*$/;
 
+function isStaleSocket(err: unknown): boolean {
+  if (!(err instanceof InstrumentError) || err.code !== 'CONNECT_FAILED') return false;
+  const cause = err.cause as { code?: unknown } | undefined;
+  return cause?.code === 'ECONNRESET' || cause?.code === 'EPIPE';
+}
+
 export function refusedError(): InstrumentError {
   return new InstrumentError('AUTH_FAILED', `${REFUSED_MESSAGE}: check the passphrase in the BPWin server node against C:\\BP\\Auth.txt`, {
     statusCode: 403,
@@ -124,7 +130,19 @@ export class BpwinClient extends EventEmitter<BpwinClientEvents> {
   private send(path: string, challenge: string | undefined): Promise<HttpJsonResponse> {
     const headers: Record<string, string> = { Passphrase: this.passphrase };
     if (challenge !== undefined) headers['Random-Challenge'] = challenge;
-    return httpJson({ method: 'GET', url: `${this.baseUrl}${path}`, headers, timeoutMs: this.timeoutMs, agent: this.agent, label: `BPWin GET ${path}` });
+    return this.getOnce(path, headers);
+  }
+
+  private async getOnce(path: string, headers: Record<string, string>): Promise<HttpJsonResponse> {
+    const call = (): Promise<HttpJsonResponse> =>
+      httpJson({ method: 'GET', url: `${this.baseUrl}${path}`, headers, timeoutMs: this.timeoutMs, agent: this.agent, label: `BPWin GET ${path}` });
+    try {
+      return await call();
+    } catch (err) {
+      // A kept-alive socket that BPWin closed (it restarted) fails at once; GET is safe to send again once.
+      if (isStaleSocket(err)) return call();
+      throw err;
+    }
   }
 
   private ensureChallenge(): Promise<string | undefined> {
@@ -138,7 +156,7 @@ export class BpwinClient extends EventEmitter<BpwinClientEvents> {
   }
 
   private async fetchChallenge(): Promise<string | undefined> {
-    const response = await httpJson({ method: 'GET', url: `${this.baseUrl}/auth`, timeoutMs: this.timeoutMs, agent: this.agent, label: 'BPWin GET /auth' });
+    const response = await this.getOnce('/auth', {});
     const challenge = response.status === 200 ? extractChallenge(response.text) : undefined;
     if (challenge === undefined) {
       // An open API (empty Auth.txt) works without a challenge; a protected one cannot.
