@@ -98,7 +98,12 @@ export class NebvClient extends TcpConnection<NebvClientEvents> {
       await this.waitForConnection(name, timeoutMs);
       replyTimeoutMs = Math.max(1, timeoutMs - (Date.now() - started));
     }
-    const reply = this.pending.add(id, replyTimeoutMs, `${name} (id ${id}) to ${this.endpoint}`);
+    const describe = `${name} (id ${id}) to ${this.endpoint}`;
+    const reply = this.pending.add(id, replyTimeoutMs, describe).catch((err: unknown) => {
+      // Name the call's whole timeout, not what was left of it after connecting.
+      if (err instanceof InstrumentError && err.code === 'TIMEOUT') throw new InstrumentError('TIMEOUT', `${describe}: no reply within ${timeoutMs} ms`, { ...err.details, timeoutMs });
+      throw err;
+    });
     this.enqueue(id, text);
     const answer = await reply;
     if (answer.error !== undefined && answer.error !== null) throw new NebvRpcError(name, answer.error);

@@ -1,0 +1,231 @@
+import assert from 'node:assert/strict';
+import os from 'node:os';
+import path from 'node:path';
+import { helper, nextMessage, waitFor } from '../helpers/red';
+import { NebvSimulator } from '../../src/simulators/nebv';
+import { freePortBlock, rawServer, requestsIn } from './fixtures';
+import serverNode = require('../../src/nodes/nebv-server');
+import rpcNode = require('../../src/nodes/nebv-rpc');
+
+type Msg = Record<string, unknown> & { payload?: unknown; error?: { message: string; code?: unknown; source?: { type: string } } };
+type Flow = Array<Record<string, unknown>>;
+const nodes = [serverNode, rpcNode] as never[];
+
+/** server + one rpc node (extra properties override) wired to a helper, plus a Catch node wired to another helper. */
+function flow(server: Record<string, unknown>, rpc: Record<string, unknown> = {}): Flow {
+  const outputs = rpc.errorOutput ? [['out'], ['errors']] : [['out']];
+  return [
+    { id: 'f1', type: 'tab', label: 'nebv' },
+    { id: 'srv', type: 'nebv-server', name: 'sim', transport: 'tcp', host: '127.0.0.1', port: '', timeout: 5, maxReply: 16384, newline: false, ...server },
+    { id: 'rpc', type: 'nebv-rpc', z: 'f1', server: 'srv', method: 'pynebv.FileList.open', params: '{"filePath":"/data/sample.oas"}', paramsFrom: 'field', timeout: '', errorOutput: false, wires: outputs, ...rpc },
+    { id: 'out', type: 'helper', z: 'f1' },
+    { id: 'errors', type: 'helper', z: 'f1' },
+    { id: 'catcher', type: 'catch', z: 'f1', scope: null, uncaught: false, wires: [['caught']] },
+    { id: 'caught', type: 'helper', z: 'f1' },
+  ];
+}
+
+describe('nebv nodes', function () {
+  let sim: NebvSimulator;
+  const tcp = (): Record<string, unknown> => ({ port: String(sim.port) });
+
+  before(() => helper.startServer());
+  after(() => helper.stopServer());
+  beforeEach(async () => {
+    sim = await NebvSimulator.start({ seed: 5 });
+  });
+  afterEach(async () => {
+    await helper.unload();
+    await sim.close();
+  });
+
+  async function call(msg: Msg, target = 'out'): Promise<Msg> {
+    const reply = nextMessage<Msg>(helper.getNode(target), 5000, `a message on ${target}`);
+    helper.getNode('rpc').receive(msg);
+    return reply;
+  }
+
+  it('calls the method of the dialog with its JSON params and sends the result in msg.payload', async () => {
+    await helper.load(nodes, flow(tcp()));
+    const msg = await call({ payload: 'ignored' });
+    assert.equal((msg.payload as { key: string }).key, 'sample.oas@1');
+    assert.equal((msg.payload as { klass: string }).klass, 'File');
+    assert.deepEqual(msg.rpc, { method: 'pynebv.FileList.open' });
+  });
+
+  it('takes the method from msg.method, then msg.topic, when the dialog leaves it empty, adding "pynebv."', async () => {
+    await helper.load(nodes, flow(tcp(), { method: '', params: '{"point":[3,4]}' }));
+    const first = await call({ method: 'MarkList.add', topic: 'pynebv.Nothing.here' });
+    assert.deepEqual(first.rpc, { method: 'pynebv.MarkList.add' });
+    assert.equal((first.payload as { props: { Location: string } }).props.Location, '3.0,4.0');
+    const second = await call({ topic: 'pynebv.MarkList.items' });
+    assert.equal((second.payload as unknown[]).length, 1);
+  });
+
+  it('takes params from msg.payload, or merges them over the dialog JSON', async () => {
+    await helper.load(nodes, flow(tcp(), { method: 'MarkList.add', params: '{"point":[1,1],"name":"from field"}', paramsFrom: 'payload' }));
+    const fromPayload = (await call({ payload: { point: [5, 6] } })).payload as { props: Record<string, string> };
+    assert.equal(fromPayload.props.Location, '5.0,6.0');
+    assert.equal(fromPayload.props.Name, 'Mark 1');
+    await helper.unload();
+    await helper.load(nodes, flow(tcp(), { method: 'MarkList.add', params: '{"point":[1,1],"name":"from field"}', paramsFrom: 'both' }));
+    const merged = (await call({ payload: { point: [7, 8] } })).payload as { props: Record<string, string> };
+    assert.equal(merged.props.Location, '7.0,8.0');
+    assert.equal(merged.props.Name, 'from field');
+  });
+
+  it('passes msg.item and msg.itemList into the params exactly as received', async () => {
+    const server = await rawServer((socket, chunk) => {
+      for (const r of requestsIn(chunk)) socket.write(JSON.stringify({ jsonrpc: '2.0', id: r.id, result: { got: r.params } }));
+    });
+    try {
+      await helper.load(nodes, flow({ port: String(server.port) }, { method: 'Mark.delete', params: '{"force":true}' }));
+      const item = { key: 'Marks@1|Mark 1@1', klass: 'Mark', props: { Name: 'Mark 1' }, attrs: { pos: [1, 2] } };
+      const list = [item, { key: 'Marks@1|Mark 2@2', klass: 'Mark' }];
+      const msg = await call({ item, itemList: list });
+      assert.deepEqual(msg.payload, { got: { force: true, item, itemList: list } });
+    } finally {
+      await helper.unload();
+      await server.close();
+    }
+  });
+
+  it('reads a mark through every class of its hierarchy with msg.item', async () => {
+    await helper.load(nodes, flow(tcp(), { method: '', params: '{"point":[2,3]}' }));
+    const mark = (await call({ method: 'MarkList.add' })).payload as { props: Record<string, string> };
+    for (const klass of ['Mark', 'MarkListItem', 'EbvItem']) {
+      assert.deepEqual((await call({ method: `${klass}.props`, item: mark })).payload, mark.props, klass);
+    }
+  });
+
+  it('refuses params that are not an object before sending, and the Catch node sees why', async () => {
+    await helper.load(nodes, flow(tcp(), { method: 'MarkList.add', paramsFrom: 'payload' }));
+    const refusals: Array<[Msg, RegExp]> = [
+      [{ payload: [10, 0] }, /msg\.payload \(the params\) must be a JSON object .* not an array/],
+      [{ payload: 'point' }, /not a string/],
+      [{ payload: {}, item: { name: 'x' } }, /params\.item must be an EbvItem/],
+      [{ payload: {}, itemList: 'all' }, /params\.itemList must be an array of EbvItems/],
+    ];
+    for (const [msg, message] of refusals) {
+      const caught = await call(msg, 'caught');
+      assert.match(caught.error!.message, message);
+      assert.equal(caught.error!.code, 'BAD_INPUT');
+      assert.equal(caught.error!.source!.type, 'nebv-rpc');
+    }
+    await helper.unload();
+    await helper.load(nodes, flow(tcp(), { method: 'MarkList.add', params: '[1,2]' }));
+    assert.match((await call({}, 'caught')).error!.message, /the params field must be a JSON object/);
+    await helper.unload();
+    await helper.load(nodes, flow(tcp(), { method: 'Mark list', params: '{}' }));
+    assert.match((await call({}, 'caught')).error!.message, /"Mark list" is not a pynebv method name/);
+    assert.equal(sim.requestCount, 0);
+  });
+
+  it('turns a JSON-RPC error into a catchable error with the code and message', async () => {
+    await helper.load(nodes, flow(tcp(), { method: 'pynebv.test' }));
+    const caught = await call({ payload: 1 }, 'caught');
+    assert.equal(caught.error!.code, -32601);
+    assert.match(caught.error!.message, /neoEBV refused pynebv\.test: Method not found \(code -32601\)/);
+    assert.deepEqual(caught.rpcError, { code: -32601, message: 'Method not found', data: undefined, method: 'pynebv.test' });
+  });
+
+  it('sends a JSON-RPC error to the second output when asked, and nothing to Catch', async () => {
+    await helper.load(nodes, flow(tcp(), { method: 'Mark.props', params: '{}', errorOutput: true }));
+    let caught = 0;
+    helper.getNode('caught').on('input', () => (caught += 1));
+    const failed = await call({ item: { key: 'Marks@1|Gone@9', klass: 'Mark' } }, 'errors');
+    assert.equal((failed.rpcError as { code: number }).code, -32000);
+    assert.match((failed.rpcError as { message: string }).message, /does not exist/);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(caught, 0);
+  });
+
+  it('shows the calls in flight in its status', async () => {
+    await helper.load(nodes, flow(tcp(), { method: 'MarkList.items', params: '{}' }));
+    const rpc = helper.getNode('rpc');
+    const seen: Array<{ fill?: string; text?: string }> = [];
+    rpc.on('call:status', (c: { args: Array<{ fill?: string; text?: string }> }) => seen.push(c.args[0]!));
+    await call({});
+    sim.silent = true;
+    for (let i = 0; i < 3; i += 1) rpc.receive({});
+    await waitFor(() => seen.some((s) => s.text === '3 in flight'), 3000, 'status "3 in flight"');
+    assert.equal(seen.find((s) => s.text === '3 in flight')!.fill, 'blue');
+    sim.dropConnections();
+    await waitFor(() => seen.length > 0 && !/in flight/.test(seen[seen.length - 1]!.text ?? ''), 3000, 'the in-flight status to clear');
+  });
+
+  it('fails calls in flight with DISCONNECTED when neoEBV drops the socket, then works again', async () => {
+    await helper.load(nodes, flow(tcp(), { method: 'MarkList.items', params: '{}' }));
+    await call({});
+    sim.silent = true;
+    const caught = nextMessage<Msg>(helper.getNode('caught'));
+    helper.getNode('rpc').receive({});
+    await waitFor(() => sim.requestCount === 2, 3000, 'the request to arrive');
+    sim.dropConnections();
+    const err = (await caught).error!;
+    assert.equal(err.code, 'DISCONNECTED');
+    assert.match(err.message, /closed with 1 call\(s\) in flight/);
+    sim.silent = false;
+    assert.deepEqual((await call({})).payload, []);
+  });
+
+  it('times out with the node timeout', async () => {
+    await helper.load(nodes, flow(tcp(), { method: 'MarkList.items', params: '{}', timeout: '0.2' }));
+    sim.silent = true;
+    const caught = await call({}, 'caught');
+    assert.equal(caught.error!.code, 'TIMEOUT');
+    assert.match(caught.error!.message, /no reply within 200 ms/);
+  });
+
+  it('connects over a Unix socket and over a port range', async () => {
+    const socketPath = path.join(os.tmpdir(), `nebv-node-${process.pid}-${Date.now()}.sock`);
+    const unixSim = await NebvSimulator.start({ unixPath: socketPath });
+    try {
+      await helper.load(nodes, flow({ transport: 'unix', path: socketPath, port: '' }));
+      assert.equal((await call({})).payload && unixSim.files.size, 1);
+    } finally {
+      await helper.unload();
+      await unixSim.close();
+    }
+    const base = await freePortBlock(3);
+    const rangeSim = await NebvSimulator.start({ portRange: [base, base + 2], portIndex: 1 });
+    try {
+      await helper.load(nodes, flow({ port: `${base}-${base + 2}` }));
+      assert.equal(((await call({})).payload as { klass: string }).klass, 'File');
+      assert.equal(rangeSim.files.size, 1);
+    } finally {
+      await helper.unload();
+      await rangeSim.close();
+    }
+  });
+
+  it('reports a missing server or a bad address to the Catch node', async () => {
+    await helper.load(nodes, flow(tcp(), { server: 'nope' }));
+    assert.match((await call({}, 'caught')).error!.message, /nebv-rpc\.errors\.noServer|no neoEBV server configured/);
+    await helper.unload();
+    await helper.load(nodes, flow({ port: '70000' }));
+    assert.match((await call({}, 'caught')).error!.message, /ports must be whole numbers from 1 to 65535/);
+  });
+
+  it('shares one connection between rpc nodes and leaves nothing behind across redeploys', async () => {
+    const twoNodes = (): Flow => {
+      const f = flow(tcp(), { method: 'MarkList.items', params: '{}' });
+      f.push({ id: 'rpc2', type: 'nebv-rpc', z: 'f1', server: 'srv', method: 'MarkList.items', params: '{}', paramsFrom: 'field', wires: [['out']] });
+      return f;
+    };
+    const handles = (): number => (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles().length;
+    let baseline = -1;
+    for (let round = 0; round < 4; round += 1) {
+      await helper.load(nodes, twoNodes());
+      await call({});
+      helper.getNode('rpc2').receive({});
+      await nextMessage(helper.getNode('out'));
+      assert.equal(sim.connectionCount, 1, `round ${round}: one shared connection`);
+      await helper.unload();
+      await waitFor(() => sim.connectionCount === 0, 3000, 'the connection to close on redeploy');
+      await new Promise((r) => setTimeout(r, 20));
+      if (round === 0) baseline = handles();
+      else assert.equal(handles(), baseline, `round ${round}: active handles`);
+    }
+  });
+});
