@@ -37,7 +37,7 @@ export = function (RED: RedAPI) {
     const report = (err: Error): void => {
       lastError = err.message;
       node.status(errorDot(err.message));
-      node.error(err, { topic: options.port ?? '', payload: err.message, error: { message: err.message } });
+      node.error(err.message, { topic: options.port ?? '', payload: err.message });
     };
 
     const open = async (): Promise<void> => {

@@ -1,0 +1,342 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { EventEmitter } from 'node:events';
+import { collect, helper, nextMessage, waitFor } from '../helpers/red';
+import { LauncherSimulator, type LauncherSimulatorOptions } from '../../src/simulators/launcher';
+import type { NodeDef, RedAPI, RedNode } from '../../src/nodered/red-types';
+import type { PropellerConnection } from '../../src/protocols/propeller/connection';
+import { makeBinary, withBadChecksum } from './images';
+import launcherNode = require('../../src/nodes/propeller-launcher');
+import loadNode = require('../../src/nodes/propeller-load');
+import terminalNode = require('../../src/nodes/propeller-terminal');
+import portsNode = require('../../src/nodes/propeller-ports');
+
+type Msg = Record<string, unknown> & { payload?: unknown; error?: { message: string } };
+type Flow = Array<Record<string, unknown>>;
+type Progress = { id: number; text: string; stage: string };
+type Result = { success: boolean; port: string; action: string; log: Progress[]; durationMs: number; error?: string; errorId?: number };
+
+/** A stand-in propeller-serial config node, to prove a user node follows the "connection kind" select. */
+function fakeSerial(RED: RedAPI): void {
+  RED.nodes.registerType('propeller-serial', function (this: RedNode & Record<string, unknown>, def: NodeDef) {
+    RED.nodes.createNode(this, def);
+    const connection: PropellerConnection = {
+      kind: 'serial',
+      listPorts: async () => ['/dev/ttyFAKE'],
+      load: async () => ({ success: true, port: '/dev/ttyFAKE', action: 'RAM', log: [], durationMs: 0 }),
+      openTerminal: async () => Object.assign(new EventEmitter(), { port: '/dev/ttyFAKE', write: () => undefined, close: async () => undefined }),
+    };
+    this.acquire = () => connection;
+    this.release = async () => undefined;
+  });
+}
+
+const nodes = [launcherNode, loadNode, terminalNode, portsNode, fakeSerial] as never[];
+
+describe('propeller nodes (Launcher)', function () {
+  let sim: LauncherSimulator;
+  let tmp: string;
+
+  before(() => helper.startServer());
+  after(() => helper.stopServer());
+  beforeEach(function () {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'propeller-'));
+  });
+  afterEach(async function () {
+    await helper.unload();
+    await sim?.close();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  async function start(options: LauncherSimulatorOptions = {}): Promise<void> {
+    sim = await LauncherSimulator.start({ stepMs: 2, printIntervalMs: 50, portListIntervalMs: 100, ...options });
+  }
+
+  /** A launcher config, one user node wired to out (and out2), and a Catch node wired to caught. */
+  function flow(user: Record<string, unknown>): Flow {
+    return [
+      { id: 't1', type: 'tab', label: 'propeller' },
+      { id: 'launcher', type: 'propeller-launcher', url: sim.url },
+      { id: 'user', z: 't1', connectionType: 'launcher', launcher: 'launcher', wires: [['out'], ['out2']], ...user },
+      { id: 'out', type: 'helper', z: 't1' },
+      { id: 'out2', type: 'helper', z: 't1' },
+      { id: 'catcher', type: 'catch', z: 't1', scope: null, uncaught: false, wires: [['caught']] },
+      { id: 'caught', type: 'helper', z: 't1' },
+    ];
+  }
+
+  const loadDef = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({ type: 'propeller-load', source: 'payload', action: 'RAM', port: '', debug: 'none', timeout: 30, ...extra });
+
+  async function loadOnce(msg: Msg): Promise<{ result: Msg; progress: Msg[] }> {
+    const progress = collect<Msg>(helper.getNode('out2'));
+    const result = nextMessage<Msg>(helper.getNode('out'), 5000, 'the load result');
+    helper.getNode('user').receive(msg);
+    return { result: await result, progress };
+  }
+
+  async function caughtError(msg: Msg): Promise<string> {
+    const caught = nextMessage<Msg>(helper.getNode('caught'), 5000, 'an error at the Catch node');
+    helper.getNode('user').receive(msg);
+    return (await caught).error!.message;
+  }
+
+  describe('propeller-load', function () {
+    it('loads a Buffer to RAM, with progress on output 2 and the whole log in the result', async function () {
+      await start();
+      await helper.load(nodes, flow(loadDef()));
+      const { result, progress } = await loadOnce({ payload: makeBinary(4096), keep: 'me' });
+      const payload = result.payload as Result;
+      assert.equal(payload.success, true);
+      assert.equal(payload.port, 'COM3');
+      assert.equal(payload.action, 'RAM');
+      assert.equal(result.topic, 'load');
+      assert.equal(result.keep, 'me');
+      assert.deepEqual(result.image, { format: 'binary', size: 4096, clockFrequency: 80_000_000, clockMode: (result.image as { clockMode: string }).clockMode });
+      assert.deepEqual(progress.map((m) => m.payload), payload.log);
+      assert.deepEqual(progress[0]!.payload, { id: 0, text: 'Scanning port COM3', stage: 'scanning' });
+      assert.equal(progress.at(-1)!.topic, 'progress');
+      assert.deepEqual(sim.loads, [{ action: 'RAM', portPath: 'COM3', debug: 'none', bytes: 4096 }]);
+    });
+
+    it('takes a base64 string, msg.port, msg.action and msg.debug', async function () {
+      await start();
+      await helper.load(nodes, flow(loadDef()));
+      const { result } = await loadOnce({ payload: makeBinary().toString('base64'), port: 'wx-1a2b3c', action: 'EEPROM', debug: 'term' });
+      assert.equal((result.payload as Result).success, true);
+      assert.deepEqual(sim.loads, [{ action: 'EEPROM', portPath: 'wx-1a2b3c', debug: 'term', bytes: 64 }]);
+    });
+
+    it('sends the .binary part of a 32 KB .eeprom file, which the Launcher accepts', async function () {
+      await start();
+      await helper.load(nodes, flow(loadDef({ action: 'EEPROM', port: 'COM3' })));
+      const eeprom = Buffer.alloc(32768);
+      makeBinary(128).copy(eeprom);
+      Buffer.from([0xff, 0xff, 0xf9, 0xff, 0xff, 0xff, 0xf9, 0xff]).copy(eeprom, 128);
+      const { result } = await loadOnce({ payload: eeprom });
+      assert.equal((result.payload as Result).success, true);
+      assert.equal((result.image as { format: string }).format, 'eeprom');
+      assert.equal(sim.loads[0]!.bytes, 128);
+    });
+
+    it('reads the image from the file in the dialog, or msg.filename', async function () {
+      await start();
+      const a = path.join(tmp, 'a.binary');
+      const b = path.join(tmp, 'b.binary');
+      fs.writeFileSync(a, makeBinary(256));
+      fs.writeFileSync(b, makeBinary(512));
+      await helper.load(nodes, flow(loadDef({ source: 'file', file: a })));
+      assert.equal(((await loadOnce({ payload: 'ignored' })).result.payload as Result).success, true);
+      assert.equal(((await loadOnce({ filename: b })).result.payload as Result).success, true);
+      assert.deepEqual(sim.loads.map((l) => l.bytes), [256, 512]);
+      assert.match(await caughtError({ filename: path.join(tmp, 'missing.binary') }), /could not read the image file .*missing\.binary/);
+    });
+
+    it('refuses bad images with the rule they broke, before anything is sent', async function () {
+      await start();
+      await helper.load(nodes, flow(loadDef()));
+      assert.match(await caughtError({ payload: withBadChecksum(makeBinary()) }), /rule "checksum"/);
+      assert.match(await caughtError({ payload: makeBinary().subarray(0, 62) }), /rule "/);
+      assert.match(await caughtError({ payload: 'not base64!' }), /not base64/);
+      assert.match(await caughtError({ payload: 42 }), /must be the image as a Buffer or a base64 string/);
+      assert.equal(sim.loads.length, 0);
+    });
+
+    it('refuses a port the Launcher does not list, before anything is sent', async function () {
+      await start();
+      await helper.load(nodes, flow(loadDef({ port: 'COM9' })));
+      assert.match(await caughtError({ payload: makeBinary() }), /port "COM9" is not in the Launcher's port list/);
+      assert.equal(sim.loads.length, 0);
+    });
+
+    it('reports a Launcher failure in the result and to a Catch node', async function () {
+      await start();
+      await helper.load(nodes, flow(loadDef()));
+      sim.nextLoadFault = 104;
+      const caught = nextMessage<Msg>(helper.getNode('caught'), 5000, 'the error');
+      const { result } = await loadOnce({ payload: makeBinary() });
+      const payload = result.payload as Result;
+      assert.equal(payload.success, false);
+      assert.equal(payload.errorId, 104);
+      assert.equal(payload.log.at(-1)!.id, 102);
+      assert.match((await caught).error!.message, /load to RAM on COM3 failed: Error: Propeller not found \(id 104\)/);
+    });
+
+    it('fails a load when the Launcher closes mid-load, and loads again after reconnecting', async function () {
+      await start();
+      await helper.load(nodes, flow(loadDef()));
+      sim.nextLoadFault = 'drop';
+      const caught = nextMessage<Msg>(helper.getNode('caught'), 5000, 'the error');
+      const { result } = await loadOnce({ payload: makeBinary() });
+      assert.equal((result.payload as Result).success, false);
+      assert.match((await caught).error!.message, /lost during the load/);
+      const again = await loadOnce({ payload: makeBinary() });
+      assert.equal((again.result.payload as Result).success, true);
+    });
+
+    it('fails on its time limit', async function () {
+      await start();
+      await helper.load(nodes, flow(loadDef({ timeout: 0.3 })));
+      sim.nextLoadFault = 'stall';
+      const { result } = await loadOnce({ payload: makeBinary() });
+      assert.match((result.payload as Result).error!, /within 300 ms/);
+    });
+
+    it('runs two loads at once one after the other', async function () {
+      await start();
+      await helper.load(nodes, flow(loadDef()));
+      const results = collect<Msg>(helper.getNode('out'));
+      helper.getNode('user').receive({ payload: makeBinary(8192) });
+      helper.getNode('user').receive({ payload: makeBinary(8192), action: 'EEPROM' });
+      await waitFor(() => results.length === 2, 5000, 'two results');
+      assert.deepEqual(results.map((r) => (r.payload as Result).success), [true, true]);
+      assert.equal(sim.maxConcurrentLoads, 1);
+      assert.equal(sim.loads.length, 2);
+    });
+
+    it('says clearly when the Launcher is too old', async function () {
+      await start({ version: '1.0.0' });
+      await helper.load(nodes, flow(loadDef()));
+      assert.match(await caughtError({ payload: makeBinary() }), /1\.0\.0 is too old: version 1\.0\.1 or newer/);
+    });
+
+    it('says which connection is missing, and follows the connection kind select', async function () {
+      await start();
+      await helper.load(nodes, flow(loadDef({ connectionType: 'serial', serial: '' })));
+      assert.match(await caughtError({ payload: makeBinary() }), /pick a Propeller serial port \(propeller-serial\)/);
+      await helper.unload();
+      const withSerial = flow(loadDef({ connectionType: 'serial', serial: 'ser' }));
+      withSerial.push({ id: 'ser', type: 'propeller-serial' });
+      await helper.load(nodes, withSerial);
+      const { result } = await loadOnce({ payload: makeBinary() });
+      assert.equal((result.payload as Result).port, '/dev/ttyFAKE');
+      assert.equal(sim.loads.length, 0);
+    });
+  });
+
+  describe('propeller-terminal', function () {
+    const termDef = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+      type: 'propeller-terminal', port: 'COM3', baudrate: 115200, mode: 'term', output: 'string', encoding: 'utf8', split: 'line', delimiter: '\\n', ...extra,
+    });
+
+    it('emits lines as strings and sends msg.payload to the Propeller', async function () {
+      await start();
+      await helper.load(nodes, flow(termDef()));
+      const first = await nextMessage<Msg>(helper.getNode('out'), 5000, 'a line');
+      assert.equal(first.payload, 'Hello from the simulated Propeller');
+      assert.equal(first.port, 'COM3');
+      const second = await nextMessage<Msg>(helper.getNode('out'), 5000, 'a line');
+      assert.match(String(second.payload), /^count = \d+$/);
+      helper.getNode('user').receive({ payload: 'x=1\n' });
+      helper.getNode('user').receive({ payload: Buffer.from([0x80, 0x81]) });
+      await waitFor(() => sim.terminalInput.length === 2, 3000, 'terminal input');
+      assert.deepEqual(sim.terminalInput, [Buffer.from('x=1\n'), Buffer.from([0x80, 0x81])]);
+    });
+
+    it('emits Buffers unsplit, and graph rows split on a \\r delimiter', async function () {
+      await start();
+      await helper.load(nodes, flow(termDef({ output: 'buffer', split: 'none' })));
+      const chunk = await nextMessage<Msg>(helper.getNode('out'), 5000, 'a chunk');
+      assert.ok(Buffer.isBuffer(chunk.payload));
+      assert.ok((chunk.payload as Buffer).toString().startsWith('Hello from the simulated Propeller\r\n'));
+      await helper.unload();
+      await helper.load(nodes, flow(termDef({ mode: 'graph', split: 'delimiter', delimiter: '\\r', encoding: 'latin1' })));
+      const row = await nextMessage<Msg>(helper.getNode('out'), 5000, 'a graph row');
+      assert.match(String(row.payload), /^-?\d+,-?\d+$/);
+    });
+
+    it('reports lost packets on the next msg', async function () {
+      await start();
+      await helper.load(nodes, flow(termDef({ split: 'none' })));
+      await nextMessage<Msg>(helper.getNode('out'), 5000, 'first data');
+      sim.dropNextPackets(3);
+      let msg: Msg;
+      do msg = await nextMessage<Msg>(helper.getNode('out'), 5000, 'data after the gap');
+      while (!msg.gap);
+      const gap = msg.gap as { expected: number; received: number };
+      assert.equal(gap.received - gap.expected, 3);
+    });
+
+    it('turns "port not found" and "failed to connect" into errors for Catch nodes', async function () {
+      await start();
+      await helper.load(nodes, flow(termDef({ port: 'COM9' })));
+      const caught = await nextMessage<Msg>(helper.getNode('caught'), 5000, 'an error');
+      assert.equal(caught.error!.message, 'Launcher: Port COM9 not found. Please close this terminal and select an existing port.');
+      await helper.unload();
+      sim.unconnectablePorts.add('COM3');
+      await helper.load(nodes, flow(termDef()));
+      const errors = collect<Msg>(helper.getNode('caught'));
+      await waitFor(() => errors.length === 1, 5000, 'an error');
+      assert.equal(errors[0]!.error!.message, 'Launcher: Failed to connect. Please close this terminal and select a connected port.');
+    });
+
+    it('refuses input before the terminal is open', async function () {
+      await start({ version: '0.9.0' });
+      await helper.load(nodes, flow(termDef()));
+      const caught = collect<Msg>(helper.getNode('caught'));
+      await waitFor(() => caught.length >= 1, 15000, 'the open error');
+      assert.match(caught[0]!.error!.message, /too old/);
+      helper.getNode('user').receive({ payload: 'hello' });
+      await waitFor(() => caught.length >= 2, 5000, 'the input error');
+      assert.match(caught[1]!.error!.message, /the terminal is not open yet/);
+    });
+
+    it('opens the terminal again after the Launcher restarts', async function () {
+      await start();
+      await helper.load(nodes, flow(termDef()));
+      await nextMessage<Msg>(helper.getNode('out'), 5000, 'data');
+      sim.disconnectAll();
+      await waitFor(() => sim.connectionCount === 1, 5000, 'reconnect');
+      const after = await nextMessage<Msg>(helper.getNode('out'), 5000, 'data after reconnect');
+      assert.ok(typeof after.payload === 'string');
+    });
+  });
+
+  describe('propeller-ports', function () {
+    it('answers with the port list, and sends changes when watching', async function () {
+      await start({ ports: ['', 'COM3'] });
+      await helper.load(nodes, flow({ type: 'propeller-ports', watch: true }));
+      const initial = await nextMessage<Msg>(helper.getNode('out'), 5000, 'the first list');
+      assert.deepEqual(initial.payload, ['COM3']);
+      assert.equal(initial.changed, true);
+      sim.setPorts(['COM3', 'COM4']);
+      const changed = await nextMessage<Msg>(helper.getNode('out'), 5000, 'the changed list');
+      assert.deepEqual(changed.payload, ['COM3', 'COM4']);
+      const asked = nextMessage<Msg>(helper.getNode('out'), 5000, 'the answer');
+      helper.getNode('user').receive({ payload: 'now', topic: 'x' });
+      const answer = await asked;
+      assert.deepEqual(answer.payload, ['COM3', 'COM4']);
+      assert.equal(answer.topic, 'ports');
+      assert.equal(answer.changed, undefined);
+    });
+
+    it('does not send on changes unless asked to', async function () {
+      await start();
+      await helper.load(nodes, flow({ type: 'propeller-ports', watch: false }));
+      const seen = collect<Msg>(helper.getNode('out'));
+      await waitFor(() => sim.portListRequests === 1, 5000, 'the connection');
+      sim.setPorts(['COM7']);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(seen.length, 0);
+    });
+  });
+
+  describe('propeller-launcher', function () {
+    it('shares one connection, shows the port count, and redeploys without leaks', async function () {
+      await start();
+      for (let round = 0; round < 3; round += 1) {
+        const twoUsers = flow(loadDef());
+        twoUsers.push({ id: 'ports', type: 'propeller-ports', z: 't1', connectionType: 'launcher', launcher: 'launcher', watch: true, wires: [[]] });
+        await helper.load(nodes, twoUsers);
+        const statuses: Array<{ text?: string }> = [];
+        (helper.getNode('user') as unknown as EventEmitter).on('call:status', (call: { args: [{ text?: string }] }) => statuses.push(call.args[0]));
+        await waitFor(() => sim.connectionCount === 1 && sim.portListRequests === round + 1, 5000, 'one shared connection');
+        await waitFor(() => statuses.some((s) => s.text === 'connected (2 ports)'), 5000, 'the status');
+        await helper.unload();
+        await waitFor(() => sim.connectionCount === 0, 5000, 'the connection to close');
+      }
+      assert.equal(sim.pingsReceived, 0);
+    });
+  });
+});
