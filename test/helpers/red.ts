@@ -5,7 +5,7 @@ helper.init(require.resolve('node-red'));
 export { helper };
 
 /** Resolve with the next msg a node sends (or reject after `ms`), for use with a helper node. */
-export function nextMessage<T = Record<string, unknown>>(node: { once(event: 'input', fn: (msg: T) => void): void; removeListener(event: string, fn: (...args: never[]) => void): void }, ms = 5000, what = 'a message'): Promise<T> {
+export function nextMessage<T = Record<string, unknown>>(node: { once(event: 'input', fn: (msg: T) => void): void; removeListener(event: string, fn: (msg: T) => void): void }, ms = 5000, what = 'a message'): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       node.removeListener('input', onInput);
