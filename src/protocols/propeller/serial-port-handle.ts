@@ -1,0 +1,138 @@
+import { EventEmitter } from 'node:events';
+import { SerialPort } from 'serialport';
+import { errorMessage } from '../common/errors';
+import { describeOpenError, serialError } from './serial-errors';
+
+/** What the loader needs from a port: promise-shaped writes and control lines, and exclusive reading while it talks to the boot loader. */
+export interface LoaderPort {
+  readonly path: string;
+  /** Resolves once the bytes are handed to the operating system. */
+  write(data: Buffer): Promise<void>;
+  drain(): Promise<void>;
+  /** Both lines always: serialport fills missing ones with its defaults. */
+  setSignals(signals: { dtr: boolean; rts: boolean }): Promise<void>;
+  flushInput(): Promise<void>;
+  /** Send incoming bytes to `onData` (and nobody else) until the returned release is called; `onClose` if the port goes away. */
+  capture(onData: (data: Buffer) => void, onClose: (err: Error) => void): () => void;
+}
+
+/**
+ * One open serial port on the `serialport` package. Data goes to the capturing loader while a
+ * load runs, otherwise out as 'data' events for terminals. Events: 'data' (Buffer), 'close'
+ * (Error: the port went away without close() being called).
+ */
+export class SerialPortHandle extends EventEmitter implements LoaderPort {
+  private captured: { onData: (data: Buffer) => void; onClose: (err: Error) => void } | undefined;
+  private closing = false;
+  private baud: number;
+
+  private constructor(
+    private readonly port: SerialPort,
+    readonly path: string,
+    baudRate: number,
+  ) {
+    super();
+    this.baud = baudRate;
+    port.on('data', (data: Buffer) => {
+      if (this.captured) this.captured.onData(data);
+      else this.emit('data', data);
+    });
+    port.on('error', () => {
+      // Errors of individual calls arrive through their callbacks; a lost device through 'close'.
+    });
+    port.on('close', (err: Error | null) => {
+      if (this.closing) return;
+      const reason = serialError('port-closed', `serial port ${path} closed unexpectedly${err ? ` (${err.message})` : ''}; was the adapter unplugged?`, { port: path });
+      this.captured?.onClose(reason);
+      this.emit('close', reason);
+    });
+  }
+
+  /** Open `path` exclusively (a second opener gets "port busy"), without the reset that dropping DTR would cause on close. */
+  static open(path: string, baudRate: number): Promise<SerialPortHandle> {
+    return new Promise((resolve, reject) => {
+      let port: SerialPort;
+      try {
+        port = new SerialPort({ path, baudRate, autoOpen: false, lock: true, hupcl: false });
+      } catch (err) {
+        reject(describeOpenError(path, err));
+        return;
+      }
+      port.open((err) => (err ? reject(describeOpenError(path, err)) : resolve(new SerialPortHandle(port, path, baudRate))));
+    });
+  }
+
+  get isOpen(): boolean {
+    return this.port.isOpen && !this.closing;
+  }
+
+  get baudRate(): number {
+    return this.baud;
+  }
+
+  write(data: Buffer): Promise<void> {
+    return this.call((cb) => this.port.write(data, cb), 'write to');
+  }
+
+  drain(): Promise<void> {
+    return this.call((cb) => this.port.drain(cb), 'drain');
+  }
+
+  setSignals(signals: { dtr: boolean; rts: boolean }): Promise<void> {
+    return this.call((cb) => this.port.set({ dtr: signals.dtr, rts: signals.rts }, cb), 'set the control lines of');
+  }
+
+  flushInput(): Promise<void> {
+    return this.call((cb) => this.port.flush(cb), 'flush');
+  }
+
+  async setBaudRate(baudRate: number): Promise<void> {
+    if (baudRate === this.baud) return;
+    await this.call((cb) => this.port.update({ baudRate }, cb), `set ${baudRate} baud on`);
+    this.baud = baudRate;
+  }
+
+  capture(onData: (data: Buffer) => void, onClose: (err: Error) => void): () => void {
+    const entry = { onData, onClose };
+    this.captured = entry;
+    return () => {
+      if (this.captured === entry) this.captured = undefined;
+    };
+  }
+
+  close(): Promise<void> {
+    if (this.closing) return Promise.resolve();
+    this.closing = true;
+    this.captured?.onClose(serialError('port-closed', `serial port ${this.path} was closed`, { port: this.path }));
+    if (!this.port.isOpen) return Promise.resolve();
+    return new Promise((resolve) => this.port.close(() => resolve()));
+  }
+
+  private call(work: (cb: (err: Error | null | undefined) => void) => unknown, what: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (!this.port.isOpen || this.closing) {
+        reject(serialError('port-closed', `cannot ${what} serial port ${this.path}: it is closed`, { port: this.path }));
+        return;
+      }
+      work((err) => (err ? reject(new Error(`cannot ${what} ${this.path}: ${errorMessage(err)}`, { cause: err })) : resolve()));
+    });
+  }
+}
+
+export interface PortListing {
+  ports: string[];
+  /** Set when the system could not list ports (no udev in a container, for one); typed paths still work. */
+  error?: string;
+}
+
+/** Serial port paths; never throws: a listing failure comes back as a readable `error`. */
+export async function listSerialPorts(list: () => Promise<Array<{ path: string }>> = () => SerialPort.list()): Promise<PortListing> {
+  try {
+    const ports = await list();
+    return { ports: ports.map((p) => p.path).sort() };
+  } catch (err) {
+    const text = errorMessage(err);
+    const why = /udevadm|ENOENT/.test(text) ? 'udev is not available here, as in many containers' : text;
+    return { ports: [], error: `this system cannot list serial ports (${why}); type the port path instead, e.g. /dev/ttyUSB0` };
+  }
+}

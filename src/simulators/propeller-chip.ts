@@ -1,0 +1,221 @@
+import { EventEmitter } from 'node:events';
+import { SerialPort } from 'serialport';
+import { RomChip, CHIP_FAULTS, type ChipFault, type LoadedProgram, type RomChipTiming } from '../protocols/propeller/rom-chip';
+import { createPtyPair, type PtyPair } from '../protocols/propeller/serial-pty-pair';
+import type { RunningSimulator, SimulatorDefinition } from './simulator';
+
+export interface FakeChipOptions {
+  /** The pseudo-terminal end the chip opens. */
+  path: string;
+  /** Deliver host bytes no faster than this baud rate (10 bits per byte); unpaced when absent. */
+  paceBaud?: number;
+  fault?: ChipFault;
+  timing?: Partial<RomChipTiming>;
+  /** How often the running program prints a line. */
+  printIntervalMs?: number;
+  log?: (line: string) => void;
+}
+
+/**
+ * A Propeller 1 on the far end of a pseudo-terminal: its boot loader is the pulse-model RomChip;
+ * after a load with "run" it behaves like a program that prints a banner, a counter line every
+ * printIntervalMs, and answers each line typed at it with "echo: <line>". Events: 'loaded',
+ * 'run' (LoadedProgram), 'shutdown', 'output' (string printed).
+ */
+export class FakePropellerChip extends EventEmitter {
+  readonly chip: RomChip;
+  readonly loads: LoadedProgram[] = [];
+  private readonly queue: Buffer[] = [];
+  private clock = 0;
+  private paceTimer: NodeJS.Timeout | undefined;
+  private printTimer: NodeJS.Timeout | undefined;
+  private line = '';
+  private ticks = 0;
+  private programRunning = false;
+
+  private constructor(
+    private readonly port: SerialPort,
+    private readonly options: FakeChipOptions,
+  ) {
+    super();
+    this.chip = new RomChip({ fault: options.fault, timing: options.timing });
+    this.chip.on('reply', (bytes: Buffer) => port.write(bytes));
+    this.chip.on('handshake', () => this.stopProgram());
+    this.chip.on('loaded', (program: LoadedProgram) => {
+      this.loads.push(program);
+      options.log?.(`fake chip: received ${program.image.length} bytes for command ${program.command}, checksum ${program.checksumOk ? 'OK' : 'FAILED'}`);
+      this.emit('loaded', program);
+    });
+    this.chip.on('run', (program: LoadedProgram) => this.startProgram(program));
+    this.chip.on('shutdown', () => {
+      this.stopProgram();
+      this.emit('shutdown');
+    });
+    port.on('data', (data: Buffer) => this.receive(data));
+  }
+
+  static open(options: FakeChipOptions): Promise<FakePropellerChip> {
+    return new Promise((resolve, reject) => {
+      const port = new SerialPort({ path: options.path, baudRate: 115200, autoOpen: false, hupcl: false });
+      port.open((err) => (err ? reject(err) : resolve(new FakePropellerChip(port, options))));
+    });
+  }
+
+  get fault(): ChipFault {
+    return this.chip.fault;
+  }
+
+  set fault(fault: ChipFault) {
+    this.chip.fault = fault;
+  }
+
+  get isRunning(): boolean {
+    return this.programRunning;
+  }
+
+  /** What a DTR pulse does to a real board: the program stops and the boot loader listens. */
+  reset(): void {
+    this.stopProgram();
+    this.chip.reset();
+  }
+
+  async close(): Promise<void> {
+    this.stopProgram();
+    clearTimeout(this.paceTimer);
+    this.chip.dispose();
+    if (this.port.isOpen) await new Promise<void>((resolve) => this.port.close(() => resolve()));
+  }
+
+  private receive(data: Buffer): void {
+    if (!this.options.paceBaud) return this.deliver(data);
+    this.queue.push(data);
+    if (this.paceTimer === undefined) {
+      this.clock = Math.max(this.clock, performance.now());
+      this.pace();
+    }
+  }
+
+  /** Hand the chip as many bytes as the wire could have carried since the clock, then come back. */
+  private pace(): void {
+    this.paceTimer = undefined;
+    const msPerByte = 10_000 / this.options.paceBaud!;
+    let due = Math.floor((performance.now() - this.clock) / msPerByte);
+    while (due > 0 && this.queue.length > 0) {
+      const head = this.queue[0];
+      const take = Math.min(due, head.length);
+      this.deliver(head.subarray(0, take));
+      if (take === head.length) this.queue.shift();
+      else this.queue[0] = head.subarray(take);
+      due -= take;
+      this.clock += take * msPerByte;
+    }
+    if (this.queue.length > 0) this.paceTimer = setTimeout(() => this.pace(), 2);
+  }
+
+  private deliver(data: Buffer): void {
+    if (this.programRunning) this.programInput(data);
+    this.chip.receive(data);
+  }
+
+  private startProgram(program: LoadedProgram): void {
+    this.stopProgram();
+    this.programRunning = true;
+    this.ticks = 0;
+    const clock = program.image.readUInt32LE(0);
+    this.print(`Propeller running: ${program.image.length / 4} longs loaded, clock ${clock} Hz\r\n`);
+    this.printTimer = setInterval(() => this.print(`tick ${++this.ticks}\r\n`), this.options.printIntervalMs ?? 500);
+    this.emit('run', program);
+  }
+
+  private stopProgram(): void {
+    clearInterval(this.printTimer);
+    this.printTimer = undefined;
+    this.programRunning = false;
+    this.line = '';
+  }
+
+  /** The program reads text lines; other bytes (e.g. stray acknowledgement polls) are noise to it. */
+  private programInput(data: Buffer): void {
+    for (const byte of data) {
+      if (byte === 0x0d || byte === 0x0a) {
+        if (this.line) this.print(`echo: ${this.line}\r\n`);
+        this.line = '';
+      } else if (byte >= 0x20 && byte < 0x7f) {
+        this.line += String.fromCharCode(byte);
+      }
+    }
+  }
+
+  private print(text: string): void {
+    if (!this.port.isOpen) return;
+    this.port.write(text);
+    this.emit('output', text);
+  }
+}
+
+/** A fake chip on its own socat pair; the host end is what a propeller-serial node opens. */
+export class FakeChipBench {
+  private constructor(
+    readonly pair: PtyPair,
+    readonly chip: FakePropellerChip,
+  ) {}
+
+  static async start(options: Omit<FakeChipOptions, 'path'> & { hostLink?: string } = {}): Promise<FakeChipBench> {
+    const pair = await createPtyPair({ hostLink: options.hostLink });
+    try {
+      return new FakeChipBench(pair, await FakePropellerChip.open({ ...options, path: pair.chipPath }));
+    } catch (err) {
+      await pair.close();
+      throw err;
+    }
+  }
+
+  get hostPath(): string {
+    return this.pair.hostPath;
+  }
+
+  async close(): Promise<void> {
+    await this.chip.close();
+    await this.pair.close();
+  }
+}
+
+function option(options: Record<string, string | boolean> | undefined, name: string): string | undefined {
+  const value = options?.[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+export const simulator: SimulatorDefinition = {
+  name: 'propeller-chip',
+  summary: 'fake Propeller 1 on a socat pseudo-terminal (ROM boot loader, then a printing program)',
+  optionHelp: [
+    `--fault NAME     ${CHIP_FAULTS.join(' | ')}`,
+    '--pace BAUD      read host bytes no faster than this baud rate (e.g. 115200)',
+    '--link PATH      also make the host end available as PATH (e.g. /tmp/propeller)',
+    '--print-interval MS  how often the running program prints',
+  ],
+  async start(options) {
+    const fault = option(options.options, 'fault');
+    if (fault !== undefined && !(CHIP_FAULTS as readonly string[]).includes(fault)) throw new Error(`--fault must be one of ${CHIP_FAULTS.join(', ')}`);
+    const pace = Number(option(options.options, 'pace') ?? 0);
+    const interval = Number(option(options.options, 'print-interval') ?? 500);
+    const bench = await FakeChipBench.start({
+      fault: fault as ChipFault | undefined,
+      paceBaud: pace > 0 ? pace : undefined,
+      printIntervalMs: interval > 0 ? interval : 500,
+      hostLink: option(options.options, 'link'),
+      log: options.log,
+    });
+    const running: RunningSimulator = {
+      endpoints: [`${bench.hostPath} (serial port of the fake Propeller; use reset mode "none")`],
+      configure(node) {
+        if (node.type !== 'propeller-serial') return undefined;
+        node.port = bench.hostPath;
+        node.resetMode = 'none';
+        return {};
+      },
+      close: () => bench.close(),
+    };
+    return running;
+  },
+};
