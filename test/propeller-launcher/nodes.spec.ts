@@ -20,16 +20,17 @@ type Result = { success: boolean; port: string; action: string; log: Progress[];
 
 /** A stand-in propeller-serial config node, to prove a user node follows the "connection kind" select. */
 function fakeSerial(RED: RedAPI): void {
-  RED.nodes.registerType('propeller-serial', function (this: RedNode & Record<string, unknown>, def: NodeDef) {
+  RED.nodes.registerType('propeller-serial', function (this: RedNode, def: NodeDef) {
     RED.nodes.createNode(this, def);
+    const node = this as RedNode & Record<string, unknown>;
     const connection: PropellerConnection = {
       kind: 'serial',
       listPorts: async () => ['/dev/ttyFAKE'],
       load: async () => ({ success: true, port: '/dev/ttyFAKE', action: 'RAM', log: [], durationMs: 0 }),
       openTerminal: async () => Object.assign(new EventEmitter(), { port: '/dev/ttyFAKE', write: () => undefined, close: async () => undefined }),
     };
-    this.acquire = () => connection;
-    this.release = async () => undefined;
+    node.acquire = () => connection;
+    node.release = async () => undefined;
   });
 }
 
