@@ -20,6 +20,8 @@ export interface MqttTransportOptions {
   tlsInsecure?: boolean;
   reconnectMs?: number;
   connectTimeoutMs?: number;
+  /** How often to repeat get-state until the master answers (default 1 s). */
+  stateRetryMs?: number;
 }
 
 /** MQTT refuses credentials with 4/5 (v3.1.1) or 134/135 (v5): retrying cannot help. */
@@ -37,6 +39,7 @@ export class SemiAteMqtt extends EventEmitter<BaseConnectionEvents & TesterTrans
   private attempts = 0;
   private readonly prefix: string;
   private readonly options: MqttTransportOptions;
+  private askTimer: NodeJS.Timeout | undefined;
 
   constructor(options: MqttTransportOptions) {
     super();
@@ -147,8 +150,19 @@ export class SemiAteMqtt extends EventEmitter<BaseConnectionEvents & TesterTrans
     this.attempts = 0;
     this.setStatus({ state: 'connected' });
     this.emit('connected');
-    // Master/status is only published on changes and never retained: ask for the current state.
-    this.sendCommand('get-state', { payload: {} });
+    this.askState(client);
+  }
+
+  /**
+   * Master/status is only published on changes and never retained, so ask with get-state, and
+   * ask again until an answer comes: after a broker restart the master may not have
+   * resubscribed yet when our first question arrives.
+   */
+  private askState(client: MqttClient): void {
+    clearTimeout(this.askTimer);
+    if (this.client !== client || !this.isConnected) return;
+    client.publish(`${this.prefix}Master/cmd`, JSON.stringify({ type: 'get-state', payload: {} }), { qos: 2 });
+    this.askTimer = setTimeout(() => this.askState(client), this.options.stateRetryMs ?? 1000);
   }
 
   private onMessage(topic: string, buffer: Buffer): void {
@@ -167,6 +181,7 @@ export class SemiAteMqtt extends EventEmitter<BaseConnectionEvents & TesterTrans
   private eventOf(path: string, message: JsonObject): TesterEvent | undefined {
     const [app, channel, siteTopic = ''] = path.split('/');
     const site = siteTopic.replace(/^site/, '');
+    if (app === 'Master' && (channel === 'status' || (channel === 'response' && message.type === 'get-state'))) clearTimeout(this.askTimer);
     if (app === 'Master' && channel === 'status') {
       const { state, message: text } = mqttStatusState(message);
       return { kind: 'state', state, message: text, raw: message };
@@ -193,6 +208,7 @@ export class SemiAteMqtt extends EventEmitter<BaseConnectionEvents & TesterTrans
   }
 
   private setStatus(status: ConnectionStatus): void {
+    if (status.state !== 'connected') clearTimeout(this.askTimer);
     this.current = status;
     this.emit('status', status);
   }

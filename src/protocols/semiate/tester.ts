@@ -127,7 +127,7 @@ export class SemiAteTester extends EventEmitter<TesterEvents> {
     const prepared = prepareCommand(this.kind, request, context);
     const state = await this.ready(options.connectTimeoutMs ?? 5000);
     checkState(prepared.name, state);
-    const target = waitTarget(this.kind, prepared.name, options.waitUntilDone === true, prepared.sites ?? this.expectedSites());
+    const target = waitTarget(this.kind, prepared.name, options.waitUntilDone === true, prepared.sites ?? this.expectedSites(), state);
     const timeoutMs = options.timeoutMs ?? DEFAULT_WAIT_MS[prepared.name] ?? 10_000;
     // Listen before sending: a fast master answers before send() returns.
     const waiting = target ? this.waitForEvent(target.accept, timeoutMs, target.describe, target.fail) : undefined;

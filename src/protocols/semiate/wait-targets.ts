@@ -17,18 +17,26 @@ export interface WaitTarget {
   result(): Partial<CommandOutcome>;
 }
 
-function failedState(command: string) {
-  return (event: TesterEvent): string | undefined =>
-    event.kind === 'state' && FAILURE_STATES.includes(event.state)
-      ? `${command} failed: the tester went to ${event.state}${event.message ? ` (${event.message})` : ''}`
-      : undefined;
+/**
+ * A failure state fails the command, except while the master still reports the state it was in
+ * when we sent it (the websocket repeats its status every second, so a report from before the
+ * command may still arrive; reset is sent in softerror).
+ */
+function failedState(command: string, before: string | undefined) {
+  let moved = false;
+  return (event: TesterEvent): string | undefined => {
+    if (event.kind !== 'state') return undefined;
+    if (event.state !== before) moved = true;
+    if (!moved || !FAILURE_STATES.includes(event.state)) return undefined;
+    return `${command} failed: the tester went to ${event.state}${event.message ? ` (${event.message})` : ''}`;
+  };
 }
 
-function stateTarget(command: string, wanted: string): WaitTarget {
-  return { describe: `state ${wanted} after ${command}`, accept: (e) => e.kind === 'state' && e.state === wanted, fail: failedState(command), result: () => ({}) };
+function stateTarget(command: string, wanted: string, before: string | undefined): WaitTarget {
+  return { describe: `state ${wanted} after ${command}`, accept: (e) => e.kind === 'state' && e.state === wanted, fail: failedState(command, before), result: () => ({}) };
 }
 
-function nextTarget(kind: TransportKind, sites: readonly string[]): WaitTarget {
+function nextTarget(kind: TransportKind, sites: readonly string[], before: string | undefined): WaitTarget {
   const parts: PartResult[] = [];
   const records: StdfRecord[][] = [];
   let response: unknown;
@@ -44,13 +52,13 @@ function nextTarget(kind: TransportKind, sites: readonly string[]): WaitTarget {
       }
       return complete();
     },
-    fail: failedState('next'),
+    fail: failedState('next', before),
     result: () => (response === undefined ? { parts, records } : { parts, records, response }),
   };
 }
 
 /** What to wait for after a command, or undefined when it is only sent. Queries always wait for their answer. */
-export function waitTarget(kind: TransportKind, name: CommandName, waitUntilDone: boolean, sites: readonly string[]): WaitTarget | undefined {
+export function waitTarget(kind: TransportKind, name: CommandName, waitUntilDone: boolean, sites: readonly string[], before: string | undefined): WaitTarget | undefined {
   let captured: Partial<CommandOutcome> = {};
   const reply = (describe: string, match: (e: TesterEvent) => Partial<CommandOutcome> | undefined): WaitTarget => ({
     describe,
@@ -79,12 +87,12 @@ export function waitTarget(kind: TransportKind, name: CommandName, waitUntilDone
   if (!waitUntilDone) return undefined;
   switch (name) {
     case 'load':
-      return stateTarget('load', 'ready');
+      return stateTarget('load', 'ready', before);
     case 'unload':
     case 'reset':
-      return stateTarget(name, 'initialized');
+      return stateTarget(name, 'initialized', before);
     case 'next':
-      return nextTarget(kind, sites);
+      return nextTarget(kind, sites, before);
     default:
       return undefined;
   }

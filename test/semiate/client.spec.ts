@@ -1,0 +1,231 @@
+import assert from 'node:assert/strict';
+import { SemiAteTester, type TesterOptions } from '../../src/protocols/semiate';
+import type { InstrumentError } from '../../src/protocols/common/errors';
+import { SemiAteSimulator, type SemiAteSimulatorOptions } from '../../src/simulators/semiate';
+import { waitFor } from '../helpers/red';
+import { hasMosquitto, startMosquitto, type StartedBroker } from './brokers';
+
+export const FAST: SemiAteSimulatorOptions = { statusIntervalMs: 100, startupMs: 30, loadMs: 40, testMs: 10, unloadMs: 30 };
+
+type Variant = { name: string; transport: 'websocket' | 'mqtt'; external?: boolean };
+const variants: Variant[] = [
+  { name: 'websocket', transport: 'websocket' },
+  { name: 'MQTT via embedded Aedes', transport: 'mqtt' },
+];
+if (hasMosquitto()) variants.push({ name: 'MQTT via mosquitto', transport: 'mqtt', external: true });
+
+function optionsFor(sim: SemiAteSimulator, transport: 'websocket' | 'mqtt'): TesterOptions {
+  return transport === 'websocket' ? { transport, url: sim.wsUrl, reconnectMs: 50 } : { transport, url: sim.mqttUrl, deviceId: sim.options.deviceId, reconnectMs: 50 };
+}
+
+for (const variant of variants) {
+  describe(`semiate client over ${variant.name}`, function () {
+    this.timeout(15000);
+    let broker: StartedBroker | undefined;
+    let sim: SemiAteSimulator;
+    let tester: SemiAteTester;
+
+    before(async () => {
+      if (variant.external) broker = await startMosquitto();
+    });
+    after(async () => {
+      await broker?.stop();
+    });
+
+    async function setup(options: SemiAteSimulatorOptions = {}): Promise<void> {
+      sim = new SemiAteSimulator({ ...FAST, sites: 2, brokerUrl: broker?.url, deviceId: `T-${Math.random().toString(36).slice(2, 8)}`, ...options });
+      await sim.start();
+      tester = new SemiAteTester(optionsFor(sim, variant.transport));
+      tester.start();
+      await waitFor(() => tester.state === 'initialized', 5000, 'initialized');
+    }
+
+    afterEach(async () => {
+      await tester?.stop();
+      await sim?.close();
+    });
+
+    it('runs a lot: load → ready, next → one part per site, unload → initialized', async () => {
+      await setup();
+      const states: string[] = [];
+      tester.on('state', (s) => states.push(s.state));
+      const loaded = await tester.execute({ command: 'load', lotNumber: '123456.123' }, { waitUntilDone: true });
+      assert.equal(loaded.state, 'ready');
+      assert.equal(loaded.waited, true);
+      assert.equal(sim.lotNumber, '123456.123');
+      const parts: string[] = [];
+      tester.on('part', (p) => parts.push(`${p.site}:${p.partId}`));
+      const tested = await tester.execute({ command: 'start' }, { waitUntilDone: true });
+      assert.equal(tested.command, 'next');
+      assert.deepEqual(tested.parts!.map((p) => p.site).sort(), ['0', '1']);
+      assert.equal(tested.parts![0].tests.length, 4);
+      assert.equal(tested.records!.length, 2);
+      assert.deepEqual(parts.sort(), tested.parts!.map((p) => `${p.site}:${p.partId}`).sort());
+      if (variant.transport === 'mqtt') assert.deepEqual((tested.response as { sites: Array<{ siteid: string }> }).sites.map((s) => s.siteid), ['0', '1']);
+      const unloaded = await tester.execute({ command: 'unload' }, { waitUntilDone: true });
+      assert.equal(unloaded.state, 'initialized');
+      assert.equal(states[0], 'loading');
+      assert.deepEqual(states.slice(-2), ['unloading', 'initialized']);
+      if (variant.transport === 'mqtt') assert.deepEqual(states, ['loading', 'ready', 'testing', 'ready', 'unloading', 'initialized'], 'MQTT reports every change');
+      assert.equal(tester.yieldTracker.snapshot().total.tested, 2);
+      assert.deepEqual(sim.ignored, []);
+    });
+
+    it('refuses a command the state does not allow, and the master never sees it', async () => {
+      await setup();
+      await assert.rejects(tester.execute({ command: 'next' }), (err: InstrumentError) => err.code === 'BAD_INPUT' && /next is not possible while the tester is initialized/.test(err.message));
+      await assert.rejects(tester.execute({ command: 'unload' }), /allowed in: ready/);
+      await assert.rejects(tester.execute({ command: 'reset' }), /allowed in: softerror/);
+      await tester.execute({ command: 'load', lotNumber: 'L1' }, { waitUntilDone: true });
+      await assert.rejects(tester.execute({ command: 'load', lotNumber: 'L2' }), /while the tester is ready/);
+      assert.equal(sim.lotNumber, 'L1');
+      assert.deepEqual(sim.ignored, []);
+    });
+
+    it('the simulator ignores out-of-state commands like the real master', async () => {
+      await setup();
+      // Bypass the gate by talking to the transport-level API through a second, raw command.
+      (tester as unknown as { transport: { sendCommand(n: string, b: object): void } }).transport.sendCommand('unload', variant.transport === 'mqtt' ? { payload: {} } : {});
+      await waitFor(() => sim.ignored.length === 1, 3000, 'the ignored command');
+      assert.deepEqual(sim.ignored, ['unload@initialized']);
+      assert.equal(sim.state, 'initialized');
+    });
+
+    it('a load that hangs ends in softerror at the master\'s timeout; reset recovers', async () => {
+      await setup({ loadTimeoutMs: 150 });
+      sim.injectFault('load', 'hang');
+      await assert.rejects(tester.execute({ command: 'load', lotNumber: 'L1' }, { waitUntilDone: true, timeoutMs: 5000 }), (err: InstrumentError) => err.code === 'REMOTE' && /load failed: the tester went to softerror \(load timeout\)/.test(err.message));
+      assert.equal(tester.state, 'softerror');
+      await assert.rejects(tester.execute({ command: 'load', lotNumber: 'L1' }), /allowed in: initialized/);
+      const reset = await tester.execute({ command: 'reset' }, { waitUntilDone: true });
+      assert.equal(reset.state, 'initialized');
+    });
+
+    it('wait-until-done times out with the state in the message', async () => {
+      await setup({ loadMs: 2000 });
+      await assert.rejects(tester.execute({ command: 'load', lotNumber: 'L1' }, { waitUntilDone: true, timeoutMs: 200 }), (err: InstrumentError) => err.code === 'TIMEOUT' && /no state ready after load within 200 ms \(the tester is loading\)/.test(err.message));
+    });
+
+    it('a test run that fails on a site reports softerror', async () => {
+      await setup();
+      await tester.execute({ command: 'load', lotNumber: 'L1' }, { waitUntilDone: true });
+      sim.injectFault('next', 'error');
+      await assert.rejects(tester.execute({ command: 'next' }, { waitUntilDone: true }), /next failed: the tester went to softerror \(next failed on site 0\)/);
+    });
+
+    it('reconnects after the connection drops and learns the state again', async () => {
+      await setup();
+      await tester.execute({ command: 'load', lotNumber: 'L1' }, { waitUntilDone: true });
+      const disconnected = new Promise((r) => tester.once('status', r));
+      // The embedded broker and the websocket cut their clients; an external broker is restarted.
+      if (broker) await broker.restart();
+      else sim.dropClients();
+      await disconnected;
+      await waitFor(() => tester.status.state === 'connected' && tester.state === 'ready', 8000, 'reconnected and ready');
+      const tested = await tester.execute({ command: 'next' }, { waitUntilDone: true });
+      assert.equal(tested.parts!.length, 2);
+    });
+
+    it('closes without leaving connections behind', async function () {
+      if (broker) this.skip(); // an external broker's clients cannot be counted here
+      await setup();
+      await waitFor(() => sim.openConnections === 1, 3000, 'one client');
+      await tester.stop();
+      await waitFor(() => sim.openConnections === 0, 3000, 'no clients');
+      assert.equal(tester.status.state, 'closed');
+    });
+  });
+}
+
+describe('semiate client: websocket-only and MQTT-only commands', function () {
+  this.timeout(10000);
+  let sim: SemiAteSimulator;
+  const testers: SemiAteTester[] = [];
+  before(async () => {
+    sim = new SemiAteSimulator({ ...FAST, sites: 3 });
+    await sim.start();
+  });
+  after(async () => {
+    for (const t of testers) await t.stop();
+    await sim.close();
+  });
+  function open(transport: 'websocket' | 'mqtt'): SemiAteTester {
+    const tester = new SemiAteTester(optionsFor(sim, transport));
+    testers.push(tester);
+    tester.start();
+    return tester;
+  }
+
+  it('websocket: connection id, configuration, user settings, results, logs, log file', async () => {
+    const ws = open('websocket');
+    await waitFor(() => ws.state === 'initialized', 5000, 'initialized');
+    assert.match(ws.connectionId ?? '', /^[0-9a-f-]{36}$/);
+    assert.deepEqual((ws.masterConfiguration as { sites: string[] }).sites, ['0', '1', '2']);
+    assert.deepEqual(ws.sites, ['0', '1', '2']);
+    await ws.execute({ command: 'usersettings', options: [{ name: 'stop_on_fail', active: true, value: 0 }] });
+    await waitFor(() => JSON.stringify(ws.userSettings).includes('"active":true'), 3000, 'the new user settings');
+    await ws.execute({ command: 'load', lotNumber: 'L7' }, { waitUntilDone: true });
+    await ws.execute({ command: 'next' }, { waitUntilDone: true });
+    const results = await ws.execute({ command: 'getresults' });
+    assert.equal(results.parts!.length, 3);
+    const logs = await ws.execute({ command: 'getlogs' });
+    assert.ok(logs.logs!.some((l) => l.description === 'state ready' && l.type === 'INFO' && l.source === 'master'), 'trimmed log entries');
+    const file = await ws.execute({ command: 'getlogfile' });
+    assert.match(String((file.logfile as { content: string }).content), /state loading/);
+    const level = await ws.execute({ command: 'setloglevel', level: 'debug' });
+    assert.equal(level.waited, false);
+    await waitFor(() => (ws.userSettings as { loglevel: number }).loglevel === 10, 3000, 'log level 10');
+    await ws.execute({ command: 'binMap', sBin: 1, hBin: 1 });
+    assert.deepEqual(sim.ignored, []);
+    await ws.execute({ command: 'unload' }, { waitUntilDone: true });
+  });
+
+  it('MQTT: identify, get-state, get-host, site-layout, next with chosen sites and part ids', async () => {
+    const mq = open('mqtt');
+    await waitFor(() => mq.state === 'initialized', 5000, 'initialized');
+    assert.deepEqual((await mq.execute({ command: 'identify' })).response, { name: sim.options.deviceId });
+    assert.deepEqual((await mq.execute({ command: 'get-state' })).response, { state: 'initialized', message: null });
+    assert.equal((await mq.execute({ command: 'get-host' })).response && typeof (await mq.execute({ command: 'get-host' })).response, 'object');
+    await mq.execute({ command: 'site-layout', layout: [[0, 0], [1, 0], [2, 0]] });
+    await mq.execute({ command: 'load', lotNumber: 'L8' }, { waitUntilDone: true });
+    const tested = await mq.execute({ command: 'next', sites: [{ siteid: '2', partid: 'P-100' }, { siteid: '0', partid: 'P-101' }] }, { waitUntilDone: true });
+    assert.deepEqual(tested.sites, ['2', '0']);
+    assert.deepEqual(tested.parts!.map((p) => `${p.site}:${p.partId}`).sort(), ['0:P-101', '2:P-100']);
+    const bins = (tested.response as { sites: Array<{ siteid: string; binning: number }> }).sites;
+    assert.deepEqual(bins.map((s) => s.binning), tested.parts!.sort((a, b) => Number(b.site) - Number(a.site)).map((p) => p.hardBin));
+    await assert.rejects(mq.execute({ command: 'getlogs' }), /not a Semi-ATE MQTT handler command/);
+  });
+
+  it('MQTT: the master\'s last will shows as crash', async () => {
+    const mq = open('mqtt');
+    await waitFor(() => mq.state !== undefined, 5000, 'a state');
+    const master = (sim as unknown as { master: { stream: { destroy(): void } } }).master;
+    master.stream.destroy();
+    await waitFor(() => mq.state === 'crash', 5000, 'crash');
+  });
+});
+
+describe('semiate client: MQTT login', function () {
+  this.timeout(10000);
+  it('a refused login fails once and does not retry', async () => {
+    const sim = new SemiAteSimulator({ ...FAST, mqttUsername: 'op', mqttPassword: 'secret' });
+    await sim.start();
+    const tester = new SemiAteTester({ transport: 'mqtt', url: sim.mqttUrl, deviceId: sim.options.deviceId, username: 'op', password: 'wrong', reconnectMs: 50 });
+    const seen: string[] = [];
+    tester.on('status', (s) => seen.push(s.state));
+    try {
+      await assert.rejects(tester.ready(3000), /refused the login.*check username and password/);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(tester.status.state, 'failed');
+      assert.equal(seen.filter((s) => s === 'reconnecting').length, 0);
+      assert.ok(!JSON.stringify(tester.status).includes('wrong'), 'no password in the status');
+      const good = new SemiAteTester({ transport: 'mqtt', url: sim.mqttUrl, deviceId: sim.options.deviceId, username: 'op', password: 'secret' });
+      good.start();
+      assert.equal(await good.ready(3000).then(() => good.status.state), 'connected');
+      await good.stop();
+    } finally {
+      await tester.stop();
+      await sim.close();
+    }
+  });
+});
