@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { artifacts, categoryId, chromiumPath, dragFromPalette, openEditor, packageNodeTypes, root, type EditorSession } from './editor-harness';
+
+/** The first sentence of a node's en-US help, as the sidebar should show it. */
+function helpSnippet(type: string): string {
+  const html = fs.readFileSync(path.join(root, 'locales', 'en-US', `${type}.html`), 'utf8');
+  const text = (/<p>([\s\S]*?)<\/p>/.exec(html)?.[1] ?? '').replace(/<[^>]+>/g, '').replace(/&[a-z]+;/g, ' ').replace(/\s+/g, ' ').trim();
+  return text.split(' ').slice(0, 4).join(' ');
+}
+
+type PageRed = {
+  RED: {
+    nodes: { getType(t: string): { defaults: Record<string, { required?: boolean; validate?: unknown; type?: string }> }; node(id: string): Record<string, unknown> | null; filterConfigNodes?(f: { type: string }): Array<{ id: string; name?: string }>; eachConfig(cb: (n: { id: string; type: string; name?: string }) => void): void };
+    editor: { editConfig(name: string, type: string, id: string, prefix?: string): void };
+    sidebar: { help: { show(type: string): void } };
+  };
+  $: (selector: string) => { length: number; val(v?: string): unknown; trigger(e: string): unknown; is(s: string): boolean; find(s: string): { length: number } };
+};
+
+/** Blank the first required field that is a plain input or select in the open dialog; report whether the editor flagged it. */
+async function blankRequiredField(session: EditorSession, type: string, prefix: string): Promise<{ field?: string; flagged: boolean }> {
+  return session.page.evaluate(
+    ({ t, p }) => {
+      const w = window as unknown as PageRed;
+      const defaults = w.RED.nodes.getType(t).defaults;
+      for (const [prop, def] of Object.entries(defaults)) {
+        if (!def.required && !def.validate) continue;
+        const input = w.$(`#${p}${prop}`);
+        if (!input.length || !input.is(':visible')) continue;
+        input.val(def.type ? '_ADD_' : '');
+        input.trigger('change');
+        input.trigger('keyup');
+        const flagged = w.$('.red-ui-tray:last-of-type .input-error').length > 0 || input.is('.input-error');
+        if (flagged) return { field: prop, flagged };
+      }
+      return { flagged: false };
+    },
+    { t: type, p: prefix },
+  );
+}
+
+const browserPath = chromiumPath();
+
+describe('the editor in Chromium', function () {
+  this.timeout(180_000);
+  let session: EditorSession;
+  const types = packageNodeTypes();
+
+  before(async function () {
+    if (!browserPath) this.skip();
+    session = await openEditor(browserPath!);
+  });
+
+  after(async () => {
+    await session?.close();
+  });
+
+  it('lists every package node type in the editor, in its category', async () => {
+    assert.ok(types.length > 0);
+    for (const info of types.filter((t) => !t.isConfig)) {
+      // Node-RED files a category "A-B" under "A" (sub-categories), so find the container it chose and read its header.
+      const container = session.page.locator(`#${categoryId(info.category.split('-')[0]!)}`);
+      const inCategory = await container.locator(`.red-ui-palette-node[data-palette-type="${info.type}"]`).count();
+      assert.equal(inCategory, 1, `${info.type} appears once in its palette category`);
+      const header = (await container.locator('.red-ui-palette-header span').first().textContent())?.trim();
+      assert.equal(header, info.category, `${info.type}: the palette shows the category users look for`);
+    }
+    const registered = await session.page.evaluate((list) => list.filter((t) => (window as unknown as PageRed).RED.nodes.getType(t) !== undefined), types.map((t) => t.type));
+    assert.deepEqual(registered, types.map((t) => t.type));
+  });
+
+  let column = 0;
+  for (const info of types) {
+    it(`${info.type}: ${info.isConfig ? 'config dialog' : 'drags onto the workspace, dialog'} opens, flags a missing required field, saves; help renders`, async () => {
+      const { page } = session;
+      const prefix = info.isConfig ? 'node-config-input-' : 'node-input-';
+      const okButton = info.isConfig ? '#node-config-dialog-ok' : '#node-dialog-ok';
+      let nodeId: string | undefined;
+      if (info.isConfig) {
+        await page.evaluate((t) => (window as unknown as PageRed).RED.editor.editConfig('', t, '_ADD_'), info.type);
+      } else {
+        column += 1;
+        nodeId = await dragFromPalette(page, info.type, 150 + (column % 4) * 200, 80 + Math.floor(column / 4) * 80);
+        await page.locator(`#red-ui-workspace-chart g.red-ui-flow-node-group[id="${nodeId}"] rect.red-ui-flow-node`).dblclick();
+      }
+      await page.locator(okButton).waitFor({ state: 'visible', timeout: 10_000 });
+      await page.waitForTimeout(300);
+      await page.screenshot({ path: path.join(artifacts, `${info.type}.png`) });
+
+      const blank = await blankRequiredField(session, info.type, prefix);
+      const hasRequired = await page.evaluate((t) => Object.values((window as unknown as PageRed).RED.nodes.getType(t).defaults).some((d) => d.required || d.validate), info.type);
+      if (hasRequired) assert.ok(blank.flagged, `${info.type}: blanking a required field is flagged in the dialog`);
+      await page.screenshot({ path: path.join(artifacts, `${info.type}-invalid.png`) });
+
+      const nameInput = page.locator(`#${prefix}name`);
+      const hasName = (await nameInput.count()) > 0 && (await nameInput.isVisible());
+      if (hasName) await nameInput.fill(`saved ${info.type}`);
+      await page.locator(okButton).click();
+      await page.locator(okButton).waitFor({ state: 'detached', timeout: 10_000 });
+      if (hasName) {
+        const names = await page.evaluate(
+          ({ t, id }) => {
+            const w = window as unknown as PageRed;
+            if (id) return [String(w.RED.nodes.node(id)?.name ?? '')];
+            const found: string[] = [];
+            w.RED.nodes.eachConfig((n) => {
+              if (n.type === t) found.push(String(n.name ?? ''));
+            });
+            return found;
+          },
+          { t: info.type, id: nodeId },
+        );
+        assert.ok(names.includes(`saved ${info.type}`), `${info.type} saved its name (found ${JSON.stringify(names)})`);
+      }
+
+      const snippet = helpSnippet(info.type);
+      assert.ok(snippet.length > 0, `${info.type} has a help summary paragraph`);
+      await page.evaluate((t) => (window as unknown as PageRed).RED.sidebar.help.show(t), info.type);
+      await page.locator('.red-ui-help').filter({ hasText: snippet }).first().waitFor({ timeout: 10_000 });
+      assert.deepEqual(session.pageErrors, [], 'no script errors in the editor');
+    });
+  }
+});
