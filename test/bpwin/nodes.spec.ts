@@ -1,0 +1,372 @@
+import assert from 'node:assert/strict';
+import { freePort } from '../../src/cli/node-red-process';
+import { BpwinSimulator } from '../../src/simulators/bpwin';
+import { collect, helper, nextMessage, waitFor } from '../helpers/red';
+import { BPWIN_NODES, CATCH, TAB, credentials, lastStatus, placed, serverNode, statusesOf } from './flow';
+
+const PASS = 'tr0ub4dor&3';
+
+interface Msg {
+  topic?: string;
+  payload: Record<string, unknown>;
+  raw?: Record<string, unknown>;
+  error?: { message: string; source?: { id: string } };
+}
+
+describe('BPWin nodes on a Node-RED runtime', function () {
+  let sim: BpwinSimulator;
+
+  before(async function () {
+    await helper.startServer();
+  });
+  after(async function () {
+    await helper.stopServer();
+  });
+  beforeEach(async function () {
+    sim = new BpwinSimulator({ passphrase: PASS });
+    await sim.start();
+  });
+  afterEach(async function () {
+    await helper.unload();
+    await sim.close();
+  });
+
+  function requestFlow(endpoint: string, port = sim.port): Array<Record<string, unknown>> {
+    return [TAB, serverNode(port), { id: 'req', type: 'bpwin-request', z: 'f1', server: 'srv', endpoint, wires: [['out']] }, { id: 'out', type: 'helper', z: 'f1' }, ...CATCH];
+  }
+
+  describe('bpwin-request', function () {
+    it('answers each request chosen in the dialog with a typed payload, the raw reply and the topic', async function () {
+      sim.loadJob();
+      sim.beginJob(5);
+      sim.programDevice('2C', 0);
+      const expectations: Record<string, (m: Msg) => void> = {
+        health: (m) => assert.equal(m.payload.Ready, true),
+        version: (m) => assert.deepEqual(m.payload, { API_Version: '1.0', BPWin_Version: 'V8.0.1' }),
+        'machine-name': (m) => assert.equal(m.payload.Type, 'APS'),
+        'job-name': (m) => assert.equal(m.payload.BP_FileName, 'C:\\APITestFile\\APITestBp.bp'),
+        'selected-device': (m) => assert.equal(m.payload.Manufacturer, 'Winbond'),
+        'job-stats': (m) => {
+          assert.equal(m.payload.Green_Light_On, true);
+          assert.equal(m.raw!.Green_Light_On, 'true');
+          assert.equal(m.payload.Passed_Device, 1);
+        },
+        'system-info': (m) => assert.equal(((m.payload.Programmer as Record<string, Record<string, unknown[]>>).SiteInfo!.Site as unknown[]).length, 4),
+      };
+      for (const [endpoint, check] of Object.entries(expectations)) {
+        await helper.load(BPWIN_NODES, placed(requestFlow(endpoint)), credentials(PASS));
+        const reply = nextMessage<Msg>(helper.getNode('out'), 3000, endpoint);
+        helper.getNode('req').receive({ payload: 'go' });
+        const msg = await reply;
+        assert.equal(msg.topic, endpoint);
+        check(msg);
+        assert.deepEqual(lastStatus('req'), { fill: 'green', shape: 'dot', text: endpoint });
+        await helper.unload();
+      }
+    });
+
+    it('takes the request from msg.topic when the dialog says so', async function () {
+      await helper.load(BPWIN_NODES, placed(requestFlow('')), credentials(PASS));
+      const reply = nextMessage<Msg>(helper.getNode('out'));
+      helper.getNode('req').receive({ topic: '/data/machine-name' });
+      assert.equal((await reply).payload.Description, '4000 APS');
+    });
+
+    it('refuses an unknown msg.topic before calling BPWin; a Catch node sees it', async function () {
+      await helper.load(BPWIN_NODES, placed(requestFlow('')), credentials(PASS));
+      const caught = nextMessage<Msg>(helper.getNode('caught'));
+      helper.getNode('req').receive({ topic: 'format-c' });
+      const msg = await caught;
+      assert.match(msg.error!.message, /"format-c" is not a BPWin request/);
+      assert.equal(sim.hitCount('/auth'), 0);
+    });
+
+    it('returns a clear "no job session" for job-stats outside a session', async function () {
+      await helper.load(BPWIN_NODES, placed(requestFlow('job-stats')), credentials(PASS));
+      const reply = nextMessage<Msg>(helper.getNode('out'));
+      helper.getNode('req').receive({});
+      const msg = await reply;
+      assert.equal(msg.payload.Session, false);
+      assert.match(String(msg.payload.Message), /job session/);
+    });
+
+    const failures: Array<[string, (s: BpwinSimulator) => void, RegExp, string]> = [
+      ['HTTP 500', (s) => s.setFault('/version', 'http500'), /HTTP 500/, 'bpwin-request.errors.http'],
+      ['malformed JSON', (s) => s.setFault('/version', 'malformed'), /not valid JSON/, 'bpwin-request.errors.bad-reply'],
+      ['a timeout', (s) => s.setFault('/version', 'hang'), /no reply within 1000 ms/, 'bpwin-request.errors.timeout'],
+    ];
+    for (const [what, inject, message, status] of failures) {
+      it(`reports ${what} to a Catch node and on the status`, async function () {
+        inject(sim);
+        await helper.load(BPWIN_NODES, placed(requestFlow('version')), credentials(PASS));
+        const caught = nextMessage<Msg>(helper.getNode('caught'), 4000);
+        helper.getNode('req').receive({});
+        const msg = await caught;
+        assert.match(msg.error!.message, message);
+        assert.equal(msg.error!.source!.id, 'req');
+        assert.equal(lastStatus('req')!.text, status);
+      });
+    }
+
+    it('reports connection refused to a Catch node', async function () {
+      const port = await freePort();
+      await helper.load(BPWIN_NODES, placed(requestFlow('version', port)), credentials(PASS));
+      const caught = nextMessage<Msg>(helper.getNode('caught'));
+      helper.getNode('req').receive({});
+      assert.match((await caught).error!.message, /connection refused/);
+      assert.equal(lastStatus('req')!.text, 'bpwin-request.errors.unreachable');
+    });
+
+    it('turns a {"Success":0} reply into a catchable error with BPWin\'s message', async function () {
+      const { default: http } = await import('node:http');
+      const server = http.createServer((req, res) => {
+        res.setHeader('Content-Type', 'application/json');
+        res.end(req.url === '/auth' ? '{ "Number" : 9007199254740993 }' : '{"Success":0,"Message":"BPWin is still initializing."}');
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+      const port = (server.address() as { port: number }).port;
+      await helper.load(BPWIN_NODES, placed(requestFlow('selected-device', port)), credentials(PASS));
+      const caught = nextMessage<Msg>(helper.getNode('caught'));
+      helper.getNode('req').receive({});
+      assert.match((await caught).error!.message, /BPWin could not answer selected-device: BPWin is still initializing\./);
+      await helper.unload();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    });
+
+    it('after a BPWin restart carries on with a new challenge, no error', async function () {
+      await helper.load(BPWIN_NODES, placed(requestFlow('version')), credentials(PASS));
+      const errors = collect<Msg>(helper.getNode('caught'));
+      const out = helper.getNode('out');
+      let reply = nextMessage<Msg>(out);
+      helper.getNode('req').receive({});
+      await reply;
+      await sim.restart();
+      reply = nextMessage<Msg>(out);
+      helper.getNode('req').receive({});
+      assert.equal((await reply).payload.API_Version, '1.0');
+      assert.equal(errors.length, 0);
+      assert.equal(sim.hitCount('/auth'), 2, 'one challenge before and one after the restart');
+    });
+  });
+
+  describe('wrong passphrase', function () {
+    it('shows "passphrase refused" on every user node, reports the error once per call, and does not loop', async function () {
+      const flow = [
+        ...requestFlow('version'),
+        { id: 'stats', type: 'bpwin-job-stats', z: 'f1', server: 'srv', interval: 100, emit: 'change', wires: [['statsOut']] },
+        { id: 'statsOut', type: 'helper', z: 'f1' },
+        { id: 'events', type: 'bpwin-events', z: 'f1', server: 'srv', wires: [['eventsOut']] },
+        { id: 'eventsOut', type: 'helper', z: 'f1' },
+      ];
+      await helper.load(BPWIN_NODES, placed(flow), credentials('not-it'));
+      const errors = collect<Msg>(helper.getNode('caught'));
+      helper.getNode('req').receive({});
+      await waitFor(() => errors.some((e) => e.error!.source!.id === 'req'), 3000, 'the request error');
+      await waitFor(() => ['req', 'stats', 'events'].every((id) => lastStatus(id)?.text === 'bpwin-server.status.refused' || lastStatus(id)?.text === 'bpwin-job-stats.status.refused'), 3000, 'refused everywhere');
+      for (const id of ['req', 'stats', 'events']) assert.equal(lastStatus(id)!.fill, 'red');
+      assert.match(errors.find((e) => e.error!.source!.id === 'req')!.error!.message, /BPWin refused the passphrase \(HTTP 403\)/);
+      assert.ok(errors.some((e) => e.error!.source!.id === 'stats'), 'the poller reports it too');
+      const hits = sim.hitCount('/data/job-stats') + sim.hitCount('/ws') + sim.hitCount('/auth');
+      await new Promise((r) => setTimeout(r, 400));
+      assert.equal(sim.hitCount('/data/job-stats') + sim.hitCount('/ws') + sim.hitCount('/auth'), hits, 'nothing retries by itself');
+      assert.equal(sim.hitCount('/data/job-stats'), 2);
+      assert.equal(sim.hitCount('/ws'), 2);
+    });
+  });
+
+  describe('bpwin-job-stats', function () {
+    function statsFlow(extra: Record<string, unknown> = {}, port = sim.port): Array<Record<string, unknown>> {
+      return [TAB, serverNode(port), { id: 'stats', type: 'bpwin-job-stats', z: 'f1', server: 'srv', interval: 100, emit: 'change', wires: [['out']], ...extra }, { id: 'out', type: 'helper', z: 'f1' }, ...CATCH];
+    }
+
+    it('shows idle without a session and emits the no-session state once', async function () {
+      await helper.load(BPWIN_NODES, placed(statsFlow()), credentials(PASS));
+      const seen = collect<Msg>(helper.getNode('out'));
+      await waitFor(() => sim.hitCount('/data/job-stats') >= 4, 3000, 'four polls');
+      assert.equal(seen.length, 1);
+      assert.equal(seen[0]!.payload.Session, false);
+      assert.deepEqual(lastStatus('stats'), { fill: 'grey', shape: 'ring', text: 'bpwin-job-stats.status.idle' });
+    });
+
+    it('emits only on change, with machine state and light tower on the status', async function () {
+      sim.beginJob(10);
+      // Freeze the clocks: a paused-then-active session still ticks Elapsed_Time each second, so use 'counts'.
+      await helper.load(BPWIN_NODES, placed(statsFlow({ emit: 'counts' })), credentials(PASS));
+      const seen = collect<Msg>(helper.getNode('out'));
+      await waitFor(() => seen.length === 1, 3000, 'the first reading');
+      assert.deepEqual(lastStatus('stats'), { fill: 'green', shape: 'dot', text: 'Active · bpwin-job-stats.light.green' });
+      const polls = sim.hitCount('/data/job-stats');
+      await waitFor(() => sim.hitCount('/data/job-stats') >= polls + 3, 3000, 'more polls');
+      assert.equal(seen.length, 1, 'nothing changed, nothing sent');
+      sim.programDevice('1A', 15);
+      await waitFor(() => seen.length === 2, 3000, 'the change');
+      assert.equal(seen[1]!.payload.Failed_Device, 1);
+      sim.setMachineStatus('Error');
+      await waitFor(() => seen.length === 3, 3000, 'the error state');
+      assert.equal(seen[2]!.payload.Light_Tower, 'red');
+      assert.deepEqual(lastStatus('stats'), { fill: 'red', shape: 'dot', text: 'Error · bpwin-job-stats.light.red' });
+      sim.setMachineStatus('Paused');
+      await waitFor(() => lastStatus('stats')?.fill === 'yellow', 3000, 'amber');
+    });
+
+    it("emits every poll with 'always'", async function () {
+      await helper.load(BPWIN_NODES, placed(statsFlow({ emit: 'always' })), credentials(PASS));
+      const seen = collect<Msg>(helper.getNode('out'));
+      await waitFor(() => seen.length >= 3, 3000, 'three readings');
+      assert.ok(seen.every((m) => m.payload.Session === false));
+    });
+
+    it('knows manual mode', async function () {
+      sim.mode = 'manual';
+      sim.beginJob(10);
+      sim.programDevice('1A', 0);
+      await helper.load(BPWIN_NODES, placed(statsFlow()), credentials(PASS));
+      const msg = await nextMessage<Msg>(helper.getNode('out'));
+      assert.equal(msg.payload.Mode, 'Manual');
+      assert.equal(lastStatus('stats')!.text, 'bpwin-job-stats.status.manual');
+    });
+
+    it('reads now on any input', async function () {
+      await helper.load(BPWIN_NODES, placed(statsFlow({ interval: 60_000 })), credentials(PASS));
+      const out = helper.getNode('out');
+      await nextMessage<Msg>(out);
+      const again = nextMessage<Msg>(out);
+      helper.getNode('stats').receive({ payload: 'now' });
+      assert.equal((await again).topic, 'job-stats');
+    });
+
+    it('polls at least every 100 ms even when asked for less', async function () {
+      await helper.load(BPWIN_NODES, placed(statsFlow({ interval: 1 })), credentials(PASS));
+      await new Promise((r) => setTimeout(r, 450));
+      assert.ok(sim.hitCount('/data/job-stats') <= 6, `polled ${sim.hitCount('/data/job-stats')} times in 450 ms`);
+      assert.ok(sim.hitCount('/data/job-stats') >= 2);
+    });
+
+    it('shows disconnected while BPWin is down, reports it once, and recovers by itself', async function () {
+      sim.beginJob(10);
+      await helper.load(BPWIN_NODES, placed(statsFlow()), credentials(PASS));
+      const out = helper.getNode('out');
+      const errors = collect<Msg>(helper.getNode('caught'));
+      await nextMessage<Msg>(out);
+      await sim.stop();
+      await waitFor(() => statusesOf('stats').filter((s) => s.text === 'bpwin-job-stats.status.disconnected').length >= 3, 3000, 'retries');
+      assert.equal(lastStatus('stats')!.fill, 'red');
+      assert.equal(errors.length, 1, 'one error, not one per retry');
+      assert.match(errors[0]!.error!.message, /connection refused/);
+      await sim.restart();
+      sim.beginJob(10);
+      await waitFor(() => lastStatus('stats')?.fill === 'green', 3000, 'recovery');
+    });
+
+    it('keeps polling through a restart (new challenge) without a passphrase error', async function () {
+      sim.beginJob(10);
+      await helper.load(BPWIN_NODES, placed(statsFlow({ emit: 'always' })), credentials(PASS));
+      const seen = collect<Msg>(helper.getNode('out'));
+      const errors = collect<Msg>(helper.getNode('caught'));
+      await waitFor(() => seen.length >= 2, 3000, 'readings');
+      await sim.restart();
+      sim.beginJob(10);
+      const before = seen.length;
+      await waitFor(() => seen.length >= before + 3 && seen.at(-1)!.payload.Session === true, 3000, 'readings after the restart');
+      assert.ok(errors.every((e) => !/refused/.test(e.error!.message)), 'a restart is not a refusal');
+    });
+  });
+
+  describe('bpwin-events', function () {
+    function eventsFlow(extra: Record<string, unknown> = {}, outputs = 1): Array<Record<string, unknown>> {
+      const wires = Array.from({ length: outputs }, (_, i) => [`out${i}`]);
+      const helpers = Array.from({ length: outputs }, (_, i) => ({ id: `out${i}`, type: 'helper', z: 'f1' }));
+      return [TAB, serverNode(sim.port), { id: 'ev', type: 'bpwin-events', z: 'f1', server: 'srv', wires, ...extra }, ...helpers, ...CATCH];
+    }
+
+    it('decodes every event of a job and shows connected', async function () {
+      await helper.load(BPWIN_NODES, placed(eventsFlow()), credentials(PASS));
+      const seen = collect<Msg>(helper.getNode('out0'));
+      await waitFor(() => sim.wsClients === 1, 3000, 'the websocket');
+      await waitFor(() => lastStatus('ev')?.text === 'connected', 3000, 'connected status');
+      sim.loadJob();
+      sim.beginJob(2);
+      sim.programDevice('3A', 0);
+      sim.programDevice('3B', 56);
+      sim.completeJob(1001);
+      await waitFor(() => seen.length === 9, 3000, 'nine events');
+      const fail = seen.find((m) => m.payload.status === 'Fail')!;
+      assert.equal(fail.topic, 'SocketStatus');
+      assert.equal(fail.payload.site, 3);
+      assert.equal(fail.payload.socket, 2);
+      assert.equal(fail.payload.socketLetter, 'B');
+      assert.equal(fail.payload.resultCode, 56);
+      assert.equal(fail.payload.description, 'Some device pins are shorted together.');
+      assert.equal(typeof fail.payload.time, 'number');
+      assert.match(String(fail.payload.timestamp), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$/);
+      assert.equal((fail.payload.raw as Record<string, string>).Site_Socket, '3B');
+      assert.equal(seen.at(-1)!.payload.outcome, 'hard-abort');
+    });
+
+    it('filters by Note and Status', async function () {
+      await helper.load(BPWIN_NODES, placed(eventsFlow({ noteDataPattern: false, noteJobFile: false, noteJob: false, noteOther: false, statuses: 'Fail' })), credentials(PASS));
+      const seen = collect<Msg>(helper.getNode('out0'));
+      await waitFor(() => sim.wsClients === 1, 3000, 'the websocket');
+      sim.loadJob();
+      sim.beginJob(3);
+      sim.programDevice('1A', 0);
+      sim.programDevice('1B', 14);
+      sim.completeJob(0);
+      sim.programDevice('1C', 23);
+      await waitFor(() => seen.length === 2, 3000, 'two failures');
+      await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(seen.map((m) => m.payload.resultCode), [14, 23]);
+    });
+
+    it('gives one output per Note', async function () {
+      await helper.load(BPWIN_NODES, placed(eventsFlow({ split: true }, 5)), credentials(PASS));
+      const outs = [0, 1, 2, 3, 4].map((i) => collect<Msg>(helper.getNode(`out${i}`)));
+      await waitFor(() => sim.wsClients === 1, 3000, 'the websocket');
+      sim.loadJob();
+      sim.beginJob(1);
+      sim.programDevice('1A', 0);
+      sim.broadcast('{"Category":"Event","Note":"Calibration","Status":"Done"}');
+      await waitFor(() => outs[4]!.length === 1, 3000, 'the unknown Note');
+      assert.deepEqual(outs.map((o) => o.length), [1, 2, 1, 2, 1]);
+      assert.equal(outs[1]![0]!.payload.fileName, 'APITestBp.bp');
+    });
+
+    it('shares one /ws connection between the event nodes of a server', async function () {
+      const flow = [...eventsFlow(), { id: 'ev2', type: 'bpwin-events', z: 'f1', server: 'srv', wires: [['second']] }, { id: 'second', type: 'helper', z: 'f1' }];
+      await helper.load(BPWIN_NODES, placed(flow), credentials(PASS));
+      const a = collect<Msg>(helper.getNode('out0'));
+      const b = collect<Msg>(helper.getNode('second'));
+      await waitFor(() => sim.wsClients === 1, 3000, 'the websocket');
+      sim.programDevice('2A', 0);
+      await waitFor(() => a.length === 2 && b.length === 2, 3000, 'both nodes');
+      assert.equal(sim.hitCount('/ws'), 1);
+      assert.notEqual(a[0]!.payload, b[0]!.payload, 'each node gets its own copy');
+    });
+
+    it('reports a text that is not JSON to a Catch node and keeps going', async function () {
+      await helper.load(BPWIN_NODES, placed(eventsFlow()), credentials(PASS));
+      const seen = collect<Msg>(helper.getNode('out0'));
+      await waitFor(() => sim.wsClients === 1, 3000, 'the websocket');
+      const caught = nextMessage<Msg>(helper.getNode('caught'));
+      sim.broadcast('{"Category":"Event", "Note": ');
+      assert.match((await caught).error!.message, /BPWin event is not valid JSON/);
+      sim.programDevice('1A', 0);
+      await waitFor(() => seen.length === 2, 3000, 'later events');
+    });
+
+    it('shows reconnecting while BPWin is closed, and events flow again after', async function () {
+      await helper.load(BPWIN_NODES, placed(eventsFlow()), credentials(PASS));
+      const seen = collect<Msg>(helper.getNode('out0'));
+      await waitFor(() => sim.wsClients === 1, 3000, 'the websocket');
+      await sim.stop();
+      await waitFor(() => /^reconnecting/.test(lastStatus('ev')?.text ?? ''), 3000, 'reconnecting status');
+      assert.equal(lastStatus('ev')!.fill, 'yellow');
+      await sim.restart();
+      await waitFor(() => sim.wsClients === 1, 3000, 'the websocket again');
+      await waitFor(() => lastStatus('ev')?.text === 'connected', 3000, 'connected status');
+      sim.programDevice('4D', 0);
+      await waitFor(() => seen.length === 2, 3000, 'events after the restart');
+    });
+  });
+});
