@@ -3,9 +3,9 @@ import { SemiAteTester, type TesterOptions } from '../../src/protocols/semiate';
 import type { InstrumentError } from '../../src/protocols/common/errors';
 import { SemiAteSimulator, type SemiAteSimulatorOptions } from '../../src/simulators/semiate';
 import { waitFor } from '../helpers/red';
+import { FAST } from './fixtures';
 import { hasMosquitto, startMosquitto, type StartedBroker } from './brokers';
 
-export const FAST: SemiAteSimulatorOptions = { statusIntervalMs: 100, startupMs: 30, loadMs: 40, testMs: 10, unloadMs: 30 };
 
 type Variant = { name: string; transport: 'websocket' | 'mqtt'; external?: boolean };
 const variants: Variant[] = [
