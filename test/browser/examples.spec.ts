@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { artifacts, chromiumPath, openEditor, root, type EditorSession } from './editor-harness';
+
+interface ExampleRef {
+  system: string;
+  title: string;
+}
+
+function examples(): ExampleRef[] {
+  const dir = path.join(root, 'examples');
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir)
+    .sort()
+    .flatMap((system) =>
+      fs
+        .readdirSync(path.join(dir, system))
+        .filter((f) => f.endsWith('.json'))
+        .sort()
+        .map((file) => ({ system, title: file.slice(0, -'.json'.length) })),
+    );
+}
+
+const browserPath = chromiumPath();
+
+describe('every example imports from Import › Examples and deploys', function () {
+  this.timeout(300_000);
+  let session: EditorSession;
+
+  before(async function () {
+    if (!browserPath) this.skip();
+    session = await openEditor(browserPath!);
+  });
+
+  after(async () => {
+    await session?.close();
+  });
+
+  for (const example of examples()) {
+    it(`${example.system} › ${example.title}`, async () => {
+      const { page } = session;
+      await page.click('#red-ui-header-button-sidemenu');
+      await page.click('#menu-item-import');
+      await page.click('#red-ui-tab-red-ui-clipboard-dialog-import-tab-examples');
+      const tree = page.locator('#red-ui-clipboard-dialog-import-tab-examples');
+      for (const label of ['@labwire/node-red-instruments', example.system, example.title]) {
+        const item = tree.locator('.red-ui-treeList-label', { hasText: label }).first();
+        await item.waitFor({ timeout: 10_000 });
+        await item.click();
+      }
+      await page.click('#red-ui-clipboard-dialog-import-opt-new');
+      const logBefore = session.nodeRed.output().length;
+      await page.click('#red-ui-clipboard-dialog-ok');
+      await page.waitForTimeout(500);
+      // Imported nodes may be attached to the pointer: a click places them.
+      const chart = await page.locator('#red-ui-workspace-chart').boundingBox();
+      await page.mouse.click(chart!.x + 60, chart!.y + 60);
+      const conflict = page.locator('.red-ui-notification', { hasText: 'already exist' });
+      if (await conflict.count()) await conflict.locator('button', { hasText: /import copy/i }).click();
+
+      await page.click('#red-ui-header-button-deploy');
+      const confirm = page.locator('#red-ui-header-button-deploy-confirm, .red-ui-deploy-dialog-confirm-list, #node-dialog-confirm-deploy');
+      const deployed = page.locator('.red-ui-notification', { hasText: /successfully deployed/i }).first();
+      await Promise.race([deployed.waitFor({ timeout: 20_000 }), confirm.first().waitFor({ timeout: 20_000 })]);
+      await page.screenshot({ path: path.join(artifacts, `example-${example.system}-${example.title}.png`.replace(/[^\w.-]+/g, '_')) });
+      if (await confirm.count()) {
+        const text = (await page.locator('.ui-dialog:visible').first().textContent()) ?? '';
+        assert.fail(`deploying asked for confirmation instead of deploying: ${text.replace(/\s+/g, ' ').trim()}`);
+      }
+      await page.waitForTimeout(1000);
+      const errors = session.nodeRed
+        .output()
+        .slice(logBefore)
+        .split('\n')
+        .filter((line) => /\[error\]/.test(line));
+      assert.deepEqual(errors, [], 'Node-RED logged errors after deploying the example');
+      assert.deepEqual(session.pageErrors, [], 'no script errors in the editor');
+    });
+  }
+});
