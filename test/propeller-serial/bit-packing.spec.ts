@@ -61,7 +61,7 @@ describe('propeller bit packing (pulse model)', () => {
         const group = Array.from({ length }, (_, j) => ((value >> j) & 1) as Bit);
         const byte = byteForBits(group);
         // The slot cost: each 1 takes 2 slots (pulse + gap), each 0 takes 3; the frame has 10.
-        const fits = group.reduce((cost, b) => cost + (b ? 2 : 3), 0) <= 10;
+        const fits = group.reduce<number>((cost, b) => cost + (b ? 2 : 3), 0) <= 10;
         assert.equal(byte !== undefined, fits, `group ${group.join(',')}`);
         if (byte === undefined) continue;
         encodable++;

@@ -147,6 +147,7 @@ export class SerialPropellerConnection extends EventEmitter implements Propeller
 
   private ensureOpen(): Promise<SerialPortHandle> {
     if (this.closed) return Promise.reject(new InstrumentError('CLOSED', `the connection to ${this.path} is closed; redeploy the flow`));
+    if (!this.path) return Promise.reject(new InstrumentError('BAD_INPUT', 'no serial port path is set: open the propeller-serial node and type one, e.g. /dev/ttyUSB0 or COM3'));
     if (this.handle?.isOpen) return Promise.resolve(this.handle);
     if (this.opening) return this.opening;
     this.setStatus('opening', 'opening');

@@ -1,0 +1,48 @@
+import { onInput } from '../nodered/lifecycle';
+import type { NodeDef, NodeMessage, RedAPI, RedNode } from '../nodered/red-types';
+import { errorDot, shortText } from '../nodered/status';
+import { InstrumentError } from '../protocols/common/errors';
+import { binaryToEeprom, prepareImage, type PreparedImage } from '../protocols/propeller/image';
+import { imageBytesFrom, imageFormatFor, readImageFile } from '../protocols/propeller/image-source';
+
+type Output = 'facts' | 'binary' | 'eeprom';
+
+/** Everything a flow may want to branch on; the bytes themselves travel separately. */
+function facts(p: PreparedImage): Record<string, unknown> {
+  const { image: _bytes, ...rest } = p;
+  return rest;
+}
+
+export = function (RED: RedAPI) {
+  function PropellerImageNode(this: RedNode, def: NodeDef) {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const source = def.source === 'file' ? 'file' : 'payload';
+    const output: Output = def.output === 'binary' || def.output === 'eeprom' ? def.output : 'facts';
+
+    onInput(node, async (msg: NodeMessage, send) => {
+      const file = typeof msg.filename === 'string' && msg.filename !== '' ? msg.filename : String(def.file ?? '');
+      const data = source === 'file' ? await readImageFile(file) : imageBytesFrom(msg.payload);
+      const format = imageFormatFor(msg.format ?? def.format, source === 'file' ? file : typeof msg.filename === 'string' ? msg.filename : undefined);
+      let prepared: PreparedImage;
+      try {
+        prepared = prepareImage(data, { format, fixChecksum: msg.fixChecksum === true || (msg.fixChecksum === undefined && def.fixChecksum === true) });
+      } catch (err) {
+        node.status(errorDot(err instanceof InstrumentError ? String(err.details.rule ?? 'invalid') : 'invalid'));
+        throw err;
+      }
+      const summary = facts(prepared);
+      msg.topic = prepared.format;
+      if (output === 'facts') {
+        msg.payload = summary;
+      } else {
+        msg.payload = output === 'eeprom' ? binaryToEeprom(prepared.image) : prepared.image;
+        msg.image = summary;
+      }
+      node.status({ fill: prepared.checksumFixed ? 'yellow' : 'green', shape: 'dot', text: shortText(`${prepared.format} ${prepared.size} B ${prepared.clockModeText}`, 32) });
+      send(msg);
+    });
+  }
+
+  RED.nodes.registerType('propeller-image', PropellerImageNode);
+};

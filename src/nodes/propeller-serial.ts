@@ -1,0 +1,62 @@
+import { ConnectionRegistry } from '../nodered/connection-registry';
+import type { AdminRequest, AdminResponse } from '../nodered/express-types';
+import { onClose } from '../nodered/lifecycle';
+import type { PropellerConfigNode } from '../nodered/propeller-config';
+import { configNumber, settingsNumber } from '../nodered/properties';
+import type { NodeDef, NodeStatus, RedAPI, RedNode } from '../nodered/red-types';
+import { shortText } from '../nodered/status';
+import { SerialPropellerConnection, type SerialConnectionStatus } from '../protocols/propeller/serial-connection';
+import { RESET_MODES, type ResetMode } from '../protocols/propeller/serial-loader';
+import { listSerialPorts } from '../protocols/propeller/serial-port-handle';
+
+type SerialConfigNode = PropellerConfigNode & { port: string; baudRate: number; resetMode: ResetMode };
+
+function dotFor(status: SerialConnectionStatus, port: string): NodeStatus {
+  switch (status.state) {
+    case 'opening':
+      return { fill: 'yellow', shape: 'ring', text: 'opening' };
+    case 'open':
+      return { fill: 'green', shape: 'dot', text: status.text === 'loaded' ? 'loaded' : shortText(port) };
+    case 'loading':
+      return { fill: 'blue', shape: 'ring', text: 'loading' };
+    case 'error':
+      return { fill: 'red', shape: 'ring', text: shortText(status.text) };
+    default:
+      return { fill: 'grey', shape: 'ring', text: 'closed' };
+  }
+}
+
+export = function (RED: RedAPI) {
+  function PropellerSerialNode(this: RedNode, def: NodeDef) {
+    RED.nodes.createNode(this, def);
+    const node = this as SerialConfigNode;
+    node.port = String(def.port ?? '').trim();
+    node.baudRate = configNumber(def.baudRate, 115200);
+    node.resetMode = (RESET_MODES as readonly unknown[]).includes(def.resetMode) ? (def.resetMode as ResetMode) : 'dtr';
+    const registry = new ConnectionRegistry<SerialPropellerConnection>({
+      open: () => {
+        const connection = new SerialPropellerConnection({
+          path: node.port,
+          baudRate: node.baudRate,
+          resetMode: node.resetMode,
+          loadTimeoutMs: settingsNumber(RED, 'propellerSerialLoadTimeout', 120_000),
+        });
+        connection.on('status', (status: SerialConnectionStatus) => registry.setStatus(dotFor(status, node.port)));
+        // The port itself opens on the first load or terminal, not at deploy.
+        registry.setStatus(node.port ? { fill: 'grey', shape: 'ring', text: shortText(node.port) } : { fill: 'red', shape: 'ring', text: 'no port set' });
+        return connection;
+      },
+      close: (connection) => connection.close(),
+    });
+    node.acquire = (user) => registry.register(user);
+    node.release = (user) => registry.deregister(user);
+    onClose(node, () => registry.closeAll());
+  }
+
+  RED.nodes.registerType('propeller-serial', PropellerSerialNode);
+
+  // The editor's port picker. A system that cannot list ports (no udev) says so; a typed path still works.
+  RED.httpAdmin.get('/propeller-serial/ports', RED.auth.needsPermission('propeller-serial.read'), (_req: AdminRequest, res: AdminResponse) => {
+    void listSerialPorts().then((listing) => res.json(listing));
+  });
+};
