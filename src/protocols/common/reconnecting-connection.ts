@@ -161,11 +161,11 @@ export abstract class ReconnectingConnection<Extra extends Record<keyof Extra, u
       await withTimeout(this.dial(), this.reconnectOptions.connectTimeoutMs, () =>
         new InstrumentError('TIMEOUT', `connecting to ${this.endpoint} timed out after ${this.reconnectOptions.connectTimeoutMs} ms`),
       );
-      if (generation !== this.generation) return;
+      if (generation !== this.generation) return this.dropStale();
       await withTimeout(this.handshake(), this.reconnectOptions.handshakeTimeoutMs, () =>
         new InstrumentError('TIMEOUT', `${this.endpoint} did not complete its handshake within ${this.reconnectOptions.handshakeTimeoutMs} ms`),
       );
-      if (generation !== this.generation) return;
+      if (generation !== this.generation) return this.dropStale();
       this.backoff.reset();
       this.setStatus({ state: 'connected' });
       this.emitEvent('connected');
@@ -178,6 +178,14 @@ export abstract class ReconnectingConnection<Extra extends Record<keyof Extra, u
       this.hangUp();
       this.scheduleRetry(errorMessage(err));
     }
+  }
+
+  /**
+   * stop() (or a fatal failure) landed while dial() was still awaiting something, e.g. an async
+   * headers() call: the transport it then opened belongs to nobody, so close it.
+   */
+  private dropStale(): void {
+    if (this.current.state === 'closed' || this.current.state === 'failed') this.hangUp();
   }
 
   private scheduleRetry(error: string): void {
