@@ -187,6 +187,16 @@ describe('BPWin /ws event stream against the simulator', function () {
     assert.equal(sim.hitCount('/ws'), upgrades, 'no retry loop');
   });
 
+  it('leaves no websocket behind when stopped while it waits for the challenge', async function () {
+    await open('pw');
+    // start() is fetching /auth right now; the upgrade would follow once it answers.
+    await stream!.stop();
+    await new Promise((r) => setTimeout(r, 150));
+    assert.equal(sim.hitCount('/auth'), 1, 'the challenge was being fetched');
+    assert.equal(sim.wsClients, 0);
+    assert.equal(stream!.status.state, 'closed');
+  });
+
   it('keeps trying while BPWin is down and recovers', async function () {
     const { statuses } = await open('pw');
     await stream!.whenConnected(2000);

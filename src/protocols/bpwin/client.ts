@@ -134,8 +134,11 @@ export class BpwinClient extends EventEmitter<BpwinClientEvents> {
   }
 
   private async getOnce(path: string, headers: Record<string, string>): Promise<HttpJsonResponse> {
-    const call = (): Promise<HttpJsonResponse> =>
-      httpJson({ method: 'GET', url: `${this.baseUrl}${path}`, headers, timeoutMs: this.timeoutMs, agent: this.agent, label: `BPWin GET ${path}` });
+    // A destroyed agent still opens new sockets: a call that was waiting for a challenge when the node closed must stop here.
+    const call = (): Promise<HttpJsonResponse> => {
+      if (this.closed) return Promise.reject(new InstrumentError('CLOSED', 'the BPWin client has been closed'));
+      return httpJson({ method: 'GET', url: `${this.baseUrl}${path}`, headers, timeoutMs: this.timeoutMs, agent: this.agent, label: `BPWin GET ${path}` });
+    };
     try {
       return await call();
     } catch (err) {
