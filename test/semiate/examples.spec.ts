@@ -38,12 +38,13 @@ describe('semiate example flows', function () {
 
   /** Deployed as `npm start` does: config nodes pointed at the simulator; debug nodes become helpers to observe. */
   async function load(title: string, options: Record<string, string> = {}): Promise<void> {
-    running = await simulator.start({ options: { 'test-ms': '5', ...options } });
+    const sim = await simulator.start({ options: { 'test-ms': '5', ...options } });
+    running = sim;
     const example = examples.find((e) => e.title === title);
     assert.ok(example, `example "${title}" exists`);
     const flow = example.nodes.map((original): FlowNode => {
       const node: FlowNode = JSON.parse(JSON.stringify(original)) as FlowNode;
-      if (running.configure(node as never)) return node;
+      if (sim.configure(node as never)) return node;
       if (node.type === 'debug') return { id: node.id, type: 'helper', z: node.z };
       return node;
     });
