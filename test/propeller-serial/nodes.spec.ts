@@ -1,0 +1,257 @@
+import assert from 'node:assert/strict';
+import type { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { listSerialPorts, SerialPortHandle } from '../../src/protocols/propeller/serial-port-handle';
+import { FakeChipBench } from '../../src/simulators/propeller-chip';
+import { collect, helper, nextMessage, waitFor } from '../helpers/red';
+import { makeBinary, makeElf } from './image-fixtures';
+import serialNode = require('../../src/nodes/propeller-serial');
+import imageNode = require('../../src/nodes/propeller-image');
+import loadNode = require('../../src/nodes/propeller-load');
+import terminalNode = require('../../src/nodes/propeller-terminal');
+import portsNode = require('../../src/nodes/propeller-ports');
+
+type Msg = Record<string, unknown> & { payload?: unknown; error?: { message: string; source?: { id: string } } };
+type Flow = Array<Record<string, unknown>>;
+type Result = { success: boolean; port: string; action: string; log: Array<{ id: number; stage: string }>; error?: string; errorId?: number };
+
+const nodes = [serialNode, imageNode, loadNode, terminalNode, portsNode] as never[];
+
+describe('propeller nodes on a serial port (fake chip on a socat pty pair)', function () {
+  this.timeout(20_000);
+  let bench: FakeChipBench;
+  let tmp: string;
+
+  before(() => helper.startServer());
+  after(() => helper.stopServer());
+  beforeEach(async () => {
+    bench = await FakeChipBench.start({ printIntervalMs: 50 });
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'propeller-serial-'));
+  });
+  afterEach(async () => {
+    await helper.unload();
+    await bench.close();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  function serialConfig(extra: Record<string, unknown> = {}): Record<string, unknown> {
+    return { id: 'serial', type: 'propeller-serial', port: bench.hostPath, baudRate: 115200, resetMode: 'none', ...extra };
+  }
+
+  function flow(extra: Flow, config = serialConfig()): Flow {
+    return [
+      { id: 't1', type: 'tab', label: 'serial' },
+      config,
+      { id: 'load', type: 'propeller-load', z: 't1', connectionType: 'serial', serial: 'serial', launcher: '', source: 'payload', action: 'RAM', port: '', debug: 'term', timeout: 30, wires: [['result'], ['progress']] },
+      { id: 'result', type: 'helper', z: 't1' },
+      { id: 'progress', type: 'helper', z: 't1' },
+      { id: 'catcher', type: 'catch', z: 't1', scope: null, uncaught: false, wires: [['caught']] },
+      { id: 'caught', type: 'helper', z: 't1' },
+      ...extra,
+    ];
+  }
+
+  const terminal = { id: 'tnode', type: 'propeller-terminal', z: 't1', connectionType: 'serial', serial: 'serial', launcher: '', port: '', baudrate: 115200, mode: 'term', output: 'string', encoding: 'utf8', split: 'line', delimiter: '\\n', wires: [['lines']] };
+  const lines = { id: 'lines', type: 'helper', z: 't1' };
+
+  async function load(image: Buffer, extra: Record<string, unknown> = {}): Promise<Result> {
+    const result = nextMessage<Msg>(helper.getNode('result'), 10_000, 'the load result');
+    helper.getNode('load').receive({ payload: image, ...extra });
+    return (await result).payload as Result;
+  }
+
+  it('propeller-load and propeller-terminal work through propeller-serial; the terminal keeps reading after the load', async () => {
+    await helper.load(nodes, flow([terminal, lines]));
+    const printed = collect<Msg>(helper.getNode('lines'));
+    const progress = collect<Msg>(helper.getNode('progress'));
+    const image = makeBinary(512);
+    const result = await load(image);
+    assert.equal(result.success, true, result.error);
+    assert.equal(result.port, bench.hostPath);
+    assert.deepEqual(result.log.map((p) => p.stage), ['resetting', 'found', 'downloading', 'verifying-ram', 'success']);
+    assert.deepEqual(progress.map((m) => (m.payload as { stage: string }).stage), ['resetting', 'found', 'downloading', 'verifying-ram', 'success']);
+    assert.deepEqual(bench.chip.loads[0].image, image);
+    await waitFor(() => printed.some((m) => m.payload === 'tick 2'), 5000, 'program output in the terminal');
+    assert.equal(printed[0].payload, 'Propeller running: 132 longs loaded, clock 80000000 Hz');
+    helper.getNode('tnode').receive({ payload: 'status?\r\n' });
+    await waitFor(() => printed.some((m) => m.payload === 'echo: status?'), 5000, 'the echo');
+    assert.equal(bench.chip.loads.length, 1, 'the terminal did not reset the chip');
+  });
+
+  it('a chip fault reaches a Catch node with the failure named, and the result carries the error id', async () => {
+    await helper.load(nodes, flow([]));
+    bench.chip.fault = 'wrong-version';
+    const caught = nextMessage<Msg>(helper.getNode('caught'), 10_000, 'the caught error');
+    const result = await load(makeBinary(64));
+    assert.equal(result.success, false);
+    assert.equal(result.errorId, 124);
+    const error = (await caught).error!;
+    assert.match(error.message, /reports version 2.*\(id 124\)/);
+    assert.equal(error.source?.id, 'load');
+  });
+
+  it('a bad image is refused before the port is opened', async () => {
+    await helper.load(nodes, flow([]));
+    const bad = makeBinary(64);
+    bad[40] ^= 1;
+    const caught = nextMessage<Msg>(helper.getNode('caught'), 5000, 'the caught error');
+    helper.getNode('load').receive({ payload: bad });
+    assert.match((await caught).error!.message, /rule "checksum"/);
+    // Nothing opened the port: another opener can still take it.
+    const other = await SerialPortHandle.open(bench.hostPath, 115200);
+    await other.close();
+  });
+
+  it('reports port busy and port not found through the load node', async () => {
+    await helper.load(nodes, flow([], serialConfig({ port: path.join(tmp, 'no-such-tty') })));
+    let caught = nextMessage<Msg>(helper.getNode('caught'), 5000, 'the caught error');
+    assert.equal((await load(makeBinary(64))).errorId, 130);
+    assert.match((await caught).error!.message, /does not exist/);
+    await helper.unload();
+
+    const holder = await SerialPortHandle.open(bench.hostPath, 115200);
+    try {
+      await helper.load(nodes, flow([]));
+      caught = nextMessage<Msg>(helper.getNode('caught'), 5000, 'the caught error');
+      assert.equal((await load(makeBinary(64))).errorId, 117);
+      assert.match((await caught).error!.message, /in use by another program/);
+    } finally {
+      await holder.close();
+    }
+  });
+
+  it('pushes the connection status to its user nodes', async () => {
+    await helper.load(nodes, flow([]));
+    const statuses: Array<{ text?: string; fill?: string }> = [];
+    (helper.getNode('load') as unknown as EventEmitter).on('call:status', (call: { args: [{ text?: string; fill?: string }] }) => statuses.push(call.args[0]));
+    assert.equal((await load(makeBinary(64))).success, true);
+    const texts = statuses.map((s) => s.text);
+    for (const expected of ['opening', 'loading', 'loaded']) assert.ok(texts.includes(expected), `status "${expected}" in ${texts.join(', ')}`);
+  });
+
+  it('redeploys (full and a partial one that changes the config node) without leaving the port locked', async () => {
+    for (let round = 0; round < 2; round++) {
+      await helper.load(nodes, flow([terminal, lines]));
+      assert.equal((await load(makeBinary(64))).success, true);
+      await helper.unload();
+      const probe = await SerialPortHandle.open(bench.hostPath, 115200);
+      await probe.close();
+    }
+    await helper.load(nodes, flow([terminal, lines]));
+    assert.equal((await load(makeBinary(64))).success, true);
+    await helper.setFlows(flow([terminal, lines], serialConfig({ name: 'renamed' })), 'nodes');
+    await waitFor(() => helper.getNode('serial')?.name === 'renamed', 5000, 'the redeployed config node');
+    assert.equal((await load(makeBinary(96))).success, true, 'the new config node opened the port again');
+    assert.equal(bench.chip.loads.length, 4);
+  });
+
+  it('propeller-ports lists through the serial connection', async () => {
+    await helper.load(nodes, [
+      { id: 't1', type: 'tab' },
+      serialConfig(),
+      { id: 'ports', type: 'propeller-ports', z: 't1', connectionType: 'serial', serial: 'serial', launcher: '', watch: false, wires: [['out']] },
+      { id: 'out', type: 'helper', z: 't1' },
+      { id: 'catcher', type: 'catch', z: 't1', scope: null, uncaught: false, wires: [['caught']] },
+      { id: 'caught', type: 'helper', z: 't1' },
+    ]);
+    const expected = await listSerialPorts();
+    const out = expected.error ? nextMessage<Msg>(helper.getNode('caught'), 5000, 'the error') : nextMessage<Msg>(helper.getNode('out'), 5000, 'the list');
+    helper.getNode('ports').receive({});
+    const msg = await out;
+    if (expected.error) assert.match(msg.error!.message, /cannot list serial ports/);
+    else assert.ok(Array.isArray(msg.payload));
+  });
+
+  it('the editor endpoint lists ports or says why it cannot', async () => {
+    await helper.load(nodes, [serialConfig()]);
+    const request = helper.request() as { get(url: string): { expect(code: number): Promise<{ body: { ports: string[]; error?: string } }> } };
+    const res = await request.get('/propeller-serial/ports').expect(200);
+    assert.ok(Array.isArray(res.body.ports));
+    const failing = await listSerialPorts(async () => {
+      throw new Error('spawn udevadm ENOENT');
+    });
+    assert.deepEqual(failing.ports, []);
+    assert.match(failing.error ?? '', /cannot list serial ports \(udev is not available here.*type the port path instead/);
+  });
+
+  describe('propeller-image', () => {
+    function imageFlow(def: Record<string, unknown>): Flow {
+      return [
+        { id: 't1', type: 'tab' },
+        { id: 'img', type: 'propeller-image', z: 't1', source: 'payload', file: '', format: 'auto', fixChecksum: false, output: 'facts', wires: [['out']], ...def },
+        { id: 'out', type: 'helper', z: 't1' },
+        { id: 'catcher', type: 'catch', z: 't1', scope: null, uncaught: false, wires: [['caught']] },
+        { id: 'caught', type: 'helper', z: 't1' },
+      ];
+    }
+
+    it('gives the facts of a .binary', async () => {
+      await helper.load(nodes, imageFlow({}));
+      const out = nextMessage<Msg>(helper.getNode('out'));
+      helper.getNode('img').receive({ payload: makeBinary(64).toString('base64') });
+      const msg = await out;
+      assert.equal(msg.topic, 'binary');
+      const facts = msg.payload as Record<string, unknown>;
+      assert.deepEqual(
+        [facts.format, facts.size, facts.longs, facts.clockFrequency, facts.clockMode, facts.clockModeText, facts.checksumOk, facts.vbase, facts.dbase],
+        ['binary', 80, 20, 80_000_000, 0x6f, 'XTAL1 + PLL16X', true, 80, 92],
+      );
+      assert.equal('image' in facts, false, 'no bytes among the facts');
+    });
+
+    it('turns an .elf file into a .binary and a .binary into an .eeprom', async () => {
+      const elfFile = path.join(tmp, 'program.elf');
+      fs.writeFileSync(elfFile, makeElf([{ physicalAddress: 0, bytes: makeBinary(40) }]));
+      await helper.load(nodes, imageFlow({ source: 'file', file: elfFile, output: 'binary' }));
+      let out = nextMessage<Msg>(helper.getNode('out'));
+      helper.getNode('img').receive({});
+      const binary = await out;
+      assert.equal(binary.topic, 'elf');
+      assert.ok(Buffer.isBuffer(binary.payload));
+      assert.equal((binary.payload as Buffer).length, 56);
+      assert.equal((binary.image as { dcurr: number }).dcurr, 56 + 12);
+      await helper.unload();
+
+      await helper.load(nodes, imageFlow({ output: 'eeprom' }));
+      out = nextMessage<Msg>(helper.getNode('out'));
+      helper.getNode('img').receive({ payload: binary.payload });
+      const eeprom = (await out).payload as Buffer;
+      assert.equal(eeprom.length, 32768);
+      assert.deepEqual(eeprom.subarray(0, 56), binary.payload);
+    });
+
+    it('refuses a bad image with a catchable error naming the rule, or repairs the checksum when asked', async () => {
+      await helper.load(nodes, imageFlow({}));
+      const bad = makeBinary(64);
+      bad[5] ^= 0x10;
+      const caught = nextMessage<Msg>(helper.getNode('caught'));
+      helper.getNode('img').receive({ payload: bad });
+      assert.match((await caught).error!.message, /rule "checksum"/);
+      const out = nextMessage<Msg>(helper.getNode('out'));
+      helper.getNode('img').receive({ payload: bad, fixChecksum: true });
+      const facts = (await out).payload as { checksumOk: boolean; checksumFixed: boolean };
+      assert.deepEqual([facts.checksumOk, facts.checksumFixed], [false, true]);
+    });
+
+    it('refuses input that is not an image, a missing file and an unknown format', async () => {
+      await helper.load(nodes, imageFlow({}));
+      for (const [msg, pattern] of [
+        [{ payload: 42 }, /must be the image file's bytes/],
+        [{ payload: 'not base64 !' }, /not base64/],
+        [{ payload: makeBinary(8), format: 'hex' }, /unknown image format "hex"/],
+        [{ payload: makeBinary(8), format: 'eeprom' }, /rule "eeprom-size"/],
+      ] as Array<[Msg, RegExp]>) {
+        const caught = nextMessage<Msg>(helper.getNode('caught'));
+        helper.getNode('img').receive(msg);
+        assert.match((await caught).error!.message, pattern);
+      }
+      await helper.unload();
+      await helper.load(nodes, imageFlow({ source: 'file', file: path.join(tmp, 'missing.binary') }));
+      const caught = nextMessage<Msg>(helper.getNode('caught'));
+      helper.getNode('img').receive({});
+      assert.match((await caught).error!.message, /could not read the image file/);
+    });
+  });
+});
