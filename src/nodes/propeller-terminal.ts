@@ -51,13 +51,21 @@ export = function (RED: RedAPI) {
         session = opened;
         lastError = '';
         node.status({ fill: 'green', shape: 'dot', text: `${options.mode} ${opened.port} @ ${options.baudrate}` });
-        opened.on('data', (data: Buffer) => {
+        // Packets that arrive together (a burst read in one go) leave as one msg: a Node-RED msg
+        // costs far more than a packet, and the order and bytes are the same.
+        let burst: Buffer[] = [];
+        const flush = (): void => {
+          const data = burst.length === 1 ? burst[0]! : Buffer.concat(burst);
+          burst = [];
           for (const payload of decoder.push(data)) {
             const msg: NodeMessage = { topic: opened.port, payload, port: opened.port };
             if (gap) msg.gap = gap;
             gap = undefined;
             node.send(msg);
           }
+        };
+        opened.on('data', (data: Buffer) => {
+          if (burst.push(data) === 1) setImmediate(flush);
         });
         opened.on('gap', (g: { expected: number; received: number }) => {
           gap = g;

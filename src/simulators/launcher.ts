@@ -127,14 +127,16 @@ export class LauncherSimulator {
     for (const client of this.clients) client.socket.terminate();
   }
 
-  /** Send `totalBytes` of terminal data to every open terminal as fast as the socket takes it (benchmarks). */
-  async flood(totalBytes: number): Promise<void> {
+  /** Send `totalBytes` of terminal data to every open terminal (on `port`, if given) as fast as the socket takes it (benchmarks). */
+  async flood(totalBytes: number, port?: string): Promise<void> {
     const chunk = Buffer.alloc(MAX_BATCH, 0x41);
     for (const client of this.clients) {
-      if (!client.terminal) continue;
+      if (!client.terminal || (port !== undefined && client.terminal.port !== port)) continue;
       for (let sent = 0; sent < totalBytes; sent += MAX_BATCH) {
         const data = sent + MAX_BATCH <= totalBytes ? chunk : chunk.subarray(0, totalBytes - sent);
-        await new Promise<void>((resolve) => this.sendPacket(client, data, resolve));
+        // Queue freely, but wait for the socket to drain past 1 MB so memory stays flat.
+        if (client.socket.bufferedAmount > 1_000_000) await new Promise<void>((resolve) => this.sendPacket(client, data, resolve));
+        else this.sendPacket(client, data);
       }
     }
   }
