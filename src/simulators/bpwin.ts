@@ -474,15 +474,20 @@ export const simulator: SimulatorDefinition = {
       log: options.log,
     });
     await sim.start();
-    return {
-      endpoints: [`${sim.url} (BPWin REST API, ws://${sim.host}:${sim.port}/ws events)`],
-      configure(node: FlowConfigNode) {
-        if (node.type !== 'bpwin-server') return undefined;
-        node.host = sim.host;
-        node.port = String(sim.port);
-        return { credentials: { passphrase: sim.passphrase } };
-      },
-      close: () => sim.close(),
-    };
+    return runningSimulator(sim);
   },
 };
+
+/** What the demo and labwire-sim hold of a started simulator; tests wrap their own instance the same way. */
+export function runningSimulator(sim: BpwinSimulator): RunningSimulator {
+  return {
+    endpoints: [`${sim.url} (BPWin REST API, ws://${sim.host}:${sim.port}/ws events)`],
+    configure(node: FlowConfigNode) {
+      if (node.type !== 'bpwin-server') return undefined;
+      node.host = sim.host;
+      node.port = String(sim.port);
+      return { credentials: { passphrase: sim.passphrase } };
+    },
+    close: () => sim.close(),
+  };
+}
