@@ -56,6 +56,13 @@ await run('lint', bin('eslint'), ['.']);
 await run('scorecard', process.execPath, ['scripts/scorecard.mjs']);
 await run('mocha: protocols, nodes, simulators, examples, runtime', bin('c8'), ['mocha', 'test/**/*.spec.ts', '--ignore', 'test/browser/**'], { parse: true });
 
+// Node-RED 5 on Node 22: always in CI, on request elsewhere (it downloads both once).
+if (process.env.CI || process.env.LABWIRE_NR5) {
+  await run('mocha on Node-RED 5 / Node 22', process.execPath, ['scripts/node-red-5-lane.mjs'], { parse: true });
+} else {
+  console.log('\n(Node-RED 5 lane skipped: set LABWIRE_NR5=1 to run it here; CI always runs it)');
+}
+
 const browser = chromiumPath();
 if (fs.existsSync(path.join(root, 'test', 'browser'))) {
   if (browser) {

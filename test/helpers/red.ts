@@ -1,6 +1,12 @@
 import helper from 'node-red-node-test-helper';
 
-helper.init(require.resolve('node-red'));
+/** The Node-RED 5 lane points this at another Node-RED install (see scripts/node-red-5-lane.mjs). */
+export function nodeRedRuntimePath(): string {
+  const modules = process.env.LABWIRE_NODE_RED_MODULES;
+  return modules ? require.resolve('node-red', { paths: [modules] }) : require.resolve('node-red');
+}
+
+helper.init(nodeRedRuntimePath());
 
 export { helper };
 
