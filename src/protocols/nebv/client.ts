@@ -99,13 +99,16 @@ export class NebvClient extends TcpConnection<NebvClientEvents> {
       replyTimeoutMs = Math.max(1, timeoutMs - (Date.now() - started));
     }
     const describe = `${name} (id ${id}) to ${this.endpoint}`;
-    const reply = this.pending.add(id, replyTimeoutMs, describe).catch((err: unknown) => {
+    const reply = this.pending.add(id, replyTimeoutMs, describe);
+    this.enqueue(id, text);
+    let answer: JsonRpcReply;
+    try {
+      answer = await reply;
+    } catch (err) {
       // Name the call's whole timeout, not what was left of it after connecting.
       if (err instanceof InstrumentError && err.code === 'TIMEOUT') throw new InstrumentError('TIMEOUT', `${describe}: no reply within ${timeoutMs} ms`, { ...err.details, timeoutMs });
       throw err;
-    });
-    this.enqueue(id, text);
-    const answer = await reply;
+    }
     if (answer.error !== undefined && answer.error !== null) throw new NebvRpcError(name, answer.error);
     if (!('result' in answer)) throw new InstrumentError('PROTOCOL', `${name}: neoEBV replied with neither result nor error`, { reply: answer });
     return answer.result;
