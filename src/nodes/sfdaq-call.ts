@@ -1,6 +1,6 @@
 import { onClose, onInput } from '../nodered/lifecycle';
 import { evaluateProperty } from '../nodered/properties';
-import type { NodeDef, NodeMessage, RedAPI, RedNode } from '../nodered/red-types';
+import type { NodeDef, NodeMessage, NodeStatus, RedAPI, RedNode } from '../nodered/red-types';
 import { errorDot, shortText } from '../nodered/status';
 import { InstrumentError } from '../protocols/common/errors';
 import type { SfdaqClient } from '../protocols/sfdaq/client';
@@ -16,6 +16,7 @@ interface ParamProperty {
 }
 
 const LITERAL_TYPES = new Set(['str', 'num', 'json', 'bool']);
+const BUSY_STATUS_AFTER_MS = 250;
 
 function register(RED: RedAPI): void {
   // The editor builds its operation list and parameter rows from the same table the client validates with.
@@ -39,6 +40,8 @@ function register(RED: RedAPI): void {
       node.status(errorDot(setupError.message));
     }
 
+    const hasDialogParams = Object.keys(properties).length > 0;
+
     async function dialogParams(msg: NodeMessage): Promise<Params> {
       const params: Params = {};
       for (const [name, property] of Object.entries(properties)) {
@@ -50,16 +53,29 @@ function register(RED: RedAPI): void {
       return params;
     }
 
+    // Status changes only when its text does: a scan's hundred identical "run 12" updates would
+    // each travel to every open editor.
+    let shown = '';
+    const show = (status: NodeStatus): void => {
+      const key = `${status.fill}|${status.shape}|${status.text}`;
+      if (key === shown) return;
+      shown = key;
+      node.status(status);
+    };
+
     onInput(node, async (msg, send) => {
       if (!client) throw setupError ?? new Error(RED._('sfdaq-call.errors.noBroker'));
       const operation = configured || (typeof msg.operation === 'string' ? msg.operation : '');
       if (!operation) throw new InstrumentError('BAD_INPUT', RED._('sfdaq-call.errors.noOperation'));
       // msg.payload (an object) overrides dialog values parameter by parameter.
-      const params = { ...(await dialogParams(msg)), ...(isPlainObject(msg.payload) ? msg.payload : {}) };
+      const params = { ...(hasDialogParams ? await dialogParams(msg) : {}), ...(isPlainObject(msg.payload) ? msg.payload : {}) };
       const timeoutMs = typeof msg.timeout === 'number' && msg.timeout > 0 ? msg.timeout : undefined;
       const broker = findRoute(operation)?.broker;
       const waiting = broker ? client.pending(broker) : 0;
-      node.status(waiting > 0 ? { fill: 'yellow', shape: 'ring', text: RED._('sfdaq-call.status.queued', { count: waiting }) } : { fill: 'blue', shape: 'dot', text: operation });
+      // A call that answers quickly never shows "busy"; a slow one (a pedestal) does.
+      const busy = { fill: 'blue', shape: 'dot', text: operation } as const;
+      if (waiting > 0) show({ fill: 'yellow', shape: 'ring', text: RED._('sfdaq-call.status.queued', { count: waiting }) });
+      const slow = setTimeout(() => show(busy), BUSY_STATUS_AFTER_MS);
       try {
         const reply = await client.call(operation, params, { confirm: msg.confirm, timeoutMs });
         msg.payload = reply.result;
@@ -67,7 +83,7 @@ function register(RED: RedAPI): void {
         msg.topic = operation;
         msg.sfdaq = { operation, broker: reply.broker, method: reply.method, url: reply.url };
         const run = reply.result.run_number;
-        node.status({ fill: 'green', shape: 'dot', text: typeof run === 'number' ? RED._('sfdaq-call.status.run', { run }) : shortText(operation) });
+        show({ fill: 'green', shape: 'dot', text: typeof run === 'number' ? RED._('sfdaq-call.status.run', { run }) : shortText(operation) });
         send(msg);
       } catch (err) {
         // Partial results (copy_user_files) stay with the msg a Catch node receives.
@@ -76,8 +92,10 @@ function register(RED: RedAPI): void {
           msg.raw = err.details.reply;
           msg.topic = operation;
         }
-        node.status(errorDot(err instanceof Error ? err.message : String(err)));
+        show(errorDot(err instanceof Error ? err.message : String(err)));
         throw err;
+      } finally {
+        clearTimeout(slow);
       }
     });
 

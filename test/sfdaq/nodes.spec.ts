@@ -164,17 +164,24 @@ describe('sfdaq-broker and sfdaq-call nodes', () => {
     assert.equal(sim.overlaps, 0);
   });
 
-  it('shows the run number in its status', async () => {
-    await helper.load(NODES, flow(sim, [{ id: 'call', operation: 'advance_run_number', params: { pgroup: { value: 'p17502', type: 'str' } } }]));
+  it('shows the run number in its status, "busy" only for a slow call, and no repeated updates', async () => {
+    await helper.load(NODES, flow(sim, [{ id: 'call', operation: 'get_current_run_number', params: { pgroup: { value: 'p17502', type: 'str' } } }]));
     const call = helper.getNode('call');
     const statuses: Array<Record<string, unknown>> = [];
     call.on('call:status', (c: { args: [Record<string, unknown>] }) => statuses.push(c.args[0]));
-    const out = nextMessage<Msg>(helper.getNode('out'));
+    const seen = collect<Msg>(helper.getNode('out'));
     call.receive({});
-    await out;
-    await waitFor(() => statuses.some((s) => s.fill === 'green'), 2000, 'a green status');
-    assert.deepEqual(statuses.at(-1), { fill: 'green', shape: 'dot', text: 'sfdaq-call.status.run' });
-    assert.deepEqual(statuses[0], { fill: 'blue', shape: 'dot', text: 'advance_run_number' });
+    await waitFor(() => seen.length === 1, 2000, 'the first reply');
+    call.receive({});
+    await waitFor(() => seen.length === 2, 2000, 'the second reply');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(statuses, [{ fill: 'green', shape: 'dot', text: 'sfdaq-call.status.run' }], 'one status for two identical quick calls');
+    sim.delays.set('get_current_run_number', 400);
+    sim.pgroup('alvra', 'p17502')!.lastRun = 3;
+    call.receive({});
+    await waitFor(() => seen.length === 3, 3000, 'the slow reply');
+    await waitFor(() => statuses.length === 3, 1000, 'busy and done');
+    assert.deepEqual(statuses.slice(1), [{ fill: 'blue', shape: 'dot', text: 'get_current_run_number' }, { fill: 'green', shape: 'dot', text: 'sfdaq-call.status.run' }]);
   });
 
   it('redeploys without leaking connections or handles', async () => {
