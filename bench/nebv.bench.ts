@@ -103,7 +103,7 @@ async function rawClient(port: number): Promise<{ call(method: string, params: o
   let start = 0;
   socket.setEncoding('utf8');
   socket.on('data', (text: string) => {
-    let scanFrom = buffer.length;
+    const scanFrom = buffer.length;
     buffer += text;
     for (let i = scanFrom; i < buffer.length; i += 1) {
       const c = buffer.charCodeAt(i);
@@ -119,7 +119,6 @@ async function rawClient(port: number): Promise<{ call(method: string, params: o
         const reply = JSON.parse(buffer.slice(start, i + 1)) as { id: unknown; result: unknown };
         waiting.get(String(reply.id))?.(reply.result);
         waiting.delete(String(reply.id));
-        scanFrom = i + 1;
       }
     }
     buffer = depth === 0 ? '' : buffer.slice(start);
