@@ -1,6 +1,9 @@
+import { InstrumentError } from '../protocols/common/errors';
 import type { PropellerConnection } from '../protocols/propeller/connection';
 import type { StatusTarget } from './connection-registry';
+import { onInput } from './lifecycle';
 import type { NodeDef, RedAPI, RedNode } from './red-types';
+import { errorDot } from './status';
 
 /**
  * How a Propeller user node (load, terminal, ports) reaches a board without knowing the transport:
@@ -52,4 +55,25 @@ export function findPropellerConfig(RED: RedAPI, def: NodeDef & PropellerConfigF
   const node = RED.nodes.getNode(id);
   if (!isPropellerConfigNode(node)) return { error: `the chosen Propeller connection (${id}) is missing or disabled; open the node and pick another` };
   return { config: node };
+}
+
+/**
+ * What every Propeller user node does first: find its config node and register with it. When no
+ * usable config is chosen, the node shows that and refuses every input with the reason (so a
+ * Catch node sees it), and this returns undefined.
+ */
+export function acquirePropellerConnection(
+  RED: RedAPI,
+  node: RedNode,
+  def: NodeDef & PropellerConfigFields,
+): { config: PropellerConfigNode; connection: PropellerConnection } | undefined {
+  const lookup = findPropellerConfig(RED, def);
+  if ('error' in lookup) {
+    node.status(errorDot('no connection'));
+    onInput(node, () => {
+      throw new InstrumentError('BAD_INPUT', lookup.error);
+    });
+    return undefined;
+  }
+  return { config: lookup.config, connection: lookup.config.acquire(node) };
 }

@@ -50,6 +50,7 @@ export interface RedAPI {
     createNode(node: RedNode, def: NodeDef): void;
     registerType(type: string, constructor: (this: RedNode, def: NodeDef) => void, options?: { credentials?: NodeCredentialsDef; settings?: Record<string, { value: unknown; exportable?: boolean }> }): void;
     getNode(id: string): RedNode | null;
+    getCredentials(id: string): Record<string, string | undefined> | undefined;
   };
   settings: Record<string, unknown>;
   httpAdmin: Express;
