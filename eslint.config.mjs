@@ -32,6 +32,8 @@ export default tseslint.config(
     languageOptions: { globals: { ...globals.node } },
   },
   {
-    files: ['nodes/*.html'],
+    // Editor-side scripts run in the browser next to Node-RED's editor globals.
+    files: ['resources/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: { ...globals.browser, RED: 'readonly', $: 'readonly' } },
   },
 );
