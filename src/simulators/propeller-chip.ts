@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { SerialPort } from 'serialport';
 import { RomChip, CHIP_FAULTS, type ChipFault, type LoadedProgram, type RomChipTiming } from '../protocols/propeller/rom-chip';
 import { createPtyPair, type PtyPair } from '../protocols/propeller/serial-pty-pair';
-import type { RunningSimulator, SimulatorDefinition } from './simulator';
+import type { RunningSimulator, SimulatorDefinition, SimulatorStartOptions } from './simulator';
 
 export interface FakeChipOptions {
   /** The pseudo-terminal end the chip opens. */
@@ -187,35 +187,65 @@ function option(options: Record<string, string | boolean> | undefined, name: str
 
 export const simulator: SimulatorDefinition = {
   name: 'propeller-chip',
-  summary: 'fake Propeller 1 on a socat pseudo-terminal (ROM boot loader, then a printing program)',
+  summary: 'fake Propeller 1 boards on socat pseudo-terminals (ROM boot loader, then a printing program)',
   optionHelp: [
     `--fault NAME     ${CHIP_FAULTS.join(' | ')}`,
     '--pace BAUD      read host bytes no faster than this baud rate (e.g. 115200)',
-    '--link PATH      also make the host end available as PATH (e.g. /tmp/propeller)',
+    '--chips N        how many boards (each propeller-serial config node gets its own; default 3)',
+    '--link PATH      also make the first board\'s port available as PATH (e.g. /tmp/propeller)',
     '--print-interval MS  how often the running program prints',
   ],
-  async start(options) {
-    const fault = option(options.options, 'fault');
-    if (fault !== undefined && !(CHIP_FAULTS as readonly string[]).includes(fault)) throw new Error(`--fault must be one of ${CHIP_FAULTS.join(', ')}`);
-    const pace = Number(option(options.options, 'pace') ?? 0);
-    const interval = Number(option(options.options, 'print-interval') ?? 500);
-    const bench = await FakeChipBench.start({
-      fault: fault as ChipFault | undefined,
-      paceBaud: pace > 0 ? pace : undefined,
-      printIntervalMs: interval > 0 ? interval : 500,
-      hostLink: option(options.options, 'link'),
-      log: options.log,
-    });
-    const running: RunningSimulator = {
-      endpoints: [`${bench.hostPath} (serial port of the fake Propeller; use reset mode "none")`],
-      configure(node) {
-        if (node.type !== 'propeller-serial') return undefined;
-        node.port = bench.hostPath;
-        node.resetMode = 'none';
-        return {};
-      },
-      close: () => bench.close(),
-    };
-    return running;
-  },
+  start: (options) => startPropellerChips(options),
 };
+
+/** The running simulator, with its boards exposed so tests can inject faults and inspect loads. */
+export interface RunningPropellerChips extends RunningSimulator {
+  readonly boards: readonly FakeChipBench[];
+}
+
+export async function startPropellerChips(options: SimulatorStartOptions): Promise<RunningPropellerChips> {
+  const fault = option(options.options, 'fault');
+  if (fault !== undefined && !(CHIP_FAULTS as readonly string[]).includes(fault)) throw new Error(`--fault must be one of ${CHIP_FAULTS.join(', ')}`);
+  const pace = Number(option(options.options, 'pace') ?? 0);
+  const interval = Number(option(options.options, 'print-interval') ?? 500);
+  const count = Math.min(16, Math.max(1, Math.floor(Number(option(options.options, 'chips') ?? 3)) || 3));
+  const benches: FakeChipBench[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      benches.push(
+        await FakeChipBench.start({
+          fault: fault as ChipFault | undefined,
+          paceBaud: pace > 0 ? pace : undefined,
+          printIntervalMs: interval > 0 ? interval : 500,
+          hostLink: i === 0 ? option(options.options, 'link') : undefined,
+          log: options.log,
+        }),
+      );
+    }
+  } catch (err) {
+    await Promise.all(benches.map((b) => b.close()));
+    throw err;
+  }
+  // A port can be open by one config node at a time, so each config node gets a board of its own.
+  const assigned = new Map<string, FakeChipBench>();
+  const running: RunningPropellerChips = {
+    boards: benches,
+    endpoints: benches.map((b, i) => `${b.hostPath} (serial port of fake Propeller ${i + 1}; use reset mode "none")`),
+    configure(node) {
+      if (node.type !== 'propeller-serial') return undefined;
+      let bench = assigned.get(node.id);
+      if (!bench) {
+        bench = benches[assigned.size % benches.length];
+        if (assigned.size >= benches.length) options.log?.(`propeller-chip: more propeller-serial nodes than boards; ${node.id} shares ${bench.hostPath} (start with --chips ${assigned.size + 1})`);
+        assigned.set(node.id, bench);
+      }
+      node.port = bench.hostPath;
+      node.resetMode = 'none';
+      return {};
+    },
+    close: async () => {
+      await Promise.all(benches.map((b) => b.close()));
+    },
+  };
+  return running;
+}
