@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { onClose, onInput } from '../nodered/lifecycle';
-import { findPropellerConfig } from '../nodered/propeller-config';
+import { acquirePropellerConnection } from '../nodered/propeller-config';
 import { configNumber } from '../nodered/properties';
 import type { NodeDef, RedAPI, RedNode } from '../nodered/red-types';
 import { errorDot } from '../nodered/status';
@@ -41,16 +41,9 @@ export = function (RED: RedAPI) {
   function PropellerLoadNode(this: RedNode, def: NodeDef) {
     RED.nodes.createNode(this, def);
     const node = this;
-    const lookup = findPropellerConfig(RED, def);
-    if ('error' in lookup) {
-      node.status(errorDot('no connection'));
-      onInput(node, () => {
-        throw new InstrumentError('BAD_INPUT', lookup.error);
-      });
-      return;
-    }
-    const config = lookup.config;
-    const connection = config.acquire(node);
+    const acquired = acquirePropellerConnection(RED, node, def);
+    if (!acquired) return;
+    const { config, connection } = acquired;
     const source = def.source === 'file' ? 'file' : 'payload';
     const timeoutMs = configNumber(def.timeout, 120) * 1000;
 

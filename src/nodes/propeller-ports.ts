@@ -1,23 +1,14 @@
 import { onClose, onInput } from '../nodered/lifecycle';
-import { findPropellerConfig } from '../nodered/propeller-config';
+import { acquirePropellerConnection } from '../nodered/propeller-config';
 import type { NodeDef, RedAPI, RedNode } from '../nodered/red-types';
-import { errorDot } from '../nodered/status';
-import { InstrumentError } from '../protocols/common/errors';
 
 export = function (RED: RedAPI) {
   function PropellerPortsNode(this: RedNode, def: NodeDef) {
     RED.nodes.createNode(this, def);
     const node = this;
-    const lookup = findPropellerConfig(RED, def);
-    if ('error' in lookup) {
-      node.status(errorDot('no connection'));
-      onInput(node, () => {
-        throw new InstrumentError('BAD_INPUT', lookup.error);
-      });
-      return;
-    }
-    const config = lookup.config;
-    const connection = config.acquire(node);
+    const acquired = acquirePropellerConnection(RED, node, def);
+    if (!acquired) return;
+    const { config, connection } = acquired;
     let unwatch: (() => void) | undefined;
     if (def.watch === true || def.watch === 'true') {
       if (connection.watchPorts) {

@@ -1,5 +1,5 @@
 import { onClose, onInput } from '../nodered/lifecycle';
-import { findPropellerConfig } from '../nodered/propeller-config';
+import { acquirePropellerConnection } from '../nodered/propeller-config';
 import { configNumber } from '../nodered/properties';
 import type { NodeDef, NodeMessage, RedAPI, RedNode } from '../nodered/red-types';
 import { errorDot } from '../nodered/status';
@@ -14,16 +14,9 @@ export = function (RED: RedAPI) {
   function PropellerTerminalNode(this: RedNode, def: NodeDef) {
     RED.nodes.createNode(this, def);
     const node = this;
-    const lookup = findPropellerConfig(RED, def);
-    if ('error' in lookup) {
-      node.status(errorDot('no connection'));
-      onInput(node, () => {
-        throw new InstrumentError('BAD_INPUT', lookup.error);
-      });
-      return;
-    }
-    const config = lookup.config;
-    const connection = config.acquire(node);
+    const acquired = acquirePropellerConnection(RED, node, def);
+    if (!acquired) return;
+    const { config, connection } = acquired;
     const encoding = ENCODINGS.includes(def.encoding as TerminalEncoding) ? (def.encoding as TerminalEncoding) : 'utf8';
     const split = def.split === 'line' || def.split === 'delimiter' ? def.split : 'none';
     const decoder = new TerminalDecoder({ split, delimiter: String(def.delimiter ?? '\\n'), output: def.output === 'buffer' ? 'buffer' : encoding });

@@ -106,22 +106,6 @@ export const NOTICE = {
   downloadFailed: 102,
 } as const;
 
-/** Known error ids, for messages and docs. */
-export const ERROR_NOTICES: Readonly<Record<number, string>> = {
-  102: 'Download failed!',
-  104: 'Propeller not found',
-  117: 'Can not open port',
-  119: 'Can not set baud rate',
-  124: 'Wrong Propeller version',
-  125: 'RAM checksum failed',
-  127: 'EEPROM verify failed',
-  128: 'Communication lost',
-  129: 'Loader failed',
-  130: 'Can not find port',
-  131: 'Can not close port',
-  199: 'Communication failed',
-};
-
 export type ParsedProgress = LoadProgress & { withoutId: boolean };
 
 function milestoneStage(text: string): string {
