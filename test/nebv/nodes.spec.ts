@@ -223,9 +223,13 @@ describe('nebv nodes', function () {
       assert.equal(sim.connectionCount, 1, `round ${round}: one shared connection`);
       await helper.unload();
       await waitFor(() => sim.connectionCount === 0, 3000, 'the connection to close on redeploy');
-      await new Promise((r) => setTimeout(r, 20));
-      if (round === 0) baseline = handles();
-      else assert.equal(handles(), baseline, `round ${round}: active handles`);
+      if (round === 0) {
+        await new Promise((r) => setTimeout(r, 50));
+        baseline = handles();
+      } else {
+        // Sockets finish closing asynchronously; a leak would keep the count above the first round's for good.
+        await waitFor(() => handles() <= baseline, 3000, `round ${round}: active handles back to ${baseline}`);
+      }
     }
   });
 });
