@@ -1,4 +1,5 @@
 import { ConnectionRegistry } from '../nodered/connection-registry';
+import { registerConnectionTest } from '../nodered/connection-test';
 import { onClose } from '../nodered/lifecycle';
 import type { PropellerConfigNode } from '../nodered/propeller-config';
 import { settingsNumber } from '../nodered/properties';
@@ -15,6 +16,17 @@ type LauncherConfigNode = PropellerConfigNode & { url: string; client(): Launche
 function launcherUrl(value: unknown): string {
   const text = typeof value === 'string' && value.trim() !== '' ? value.trim() : DEFAULT_LAUNCHER_URL;
   return /^wss?:\/\//i.test(text) ? text : `ws://${text}`;
+}
+
+/** Connect once (no retries), say hello, read the port list, hang up. */
+async function probeLauncher(url: unknown): Promise<{ version: string; ports: string[] }> {
+  const client = new LauncherClient({ url: launcherUrl(url), reconnect: false, connectTimeoutMs: 4000, handshakeTimeoutMs: 4000, connectWaitMs: 8000, portWaitMs: 4000 });
+  try {
+    const ports = await client.listPorts();
+    return { version: client.info?.version ?? '?', ports };
+  } finally {
+    await client.stop();
+  }
 }
 
 function statusFor(status: ConnectionStatus, client: LauncherClient): NodeStatus {
@@ -54,7 +66,7 @@ export = function (RED: RedAPI) {
 
   RED.nodes.registerType('propeller-launcher', PropellerLauncherNode);
 
-  // The editor's port pickers: the deployed node's list, or a one-off look at a Launcher URL.
+  // The load dialog's port picker: the deployed node's list, or a one-off look at a Launcher URL.
   RED.httpAdmin.post('/propeller-launcher/ports', RED.auth.needsPermission('propeller-launcher.read'), (req: AdminRequest, res: AdminResponse) => {
     const body = (req.body ?? {}) as { id?: unknown; url?: unknown };
     const deployed = typeof body.id === 'string' ? (RED.nodes.getNode(body.id) as LauncherConfigNode | null) : null;
@@ -63,13 +75,14 @@ export = function (RED: RedAPI) {
       res.json({ ports: live });
       return;
     }
-    const client = new LauncherClient({ url: launcherUrl(body.url ?? deployed?.url), reconnect: false, connectTimeoutMs: 3000, handshakeTimeoutMs: 3000, portWaitMs: 3000 });
-    client
-      .listPorts()
-      .then(
-        (ports) => res.json({ ports }),
-        (err: unknown) => res.status(502).json({ error: shortText(errorMessage(err), 300) }),
-      )
-      .finally(() => void client.stop());
+    probeLauncher(body.url ?? deployed?.url).then(
+      ({ ports }) => res.json({ ports }),
+      (err: unknown) => res.status(502).json({ error: shortText(errorMessage(err), 300) }),
+    );
+  });
+
+  registerConnectionTest(RED, 'propeller-launcher', async (config) => {
+    const { version, ports } = await probeLauncher(config.url);
+    return `BlocklyProp Launcher ${version}; ports: ${ports.length ? ports.join(', ') : 'none yet'}`;
   });
 };

@@ -7,6 +7,7 @@ import { collect, helper, nextMessage, waitFor } from '../helpers/red';
 import { LauncherSimulator, type LauncherSimulatorOptions } from '../../src/simulators/launcher';
 import type { NodeDef, RedAPI, RedNode } from '../../src/nodered/red-types';
 import type { PropellerConnection } from '../../src/protocols/propeller/connection';
+import { connectionTestPath } from '../../src/nodered/connection-test';
 import { makeBinary, withBadChecksum } from './images';
 import launcherNode = require('../../src/nodes/propeller-launcher');
 import loadNode = require('../../src/nodes/propeller-load');
@@ -324,6 +325,38 @@ describe('propeller nodes (Launcher)', function () {
   });
 
   describe('propeller-launcher', function () {
+    type Agent = { post(path: string): { send(body: unknown): Promise<{ status: number; body: Record<string, unknown> }> } };
+
+    it('tests a connection from the dialog values: version and ports, or the reason', async function () {
+      await start();
+      await helper.load(nodes, flow({ type: 'propeller-ports', watch: false }));
+      const ok = await (helper.request() as Agent).post(connectionTestPath('propeller-launcher')).send({ config: { url: sim.url }, credentials: {} });
+      assert.deepEqual(ok.body, { ok: true, message: 'BlocklyProp Launcher 1.0.7; ports: COM3, wx-1a2b3c' });
+      await sim.close();
+      const old = await LauncherSimulator.start({ version: '1.0.0' });
+      try {
+        const refused = await (helper.request() as Agent).post(connectionTestPath('propeller-launcher')).send({ config: { url: old.url.replace('ws://', '') }, credentials: {} });
+        assert.equal(refused.body.ok, false);
+        assert.match(String(refused.body.message), /1\.0\.0 is too old/);
+      } finally {
+        await old.close();
+      }
+    });
+
+    it('lists ports for the load dialog from the deployed node, or from a URL', async function () {
+      await start();
+      await helper.load(nodes, flow({ type: 'propeller-ports', watch: false }));
+      await waitFor(() => sim.portListRequests === 1, 5000, 'the deployed connection');
+      const deployed = await (helper.request() as Agent).post('/propeller-launcher/ports').send({ id: 'launcher' });
+      assert.deepEqual(deployed.body, { ports: ['COM3', 'wx-1a2b3c'] });
+      sim.setPorts(['COM8']);
+      const byUrl = await (helper.request() as Agent).post('/propeller-launcher/ports').send({ url: sim.url });
+      assert.deepEqual(byUrl.body, { ports: ['COM8'] });
+      const down = await (helper.request() as Agent).post('/propeller-launcher/ports').send({ url: 'ws://127.0.0.1:1' });
+      assert.equal(down.status, 502);
+      assert.match(String(down.body.error), /refused/);
+    });
+
     it('shares one connection, shows the port count, and redeploys without leaks', async function () {
       await start();
       for (let round = 0; round < 3; round += 1) {
