@@ -238,6 +238,20 @@ describe('nebv client', function () {
     assert.equal(streamErrors.length, 1);
   });
 
+  it('drops the connection when a framed reply is not valid JSON, failing the calls in flight with the text', async () => {
+    client = quickClient(`127.0.0.1:${sim.port}`);
+    await client.call('MarkList.items');
+    sim.silent = true;
+    const call = rejectionOf(client.call('MarkList.items'));
+    while (sim.requestCount < 2) await new Promise((r) => setTimeout(r, 5));
+    sim.writeRaw('{"jsonrpc":"2.0","id":2,result:[]}');
+    const err = await call;
+    assert.equal(err.code, 'PROTOCOL');
+    assert.match(err.message, /not valid JSON .*: \{"jsonrpc":"2\.0","id":2,result:\[\]\}/);
+    sim.silent = false;
+    assert.deepEqual(await client.call('MarkList.items'), []);
+  });
+
   it('appends "\\n" to each request only when asked', async () => {
     const server = await rawServer((socket, chunk) => {
       for (const r of requestsIn(chunk)) socket.write(JSON.stringify({ jsonrpc: '2.0', id: r.id, result: {} }));

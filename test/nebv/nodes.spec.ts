@@ -207,6 +207,35 @@ describe('nebv nodes', function () {
     assert.match((await call({}, 'caught')).error!.message, /ports must be whole numbers from 1 to 65535/);
   });
 
+  it('applies the server options: newline after each request, maximum reply size', async () => {
+    const server = await rawServer((socket, chunk) => {
+      for (const r of requestsIn(chunk)) socket.write(JSON.stringify({ jsonrpc: '2.0', id: r.id, result: { blob: 'x'.repeat(r.method.endsWith('big') ? 4000 : 10) } }));
+    });
+    try {
+      await helper.load(nodes, flow({ port: String(server.port), newline: true, maxReply: 2 }, { method: 'Test.small', params: '{}' }));
+      assert.deepEqual((await call({})).payload, { blob: 'x'.repeat(10) });
+      assert.match(Buffer.concat(server.received).toString(), /^\{"jsonrpc":"2\.0","method":"pynebv\.Test\.small","id":1,"params":\{\}\}\n$/);
+      const dialogWins = await call({ method: 'Test.big' });
+      assert.deepEqual(dialogWins.payload, { blob: 'x'.repeat(10) }, 'the dialog method wins over msg.method');
+    } finally {
+      await helper.unload();
+    }
+    try {
+      await helper.load(nodes, flow({ port: String(server.port), maxReply: 2 }, { method: 'Test.big', params: '{}' }));
+      const caught = await call({}, 'caught');
+      assert.equal(caught.error!.code, 'TOO_LARGE');
+      assert.match(caught.error!.message, /exceeded the 2048-byte limit/);
+    } finally {
+      await helper.unload();
+      await server.close();
+    }
+  });
+
+  it('refuses a Unix transport without a socket path', async () => {
+    await helper.load(nodes, flow({ transport: 'unix', path: ' ' }));
+    assert.match((await call({}, 'caught')).error!.message, /a Unix socket path is required/);
+  });
+
   it('shares one connection between rpc nodes and leaves nothing behind across redeploys', async () => {
     const twoNodes = (): Flow => {
       const f = flow(tcp(), { method: 'MarkList.items', params: '{}' });
