@@ -354,7 +354,9 @@ export class NebvSimulator extends EventEmitter {
 
   private pump(peer: Peer): void {
     if (!peer.socket.destroyed) {
-      const end = Math.min(peer.pieces.length, peer.head + 1 + Math.floor(this.random() * 3));
+      // Mostly a few pieces per write; now and then everything queued, i.e. several replies at once.
+      const burst = this.random() < 0.2 ? peer.pieces.length : 1 + Math.floor(this.random() * 3);
+      const end = Math.min(peer.pieces.length, peer.head + burst);
       const pieces = peer.pieces.slice(peer.head, end);
       peer.head = end;
       peer.socket.write(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces));

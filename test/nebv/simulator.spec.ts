@@ -29,6 +29,21 @@ describe('nebv simulator', function () {
     assert.equal(text, '{"jsonrpc": "2.0", "error": {"code": -32601, "message": "Method not found"}, "id": "1001"}');
   });
 
+  it('cuts replies into chunks that split replies and join several in one write', async () => {
+    const socket = net.connect(sim.port, '127.0.0.1');
+    const chunks: string[] = [];
+    socket.on('data', (chunk) => chunks.push(chunk.toString('latin1')));
+    await new Promise((r) => socket.once('connect', r));
+    socket.write(Array.from({ length: 40 }, (_, id) => JSON.stringify({ jsonrpc: '2.0', method: 'pynebv.MarkList.items', id, params: {} })).join(''));
+    const whole = (): string => chunks.join('');
+    while ((whole().match(/"result"/g) ?? []).length < 40) await new Promise((r) => setTimeout(r, 5));
+    socket.destroy();
+    const replies = (text: string): number => (text.match(/\{"jsonrpc"/g) ?? []).length;
+    assert.ok(chunks.some((c) => !c.endsWith('}')), 'some chunk ends inside a reply');
+    assert.ok(chunks.some((c) => replies(c) >= 2), 'some chunk carries the starts of two or more replies');
+    assert.equal(whole(), Array.from({ length: 40 }, (_, id) => `{"jsonrpc":"2.0","id":${id},"result":[]}`).join(''));
+  });
+
   it('opens a file and adds a mark in the shapes of the spec examples', async () => {
     const file = (await client.call('pynebv.FileList.open', { filePath: '/path/to/sample.oas', opts: { chipline: 'false' } })) as Item;
     assert.equal(file.key, 'sample.oas@1');
