@@ -11,7 +11,7 @@ function talk(chip: RomChip): { send(bytes: Buffer): void; replies: number[] } {
   return { send: (bytes) => chip.receive(bytes), replies };
 }
 
-async function ack(chip: RomChip, link: ReturnType<typeof talk>): Promise<number> {
+async function ack(link: ReturnType<typeof talk>): Promise<number> {
   for (let i = 0; i < 200; i++) {
     const before = link.replies.length;
     link.send(Buffer.from([TEMPLATE_BYTE]));
@@ -44,7 +44,7 @@ describe('propeller ROM chip model (pulse level)', () => {
     corrupted[30] ^= 0x04;
     link.replies.length = 0;
     link.send(commandBytes(1, corrupted));
-    assert.equal(await ack(chip, link), 1);
+    assert.equal(await ack(link), 1);
     assert.equal(chip.state, 'shutdown');
   });
 
@@ -56,7 +56,7 @@ describe('propeller ROM chip model (pulse level)', () => {
     link.send(commandBytes(1, makeBinary(16)));
     link.send(Buffer.from([TEMPLATE_BYTE, TEMPLATE_BYTE]));
     assert.equal(link.replies.length, 0, 'not ready yet');
-    assert.equal(await ack(chip, link), 0);
+    assert.equal(await ack(link), 0);
     assert.equal(chip.state, 'running');
   });
 

@@ -20,7 +20,7 @@ describe('labwire-sim propeller-chip', function () {
       assert.equal(running.endpoints.length, 2);
       const a = { id: 'a', type: 'propeller-serial', port: '/dev/ttyUSB0', resetMode: 'dtr' };
       const b = { id: 'b', type: 'propeller-serial', port: '/dev/ttyUSB0', resetMode: 'dtr' };
-      const again = { id: 'a', type: 'propeller-serial' };
+      const again: { id: string; type: string; port?: unknown } = { id: 'a', type: 'propeller-serial' };
       assert.deepEqual(running.configure(a), {});
       running.configure(b);
       running.configure(again);
