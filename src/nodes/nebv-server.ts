@@ -43,8 +43,14 @@ function register(RED: RedAPI): void {
           backoff: { initialMs: settingsNumber(RED, 'nebvServerReconnectTime', 500), maxMs: 30_000 },
         });
         client.on('status', (status) => node.clients.setStatus(connectionDot(status)));
-        // A reply nobody waits for is usually a late answer to a call that timed out.
-        client.on('unmatched', (reply) => node.warn(RED._('nebv-server.warn.unmatched', { reply: JSON.stringify(reply).slice(0, 200) })));
+        // A reply nobody waits for is usually a late answer to a call that timed out; after a burst of
+        // timeouts there may be hundreds, so say it at most every 10 s.
+        let lastWarned = 0;
+        client.on('unmatched', (reply) => {
+          if (Date.now() - lastWarned < 10_000) return;
+          lastWarned = Date.now();
+          node.warn(RED._('nebv-server.warn.unmatched', { reply: JSON.stringify(reply).slice(0, 200) }));
+        });
         client.on('streamError', (err) => node.warn(err.message));
         client.start();
         return client;
