@@ -341,3 +341,21 @@ describe('sf-daq client against the simulator', () => {
     assert.throws(() => new SfdaqClient({ fastUrl: 'not a url' }), /is not a URL/);
   });
 });
+
+describe('sf-daq clients sharing a broker', () => {
+  it('two clients of the same broker take turns (one queue per broker address)', async () => {
+    const sim = await SfdaqSimulator.start({ mode: 'current' });
+    const first = new SfdaqClient({ fastUrl: sim.fastUrl });
+    const second = new SfdaqClient({ fastUrl: `${sim.fastUrl}/` });
+    try {
+      sim.delays.set('advance_run_number', 10);
+      const calls = [first, second, first, second].map((c) => c.call('advance_run_number', { pgroup: 'p17502' }));
+      assert.deepEqual((await Promise.all(calls)).map((r) => r.result.run_number), [1, 2, 3, 4]);
+      assert.equal(sim.overlaps, 0);
+    } finally {
+      first.close();
+      second.close();
+      await sim.close();
+    }
+  });
+});

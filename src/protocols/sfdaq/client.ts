@@ -47,6 +47,21 @@ export function defaultSlowUrl(fastUrl: string): string {
   return url.href.replace(/\/+$/, '');
 }
 
+/**
+ * One queue per broker address in this process, shared by every client: two configuration nodes
+ * (or a node and a script) pointing at the same broker still take turns.
+ */
+const brokerQueues = new Map<string, SerialQueue>();
+
+function queueFor(url: string): SerialQueue {
+  let queue = brokerQueues.get(url);
+  if (!queue) {
+    queue = new SerialQueue();
+    brokerQueues.set(url, queue);
+  }
+  return queue;
+}
+
 function stripHtml(text: string): string {
   return text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 160);
 }
@@ -61,7 +76,7 @@ export class SfdaqClient {
   readonly slowUrl: string;
   readonly timeoutMs: number;
   private readonly prefer: 'current' | 'documented';
-  private readonly queues: Record<BrokerKind, SerialQueue> = { fast: new SerialQueue(), slow: new SerialQueue() };
+  private readonly queues: Record<BrokerKind, SerialQueue>;
   private readonly methods = new Map<string, HttpMethod>();
   // The broker answers HTTP/1.0 and closes every connection: keep-alive would only hold dead sockets.
   private readonly agent = new http.Agent({ keepAlive: false });
@@ -72,6 +87,7 @@ export class SfdaqClient {
     this.slowUrl = SfdaqClient.checkUrl(options.slowUrl && options.slowUrl.trim() !== '' ? options.slowUrl : defaultSlowUrl(this.fastUrl), 'slow broker URL');
     this.timeoutMs = options.timeoutMs !== undefined && options.timeoutMs > 0 ? options.timeoutMs : DEFAULT_TIMEOUT_MS;
     this.prefer = options.prefer ?? 'current';
+    this.queues = { fast: queueFor(this.fastUrl), slow: queueFor(this.slowUrl) };
   }
 
   private static checkUrl(value: string, what: string): string {
