@@ -45,7 +45,8 @@ export = function (RED: RedAPI) {
     if (!acquired) return;
     const { config, connection } = acquired;
     const source = def.source === 'file' ? 'file' : 'payload';
-    const timeoutMs = configNumber(def.timeout, 120) * 1000;
+    const seconds = configNumber(def.timeout, 120);
+    const timeoutMs = (seconds > 0 ? seconds : 120) * 1000;
 
     onInput(node, async (msg, send) => {
       const action = pick(msg.action, ACTIONS, pick(def.action, ACTIONS, 'RAM'));

@@ -1,6 +1,6 @@
 import { onClose, onInput } from '../nodered/lifecycle';
 import { acquirePropellerConnection } from '../nodered/propeller-config';
-import { configNumber } from '../nodered/properties';
+import { configNumber, settingsNumber } from '../nodered/properties';
 import type { NodeDef, NodeMessage, RedAPI, RedNode } from '../nodered/red-types';
 import { errorDot } from '../nodered/status';
 import { InstrumentError, errorMessage } from '../protocols/common/errors';
@@ -21,16 +21,22 @@ export = function (RED: RedAPI) {
     const split = def.split === 'line' || def.split === 'delimiter' ? def.split : 'none';
     const decoder = new TerminalDecoder({ split, delimiter: String(def.delimiter ?? '\\n'), output: def.output === 'buffer' ? 'buffer' : encoding });
     const options = { port: String(def.port ?? '').trim() || undefined, baudrate: configNumber(def.baudrate, 115200), mode: def.mode === 'graph' ? ('graph' as const) : ('term' as const) };
+    const retryMs = settingsNumber(RED, 'propellerTerminalRetryTime', RETRY_MS);
     let session: TerminalSession | undefined;
     let closed = false;
     let retry: NodeJS.Timeout | undefined;
     let lastError = '';
     let gap: { expected: number; received: number } | undefined;
 
+    // A problem is reported once; the node keeps trying quietly until it changes or data flows.
     const report = (err: Error): void => {
-      lastError = err.message;
       node.status(errorDot(err.message));
+      if (err.message === lastError) return;
+      lastError = err.message;
       node.error(err.message, { topic: options.port ?? '', payload: err.message });
+    };
+    const retryLater = (): void => {
+      if (!closed) retry = setTimeout(() => void open(), retryMs);
     };
 
     const open = async (): Promise<void> => {
@@ -42,7 +48,6 @@ export = function (RED: RedAPI) {
           return;
         }
         session = opened;
-        lastError = '';
         node.status({ fill: 'green', shape: 'dot', text: `${options.mode} ${opened.port} @ ${options.baudrate}` });
         // Packets that arrive together (a burst read in one go) leave as one msg: a Node-RED msg
         // costs far more than a packet, and the order and bytes are the same.
@@ -50,6 +55,7 @@ export = function (RED: RedAPI) {
         const flush = (): void => {
           const data = burst.length === 1 ? burst[0]! : Buffer.concat(burst);
           burst = [];
+          lastError = '';
           for (const payload of decoder.push(data)) {
             const msg: NodeMessage = { topic: opened.port, payload, port: opened.port };
             if (gap) msg.gap = gap;
@@ -64,13 +70,18 @@ export = function (RED: RedAPI) {
           gap = g;
           node.warn(`lost ${g.received - g.expected} terminal packet(s) from ${opened.port} (expected packetID ${g.expected}, got ${g.received})`);
         });
-        opened.on('error', report);
+        // "Port not found" / "failed to connect": let go of the port and try again later (a board may be plugged in).
+        opened.on('error', (err: Error) => {
+          report(err);
+          if (session !== opened) return;
+          session = undefined;
+          void opened.close().catch(() => undefined);
+          retryLater();
+        });
       } catch (err) {
         if (closed) return;
-        const error = err instanceof Error ? err : new Error(errorMessage(err));
-        // Report a new problem once, then keep trying quietly until it changes or goes away.
-        if (error.message !== lastError) report(error);
-        retry = setTimeout(() => void open(), RETRY_MS);
+        report(err instanceof Error ? err : new Error(errorMessage(err)));
+        retryLater();
       }
     };
     void open();

@@ -273,6 +273,25 @@ describe('propeller nodes (Launcher)', function () {
       assert.equal(errors[0]!.error!.message, 'Launcher: Failed to connect. Please close this terminal and select a connected port.');
     });
 
+    it('lets go of a missing port and opens it once the board appears', async function () {
+      await start();
+      sim.setPorts(['COM3']);
+      helper.settings({ propellerTerminalRetryTime: 100 });
+      try {
+        await helper.load(nodes, flow(termDef({ port: 'COM4' })));
+        const errors = collect<Msg>(helper.getNode('caught'));
+        const lines = collect<Msg>(helper.getNode('out'));
+        await waitFor(() => errors.length === 1, 5000, 'the error');
+        await new Promise((r) => setTimeout(r, 350));
+        assert.equal(errors.length, 1, 'the same problem is reported once');
+        sim.setPorts(['COM3', 'COM4']);
+        await waitFor(() => lines.length > 0, 5000, 'data from COM4');
+        assert.equal(lines[0]!.port, 'COM4');
+      } finally {
+        helper.settings({});
+      }
+    });
+
     it('refuses input before the terminal is open', async function () {
       await start({ version: '0.9.0' });
       await helper.load(nodes, flow(termDef()));
