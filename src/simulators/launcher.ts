@@ -46,6 +46,8 @@ interface Client {
   socket: WebSocket;
   helloDone: boolean;
   timers: Set<NodeJS.Timeout>;
+  /** Repeating port-list timers started by this client's requests. */
+  portTimers: number;
   terminal: { port: string; outTo: string; printTimer: NodeJS.Timeout; count: number } | undefined;
   pending: Buffer[];
   flushTimer: NodeJS.Timeout | undefined;
@@ -112,6 +114,13 @@ export class LauncherSimulator {
     return this.clients.size;
   }
 
+  /** Repeating port-list timers running for connected clients (one per port-list-request). */
+  get portListTimers(): number {
+    let count = 0;
+    for (const client of this.clients) count += client.portTimers;
+    return count;
+  }
+
   /** Change the port list; every client with a running list timer hears it at its next tick. */
   setPorts(ports: string[]): void {
     this.ports.splice(0, this.ports.length, ...ports);
@@ -151,7 +160,7 @@ export class LauncherSimulator {
   }
 
   private accept(socket: WebSocket): void {
-    const client: Client = { socket, helloDone: false, timers: new Set(), terminal: undefined, pending: [], flushTimer: undefined };
+    const client: Client = { socket, helloDone: false, timers: new Set(), portTimers: 0, terminal: undefined, pending: [], flushTimer: undefined };
     this.clients.add(client);
     this.log('client connected');
     socket.on('ping', () => {
@@ -200,6 +209,7 @@ export class LauncherSimulator {
         this.sendPorts(client);
         const timer = setInterval(() => this.sendPorts(client), this.options.portListIntervalMs);
         client.timers.add(timer);
+        client.portTimers += 1;
         return;
       }
       case 'pref-port':

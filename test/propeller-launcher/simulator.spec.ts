@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import WebSocket from 'ws';
+import { LauncherSimulator, simulator } from '../../src/simulators/launcher';
+
+describe('the Launcher simulator', function () {
+  let sim: LauncherSimulator;
+  let socket: WebSocket | undefined;
+  afterEach(async function () {
+    socket?.terminate();
+    socket = undefined;
+    await sim?.close();
+  });
+
+  async function connect(): Promise<{ socket: WebSocket; messages: Array<Record<string, unknown>> }> {
+    const ws = new WebSocket(sim.url);
+    socket = ws;
+    const messages: Array<Record<string, unknown>> = [];
+    ws.on('message', (data) => messages.push(JSON.parse(data.toString()) as Record<string, unknown>));
+    await once(ws, 'open');
+    return { socket: ws, messages };
+  }
+
+  it('never answers a ping, as the real Launcher', async function () {
+    sim = await LauncherSimulator.start();
+    const { socket: ws } = await connect();
+    let pongs = 0;
+    ws.on('pong', () => (pongs += 1));
+    ws.ping();
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(pongs, 0);
+    assert.equal(sim.pingsReceived, 1);
+  });
+
+  it('answers each port-list-request at once and starts one more repeating timer, as the Launcher does', async function () {
+    sim = await LauncherSimulator.start({ portListIntervalMs: 3_600_000 });
+    const { socket: ws, messages } = await connect();
+    ws.send(JSON.stringify({ type: 'hello-browser' }));
+    ws.send(JSON.stringify({ type: 'port-list-request' }));
+    ws.send(JSON.stringify({ type: 'port-list-request' }));
+    ws.send(JSON.stringify({ type: 'pref-port', portPath: 'COM3' }));
+    while (messages.length < 4) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(messages.slice(1), Array(3).fill({ type: 'port-list', ports: ['COM3', 'wx-1a2b3c'] }));
+    assert.equal(sim.portListTimers, 2);
+    ws.terminate();
+    while (sim.connectionCount > 0) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(sim.portListTimers, 0);
+  });
+
+  it('says hello with only the version, as today\'s Launcher', async function () {
+    sim = await LauncherSimulator.start();
+    const { socket: ws, messages } = await connect();
+    ws.send(JSON.stringify({ type: 'hello-browser' }));
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(messages, [{ type: 'hello-client', version: '1.0.7' }]);
+  });
+
+  it('points an example propeller-launcher config node at itself via labwire-sim', async function () {
+    const running = await simulator.start({ options: { version: '1.0.4', ports: 'COM1,COM2' } });
+    try {
+      const node: { id: string; type: string; url?: unknown } = { id: 'x', type: 'propeller-launcher', url: 'ws://localhost:6009' };
+      assert.deepEqual(running.configure(node), {});
+      assert.match(String(node.url), /^ws:\/\/127\.0\.0\.1:\d+$/);
+      assert.equal(running.configure({ id: 'y', type: 'propeller-serial' }), undefined);
+      const ws = new WebSocket(String(node.url));
+      const got: Array<Record<string, unknown>> = [];
+      ws.on('message', (d) => got.push(JSON.parse(d.toString()) as Record<string, unknown>));
+      await once(ws, 'open');
+      ws.send(JSON.stringify({ type: 'hello-browser' }));
+      ws.send(JSON.stringify({ type: 'port-list-request' }));
+      await new Promise((r) => setTimeout(r, 100));
+      ws.terminate();
+      assert.deepEqual(got, [{ type: 'hello-client', version: '1.0.4' }, { type: 'port-list', ports: ['COM1', 'COM2'] }]);
+    } finally {
+      await running.close();
+    }
+    sim = await LauncherSimulator.start();
+  });
+});
