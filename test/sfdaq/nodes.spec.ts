@@ -49,6 +49,10 @@ describe('sfdaq-broker and sfdaq-call nodes', () => {
     assert.equal(msg.topic, 'advance_run_number');
     assert.deepEqual(msg.sfdaq, { operation: 'advance_run_number', broker: 'fast', method: 'POST', url: `${sim.fastUrl}/advance_run_number` });
     assert.equal((msg.raw as Record<string, unknown>).run_number, 1);
+    const [request] = sim.requests;
+    assert.equal(request!.headers['x-forwarded-for'], undefined, 'X-Forwarded-For is never sent');
+    assert.equal(request!.headers['content-type'], 'application/json');
+    assert.equal(request!.beamline, 'alvra');
   });
 
   it('evaluates msg, num, json and env typed inputs, and msg.payload keys override them', async () => {
