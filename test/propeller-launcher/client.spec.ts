@@ -148,6 +148,27 @@ describe('propeller launcher client', function () {
       assert.match(result.error!, /did not finish the load within 300 ms/);
     });
 
+    it('fails a running load when the client is stopped', async function () {
+      const c = await setup();
+      sim.nextLoadFault = 'stall';
+      const pending = c.load({ image: makeBinary(), action: 'RAM', debug: 'none' });
+      await waitFor(() => sim.loads.length === 1, 2000, 'the load to start');
+      await c.stop();
+      const result = await pending;
+      assert.equal(result.success, false);
+      assert.match(result.error!, /connection was closed during the load/);
+    });
+
+    it('gives up on a load when the Launcher cannot be reached', async function () {
+      await setup();
+      const unreachable = new LauncherClient({ url: 'ws://127.0.0.1:1', connectWaitMs: 300, backoff: { initialMs: 50 } });
+      try {
+        await assert.rejects(unreachable.load({ image: makeBinary(), action: 'RAM', debug: 'none' }), /not connected to ws:\/\/127\.0\.0\.1:1 within 300 ms \(last error: .*refused/);
+      } finally {
+        await unreachable.stop();
+      }
+    });
+
     it('refuses a port the Launcher does not list before sending anything', async function () {
       const c = await setup();
       await assert.rejects(c.load({ image: makeBinary(), action: 'RAM', port: 'COM9', debug: 'none' }), (err: Error & { code?: string }) => {
