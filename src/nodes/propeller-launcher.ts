@@ -66,8 +66,9 @@ export = function (RED: RedAPI) {
 
   RED.nodes.registerType('propeller-launcher', PropellerLauncherNode);
 
-  // The load dialog's port picker: the deployed node's list, or a one-off look at a Launcher URL.
-  RED.httpAdmin.post('/propeller-launcher/ports', RED.auth.needsPermission('propeller-launcher.read'), (req: AdminRequest, res: AdminResponse) => {
+  // The load dialog's port picker: the deployed node's list, or a one-off look at a Launcher URL
+  // (write permission, as the Test connection button: it makes the runtime dial out).
+  RED.httpAdmin.post('/propeller-launcher/ports', RED.auth.needsPermission('propeller-launcher.write'), (req: AdminRequest, res: AdminResponse) => {
     const body = (req.body ?? {}) as { id?: unknown; url?: unknown };
     const deployed = typeof body.id === 'string' ? (RED.nodes.getNode(body.id) as LauncherConfigNode | null) : null;
     const live = deployed?.client?.()?.ports;
