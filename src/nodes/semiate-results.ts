@@ -15,11 +15,10 @@ export = function (RED: RedAPI) {
     const includeRecords = def.includeRecords === true;
     const tester: SemiAteTester = config.registry.register(this);
     const onPart = (part: PartResult, records: StdfRecord[]): void => {
-      const snapshot = tester.yieldTracker.snapshot();
       const msg: NodeMessage = {
         topic: `site${part.site}`,
         payload: part,
-        yield: { site: snapshot.sites[part.site], total: snapshot.total, sites: snapshot.sites },
+        yield: { site: tester.yieldTracker.site(part.site), total: tester.yieldTracker.overall() },
       };
       if (includeRecords) msg.records = records;
       this.send(msg);

@@ -63,6 +63,8 @@ export class SemiAteSimulator {
   readonly ignored: string[] = [];
   /** Parts tested since the lot was loaded (a retest replaces the earlier entry). */
   readonly parts = new Map<string, PartEntry>();
+  /** Parts per site and soft bin, kept as parts come so yield and bin table stay cheap in a long lot. */
+  private readonly binCounts = new Map<string, Map<number, number>>();
   private readonly faults = new Map<SimPhase, 'hang' | 'error'>();
   private httpServer: http.Server | undefined;
   private wss: WebSocketServer | undefined;
@@ -74,6 +76,7 @@ export class SemiAteSimulator {
   private statusTimer: NodeJS.Timeout | undefined;
   private random: () => number;
   private partCounter = 0;
+  private prepared: Array<{ topic: string; text: string }> = [];
   private logLevel = 20;
   private userSettings = SemiAteSimulator.defaultSettings();
   private readonly logLines: Array<{ source: string; date: string; type: string; description: string }> = [];
@@ -181,6 +184,33 @@ export class SemiAteSimulator {
     for (let i = 0; i < count; i++) this.testPart(String(i % this.options.sites), String(++this.partCounter));
   }
 
+  /**
+   * Benchmarks: test `count` parts now and keep every message they cause as text; sendPrepared()
+   * then only writes them, so the consumer, not the simulator, sets the pace.
+   */
+  prepareBurst(count: number): void {
+    const texts: Array<{ topic: string; text: string }> = [];
+    for (let i = 0; i < count; i++) {
+      const site = String(i % this.options.sites);
+      const entry = this.recordPart(site, String(++this.partCounter));
+      texts.push({ topic: `TestApp/testresult/site${site}`, text: JSON.stringify({ type: 'testresult', payload: entry.records }) });
+      texts.push({ topic: '', text: JSON.stringify({ type: 'testresult', payload: entry.records }) });
+      texts.push({ topic: '', text: JSON.stringify({ type: 'yield', payload: this.yieldPayload() }) });
+      texts.push({ topic: '', text: JSON.stringify({ type: 'bintable', payload: this.binTable() }) });
+    }
+    this.prepared = texts;
+  }
+
+  sendPrepared(): void {
+    const prepared = this.prepared;
+    this.prepared = [];
+    const clients = [...(this.wss?.clients ?? [])].filter((c) => c.readyState === WebSocket.OPEN);
+    for (const { topic, text } of prepared) {
+      if (topic === '') for (const client of clients) client.send(text);
+      else if (this.master?.connected) this.master.publish(`ate/${this.options.deviceId}/${topic}`, text, { qos: 2 });
+    }
+  }
+
   // ---- the master's state machine ----
 
   private command(name: string, body: Record<string, unknown>, reply: (type: string, payload: unknown) => void): void {
@@ -236,6 +266,7 @@ export class SemiAteSimulator {
   private load(lot: string): void {
     this.lotNumber = lot;
     this.parts.clear();
+    this.binCounts.clear();
     this.userSettings = SemiAteSimulator.defaultSettings();
     this.phase('load', 'loading', this.options.loadMs, this.options.loadTimeoutMs, () => {
       this.setState('ready');
@@ -274,14 +305,23 @@ export class SemiAteSimulator {
   }
 
   private testPart(site: string, partId: string): PartEntry {
-    const generated = generatePart({ site: Number(site), partId, tests: this.options.tests, bins: this.options.bins, passRate: this.options.passRate, random: this.random, testTimeMs: this.options.testMs });
-    const entry = { partId, site, ...generated };
-    this.parts.delete(partId);
-    this.parts.set(partId, entry);
+    const entry = this.recordPart(site, partId);
     this.publish(`TestApp/testresult/site${site}`, { type: 'testresult', payload: entry.records });
     this.broadcast('testresult', entry.records);
     this.broadcast('yield', this.yieldPayload());
     this.broadcast('bintable', this.binTable());
+    return entry;
+  }
+
+  /** The test app's part: generated and counted (a retest of a part id replaces the earlier one). */
+  private recordPart(site: string, partId: string): PartEntry {
+    const generated = generatePart({ site: Number(site), partId, tests: this.options.tests, bins: this.options.bins, passRate: this.options.passRate, random: this.random, testTimeMs: this.options.testMs });
+    const entry = { partId, site, ...generated };
+    const earlier = this.parts.get(partId);
+    if (earlier) this.countBin(earlier.site, earlier.bin.sBin, -1);
+    this.parts.delete(partId);
+    this.parts.set(partId, entry);
+    this.countBin(site, entry.bin.sBin, 1);
     return entry;
   }
 
@@ -353,16 +393,28 @@ export class SemiAteSimulator {
     return { LOT_ID: this.lotNumber.split('.')[0], SBLOT_ID: this.lotNumber.split('.')[1] ?? '', PART_TYP: 'SIM-DEVICE', JOB_NAM: 'sim_program', JOB_REV: '1', TST_TEMP: '25', NODE_NAM: this.options.deviceId };
   }
 
+  private countBin(site: string, sBin: number, delta: number): void {
+    let bins = this.binCounts.get(site);
+    if (!bins) this.binCounts.set(site, (bins = new Map()));
+    bins.set(sBin, (bins.get(sBin) ?? 0) + delta);
+  }
+
+  private binCount(site: string, sBin: number): number {
+    return this.binCounts.get(site)?.get(sBin) ?? 0;
+  }
+
+  /** Bin groups per site and for all sites (siteid "-1"), like the master's yield message. */
   private yieldPayload(): Array<Record<string, unknown>> {
     const rows: Array<Record<string, unknown>> = [];
-    const groups = ['Good', 'Bad'];
     for (const siteid of [...this.siteIds, '-1']) {
-      const parts = [...this.parts.values()].filter((p) => siteid === '-1' || p.site === siteid);
-      for (const name of groups) {
-        const count = parts.filter((p) => p.bin.type === name).length;
-        rows.push({ name, siteid, value: parts.length ? (count / parts.length) * 100 : 0, count });
-      }
-      rows.push({ name: 'sum', siteid, value: parts.length ? 100 : 0, count: parts.length });
+      const sites = siteid === '-1' ? this.siteIds : [siteid];
+      const count = (type: string): number => this.options.bins.filter((b) => b.type === type).reduce((sum, b) => sum + sites.reduce((n, s) => n + this.binCount(s, b.sBin), 0), 0);
+      const good = count('Good');
+      const bad = count('Bad');
+      const total = good + bad;
+      rows.push({ name: 'Good', siteid, value: total ? (good / total) * 100 : 0, count: good });
+      rows.push({ name: 'Bad', siteid, value: total ? (bad / total) * 100 : 0, count: bad });
+      rows.push({ name: 'sum', siteid, value: total ? 100 : 0, count: total });
     }
     return rows;
   }
@@ -373,7 +425,7 @@ export class SemiAteSimulator {
       sBin: String(bin.sBin),
       hBin: String(bin.hBin),
       type: bin.type,
-      siteCounts: this.siteIds.map((siteId) => ({ siteId, count: [...this.parts.values()].filter((p) => p.site === siteId && p.bin.sBin === bin.sBin).length })),
+      siteCounts: this.siteIds.map((siteId) => ({ siteId, count: this.binCount(siteId, bin.sBin) })),
     }));
   }
 

@@ -119,7 +119,7 @@ for (const transport of ['websocket', 'mqtt'] as const) {
       sim.injectFault('next', 'error');
       const failed = await run({ command: 'next', timeout: 5 }, 'caught');
       assert.match(failed.error!.message, /next failed: the tester went to softerror/);
-      const reset = await run({ command: 'reset' });
+      const reset = await run({ command: 'reset', timeout: 5 });
       assert.equal(reset.state, 'initialized');
     });
 

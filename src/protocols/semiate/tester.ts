@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { InstrumentError } from '../common/errors';
 import type { ConnectionStatus } from '../common/reconnecting-connection';
 import { withTimeout } from '../common/timers';
-import { checkState, prepareCommand, type CommandName, type CommandRequest, type TransportKind } from './commands';
+import { canonicalCommand, checkState, prepareCommand, type CommandName, type CommandRequest, type TransportKind } from './commands';
 import { SemiAteMqtt, type MqttTransportOptions } from './mqtt-transport';
 import { partsFromRecords } from './stdf';
 import type { JsonObject, LogEntry, MasterState, PartResult, StdfRecord, TesterEvent, YieldSnapshot } from './types';
@@ -123,10 +123,14 @@ export class SemiAteTester extends EventEmitter<TesterEvents> {
   }
 
   async execute(request: CommandRequest, options: ExecuteOptions = {}): Promise<CommandOutcome> {
-    const context = { knownSites: this.sites, nextPartId: () => String(++this.partCounter) };
-    const prepared = prepareCommand(this.kind, request, context);
+    // Refuse bad input before connecting; only the default sites of an MQTT next wait for the
+    // tester (they come from what it reports), so a state error is reported ahead of them.
+    const name = canonicalCommand(request.command, this.kind);
+    const defaultSites = this.kind === 'mqtt' && name === 'next' && (request.sites === undefined || request.sites === null || request.sites === '');
+    if (!defaultSites) prepareCommand(this.kind, request, { knownSites: [], nextPartId: () => '' });
     const state = await this.ready(options.connectTimeoutMs ?? 5000);
-    checkState(prepared.name, state);
+    checkState(name, state);
+    const prepared = prepareCommand(this.kind, request, { knownSites: this.sites, nextPartId: () => String(++this.partCounter) });
     const target = waitTarget(this.kind, prepared.name, options.waitUntilDone === true, prepared.sites ?? this.expectedSites(), state);
     const timeoutMs = options.timeoutMs ?? DEFAULT_WAIT_MS[prepared.name] ?? 10_000;
     // Listen before sending: a fast master answers before send() returns.

@@ -1,6 +1,5 @@
 import type { LogEntry, StdfRecord, TesterEvent } from './types';
 import { asString, isObject } from './types';
-import { isStdfRecord } from './stdf';
 
 /** Log fields arrive space-padded from the master: trim them. */
 export function trimLogs(payload: unknown): LogEntry[] {
@@ -21,8 +20,12 @@ export function parseMqttLog(site: string, payload: unknown): LogEntry | undefin
   return { source: `${source.trim()} (site ${site})`, date: date.trim(), type: type.trim(), description: rest.join('|').trim() };
 }
 
+/**
+ * A part's record list as sent. Not filtered here: the parser skips anything that is not a
+ * record, and sparing a copy per part matters at thousands of parts per second.
+ */
 export function records(payload: unknown): StdfRecord[] {
-  return Array.isArray(payload) ? payload.filter(isStdfRecord) : [];
+  return Array.isArray(payload) ? (payload as StdfRecord[]) : [];
 }
 
 /** A websocket message `{type, payload}` from the master as a transport-neutral event. */

@@ -34,6 +34,17 @@ export class YieldTracker {
     this.total.passed = 0;
   }
 
+  /** One site's figures (cheap: for a msg per part). */
+  site(site: string): SiteYield {
+    const count = this.perSite.get(site);
+    return siteYield(site, count?.tested ?? 0, count?.passed ?? 0);
+  }
+
+  /** All sites together. */
+  overall(): SiteYield {
+    return siteYield('all', this.total.tested, this.total.passed);
+  }
+
   snapshot(): YieldSnapshot {
     const sites: Record<string, SiteYield> = {};
     const ids = [...this.perSite.keys()].sort((a, b) => Number(a) - Number(b) || a.localeCompare(b));
@@ -41,7 +52,7 @@ export class YieldTracker {
       const count = this.perSite.get(site)!;
       sites[site] = siteYield(site, count.tested, count.passed);
     }
-    return { sites, total: siteYield('all', this.total.tested, this.total.passed) };
+    return { sites, total: this.overall() };
   }
 
   private count(site: string, pass: boolean, delta: 1 | -1): void {

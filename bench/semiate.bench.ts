@@ -1,0 +1,198 @@
+/**
+ * Semi-ATE: parts per second from the simulator through `semiate-results` into a downstream node,
+ * against a raw client that only JSON.parses every message (target ≥ 0.8×), over the UI websocket
+ * and over MQTT. The simulator runs in a worker thread and publishes a burst of parts back to back
+ * (each with the master's yield and bin table after it on the websocket, as the real master does),
+ * prepared as text in the worker before the clock starts so the consumers set the pace.
+ * Rounds alternate between the contenders; only one is connected at a time.
+ */
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import mqtt from 'mqtt';
+import WebSocket from 'ws';
+import { helper, waitFor } from '../test/helpers/red';
+import type { BenchRun } from './bench-types';
+import testerNode = require('../src/nodes/semiate-tester');
+import resultsNode = require('../src/nodes/semiate-results');
+
+const WS_PARTS_PER_ROUND = 4_000;
+/** QoS 2 (as the master publishes) costs four packets per part: fewer parts keep the rounds short. */
+const MQTT_PARTS_PER_ROUND = 1_000;
+const ROUNDS = 3;
+const ROUND_LIMIT_MS = 25_000;
+const SITES = 4;
+
+interface SimHandle {
+  wsUrl: string;
+  mqttUrl: string;
+  deviceId: string;
+  /** Build the parts' messages in the worker; resolves when ready. */
+  prepare(count: number): Promise<void>;
+  /** Write the prepared messages. */
+  send(): void;
+  close(): Promise<void>;
+}
+
+function startSimulatorWorker(): Promise<SimHandle> {
+  const sim = path.join(__dirname, '..', 'src', 'simulators', 'semiate.ts');
+  const worker = new Worker(
+    `require('tsx/cjs');
+     const { parentPort } = require('node:worker_threads');
+     const { SemiAteSimulator } = require(${JSON.stringify(sim)});
+     const sim = new SemiAteSimulator({ sites: ${SITES}, passRate: 0.9, testMs: 1 });
+     sim.start().then(() => parentPort.postMessage({ wsUrl: sim.wsUrl, mqttUrl: sim.mqttUrl, deviceId: sim.options.deviceId }));
+     parentPort.on('message', (m) => {
+       if (m.prepare) { sim.prepareBurst(m.prepare); parentPort.postMessage('prepared'); }
+       else if (m.send) sim.sendPrepared();
+     });`,
+    { eval: true },
+  );
+  return new Promise((resolve, reject) => {
+    worker.once('error', reject);
+    worker.once('message', (info: { wsUrl: string; mqttUrl: string; deviceId: string }) =>
+      resolve({
+        ...info,
+        prepare: (count) =>
+          new Promise<void>((done) => {
+            worker.once('message', () => done());
+            worker.postMessage({ prepare: count });
+          }),
+        send: () => worker.postMessage({ send: true }),
+        close: async () => void (await worker.terminate()),
+      }),
+    );
+  });
+}
+
+/** Time from sending the prepared burst until `count()` reaches its number of parts. */
+async function measure(sim: SimHandle, parts: number, count: () => number): Promise<number> {
+  const start = performance.now();
+  sim.send();
+  await waitFor(() => count() >= parts, ROUND_LIMIT_MS, `${parts} parts`);
+  return parts / ((performance.now() - start) / 1000);
+}
+
+async function rawWebSocket(sim: SimHandle): Promise<number> {
+  const socket = new WebSocket(sim.wsUrl);
+  let parts = 0;
+  let greeted = false;
+  socket.on('message', (data) => {
+    const message = JSON.parse(data.toString()) as { type: string };
+    if (message.type === 'connectionid') greeted = true;
+    if (message.type === 'testresult') parts += 1;
+  });
+  await waitFor(() => greeted, 5000, 'the connection id');
+  await new Promise((r) => setTimeout(r, 100)); // let the greeting's history pass
+  await sim.prepare(WS_PARTS_PER_ROUND);
+  parts = 0;
+  try {
+    return await measure(sim, WS_PARTS_PER_ROUND, () => parts);
+  } finally {
+    socket.terminate();
+  }
+}
+
+async function rawMqtt(sim: SimHandle): Promise<number> {
+  const client = await mqtt.connectAsync(sim.mqttUrl, { reconnectPeriod: 0 });
+  let parts = 0;
+  client.on('message', (_topic, buffer) => {
+    JSON.parse(buffer.toString('utf8'));
+    parts += 1;
+  });
+  await client.subscribeAsync(`ate/${sim.deviceId}/TestApp/testresult/+`, { qos: 2 });
+  await sim.prepare(MQTT_PARTS_PER_ROUND);
+  try {
+    return await measure(sim, MQTT_PARTS_PER_ROUND, () => parts);
+  } finally {
+    await client.endAsync(true);
+  }
+}
+
+async function throughNode(sim: SimHandle, transport: 'websocket' | 'mqtt'): Promise<number> {
+  await helper.load([testerNode, resultsNode] as never[], [
+    { id: 'tester', type: 'semiate-tester', transport, url: sim.wsUrl, broker: sim.mqttUrl, deviceId: sim.deviceId },
+    { id: 'results', type: 'semiate-results', tester: 'tester', includeRecords: false, wires: [['out']] },
+    { id: 'out', type: 'helper' },
+  ] as never);
+  removeSpies(['tester', 'results', 'out']);
+  const config = helper.getNode('tester') as unknown as { registry: { current?: { state?: string } } };
+  await waitFor(() => config.registry.current?.state !== undefined, 20_000, 'the tester state');
+  const count = transport === 'websocket' ? WS_PARTS_PER_ROUND : MQTT_PARTS_PER_ROUND;
+  await sim.prepare(count);
+  await new Promise((r) => setTimeout(r, 100)); // let the greeting's history pass
+  let parts = 0;
+  helper.getNode('out').on('input', () => (parts += 1));
+  try {
+    return await measure(sim, count, () => parts);
+  } finally {
+    await helper.unload();
+  }
+}
+
+/**
+ * The helper wraps every Node method in a recording sinon spy, which a deployed Node-RED does not
+ * have. Restoring its sandbox fixes Node.prototype, but each node created meanwhile copied the
+ * spied `send` onto itself (Node.updateWires: `this.send = Node.prototype.send`), so put the real
+ * one back on those too.
+ */
+function removeSpies(ids: string[]): void {
+  (helper as unknown as { _sandbox: { restore(): void } })._sandbox.restore();
+  const runtime = path.dirname(require.resolve('@node-red/runtime/package.json'));
+  const proto = (require(path.join(runtime, 'lib', 'nodes', 'Node')) as { prototype: { send: unknown } }).prototype;
+  for (const id of ids) {
+    const node = helper.getNode(id) as unknown as { send: unknown; _wireCount?: number };
+    if ((node._wireCount ?? 0) > 0) node.send = proto.send;
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+export const run: BenchRun = async () => {
+  const sim = await startSimulatorWorker();
+  await helper.startServer();
+  try {
+    const results: Record<string, { node: number[]; raw: number[]; ratios: number[] }> = {};
+    const debug = process.env.SEMIATE_BENCH_DEBUG ? (text: string): void => console.log(`[semiate bench] ${text}`) : (): void => undefined;
+    for (const transport of ['websocket', 'mqtt'] as const) {
+      const raw = (): Promise<number> => (transport === 'websocket' ? rawWebSocket(sim) : rawMqtt(sim));
+      debug(`${transport} warm-up raw ${(await raw()).toFixed(0)} parts/s`); // warm up both paths
+      debug(`${transport} warm-up node ${(await throughNode(sim, transport)).toFixed(0)} parts/s`);
+      const entry: { node: number[]; raw: number[]; ratios: number[] } = { node: [], raw: [], ratios: [] };
+      results[transport] = entry;
+      for (let round = 0; round < ROUNDS; round += 1) {
+        const nodeFirst = round % 2 === 0;
+        const a = nodeFirst ? await throughNode(sim, transport) : await raw();
+        const b = nodeFirst ? await raw() : await throughNode(sim, transport);
+        const [node, bare] = nodeFirst ? [a, b] : [b, a];
+        entry.node.push(node);
+        entry.raw.push(bare);
+        entry.ratios.push(node / bare);
+        debug(`${transport} round ${round}: node ${node.toFixed(0)}, raw ${bare.toFixed(0)} parts/s`);
+      }
+    }
+    const ws = results.websocket!;
+    const mq = results.mqtt!;
+    return {
+      title: `Semi-ATE: parts/s from a ${SITES}-site simulator burst into a downstream node`,
+      rows: [
+        { name: 'semiate-results over websocket', value: median(ws.node), unit: 'parts/s', ratio: { against: 'raw ws client + JSON.parse', value: median(ws.ratios), target: '≥ 0.8×' } },
+        { name: 'raw ws client + JSON.parse', value: median(ws.raw), unit: 'parts/s' },
+        { name: 'semiate-results over MQTT', value: median(mq.node), unit: 'parts/s', ratio: { against: 'raw mqtt client + JSON.parse', value: median(mq.ratios), target: '≥ 0.8×' } },
+        { name: 'raw mqtt client + JSON.parse', value: median(mq.raw), unit: 'parts/s' },
+      ],
+      notes: [
+        `${ROUNDS} alternating rounds per contender of ${WS_PARTS_PER_ROUND} parts (websocket) or ${MQTT_PARTS_PER_ROUND} (MQTT, QoS 2); figures are medians, ratios medians of per-round ratios (websocket: ${ws.ratios.map((r) => r.toFixed(2)).join(', ')}; MQTT: ${mq.ratios.map((r) => r.toFixed(2)).join(', ')}).`,
+        'Each part is 6 STDF records (PIR, FTR, PTR, PTR, MPR, PRR); over the websocket it is followed by the yield and bin table messages, which both contenders parse.',
+        'semiate-results does the full work per part: parse, STDF → part object with typed tests, running yield per site, one Node-RED msg. Simulator in a worker thread; the embedded Aedes broker serves MQTT.',
+        'Nodes run in a node-red-node-test-helper runtime with its recording spies removed after deploy.',
+      ],
+    };
+  } finally {
+    await helper.stopServer();
+    await sim.close();
+  }
+};
