@@ -378,7 +378,9 @@ describe('propeller nodes (Launcher)', function () {
 
     it('shares one connection, shows the port count, and redeploys without leaks', async function () {
       await start();
-      for (let round = 0; round < 3; round += 1) {
+      const resources = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout' || r === 'TCPSocketWrap').length;
+      let before = -1;
+      for (let round = 0; round < 4; round += 1) {
         const twoUsers = flow(loadDef());
         twoUsers.push({ id: 'ports', type: 'propeller-ports', z: 't1', connectionType: 'launcher', launcher: 'launcher', watch: true, wires: [[]] });
         await helper.load(nodes, twoUsers);
@@ -386,8 +388,15 @@ describe('propeller nodes (Launcher)', function () {
         (helper.getNode('user') as unknown as EventEmitter).on('call:status', (call: { args: [{ text?: string }] }) => statuses.push(call.args[0]));
         await waitFor(() => sim.connectionCount === 1 && sim.portListRequests === round + 1, 5000, 'one shared connection');
         await waitFor(() => statuses.some((s) => s.text === 'connected (2 ports)'), 5000, 'the status');
+        const load = nextMessage<Msg>(helper.getNode('out'), 5000, 'a load result');
+        helper.getNode('user').receive({ payload: makeBinary() });
+        assert.equal(((await load).payload as Result).success, true);
         await helper.unload();
         await waitFor(() => sim.connectionCount === 0, 5000, 'the connection to close');
+        await new Promise((r) => setTimeout(r, 50));
+        // Round 0 settles lazily created runtime resources; later rounds must leave none behind.
+        if (round === 0) before = resources();
+        else assert.ok(resources() <= before, `timers and sockets after round ${round}: ${resources()} (was ${before})`);
       }
       assert.equal(sim.pingsReceived, 0);
     });
