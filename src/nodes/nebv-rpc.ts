@@ -43,7 +43,9 @@ function register(RED: RedAPI): void {
     const statusTarget = {
       id: node.id,
       status: (status: NodeStatus | Record<string, never>) => {
+        // News about the connection is fresher than the last failed call (often the drop it reports).
         connection = status;
+        lastError = undefined;
         showStatus();
       },
     };

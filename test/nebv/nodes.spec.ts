@@ -154,6 +154,19 @@ describe('nebv nodes', function () {
     await waitFor(() => seen.length > 0 && !/in flight/.test(seen[seen.length - 1]!.text ?? ''), 3000, 'the in-flight status to clear');
   });
 
+  it('shows the last error in its status until a call succeeds', async () => {
+    await helper.load(nodes, flow(tcp(), { method: '', params: '{}' }));
+    const rpc = helper.getNode('rpc');
+    const seen: Array<{ fill?: string; shape?: string; text?: string }> = [];
+    rpc.on('call:status', (c: { args: Array<{ fill?: string; text?: string }> }) => seen.push(c.args[0]!));
+    await call({ method: 'pynebv.test' }, 'caught');
+    await waitFor(() => seen.length > 0 && seen[seen.length - 1]!.fill === 'red', 2000, 'a red status');
+    assert.deepEqual(seen[seen.length - 1], { fill: 'red', shape: 'ring', text: 'neoEBV refused pyne…' });
+    await call({ method: 'MarkList.items' });
+    await waitFor(() => seen[seen.length - 1]!.fill === 'green', 2000, 'the status back to connected');
+    assert.equal(seen[seen.length - 1]!.text, 'connected');
+  });
+
   it('fails calls in flight with DISCONNECTED when neoEBV drops the socket, then works again', async () => {
     await helper.load(nodes, flow(tcp(), { method: 'MarkList.items', params: '{}' }));
     await call({});
