@@ -95,6 +95,7 @@ describe('sfdaq-broker and sfdaq-call nodes', () => {
       const msg = await caughtFor([{ id: 'call', operation: 'power_on_detector' }], { payload: { detector_name: 'JF01T03V01' } });
       assert.equal(msg.error!.message, 'InstrumentError: power_on_detector failed: JF01T03V01 not belongs to the alvra (RuntimeError)');
       assert.equal(msg.error!.source!.id, 'call');
+      assert.deepEqual(msg.payload, { detector_name: 'JF01T03V01' }, 'the payload stays as it came in');
     });
 
     it('a validation error, with nothing sent', async () => {

@@ -180,7 +180,7 @@ export class SfdaqClient {
         status: String(status),
         message,
         exception,
-        result: normaliseReply(op, raw),
+        result: route.partialResults ? normaliseReply(op, raw) : undefined,
         reply: raw,
       });
     }

@@ -37,6 +37,8 @@ export interface RouteSpec {
   minTimeoutMs?: number;
   /** An irreversible route: it runs only when the caller repeats this parameter's value as confirmation. */
   confirmParam?: string;
+  /** A failure reply can still carry results the caller needs (files that were copied). */
+  partialResults?: boolean;
 }
 
 const str = (name: string, description: string, required = true): ParamSpec => ({ name, type: 'string', required, description });
@@ -113,6 +115,7 @@ export const ROUTES: readonly RouteSpec[] = [
     documentedMethod: 'POST',
     currentMethod: 'POST',
     summary: 'Copy files into the aux folder of a run; files that failed are listed.',
+    partialResults: true,
     params: [PGROUP, int('run_number', 'run to copy the files to'), { name: 'files', type: 'string[]', required: true, description: 'absolute paths, e.g. in the pgroup res/ folder' }],
   },
   { operation: 'get_dap_settings', broker: 'slow', documentedMethod: 'POST', currentMethod: 'GET', summary: 'Data analysis pipeline (DAP) parameters of a detector.', params: [DETECTOR_NAME] },
