@@ -52,6 +52,11 @@ export class FakePropellerChip extends EventEmitter {
       this.emit('shutdown');
     });
     port.on('data', (data: Buffer) => this.receive(data));
+    // The pseudo-terminal pair went away (socat stopped): a board without its cable just stops talking.
+    port.on('error', (err: Error) => {
+      this.stopProgram();
+      options.log?.(`fake chip: ${options.path}: ${err.message}`);
+    });
   }
 
   static open(options: FakeChipOptions): Promise<FakePropellerChip> {

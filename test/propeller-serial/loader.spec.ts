@@ -158,9 +158,9 @@ describe('propeller serial loader against the fake chip on a socat pty pair', fu
     const c = connect({ path: '/dev/does-not-exist-propeller' });
     const bad = makeBinary(64);
     bad[5] ^= 0xff;
-    assert.throws(() => c.load({ image: bad, action: 'RAM', debug: 'none' }), (err: InstrumentError) => err.code === 'BAD_INPUT' && err.details.rule === 'checksum');
-    assert.throws(() => c.load({ image: Buffer.alloc(HUB_RAM_SIZE), action: 'RAM', debug: 'none' }), (err: InstrumentError) => err.code === 'BAD_INPUT');
-    assert.throws(() => c.load({ image: makeBinary(64), action: 'RAM', debug: 'none', port: '/dev/ttyUSB9' }), /drives \/dev\/does-not-exist-propeller, not \/dev\/ttyUSB9/);
+    await assert.rejects(c.load({ image: bad, action: 'RAM', debug: 'none' }), (err: InstrumentError) => err.code === 'BAD_INPUT' && err.details.rule === 'checksum');
+    await assert.rejects(c.load({ image: Buffer.alloc(HUB_RAM_SIZE), action: 'RAM', debug: 'none' }), (err: InstrumentError) => err.code === 'BAD_INPUT');
+    await assert.rejects(c.load({ image: makeBinary(64), action: 'RAM', debug: 'none', port: '/dev/ttyUSB9' }), /drives \/dev\/does-not-exist-propeller, not \/dev\/ttyUSB9/);
     await assert.rejects(c.openTerminal({ baudrate: 0, mode: 'term' }), /baud rate/);
     assert.equal(c.isOpen, false);
   });
@@ -193,6 +193,32 @@ describe('propeller serial loader against the fake chip on a socat pty pair', fu
     assert.equal(result.success, false);
     assert.equal(result.errorId, 128);
     assert.match(result.error ?? '', /did not finish within 600 ms/);
+  });
+
+  it('tells the terminal when the port goes away (adapter unplugged), and a later load says what happened', async () => {
+    const c = connect();
+    assert.equal((await c.load({ image: makeBinary(64), action: 'RAM', debug: 'none' })).success, true);
+    const terminal = await c.openTerminal({ baudrate: 115200, mode: 'term' });
+    const errors: Error[] = [];
+    terminal.on('error', (err: Error) => errors.push(err));
+    const statuses: string[] = [];
+    c.on('status', (s: { text: string }) => statuses.push(s.text));
+    await bench.pair.close();
+    // serialport does not always notice a hung-up pseudo-terminal by itself; the next write does.
+    await waitFor(
+      () => {
+        if (errors.length === 0 && c.isOpen) terminal.write('anyone there?\r');
+        return errors.length > 0;
+      },
+      5000,
+      'the terminal error',
+    );
+    assert.match(errors[0].message, /closed unexpectedly.*unplugged/);
+    assert.ok(statuses.includes('port lost'));
+    assert.equal(c.isOpen, false);
+    const result = await c.load({ image: makeBinary(64), action: 'RAM', debug: 'none' });
+    assert.equal(result.success, false);
+    assert.equal(result.errorId, 130, result.error);
   });
 
   it('loads one after another when asked at once', async () => {

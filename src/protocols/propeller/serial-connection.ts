@@ -65,9 +65,14 @@ export class SerialPropellerConnection extends EventEmitter implements Propeller
   }
 
   load(request: LoadRequest, onProgress?: (progress: LoadProgress) => void): Promise<LoadResult> {
-    this.checkPort(request.port);
-    // Refuse a bad image before the port is touched.
-    const image = prepareImage(request.image, { format: 'binary' }).image;
+    let image: Buffer;
+    try {
+      this.checkPort(request.port);
+      // Refuse a bad image before the port is touched.
+      image = prepareImage(request.image, { format: 'binary' }).image;
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const run = this.loads.then(() => this.runLoad(request, image, onProgress));
     this.loads = run.catch(() => undefined);
     return run;
@@ -197,6 +202,8 @@ export class SerialPropellerConnection extends EventEmitter implements Propeller
     if (!handle?.isOpen) throw serialError('port-closed', `serial port ${this.path} is not open; load a program or reopen the terminal`);
     if (this.activeLoad) throw new InstrumentError('BAD_INPUT', `a load is running on ${this.path}; wait for it to finish before sending terminal data`);
     handle.write(data).catch((err: unknown) => {
+      // A lost port has already told every session (portLost); other write errors are news.
+      if (this.handle !== handle) return;
       for (const session of this.sessions) session.deliverError(err instanceof Error ? err : new Error(String(err)));
     });
   }

@@ -3,6 +3,8 @@ import { SerialPort } from 'serialport';
 import { errorMessage } from '../common/errors';
 import { describeOpenError, serialError } from './serial-errors';
 
+const LOST_DEVICE = /\b(EIO|ENXIO|EBADF|ENODEV)\b|i\/o error|bad file descriptor|no such device/i;
+
 /** What the loader needs from a port: promise-shaped writes and control lines, and exclusive reading while it talks to the boot loader. */
 export interface LoaderPort {
   readonly path: string;
@@ -41,11 +43,19 @@ export class SerialPortHandle extends EventEmitter implements LoaderPort {
       // Errors of individual calls arrive through their callbacks; a lost device through 'close'.
     });
     port.on('close', (err: Error | null) => {
-      if (this.closing) return;
-      const reason = serialError('port-closed', `serial port ${path} closed unexpectedly${err ? ` (${err.message})` : ''}; was the adapter unplugged?`, { port: path });
-      this.captured?.onClose(reason);
-      this.emit('close', reason);
+      if (!this.closing) this.lost(err ? err.message : 'closed');
     });
+  }
+
+  /** The device went away under us: tell the capturing load and the owner once, and let go of the descriptor. */
+  private lost(why: string): Error {
+    const reason = serialError('port-closed', `serial port ${this.path} closed unexpectedly (${why}); was the adapter unplugged?`, { port: this.path });
+    if (this.closing) return reason;
+    this.closing = true;
+    this.captured?.onClose(reason);
+    this.emit('close', reason);
+    if (this.port.isOpen) this.port.close(() => undefined);
+    return reason;
   }
 
   /** Open `path` exclusively (a second opener gets "port busy"), without the reset that dropping DTR would cause on close. */
@@ -114,7 +124,12 @@ export class SerialPortHandle extends EventEmitter implements LoaderPort {
         reject(serialError('port-closed', `cannot ${what} serial port ${this.path}: it is closed`, { port: this.path }));
         return;
       }
-      work((err) => (err ? reject(new Error(`cannot ${what} ${this.path}: ${errorMessage(err)}`, { cause: err })) : resolve()));
+      work((err) => {
+        if (!err) return resolve();
+        // A hung-up or unplugged device fails calls with EIO/ENXIO before (or instead of) a close event.
+        if (LOST_DEVICE.test(`${(err as NodeJS.ErrnoException).code ?? ''} ${err.message}`)) return reject(this.lost(errorMessage(err)));
+        reject(new Error(`cannot ${what} ${this.path}: ${errorMessage(err)}`, { cause: err }));
+      });
     });
   }
 }
