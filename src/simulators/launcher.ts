@@ -48,6 +48,8 @@ interface Client {
   timers: Set<NodeJS.Timeout>;
   /** Repeating port-list timers started by this client's requests. */
   portTimers: number;
+  /** Pauses of a running load, ended early when the client goes. */
+  waiters: Set<() => void>;
   terminal: { port: string; outTo: string; printTimer: NodeJS.Timeout; count: number } | undefined;
   pending: Buffer[];
   flushTimer: NodeJS.Timeout | undefined;
@@ -160,7 +162,7 @@ export class LauncherSimulator {
   }
 
   private accept(socket: WebSocket): void {
-    const client: Client = { socket, helloDone: false, timers: new Set(), portTimers: 0, terminal: undefined, pending: [], flushTimer: undefined };
+    const client: Client = { socket, helloDone: false, timers: new Set(), portTimers: 0, waiters: new Set(), terminal: undefined, pending: [], flushTimer: undefined };
     this.clients.add(client);
     this.log('client connected');
     socket.on('ping', () => {
@@ -179,8 +181,11 @@ export class LauncherSimulator {
   private drop(client: Client): void {
     for (const timer of client.timers) clearTimeout(timer);
     client.timers.clear();
+    this.clients.delete(client);
+    for (const resolve of client.waiters) resolve();
+    client.waiters.clear();
     this.stopTerminal(client);
-    if (this.clients.delete(client)) client.socket.terminate();
+    client.socket.terminate();
   }
 
   private send(client: Client, value: unknown): void {
@@ -230,13 +235,17 @@ export class LauncherSimulator {
     if (this.activeLoads === 0) this.send(client, { type: this.options.listType, ports: [...this.ports] });
   }
 
+  /** A pause inside a client's load; ends at once when that client has gone, so the load unwinds. */
   private wait(client: Client, ms: number): Promise<void> {
+    if (!this.clients.has(client)) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         client.timers.delete(timer);
+        client.waiters.delete(resolve);
         resolve();
       }, ms);
       client.timers.add(timer);
+      client.waiters.add(resolve);
     });
   }
 

@@ -47,6 +47,19 @@ describe('the Launcher simulator', function () {
     assert.equal(sim.portListTimers, 0);
   });
 
+  it('pauses port lists during a load and resumes them when the loading client goes away', async function () {
+    sim = await LauncherSimulator.start({ stepMs: 60_000 });
+    const first = await connect();
+    first.socket.send(JSON.stringify({ type: 'load-prop', action: 'RAM', portPath: 'COM3', payload: 'AAAA', debug: 'none' }));
+    while (sim.loads.length === 0) await new Promise((r) => setTimeout(r, 10));
+    first.socket.terminate();
+    while (sim.connectionCount > 0) await new Promise((r) => setTimeout(r, 10));
+    const second = await connect();
+    second.socket.send(JSON.stringify({ type: 'port-list-request' }));
+    while (second.messages.length === 0) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(second.messages[0], { type: 'port-list', ports: ['COM3', 'wx-1a2b3c'] });
+  });
+
   it('says hello with only the version, as today\'s Launcher', async function () {
     sim = await LauncherSimulator.start();
     const { socket: ws, messages } = await connect();
