@@ -145,7 +145,9 @@ async function throughNodes(flow: Array<Record<string, unknown>>, modules: unkno
   await helper.load(modules as never[], flow as never);
   // The helper wraps every Node method in a recording sinon spy whose cost grows with the calls
   // recorded; a deployed Node-RED has none of that, so take it off for both contenders alike.
-  (helper as unknown as { _sandbox: { restore(): void } })._sandbox.restore();
+  const harness = helper as unknown as { _sandbox: { restore(): void }; _logSpy?: { restore(): void } };
+  harness._sandbox.restore();
+  harness._logSpy?.restore();
   const input = helper.getNode('in');
   const output = helper.getNode('out');
   const waiting = new Map<number, () => void>();
@@ -254,7 +256,7 @@ export const run: BenchRun = async () => {
       notes: [
         `${ours.calls} client calls, ${nodeOurs.calls} node calls, ${nodeCore.calls} tcp request calls; simulator in a child process, replies in one write each, ending "\\n".`,
         `Figures are medians over alternating rounds; ratios are medians of per-round ratios (client: ${clientRatios.map((r) => r.toFixed(2)).join(', ')}; nodes: ${nodeRatios.map((r) => r.toFixed(1)).join(', ')}).`,
-        'Nodes run in a node-red-node-test-helper runtime with its recording spies removed after deploy (they slow every Node method call).',
+        'Nodes run in a node-red-node-test-helper runtime with its recording spies (Node methods and the log) removed after deploy: they slow every call and a deployed Node-RED has none.',
         'Latencies under load include queueing behind the other calls in flight; the one-at-a-time p50 is the bare round trip.',
         'tcp request node: out "char" on "\\n" (the only split it has that fits a JSON reply), fed one message at a time because queued messages to one host:port lose their replies when it closes the socket.',
       ],
