@@ -115,7 +115,7 @@ describe('nebv client', function () {
     const server = await rawServer((socket, chunk) => {
       seen = Buffer.concat([seen, chunk]);
       const requests = requestsIn(seen);
-      if (requests.length === 2) setTimeout(() => socket.write(requests.map((r) => JSON.stringify({ jsonrpc: '2.0', id: r.id, result: { id: r.id } })).join('')), 300);
+      if (requests.length === 2) setTimeout(() => socket.write(requests.map((r) => JSON.stringify({ jsonrpc: '2.0', id: r.id, result: { id: r.id } })).join('')), 800);
     });
     client = quickClient(`127.0.0.1:${server.port}`);
     const unmatched: unknown[] = [];
