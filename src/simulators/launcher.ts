@@ -423,6 +423,8 @@ export const simulator: SimulatorDefinition = {
     '--version X.Y.Z   version reported in hello-client (default 1.0.7)',
     '--ports A,B       port names (default COM3,wx-1a2b3c)',
     '--list-type T     port-list (default, as the real Launcher) or port-list-response',
+    '--api N --b64     announce an API level and the b64Msg flag (today\'s Launcher sends neither)',
+    '--step-ms N       pause between load progress messages (default 10)',
   ],
   async start(options): Promise<RunningSimulator> {
     const extra = options.options ?? {};
@@ -432,6 +434,9 @@ export const simulator: SimulatorDefinition = {
       version: typeof extra.version === 'string' ? extra.version : undefined,
       ports: typeof extra.ports === 'string' ? extra.ports.split(',').filter(Boolean) : undefined,
       listType: extra['list-type'] === 'port-list-response' ? 'port-list-response' : undefined,
+      api: extra.api !== undefined && Number.isFinite(Number(extra.api)) ? Number(extra.api) : undefined,
+      b64Msg: extra.b64 === true || extra.b64 === 'true' ? true : undefined,
+      stepMs: extra['step-ms'] !== undefined && Number(extra['step-ms']) >= 0 ? Number(extra['step-ms']) : undefined,
       log: options.log,
     });
     return {

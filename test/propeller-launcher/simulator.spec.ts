@@ -69,7 +69,7 @@ describe('the Launcher simulator', function () {
   });
 
   it('points an example propeller-launcher config node at itself via labwire-sim', async function () {
-    const running = await simulator.start({ options: { version: '1.0.4', ports: 'COM1,COM2' } });
+    const running = await simulator.start({ options: { version: '1.0.4', ports: 'COM1,COM2', api: '2', b64: true } });
     try {
       const node: { id: string; type: string; url?: unknown } = { id: 'x', type: 'propeller-launcher', url: 'ws://localhost:6009' };
       assert.deepEqual(running.configure(node), {});
@@ -83,7 +83,7 @@ describe('the Launcher simulator', function () {
       ws.send(JSON.stringify({ type: 'port-list-request' }));
       await new Promise((r) => setTimeout(r, 100));
       ws.terminate();
-      assert.deepEqual(got, [{ type: 'hello-client', version: '1.0.4' }, { type: 'port-list', ports: ['COM1', 'COM2'] }]);
+      assert.deepEqual(got, [{ type: 'hello-client', version: '1.0.4', api: '2', b64Msg: 'true' }, { type: 'port-list', ports: ['COM1', 'COM2'] }]);
     } finally {
       await running.close();
     }
