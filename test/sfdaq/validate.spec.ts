@@ -70,7 +70,9 @@ describe('sf-daq validation (refused before sending)', () => {
     it('detectors must be a dict for retrieve_from_buffers; take_pedestal also takes a list', () => {
       refused('retrieve_from_buffers', { ...RETRIEVE, detectors: ['JF02T09V03'] }, /detectors .* must be a dict of detector name → options/);
       refused('retrieve_from_buffers', { ...RETRIEVE, detectors: { JF02T09V03: true } }, /must be a dict/);
-      refused('take_pedestal', { pgroup: 'p1', detectors: [] }, /detectors for take_pedestal must be a dict .* or a list of detector names/);
+      refused('take_pedestal', { pgroup: 'p1', detectors: [] }, /detectors for take_pedestal must be a non-empty dict .* or a list of detector names/);
+      refused('take_pedestal', { pgroup: 'p1', detectors: {} }, /must be a non-empty dict/);
+      assert.deepEqual(validateParams(route('retrieve_from_buffers'), { ...RETRIEVE, detectors: {} }).detectors, {});
       assert.deepEqual(validateParams(route('take_pedestal'), { pgroup: 'p1', detectors: ['A', 'B'] }).detectors, { A: {}, B: {} });
     });
   });

@@ -33,7 +33,7 @@ const DESCRIBE: Record<ParamType, string> = {
   'string[]': 'a list of strings',
   'integer[]': 'a list of integers',
   detectors: 'a dict of detector name → options, e.g. {"JF02T09V03": {}}',
-  'detectors-or-list': 'a dict of detector name → options or a list of detector names',
+  'detectors-or-list': 'a non-empty dict of detector name → options or a list of detector names',
 };
 
 /** The value converted to what the broker expects, or undefined when it cannot be. */
@@ -60,11 +60,13 @@ function coerce(type: ParamType, value: unknown): unknown {
       return ints.every((v) => v !== undefined) ? ints : undefined;
     }
     case 'detectors':
-      return isPlainObject(value) && Object.keys(value).length > 0 && Object.values(value).every(isPlainObject) ? value : undefined;
-    case 'detectors-or-list':
+      return isPlainObject(value) && Object.values(value).every(isPlainObject) ? value : undefined;
+    case 'detectors-or-list': {
       // Older brokers call .keys() on it, so a list is sent as a dict of empty options.
-      if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string' && v !== '')) return Object.fromEntries(value.map((name: string) => [name, {}]));
-      return coerce('detectors', value);
+      const dict = Array.isArray(value) && value.every((v) => typeof v === 'string' && v !== '') ? Object.fromEntries(value.map((name: string) => [name, {}])) : coerce('detectors', value);
+      // A pedestal of no detector is refused by the broker ("no detectors defined").
+      return isPlainObject(dict) && Object.keys(dict).length > 0 ? dict : undefined;
+    }
   }
 }
 
