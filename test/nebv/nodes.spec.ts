@@ -182,6 +182,22 @@ describe('nebv nodes', function () {
     assert.deepEqual((await call({})).payload, []);
   });
 
+  it('takes the first reconnect delay from settings.js (nebvServerReconnectTime)', async () => {
+    helper.settings({ nebvServerReconnectTime: 20_000 });
+    try {
+      await helper.load(nodes, flow(tcp(), { method: 'MarkList.items', params: '{}' }));
+      const seen: Array<{ text?: string }> = [];
+      helper.getNode('rpc').on('call:status', (c: { args: Array<{ text?: string }> }) => seen.push(c.args[0]!));
+      await call({});
+      sim.dropConnections();
+      await waitFor(() => seen.some((s) => /^reconnecting in/.test(s.text ?? '')), 3000, 'a reconnecting status');
+      // 20 s less at most 25 % jitter; the default (0.5 s) would say "reconnecting in 1 s".
+      assert.match(seen.find((s) => /^reconnecting in/.test(s.text ?? ''))!.text!, /^reconnecting in (1[5-9]|20) s$/);
+    } finally {
+      helper.settings({});
+    }
+  });
+
   it('times out with the node timeout', async () => {
     await helper.load(nodes, flow(tcp(), { method: 'MarkList.items', params: '{}', timeout: '0.2' }));
     sim.silent = true;
