@@ -84,10 +84,13 @@ export function encodeBits(bits: ArrayLike<number>): Buffer {
   let i = 0;
   while (i < bits.length) {
     let length = Math.min(MAX_BITS_PER_BYTE, bits.length - i);
-    let byte = BYTE_FOR_GROUP[groupKey(bits, i, length)];
+    // The next bits, first lowest; a shorter group is the same value masked.
+    let packed = 0;
+    for (let j = 0; j < length; j++) packed |= (bits[i + j] & 1) << j;
+    let byte = BYTE_FOR_GROUP[(1 << length) | packed];
     while (byte < 0) {
       length--;
-      byte = BYTE_FOR_GROUP[groupKey(bits, i, length)];
+      byte = BYTE_FOR_GROUP[(1 << length) | (packed & ((1 << length) - 1))];
     }
     out[n++] = byte;
     i += length;
@@ -112,8 +115,14 @@ export function longBits(value: number, into: Bit[] = []): Bit[] {
   return into;
 }
 
-/** Every long of an image (little-endian bytes) as protocol bits. */
-export function imageBits(image: Buffer, into: Bit[] = []): Bit[] {
-  for (let at = 0; at + 4 <= image.length; at += 4) longBits(image.readUInt32LE(at), into);
-  return into;
+/** Every long of `words` (little-endian bytes) after the given leading longs, as protocol bits in one typed array. */
+export function wordBits(leading: number[], words: Buffer): Uint8Array {
+  const bits = new Uint8Array((leading.length + Math.floor(words.length / 4)) * 32);
+  let at = 0;
+  const put = (value: number): void => {
+    for (let bit = 0; bit < 32; bit++) bits[at++] = (value >>> bit) & 1;
+  };
+  for (const value of leading) put(value);
+  for (let i = 0; i + 4 <= words.length; i += 4) put(words.readUInt32LE(i));
+  return bits;
 }

@@ -1,4 +1,4 @@
-import { encodeBits, imageBits, longBits, type Bit } from './bit-packing';
+import { encodeBits, wordBits, type Bit } from './bit-packing';
 import { lfsrBits } from './lfsr';
 
 /**
@@ -41,10 +41,7 @@ export function handshakeBytes(): Buffer {
 /** Command, image length in longs, then every long, all as packed protocol bits. */
 export function commandBytes(command: RomCommand, image: Buffer): Buffer {
   if (image.length % 4 !== 0) throw new RangeError('the image must be a whole number of longs');
-  const bits = longBits(command);
-  longBits(image.length / 4, bits);
-  imageBits(image, bits);
-  return encodeBits(bits);
+  return encodeBits(wordBits([command, image.length / 4], image));
 }
 
 /** The chip's answer to one template: 0xFE for 0, 0xFF for 1. */
