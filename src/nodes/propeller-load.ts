@@ -1,4 +1,5 @@
 import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import { onClose, onInput } from '../nodered/lifecycle';
 import { acquirePropellerConnection } from '../nodered/propeller-config';
 import { configNumber } from '../nodered/properties';
@@ -28,12 +29,14 @@ function imageFromPayload(payload: unknown): Buffer {
   throw new InstrumentError('BAD_INPUT', `msg.payload must be the image as a Buffer or a base64 string (got ${payload === undefined ? 'nothing' : typeof payload})`);
 }
 
-async function imageFromFile(path: string): Promise<Buffer> {
-  if (path.trim() === '') throw new InstrumentError('BAD_INPUT', 'no image file: set the file path in the node or send msg.filename');
+/** A relative path is taken from settings.fileWorkingDirectory when set, as Node-RED's file nodes do. */
+async function imageFromFile(file: string, workingDirectory: unknown): Promise<Buffer> {
+  if (file.trim() === '') throw new InstrumentError('BAD_INPUT', 'no image file: set the file path in the node or send msg.filename');
+  const full = typeof workingDirectory === 'string' && workingDirectory !== '' && !path.isAbsolute(file) ? path.resolve(workingDirectory, file) : file;
   try {
-    return await fs.readFile(path);
+    return await fs.readFile(full);
   } catch (err) {
-    throw new InstrumentError('BAD_INPUT', `could not read the image file ${path}: ${describeSocketError(err)}`);
+    throw new InstrumentError('BAD_INPUT', `could not read the image file ${full}: ${describeSocketError(err)}`);
   }
 }
 
@@ -54,7 +57,7 @@ export = function (RED: RedAPI) {
       const port = typeof msg.port === 'string' && msg.port.trim() !== '' ? msg.port.trim() : String(def.port ?? '').trim() || undefined;
       const file = typeof msg.filename === 'string' && msg.filename !== '' ? msg.filename : String(def.file ?? '');
       // Checked here, before anything reaches the Launcher or the port.
-      const prepared = prepareImage(source === 'file' ? await imageFromFile(file) : imageFromPayload(msg.payload));
+      const prepared = prepareImage(source === 'file' ? await imageFromFile(file, RED.settings.fileWorkingDirectory) : imageFromPayload(msg.payload));
       node.status({ fill: 'blue', shape: 'ring', text: `loading ${action}` });
       const progress = (p: LoadProgress): void => {
         if (p.stage !== 'downloading') node.status({ fill: 'blue', shape: 'ring', text: p.stage });

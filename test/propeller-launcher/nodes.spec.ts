@@ -135,6 +135,19 @@ describe('propeller nodes (Launcher)', function () {
       assert.match(await caughtError({ filename: path.join(tmp, 'missing.binary') }), /could not read the image file .*missing\.binary/);
     });
 
+    it('reads a relative file path from settings.fileWorkingDirectory', async function () {
+      await start();
+      fs.writeFileSync(path.join(tmp, 'rel.binary'), makeBinary(128));
+      helper.settings({ fileWorkingDirectory: tmp });
+      try {
+        await helper.load(nodes, flow(loadDef({ source: 'file', file: 'rel.binary' })));
+        assert.equal(((await loadOnce({})).result.payload as Result).success, true);
+        assert.equal(sim.loads[0]!.bytes, 128);
+      } finally {
+        helper.settings({});
+      }
+    });
+
     it('refuses bad images with the rule they broke, before anything is sent', async function () {
       await start();
       await helper.load(nodes, flow(loadDef()));
