@@ -343,6 +343,9 @@ export class SfdaqSimulator {
   private handle(operation: string, request: Json, beamline: string): Json | string | unknown[] {
     const documented = this.mode === 'documented';
     const detectors = DETECTORS[beamline] ?? {};
+    if (['get_allowed_detectors', 'get_running_detectors', 'power_on_detector', 'take_pedestal'].includes(operation) && Object.keys(detectors).length === 0) {
+      throw new BrokerFailure('request is made from beamline which doesnt have detectors');
+    }
     switch (operation) {
       case 'retrieve_from_buffers':
         return this.retrieve(request, beamline);

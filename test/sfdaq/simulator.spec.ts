@@ -17,6 +17,8 @@ describe('sf-daq simulator (what the real broker does on its own)', () => {
     const unknown = JSON.parse((await rawRequest(`${sim.fastUrl}/get_allowed_detectors`, 'GET', undefined, { 'X-Forwarded-For': '10.1.2.3' })).text) as Record<string, string>;
     assert.deepEqual(unknown, { status: 'error', message: 'can not determine from which console request came, rejected', exception: 'RuntimeError' });
     assert.equal(sim.requests[1]!.remoteAddress, '129.129.242.10');
+    const furka = JSON.parse((await rawRequest(`${sim.fastUrl}/get_allowed_detectors`, 'GET', undefined, { 'X-Forwarded-For': '129.129.246.10' })).text) as Record<string, string>;
+    assert.equal(furka.message, 'request is made from beamline which doesnt have detectors');
   });
 
   it('answers HTTP/1.0 and closes the connection', async () => {
