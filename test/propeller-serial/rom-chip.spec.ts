@@ -91,6 +91,23 @@ describe('propeller ROM chip model (pulse level)', () => {
     assert.equal(chip.state, 'command');
   });
 
+  it('gives up when the host pauses in the middle of the image', async () => {
+    chip = new RomChip({ timing: { streamTimeoutMs: 30 } });
+    const link = talk(chip);
+    link.send(handshakeBytes());
+    const payload = commandBytes(1, makeBinary(64));
+    link.send(payload.subarray(0, 100));
+    assert.equal(chip.state, 'image');
+    await new Promise((r) => setTimeout(r, 20));
+    link.send(payload.subarray(100, 120));
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(chip.state, 'image', 'short gaps are fine');
+    await new Promise((r) => setTimeout(r, 40));
+    assert.equal(chip.state, 'listening');
+    link.send(payload.subarray(120));
+    assert.equal(chip.state, 'listening', 'the rest of the image is ignored');
+  });
+
   it('a silent chip hears nothing', () => {
     chip = new RomChip({ fault: 'silence' });
     const link = talk(chip);

@@ -12,6 +12,11 @@ export type ChipFault = 'none' | 'silence' | 'wrong-version' | 'bad-handshake' |
 export const CHIP_FAULTS: readonly ChipFault[] = ['none', 'silence', 'wrong-version', 'bad-handshake', 'bad-checksum', 'eeprom-program', 'eeprom-verify', 'no-ack'];
 
 export interface RomChipTiming {
+  /**
+   * A pause this long between command, length or image bits makes the chip give up and listen
+   * again, as the real boot loader does after about 100 ms per long (kept lenient for busy test machines).
+   */
+  streamTimeoutMs: number;
   /** Zero-fill and sum of hub RAM before the first acknowledgement. */
   checksumMs: number;
   programMs: number;
@@ -70,12 +75,13 @@ export class RomChip extends EventEmitter {
   private program: LoadedProgram | undefined;
   private stage: 'ram' | 'program' | 'verify' = 'ram';
   private afterReply: (() => void) | undefined;
+  private streamTimer: NodeJS.Timeout | undefined;
 
   constructor(options: RomChipOptions = {}) {
     super();
     this.fault = options.fault ?? 'none';
     this.wrongVersion = options.wrongVersion ?? 2;
-    this.timing = { checksumMs: 5, programMs: 100, verifyMs: 50, ...options.timing };
+    this.timing = { streamTimeoutMs: 1000, checksumMs: 5, programMs: 100, verifyMs: 50, ...options.timing };
   }
 
   get state(): ChipState {
@@ -90,6 +96,7 @@ export class RomChip extends EventEmitter {
   /** A reset (DTR pulse or power cycle): whatever ran stops, the boot loader listens. */
   reset(): void {
     clearTimeout(this.ackTimer);
+    clearTimeout(this.streamTimer);
     this.stateValue = 'listening';
     this.matched = 0;
     this.pending = [];
@@ -97,6 +104,7 @@ export class RomChip extends EventEmitter {
 
   dispose(): void {
     clearTimeout(this.ackTimer);
+    clearTimeout(this.streamTimer);
     this.removeAllListeners();
   }
 
@@ -116,11 +124,19 @@ export class RomChip extends EventEmitter {
       return;
     }
     for (const bit of bits) this.receiveBit(bit, answers);
+    this.watchStream();
     if (answers.length === 1) this.emit('reply', Buffer.from([singleReplyByte(answers[0])]));
     else if (answers.length === 2) this.emit('reply', Buffer.from([doubleReplyByte(answers[0], answers[1])]));
     const next = this.afterReply;
     this.afterReply = undefined;
     next?.();
+  }
+
+  /** While command, length and image stream in, a pause means the host stopped: give up. */
+  private watchStream(): void {
+    clearTimeout(this.streamTimer);
+    if (this.stateValue !== 'command' && this.stateValue !== 'length' && this.stateValue !== 'image') return;
+    this.streamTimer = setTimeout(() => this.reset(), this.timing.streamTimeoutMs);
   }
 
   private isLoading(): boolean {
