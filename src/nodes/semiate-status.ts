@@ -46,7 +46,9 @@ export = function (RED: RedAPI) {
     };
     tester.on('state', onState);
     tester.on('event', onEvent);
+    const withdraw = [...wanted].map((type) => tester.want(type));
     onClose(node, async () => {
+      for (const done of withdraw) done();
       tester.off('state', onState);
       tester.off('event', onEvent);
       await config.registry.deregister(node);

@@ -76,7 +76,7 @@ export class SemiAteSimulator {
   private statusTimer: NodeJS.Timeout | undefined;
   private random: () => number;
   private partCounter = 0;
-  private prepared: Array<{ topic: string; text: string }> = [];
+  private prepared: Array<{ topic: string; texts: string[] }> = [];
   private logLevel = 20;
   private userSettings = SemiAteSimulator.defaultSettings();
   private readonly logLines: Array<{ source: string; date: string; type: string; description: string }> = [];
@@ -186,28 +186,27 @@ export class SemiAteSimulator {
 
   /**
    * Benchmarks: test `count` parts now and keep every message they cause as text; sendPrepared()
-   * then only writes them, so the consumer, not the simulator, sets the pace.
+   * then only writes them (as often as asked), so the consumer, not the simulator, sets the pace.
    */
   prepareBurst(count: number): void {
-    const texts: Array<{ topic: string; text: string }> = [];
+    this.prepared = [];
     for (let i = 0; i < count; i++) {
       const site = String(i % this.options.sites);
       const entry = this.recordPart(site, String(++this.partCounter));
-      texts.push({ topic: `TestApp/testresult/site${site}`, text: JSON.stringify({ type: 'testresult', payload: entry.records }) });
-      texts.push({ topic: '', text: JSON.stringify({ type: 'testresult', payload: entry.records }) });
-      texts.push({ topic: '', text: JSON.stringify({ type: 'yield', payload: this.yieldPayload() }) });
-      texts.push({ topic: '', text: JSON.stringify({ type: 'bintable', payload: this.binTable() }) });
+      const result = JSON.stringify({ type: 'testresult', payload: entry.records });
+      this.prepared.push({
+        topic: `TestApp/testresult/site${site}`,
+        texts: [result, JSON.stringify({ type: 'yield', payload: this.yieldPayload() }), JSON.stringify({ type: 'bintable', payload: this.binTable() })],
+      });
     }
-    this.prepared = texts;
   }
 
-  sendPrepared(): void {
-    const prepared = this.prepared;
-    this.prepared = [];
+  /** Send the first `count` prepared parts (all by default): the websocket messages and the MQTT result. */
+  sendPrepared(count = this.prepared.length): void {
     const clients = [...(this.wss?.clients ?? [])].filter((c) => c.readyState === WebSocket.OPEN);
-    for (const { topic, text } of prepared) {
-      if (topic === '') for (const client of clients) client.send(text);
-      else if (this.master?.connected) this.master.publish(`ate/${this.options.deviceId}/${topic}`, text, { qos: 2 });
+    for (const { topic, texts } of this.prepared.slice(0, count)) {
+      for (const client of clients) for (const text of texts) client.send(text);
+      if (this.master?.connected) this.master.publish(`ate/${this.options.deviceId}/${topic}`, texts[0]!, { qos: 2 });
     }
   }
 

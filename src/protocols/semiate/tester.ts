@@ -63,6 +63,7 @@ export class SemiAteTester extends EventEmitter<TesterEvents> {
   private readonly knownSites = new Set<string>();
   private partCounter = 0;
   readonly yieldTracker = new YieldTracker();
+  private readonly interest = new Map<string, number>();
   /** Latest payloads by websocket message type (masterconfiguration, usersettings, lotdata, bintable, yield, status). */
   readonly latest = new Map<string, unknown>();
 
@@ -71,7 +72,12 @@ export class SemiAteTester extends EventEmitter<TesterEvents> {
     this.kind = options.transport;
     this.transport =
       options.transport === 'websocket'
-        ? new SemiAteWebSocket({ url: options.url, backoff: options.reconnectMs ? { initialMs: options.reconnectMs } : undefined, connectTimeoutMs: options.connectTimeoutMs })
+        ? new SemiAteWebSocket({
+            url: options.url,
+            backoff: options.reconnectMs ? { initialMs: options.reconnectMs } : undefined,
+            connectTimeoutMs: options.connectTimeoutMs,
+            wanted: (type) => (this.interest.get(type) ?? 0) > 0,
+          })
         : new SemiAteMqtt(options);
     this.transport.on('status', (status) => {
       if (status.state !== 'connected') this.currentState = undefined;
@@ -107,6 +113,20 @@ export class SemiAteTester extends EventEmitter<TesterEvents> {
 
   start(): void {
     this.transport.start();
+  }
+
+  /**
+   * Ask for an optional message type (the websocket's yield and bintable, sent after every part,
+   * are skipped unparsed unless someone wants them). Returns the function that withdraws the wish.
+   */
+  want(type: string): () => void {
+    this.interest.set(type, (this.interest.get(type) ?? 0) + 1);
+    let withdrawn = false;
+    return () => {
+      if (withdrawn) return;
+      withdrawn = true;
+      this.interest.set(type, (this.interest.get(type) ?? 1) - 1);
+    };
   }
 
   stop(): Promise<void> {

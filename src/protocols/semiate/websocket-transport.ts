@@ -12,13 +12,18 @@ export type TesterTransportEvents = {
  * The master's UI websocket (ws://host:8081/ws). The greeting is the connection id; we wait for
  * it so a wrong URL (some other websocket) fails the handshake instead of looking connected.
  */
+/** Sent after every part; parsed only when someone asked for them (they cost a third of the parsing). */
+const OPTIONAL_TYPES = /^\s*\{\s*"type"\s*:\s*"(yield|bintable)"/;
+
 export class SemiAteWebSocket extends WebSocketConnection<TesterTransportEvents> {
   readonly kind = 'websocket' as const;
   private id: string | undefined;
   private greeted: (() => void) | undefined;
+  private readonly wanted: (type: string) => boolean;
 
-  constructor(options: WebSocketConnectionOptions) {
+  constructor(options: WebSocketConnectionOptions & { wanted?: (type: string) => boolean }) {
     super(options);
+    this.wanted = options.wanted ?? (() => true);
   }
 
   get connectionId(): string | undefined {
@@ -48,6 +53,8 @@ export class SemiAteWebSocket extends WebSocketConnection<TesterTransportEvents>
   }
 
   protected override onText(text: string): void {
+    const optional = OPTIONAL_TYPES.exec(text);
+    if (optional && !this.wanted(optional[1]!)) return;
     let message: unknown;
     try {
       message = JSON.parse(text);
