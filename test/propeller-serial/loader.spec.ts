@@ -224,8 +224,10 @@ describe('propeller serial loader against the fake chip on a socat pty pair', fu
   it('loads one after another when asked at once', async () => {
     const c = connect();
     const images = [makeBinary(32, { fill: () => 1 }), makeBinary(32, { fill: () => 2 }), makeBinary(32, { fill: () => 3 })];
-    const results = await Promise.all(images.map((image) => c.load({ image, action: 'RAM', debug: 'none' })));
+    const queued: number[] = [];
+    const results = await Promise.all(images.map((image, i) => c.load({ image, action: 'RAM', debug: 'none' }, (p) => p.stage === 'queued' && queued.push(i))));
     assert.deepEqual(results.map((r) => r.success), [true, true, true]);
+    assert.deepEqual(queued, [1, 2]);
     assert.deepEqual(bench.chip.loads.map((l) => l.image[20]), [1, 2, 3]);
   });
 });

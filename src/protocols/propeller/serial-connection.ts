@@ -39,6 +39,7 @@ export class SerialPropellerConnection extends EventEmitter implements Propeller
   private opening: Promise<SerialPortHandle> | undefined;
   private readonly sessions = new Set<SerialTerminalSession>();
   private loads: Promise<unknown> = Promise.resolve();
+  private pendingLoads = 0;
   private activeLoad: AbortController | undefined;
   private closed = false;
   private terminalBaud: number | undefined;
@@ -73,7 +74,8 @@ export class SerialPropellerConnection extends EventEmitter implements Propeller
     } catch (err) {
       return Promise.reject(err);
     }
-    const run = this.loads.then(() => this.runLoad(request, image, onProgress));
+    if (this.pendingLoads++ > 0) onProgress?.({ id: -1, stage: 'queued', text: `Waiting for another load on ${this.path} to finish` });
+    const run = this.loads.then(() => this.runLoad(request, image, onProgress)).finally(() => this.pendingLoads--);
     this.loads = run.catch(() => undefined);
     return run;
   }
