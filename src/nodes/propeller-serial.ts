@@ -11,18 +11,25 @@ import { listSerialPorts } from '../protocols/propeller/serial-port-handle';
 
 type SerialConfigNode = PropellerConfigNode & { port: string; baudRate: number; resetMode: ResetMode };
 
-function dotFor(status: SerialConnectionStatus, port: string): NodeStatus {
+type Translate = (key: string) => string;
+
+/** Status texts from the message catalog; a reason without its own entry is shown as it is. */
+function dotFor(status: SerialConnectionStatus, port: string, t: Translate): NodeStatus {
+  const text = (key: string, fallback: string): string => {
+    const translated = t(`propeller-serial.status.${key}`);
+    return shortText(translated.startsWith('propeller-serial.') ? fallback : translated);
+  };
   switch (status.state) {
     case 'opening':
-      return { fill: 'yellow', shape: 'ring', text: 'opening' };
+      return { fill: 'yellow', shape: 'ring', text: text('opening', 'opening') };
     case 'open':
-      return { fill: 'green', shape: 'dot', text: status.text === 'loaded' ? 'loaded' : shortText(port) };
+      return { fill: 'green', shape: 'dot', text: status.text === 'loaded' ? text('loaded', 'loaded') : shortText(port) };
     case 'loading':
-      return { fill: 'blue', shape: 'ring', text: 'loading' };
+      return { fill: 'blue', shape: 'ring', text: text('loading', 'loading') };
     case 'error':
-      return { fill: 'red', shape: 'ring', text: shortText(status.text) };
+      return { fill: 'red', shape: 'ring', text: text(`reason.${status.text}`, status.text) };
     default:
-      return { fill: 'grey', shape: 'ring', text: 'closed' };
+      return { fill: 'grey', shape: 'ring', text: text('closed', 'closed') };
   }
 }
 
@@ -41,9 +48,9 @@ export = function (RED: RedAPI) {
           resetMode: node.resetMode,
           loadTimeoutMs: settingsNumber(RED, 'propellerSerialLoadTimeout', 120_000),
         });
-        connection.on('status', (status: SerialConnectionStatus) => registry.setStatus(dotFor(status, node.port)));
+        connection.on('status', (status: SerialConnectionStatus) => registry.setStatus(dotFor(status, node.port, (key) => RED._(key))));
         // The port itself opens on the first load or terminal, not at deploy.
-        registry.setStatus(node.port ? { fill: 'grey', shape: 'ring', text: shortText(node.port) } : { fill: 'red', shape: 'ring', text: 'no port set' });
+        registry.setStatus(node.port ? { fill: 'grey', shape: 'ring', text: shortText(node.port) } : { fill: 'red', shape: 'ring', text: RED._('propeller-serial.status.noPort') });
         return connection;
       },
       close: (connection) => connection.close(),

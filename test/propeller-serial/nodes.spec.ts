@@ -83,6 +83,8 @@ describe('propeller nodes on a serial port (fake chip on a socat pty pair)', fun
   it('a chip fault reaches a Catch node with the failure named, and the result carries the error id', async () => {
     await helper.load(nodes, flow([]));
     bench.chip.fault = 'wrong-version';
+    const statuses: Array<{ text?: string; fill?: string }> = [];
+    (helper.getNode('load') as unknown as EventEmitter).on('call:status', (call: { args: [{ text?: string; fill?: string }] }) => statuses.push(call.args[0]));
     const caught = nextMessage<Msg>(helper.getNode('caught'), 10_000, 'the caught error');
     const result = await load(makeBinary(64));
     assert.equal(result.success, false);
@@ -90,6 +92,8 @@ describe('propeller nodes on a serial port (fake chip on a socat pty pair)', fun
     const error = (await caught).error!;
     assert.match(error.message, /reports version 2.*\(id 124\)/);
     assert.equal(error.source?.id, 'load');
+    // The config node's status (from the catalog, or the reason itself where no catalog is loaded) reaches its users.
+    assert.ok(statuses.some((st) => st.fill === 'red' && /wrong.version/.test(st.text ?? '')), JSON.stringify(statuses));
   });
 
   it('a bad image is refused before the port is opened', async () => {
