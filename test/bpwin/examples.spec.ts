@@ -6,7 +6,7 @@ import { listExamples, type FlowNode } from '../../src/cli/example-flows';
 import type { RunningSimulator } from '../../src/simulators/simulator';
 import { BpwinSimulator, runningSimulator, simulator } from '../../src/simulators/bpwin';
 import { collect, helper, nextMessage, waitFor } from '../helpers/red';
-import { BPWIN_NODES } from './flow';
+import { BPWIN_NODES, runtimeWithSimulator } from './flow';
 
 const CORE = [
   require('@node-red/nodes/core/common/20-inject.js'),
@@ -65,22 +65,11 @@ describe('BPWin example flows against the simulator', function () {
   let sim: BpwinSimulator;
   let csvFile: string;
 
-  before(async function () {
-    await helper.startServer();
-  });
-  after(async function () {
-    await helper.stopServer();
-  });
-  beforeEach(async function () {
-    // Configured exactly as the demo does it, but without autorun so the test drives the jobs.
-    sim = new BpwinSimulator({ passphrase: 'example-pass' });
-    await sim.start();
+  // Configured exactly as the demo does it, but without autorun so the test drives the jobs.
+  runtimeWithSimulator({ passphrase: 'example-pass' }, (started) => {
+    sim = started;
     running = runningSimulator(sim);
     csvFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bpwin-')), 'failures.csv');
-  });
-  afterEach(async function () {
-    await helper.unload();
-    await sim.close();
   });
 
   it('has the four examples, using every BPWin node type', function () {

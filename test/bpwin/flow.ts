@@ -1,4 +1,5 @@
 import type { TestNode } from 'node-red-node-test-helper';
+import { BpwinSimulator, type BpwinSimulatorOptions } from '../../src/simulators/bpwin';
 import { helper } from '../helpers/red';
 
 /** The BPWin node modules plus the core catch node, for helper.load. */
@@ -53,3 +54,22 @@ export function lastStatus(id: string): { fill?: string; shape?: string; text?: 
 }
 
 export type { TestNode };
+
+/**
+ * Mocha hooks for a suite: one test runtime, and per test a fresh simulator that `onStart` can
+ * pick up; flows and simulator are torn down after each test.
+ */
+export function runtimeWithSimulator(options: BpwinSimulatorOptions, onStart: (sim: BpwinSimulator) => void): void {
+  let sim: BpwinSimulator | undefined;
+  before(() => helper.startServer());
+  after(() => helper.stopServer());
+  beforeEach(async function () {
+    sim = new BpwinSimulator(options);
+    await sim.start();
+    onStart(sim);
+  });
+  afterEach(async function () {
+    await helper.unload();
+    await sim?.close();
+  });
+}

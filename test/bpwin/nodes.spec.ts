@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { freePort } from '../../src/cli/node-red-process';
 import { BpwinSimulator } from '../../src/simulators/bpwin';
 import { collect, helper, nextMessage, waitFor } from '../helpers/red';
-import { BPWIN_NODES, CATCH, TAB, credentials, lastStatus, placed, serverNode, statusesOf } from './flow';
+import { BPWIN_NODES, CATCH, TAB, credentials, lastStatus, placed, runtimeWithSimulator, serverNode, statusesOf } from './flow';
 
 const PASS = 'tr0ub4dor&3';
 
@@ -16,20 +16,7 @@ interface Msg {
 describe('BPWin nodes on a Node-RED runtime', function () {
   let sim: BpwinSimulator;
 
-  before(async function () {
-    await helper.startServer();
-  });
-  after(async function () {
-    await helper.stopServer();
-  });
-  beforeEach(async function () {
-    sim = new BpwinSimulator({ passphrase: PASS });
-    await sim.start();
-  });
-  afterEach(async function () {
-    await helper.unload();
-    await sim.close();
-  });
+  runtimeWithSimulator({ passphrase: PASS }, (started) => (sim = started));
 
   function requestFlow(endpoint: string, port = sim.port): Array<Record<string, unknown>> {
     return [TAB, serverNode(port), { id: 'req', type: 'bpwin-request', z: 'f1', server: 'srv', endpoint, wires: [['out']] }, { id: 'out', type: 'helper', z: 'f1' }, ...CATCH];

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { BpwinSimulator } from '../../src/simulators/bpwin';
 import { collect, helper, waitFor } from '../helpers/red';
-import { BPWIN_NODES, CATCH, TAB, credentials, placed, serverNode } from './flow';
+import { BPWIN_NODES, CATCH, TAB, credentials, placed, runtimeWithSimulator, serverNode } from './flow';
 
 const PASS = 'p4ss phrase';
 
@@ -20,20 +20,7 @@ describe('BPWin resilience', function () {
   this.timeout(60_000);
   let sim: BpwinSimulator;
 
-  before(async function () {
-    await helper.startServer();
-  });
-  after(async function () {
-    await helper.stopServer();
-  });
-  beforeEach(async function () {
-    sim = new BpwinSimulator({ passphrase: PASS });
-    await sim.start();
-  });
-  afterEach(async function () {
-    await helper.unload();
-    await sim.close();
-  });
+  runtimeWithSimulator({ passphrase: PASS }, (started) => (sim = started));
 
   it('survives 50 kill/restart cycles of BPWin while events stream; events flow again after each', async function () {
     const flow = placed([
