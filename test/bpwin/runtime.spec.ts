@@ -6,6 +6,7 @@ import path from 'node:path';
 import { assembleDemoFlows, listExamples } from '../../src/cli/example-flows';
 import { freePort, getJson, prepareUserDir, requestJson, startNodeRed, type NodeRedProcess } from '../../src/cli/node-red-process';
 import { BpwinSimulator, runningSimulator } from '../../src/simulators/bpwin';
+import { chromium } from 'playwright-core';
 import { waitFor } from '../helpers/red';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -55,5 +56,28 @@ describe('BPWin examples in a real Node-RED 4.1 with Dashboard 2', function () {
     assert.equal(page.status, 200);
     assert.ok(!output.includes('runtime-pass'), 'the passphrase is not logged');
     assert.match(fs.readFileSync(path.join(userDir, 'failures.csv'), 'utf8'), /^time,site,socket,resultCode,description/);
+  });
+
+  it('shows the job on the dashboard page in a browser: light tower, names, pie and DPH chart', async function () {
+    const executablePath = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
+    if (!executablePath) this.skip();
+    const browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
+      const errors: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(m.text());
+      });
+      await page.goto(`${nodeRed!.url}/dashboard/bpwin`);
+      // The simulator runs jobs by itself; within a few polls the tower and the texts are filled in.
+      await page.getByText('4000 APS (H3911910180556)').waitFor({ timeout: 20_000 });
+      await page.getByText('Winbond W25N01GVZEIG').waitFor({ timeout: 10_000 });
+      await page.locator('.bp-state').filter({ hasText: /Active|Paused|No job session/ }).waitFor({ timeout: 10_000 });
+      assert.ok((await page.locator('.bp-lamp').count()) === 3, 'three lamps');
+      await page.locator('canvas').nth(1).waitFor({ timeout: 10_000 });
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+    }
   });
 });
