@@ -145,13 +145,29 @@ for (const transport of ['websocket', 'mqtt'] as const) {
       assert.equal(sim.lotNumber, '');
     });
 
-    it('redeploys without leaking connections', async () => {
+    it('shows the reconnect on the node status and carries on after it', async () => {
+      await helper.load(nodes, flow(tester()));
+      await initialized();
+      const texts: string[] = [];
+      helper.getNode('results').on('call:status', (call: { args: Array<{ text?: string }> }) => texts.push(String(call.args[0]?.text)));
+      sim.dropClients();
+      await waitFor(() => texts.some((t) => /reconnecting/.test(t)) && texts[texts.length - 1] === 'initialized', 10000, 'reconnecting, then initialized');
+      assert.equal((await run({ payload: 'AFTER' })).state, 'ready');
+    });
+
+    it('redeploys without leaking connections or sockets', async () => {
+      const sockets = (): number => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
+      const before = sockets();
       for (let i = 0; i < 3; i++) {
         await helper.load(nodes, flow(tester()));
         await initialized();
+        assert.equal((await run({ payload: `L${i}` })).state, 'ready');
+        assert.equal((await run({ command: 'unload' })).state, 'initialized');
         await helper.unload();
         await waitFor(() => sim.openConnections === 0, 3000, `no connections after unload ${i + 1}`);
       }
+      // Our side of each connection is gone too (the simulator's side closes with it).
+      await waitFor(() => sockets() <= before, 3000, `TCP sockets back to ${before} (now ${sockets()})`);
     });
   });
 }
