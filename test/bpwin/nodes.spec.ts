@@ -137,6 +137,21 @@ describe('BPWin nodes on a Node-RED runtime', function () {
     });
   });
 
+  describe('bpwin-server', function () {
+    it('takes the first reconnect delay from settings.js (bpwinReconnectTime) when its field is empty', async function () {
+      helper.settings({ bpwinReconnectTime: 1234 });
+      try {
+        await helper.load(BPWIN_NODES, placed([TAB, serverNode(sim.port, { reconnectMin: '', reconnectMax: '' })]), credentials(PASS));
+        assert.deepEqual((helper.getNode('srv') as unknown as { backoff: unknown }).backoff, { initialMs: 1234, maxMs: 30_000 });
+        await helper.unload();
+        await helper.load(BPWIN_NODES, placed([TAB, serverNode(sim.port, { reconnectMin: 40 })]), credentials(PASS));
+        assert.deepEqual((helper.getNode('srv') as unknown as { backoff: unknown }).backoff, { initialMs: 40, maxMs: 100 });
+      } finally {
+        helper.settings({ bpwinReconnectTime: undefined });
+      }
+    });
+  });
+
   describe('wrong passphrase', function () {
     it('shows "passphrase refused" on every user node, reports the error once per call, and does not loop', async function () {
       const flow = [
