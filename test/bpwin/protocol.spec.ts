@@ -101,6 +101,27 @@ describe('BPWin client against the simulator', function () {
     await openSim.close();
   });
 
+  it('without /auth: an open API carries on without a challenge, a protected one says what is wrong', async function () {
+    const { default: http } = await import('node:http');
+    const seen: Array<string | undefined> = [];
+    const server = http.createServer((req, res) => {
+      seen.push(req.headers['random-challenge'] as string | undefined);
+      res.statusCode = req.url === '/auth' ? 404 : 200;
+      res.end(req.url === '/auth' ? 'not found' : '{"API_Version":"1.0","BPWin_Version":"V8.0.1"}');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as { port: number }).port;
+    const open = new BpwinClient({ host: '127.0.0.1', port });
+    assert.equal((await request(open, 'version')).payload.BPWin_Version, 'V8.0.1');
+    assert.equal(seen.at(-1), undefined, 'no challenge header without a challenge');
+    const locked = new BpwinClient({ host: '127.0.0.1', port, passphrase: 'x' });
+    await rejectsWith(request(locked, 'version'), 'PROTOCOL', /GET \/auth answered with HTTP 404; is the REST API enabled/);
+    open.close();
+    locked.close();
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  });
+
   it('types the job-stats of an autohandler session', async function () {
     sim.beginJob(10);
     sim.programDevice('1A', 0);
