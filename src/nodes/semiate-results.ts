@@ -19,6 +19,7 @@ export = function (RED: RedAPI) {
         topic: `site${part.site}`,
         payload: part,
         yield: { site: tester.yieldTracker.site(part.site), total: tester.yieldTracker.overall() },
+        lot: tester.lotNumber,
       };
       if (includeRecords) msg.records = records;
       this.send(msg);

@@ -108,9 +108,10 @@ describe('semiate example flows', function () {
     helper.getNode('sa3-test').receive({});
     await waitFor(() => rows.length === 2 && lines.length === 2, 8000, 'two CSV lines');
     const text = lines.map((l) => String(l.payload)).join('');
-    assert.match(text, /^time,site,part,pass,hardBin,softBin,testTime,t100,t200,t300,t400\n/);
+    assert.match(text, /^time,lot,site,part,pass,hardBin,softBin,testTime,t100,t200,t300,t400\n/);
     const firstRow = rows[0].payload as Record<string, unknown>;
     assert.equal(firstRow.site, '0');
+    assert.equal(firstRow.lot, 'LOT-CSV');
     assert.ok(['P', 'F'].includes(String(firstRow.t100)), 'the FTR column is P or F');
     assert.equal(typeof firstRow.t200, 'number');
     assert.equal(text.trim().split('\n').length, 3, 'header and two rows');

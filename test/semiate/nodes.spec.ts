@@ -81,6 +81,7 @@ for (const transport of ['websocket', 'mqtt'] as const) {
       const first = parts[0];
       const payload = first.payload as { site: string; partId: string; pass: boolean; hardBin: number; tests: Array<{ number: number; low: number }> };
       assert.equal(first.topic, `site${payload.site}`);
+      assert.equal(first.lot, 'LOT-1.001');
       assert.deepEqual(payload.tests.map((t) => t.number), [100, 200, 300, 400]);
       assert.equal(payload.tests[2].low, -Infinity);
       const simPart = sim.parts.get(payload.partId)!;

@@ -64,6 +64,7 @@ export class SemiAteTester extends EventEmitter<TesterEvents> {
   private partCounter = 0;
   readonly yieldTracker = new YieldTracker();
   private readonly interest = new Map<string, number>();
+  private loadedLot: string | undefined;
   /** Latest payloads by websocket message type (masterconfiguration, usersettings, lotdata, bintable, yield, status). */
   readonly latest = new Map<string, unknown>();
 
@@ -107,6 +108,13 @@ export class SemiAteTester extends EventEmitter<TesterEvents> {
   get userSettings(): unknown {
     return this.latest.get('usersettings');
   }
+  /** The lot: from the master's status (websocket), else the last lot this client loaded (MQTT). */
+  get lotNumber(): string | undefined {
+    const status = this.latest.get('status');
+    const reported = isObject(status) ? asString(status.lot_number) : '';
+    return reported || this.loadedLot;
+  }
+
   get sites(): string[] {
     return [...this.knownSites].sort((a, b) => Number(a) - Number(b));
   }
@@ -161,6 +169,7 @@ export class SemiAteTester extends EventEmitter<TesterEvents> {
       waiting?.catch(() => undefined);
       throw err;
     }
+    if (prepared.name === 'load') this.loadedLot = String(request.lotNumber);
     const outcome: CommandOutcome = { command: prepared.name, state: this.currentState ?? 'unknown', waited: waiting !== undefined };
     if (prepared.sites) outcome.sites = prepared.sites;
     if (!waiting || !target) return outcome;
