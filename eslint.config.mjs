@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'nodes/*.js', 'nodes/locales/**', 'nodes/icons/**', 'coverage/**', '.demo/**', 'node_modules/**', 'test-artifacts/**'] },
+  { ignores: ['dist/**', 'nodes/*.js', 'nodes/locales/**', 'nodes/icons/**', 'coverage/**', '.demo/**', 'node_modules/**', 'test-artifacts/**', '.tmp/**', '.nr5/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

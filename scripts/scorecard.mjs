@@ -58,7 +58,7 @@ for (const file of editorFiles) {
   const help = path.join(root, 'locales', 'en-US', `${type}.html`);
   check(fs.existsSync(help) && fs.readFileSync(help, 'utf8').includes(`data-help-name="${type}"`), `locales/en-US/${type}.html`, 'en-US help exists for the node');
   const catalog = path.join(root, 'locales', 'en-US', `${type}.json`);
-  let catalogOk = false;
+  let catalogOk;
   try {
     catalogOk = typeof JSON.parse(fs.readFileSync(catalog, 'utf8')) === 'object';
   } catch {

@@ -69,6 +69,8 @@ export function prepareUserDir(userDir: string, packageRoot: string): void {
       '// Written by the demo on every start; edit scripts, not this file.',
       'module.exports = {',
       "  flowFile: 'flows.json',",
+      // Example flows write files with relative names: keep them in the user directory, not the checkout.
+      `  fileWorkingDirectory: ${JSON.stringify(path.resolve(userDir))},`,
       '  credentialSecret: false,',
       '  editorTheme: { tours: false, projects: { enabled: false } },',
       '  telemetry: { enabled: false },',

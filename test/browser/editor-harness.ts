@@ -28,6 +28,8 @@ export function packageNodeTypes(): NodeTypeInfo[] {
 
 /** Node-RED's own id for a palette category container. */
 export function categoryId(category: string): string {
+  // The same character class as the editor's escapeCategory(): everything but letters, digits and '-'.
+  // eslint-disable-next-line no-control-regex
   return `red-ui-palette-container-${category.replace(/[\x00-\x2c\x2e-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f]/g, '_')}`;
 }
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { InstrumentError } from '../../src/protocols/common/errors';
 import { onClose, onInput } from '../../src/nodered/lifecycle';
 import type { RedAPI, RedNode, NodeDef } from '../../src/nodered/red-types';
 import { helper, nextMessage } from '../helpers/red';
@@ -13,6 +14,7 @@ function probeNode(RED: RedAPI): void {
       await new Promise((r) => setTimeout(r, 5));
       if (msg.payload === 'reject') throw new Error('rejected later');
       if (msg.payload === 'string') return Promise.reject('a bare string');
+      if (msg.payload === 'instrument') throw new InstrumentError('BAD_INPUT', 'pgroup is required for retrieve_from_buffers');
       send({ ...msg, payload: `ok:${String(msg.payload)}` });
     });
     onClose(node, () => (def.hang ? new Promise<void>(() => undefined) : undefined), 100);
@@ -53,6 +55,13 @@ describe('lifecycle helpers on a real Node-RED runtime', () => {
       assert.equal(msg.payload, payload, 'the failing msg reaches the Catch node');
     });
   }
+
+  it('gives a Catch node the sentence of an InstrumentError, without the class name', async () => {
+    await helper.load(probeNode as never, flow());
+    const caught = nextMessage<{ error: { message: string } }>(helper.getNode('caught'));
+    helper.getNode('p').receive({ payload: 'instrument' });
+    assert.equal((await caught).error.message, 'pgroup is required for retrieve_from_buffers');
+  });
 
   it('calls done on close even when the work hangs', async () => {
     await helper.load(probeNode as never, flow(true));

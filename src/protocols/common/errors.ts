@@ -25,6 +25,11 @@ export class InstrumentError extends Error {
     this.code = code;
     this.details = details;
   }
+
+  /** Node-RED puts err.toString() into msg.error.message: give users the sentence, not the class name. */
+  override toString(): string {
+    return this.message;
+  }
 }
 
 export function errorMessage(err: unknown): string {
