@@ -35,6 +35,8 @@ export interface SemiAteSimulatorOptions {
   testMs?: number;
   unloadMs?: number;
   statusIntervalMs?: number;
+  /** Also send the websocket status at once on every state change (default); false: only every statusIntervalMs. */
+  statusOnChange?: boolean;
   /** The master's timeouts (real: load 180 s, test 30 s, unload 60 s). */
   loadTimeoutMs?: number;
   testTimeoutMs?: number;
@@ -99,6 +101,7 @@ export class SemiAteSimulator {
       testMs: 20,
       unloadMs: 100,
       statusIntervalMs: 1000,
+      statusOnChange: true,
       loadTimeoutMs: 180_000,
       testTimeoutMs: 30_000,
       unloadTimeoutMs: 60_000,
@@ -328,7 +331,7 @@ export class SemiAteSimulator {
     if (state !== 'softerror') this.errorMessage = state === this.state ? this.errorMessage : '';
     this.state = state;
     this.log('master', 'INFO', `state ${state}`);
-    this.broadcastStatus();
+    if (this.options.statusOnChange) this.broadcastStatus();
     this.publish('Master/status', { type: 'status', interface_version: 1, state, payload: { state, message: this.errorMessage || null } });
     const control = state === 'loading' ? 'loading' : state === 'softerror' ? 'error' : state === 'connecting' ? 'resetting' : state === 'testing' || state === 'ready' ? 'busy' : 'idle';
     const app = state === 'testing' ? 'testing' : state === 'ready' ? 'idle' : state === 'unloading' || state === 'initialized' ? 'terminated' : 'starting';

@@ -205,6 +205,30 @@ describe('semiate client: websocket-only and MQTT-only commands', function () {
   });
 });
 
+describe('semiate client: a master that reports its state only every second', function () {
+  this.timeout(15000);
+  it('tests touchdown after touchdown without a stale "testing" refusing the next one', async () => {
+    const sim = new SemiAteSimulator({ ...FAST, statusOnChange: false, statusIntervalMs: 100, testMs: 250 });
+    await sim.start();
+    const tester = new SemiAteTester({ transport: 'websocket', url: sim.wsUrl });
+    tester.start();
+    try {
+      await waitFor(() => tester.state === 'initialized', 5000, 'initialized');
+      await tester.execute({ command: 'load', lotNumber: 'L1' }, { waitUntilDone: true });
+      for (let i = 0; i < 3; i++) {
+        const tested = await tester.execute({ command: 'next' }, { waitUntilDone: true });
+        assert.equal(tested.parts!.length, 2);
+        assert.equal(tested.state, 'ready');
+      }
+      assert.deepEqual(sim.ignored, []);
+      assert.equal(sim.parts.size, 6);
+    } finally {
+      await tester.stop();
+      await sim.close();
+    }
+  });
+});
+
 describe('semiate client: MQTT login', function () {
   this.timeout(10000);
   it('a refused login fails once and does not retry', async () => {

@@ -174,6 +174,9 @@ export class SemiAteTester extends EventEmitter<TesterEvents> {
     if (prepared.sites) outcome.sites = prepared.sites;
     if (!waiting || !target) return outcome;
     await waiting;
+    // The master is ready again once every site has reported; its websocket status may say so
+    // only a second later, and the next command must not be refused meanwhile.
+    if (prepared.name === 'next' && this.currentState === 'testing') this.onState('ready', '', {});
     return { ...outcome, ...target.result(), state: this.currentState ?? 'unknown' };
   }
 
