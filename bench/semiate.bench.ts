@@ -15,9 +15,9 @@ import type { BenchRow, BenchRun } from './bench-types';
 import testerNode = require('../src/nodes/semiate-tester');
 import resultsNode = require('../src/nodes/semiate-results');
 
-const WS_PARTS_PER_ROUND = 2_000;
+const WS_PARTS_PER_ROUND = 10_000;
 /** QoS 2 (as the master publishes) costs four packets per part: fewer parts keep the rounds short. */
-const MQTT_PARTS_PER_ROUND = 1_000;
+const MQTT_PARTS_PER_ROUND = 3_000;
 const ROUNDS = 3;
 const ROUND_LIMIT_MS = 25_000;
 const SITES = 4;
@@ -28,8 +28,8 @@ interface SimHandle {
   deviceId: string;
   /** Build the parts' messages in the worker; resolves when ready. */
   prepare(count: number): Promise<void>;
-  /** Write the first `count` prepared parts. */
-  send(count: number): void;
+  /** Write the first `count` prepared parts on one transport. */
+  send(count: number, via: 'websocket' | 'mqtt'): void;
   close(): Promise<void>;
 }
 
@@ -43,7 +43,7 @@ function startSimulatorWorker(): Promise<SimHandle> {
      sim.start().then(() => parentPort.postMessage({ wsUrl: sim.wsUrl, mqttUrl: sim.mqttUrl, deviceId: sim.options.deviceId }));
      parentPort.on('message', (m) => {
        if (m.prepare) { sim.prepareBurst(m.prepare); parentPort.postMessage('prepared'); }
-       else if (m.send) sim.sendPrepared(m.send);
+       else if (m.send) sim.sendPrepared(m.send, m.via);
      });`,
     { eval: true },
   );
@@ -57,7 +57,7 @@ function startSimulatorWorker(): Promise<SimHandle> {
             worker.once('message', () => done());
             worker.postMessage({ prepare: count });
           }),
-        send: (count) => worker.postMessage({ send: count }),
+        send: (count, via) => worker.postMessage({ send: count, via }),
         close: async () => void (await worker.terminate()),
       }),
     );
@@ -71,10 +71,10 @@ interface Measured {
 }
 
 /** Time from sending the prepared burst until `count()` reaches its number of parts. */
-async function measure(sim: SimHandle, parts: number, count: () => number): Promise<Measured> {
+async function measure(sim: SimHandle, via: 'websocket' | 'mqtt', parts: number, count: () => number): Promise<Measured> {
   const start = performance.now();
   const loop = performance.eventLoopUtilization();
-  sim.send(parts);
+  sim.send(parts, via);
   await waitFor(() => count() >= parts, ROUND_LIMIT_MS, `${parts} parts`);
   const busy = performance.eventLoopUtilization(loop).active;
   return { partsPerSecond: parts / ((performance.now() - start) / 1000), busyMicros: (busy * 1000) / parts };
@@ -93,7 +93,7 @@ async function rawWebSocket(sim: SimHandle): Promise<Measured> {
   await new Promise((r) => setTimeout(r, 100)); // let the greeting's history pass
   parts = 0;
   try {
-    return await measure(sim, WS_PARTS_PER_ROUND, () => parts);
+    return await measure(sim, 'websocket', WS_PARTS_PER_ROUND, () => parts);
   } finally {
     socket.terminate();
   }
@@ -108,7 +108,7 @@ async function rawMqtt(sim: SimHandle): Promise<Measured> {
   });
   await client.subscribeAsync(`ate/${sim.deviceId}/TestApp/testresult/+`, { qos: 2 });
   try {
-    return await measure(sim, MQTT_PARTS_PER_ROUND, () => parts);
+    return await measure(sim, 'mqtt', MQTT_PARTS_PER_ROUND, () => parts);
   } finally {
     await client.endAsync(true);
   }
@@ -130,7 +130,7 @@ async function throughNode(sim: SimHandle, transport: 'websocket' | 'mqtt'): Pro
   let parts = 0;
   helper.getNode('out').on('input', () => (parts += 1));
   try {
-    return await measure(sim, count, () => parts);
+    return await measure(sim, transport, count, () => parts);
   } finally {
     await helper.unload();
   }

@@ -204,12 +204,13 @@ export class SemiAteSimulator {
     }
   }
 
-  /** Send the first `count` prepared parts (all by default): the websocket messages and the MQTT result. */
-  sendPrepared(count = this.prepared.length): void {
-    const clients = [...(this.wss?.clients ?? [])].filter((c) => c.readyState === WebSocket.OPEN);
+  /** Send the first `count` prepared parts (all by default) on the websocket, MQTT or both. */
+  sendPrepared(count = this.prepared.length, via: 'websocket' | 'mqtt' | 'both' = 'both'): void {
+    const clients = via === 'mqtt' ? [] : [...(this.wss?.clients ?? [])].filter((c) => c.readyState === WebSocket.OPEN);
+    const master = via === 'websocket' ? undefined : this.master;
     for (const { topic, texts } of this.prepared.slice(0, count)) {
       for (const client of clients) for (const text of texts) client.send(text);
-      if (this.master?.connected) this.master.publish(`ate/${this.options.deviceId}/${topic}`, texts[0]!, { qos: 2 });
+      if (master?.connected) master.publish(`ate/${this.options.deviceId}/${topic}`, texts[0]!, { qos: 2 });
     }
   }
 
