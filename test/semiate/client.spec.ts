@@ -180,6 +180,21 @@ describe('semiate client: websocket-only and MQTT-only commands', function () {
     await ws.execute({ command: 'unload' }, { waitUntilDone: true });
   });
 
+  it('websocket: yield and bin table are parsed only when wanted', async () => {
+    const ws = open('websocket');
+    await waitFor(() => ws.state !== undefined, 5000, 'a state');
+    await waitFor(() => ws.latest.has('usersettings'), 3000, 'the greeting');
+    assert.equal(ws.latest.has('yield'), false, 'skipped unparsed');
+    const withdraw = ws.want('yield');
+    const wantedTester = open('websocket');
+    const withdrawOther = wantedTester.want('bintable');
+    await waitFor(() => wantedTester.latest.has('bintable'), 3000, 'the bin table of the greeting');
+    assert.equal(wantedTester.latest.has('yield'), false);
+    withdraw();
+    withdraw(); // twice is harmless
+    withdrawOther();
+  });
+
   it('MQTT: identify, get-state, get-host, site-layout, next with chosen sites and part ids', async () => {
     const mq = open('mqtt');
     await waitFor(() => mq.state === 'initialized', 5000, 'initialized');

@@ -191,7 +191,7 @@ describe('semiate nodes: transport-specific outputs', function () {
     const all = { logs: true, yield: true, bintable: true, lotdata: true, usersettings: true };
     await helper.load(nodes, flow({ transport: 'websocket', url: sim.wsUrl }, {}, all));
     const msgs = collect<Msg>(helper.getNode('states'));
-    await waitFor(() => sim.state === 'initialized' && sim.openConnections === 1, 5000, 'connected');
+    await waitFor(() => msgs.some((m) => m.topic === 'state' && m.payload === 'initialized'), 5000, 'the tester initialized');
     helper.getNode('cmd').receive({ payload: 'L1' });
     await waitFor(() => msgs.some((m) => m.topic === 'lotdata'), 5000, 'lot data');
     helper.getNode('cmd').receive({ command: 'next' });
@@ -212,7 +212,7 @@ describe('semiate nodes: transport-specific outputs', function () {
   it('MQTT status node: site status and a computed yield; command identify', async () => {
     await helper.load(nodes, flow({ transport: 'mqtt', broker: sim.mqttUrl, deviceId: sim.options.deviceId }, { command: 'identify' }, { yield: true, sitestatus: true, logs: true }));
     const msgs = collect<Msg>(helper.getNode('states'));
-    await waitFor(() => sim.state === 'initialized' && sim.openConnections === 1, 5000, 'connected');
+    await waitFor(() => msgs.some((m) => m.topic === 'state' && m.payload === 'initialized'), 5000, 'the tester initialized');
     const identified = nextMessage<Msg>(helper.getNode('out'));
     helper.getNode('cmd').receive({});
     assert.deepEqual(((await identified).payload as { response: unknown }).response, { name: sim.options.deviceId });
@@ -238,8 +238,9 @@ describe('semiate nodes: transport-specific outputs', function () {
     assert.ok(statuses.every((s) => !s.includes('bad')));
     await helper.unload();
     await helper.load(nodes, flow({ transport: 'mqtt', broker: sim.mqttUrl, deviceId: sim.options.deviceId }), { tester: { username: 'op', password: 'pw' } });
+    const msgs = collect<Msg>(helper.getNode('states'));
     const loaded = nextMessage<Msg>(helper.getNode('out'));
-    await waitFor(() => sim.state === 'initialized' && sim.openConnections === 1, 5000, 'connected');
+    await waitFor(() => msgs.some((m) => m.topic === 'state' && m.payload === 'initialized'), 5000, 'the tester initialized');
     helper.getNode('cmd').receive({ payload: 'L3' });
     assert.equal((await loaded).state, 'ready');
   });

@@ -3,6 +3,8 @@ import { partsFromRecords, stdfNumber, YieldTracker, prepareCommand, checkState,
 import { generatePart, DEFAULT_BINS, DEFAULT_TESTS, seededRandom } from '../../src/protocols/semiate/part-generator';
 import { trimLogs, parseMqttLog, mqttStatusState } from '../../src/protocols/semiate/wire';
 import type { PartResult } from '../../src/protocols/semiate';
+import { SemiAteMqtt } from '../../src/protocols/semiate/mqtt-transport';
+import { SemiAteSimulator, configureTester } from '../../src/simulators/semiate';
 
 const ptr = (extra: Record<string, unknown>) => ({ type: 'PTR', REC_LEN: null, TEST_NUM: 1, SITE_NUM: 0, TEST_FLG: 0, RESULT: 1.5, TEST_TXT: 'vdd ', LO_LIMIT: 1, HI_LIMIT: 2, UNITS: 'V ', ...extra });
 const prr = (extra: Record<string, unknown>) => ({ type: 'PRR', SITE_NUM: 0, PART_FLG: 0, HARD_BIN: 1, SOFT_BIN: 1, TEST_T: 12, PART_ID: '7', X_COORD: -32768, Y_COORD: -32768, ...extra });
@@ -161,5 +163,23 @@ describe('semiate wire details', () => {
   it('reads the state from a Master/status message or from the last will', () => {
     assert.deepEqual(mqttStatusState({ type: 'status', state: 'ready', payload: { state: 'ready', message: null } }), { state: 'ready', message: '' });
     assert.deepEqual(mqttStatusState({ type: 'status', state: 'crash' }), { state: 'crash', message: '' });
+  });
+});
+
+describe('semiate transport and simulator settings', () => {
+  it('TLS turns the broker URL into mqtts:// (or wss://)', () => {
+    assert.equal(new SemiAteMqtt({ url: 'mqtt://broker:8883', deviceId: 'T1', tls: true }).endpoint, 'mqtts://broker:8883 (T1)');
+    assert.equal(new SemiAteMqtt({ url: 'ws://broker/mqtt', deviceId: 'T1', tls: true }).endpoint, 'wss://broker/mqtt (T1)');
+    assert.equal(new SemiAteMqtt({ url: 'mqtt://broker:1883', deviceId: 'T1' }).endpoint, 'mqtt://broker:1883 (T1)');
+  });
+
+  it('the simulator points a tester config at itself and hands out its MQTT login', () => {
+    const sim = new SemiAteSimulator({ mqttUsername: 'op', mqttPassword: 'pw', deviceId: 'DEV-9' });
+    sim.wsUrl = 'ws://127.0.0.1:1/ws';
+    sim.mqttUrl = 'mqtt://127.0.0.1:2';
+    const node: Record<string, unknown> & { id: string; type: string } = { id: 'a', type: 'semiate-tester', transport: 'mqtt', tls: true };
+    assert.deepEqual(configureTester(sim, node), { credentials: { username: 'op', password: 'pw' } });
+    assert.deepEqual(node, { id: 'a', type: 'semiate-tester', transport: 'mqtt', tls: false, url: 'ws://127.0.0.1:1/ws', broker: 'mqtt://127.0.0.1:2', deviceId: 'DEV-9' });
+    assert.equal(configureTester(sim, { id: 'b', type: 'nebv-server' }), undefined);
   });
 });
