@@ -237,6 +237,13 @@ describe('semiate client: a master that reports its state only every second', fu
       }
       assert.deepEqual(sim.ignored, []);
       assert.equal(sim.parts.size, 6);
+      assert.equal(tester.yieldTracker.overall().tested, 6);
+      // A second lot: its load may be over before a periodic status shows "loading"; the new lot number restarts the yield.
+      await tester.execute({ command: 'unload' }, { waitUntilDone: true });
+      await tester.execute({ command: 'load', lotNumber: 'L2' }, { waitUntilDone: true });
+      await tester.execute({ command: 'next' }, { waitUntilDone: true });
+      assert.equal(tester.yieldTracker.overall().tested, 2);
+      assert.equal(tester.lotNumber, 'L2');
     } finally {
       await tester.stop();
       await sim.close();

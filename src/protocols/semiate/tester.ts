@@ -176,7 +176,7 @@ export class SemiAteTester extends EventEmitter<TesterEvents> {
     await waiting;
     // The master is ready again once every site has reported; its websocket status may say so
     // only a second later, and the next command must not be refused meanwhile.
-    if (prepared.name === 'next' && this.currentState === 'testing') this.onState('ready', '', {});
+    if (prepared.name === 'next' && this.currentState === 'testing') this.onState('ready', '', { inferred: true });
     return { ...outcome, ...target.result(), state: this.currentState ?? 'unknown' };
   }
 
@@ -229,7 +229,13 @@ export class SemiAteTester extends EventEmitter<TesterEvents> {
 
   private onState(state: MasterState, message: string, raw: JsonObject): void {
     if (Array.isArray(raw.sites)) for (const site of raw.sites) this.knownSites.add(asString(site));
-    if (this.kind === 'websocket') this.latest.set('status', raw);
+    if (this.kind === 'websocket' && raw.lot_number !== undefined) {
+      // A periodic status may never show "loading" for a quick load: a new lot number also starts a new yield.
+      const before = this.latest.get('status');
+      const lot = asString(raw.lot_number);
+      if (isObject(before) && lot !== '' && lot !== asString(before.lot_number)) this.yieldTracker.reset();
+      this.latest.set('status', raw);
+    }
     const previous = this.currentState;
     this.stateText = message;
     if (state === previous) return;
