@@ -108,6 +108,8 @@ export class SemiAteSimulator {
       // undefined (an option not given on the command line) must not erase a default
       ...Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)),
     };
+    if (!Number.isInteger(this.options.sites) || this.options.sites < 1) throw new Error(`sites must be a whole number ≥ 1, not ${this.options.sites}`);
+    if (!(this.options.passRate >= 0 && this.options.passRate <= 1)) throw new Error(`pass rate must be between 0 and 1, not ${this.options.passRate}`);
     this.random = seededRandom(this.options.seed);
   }
 
