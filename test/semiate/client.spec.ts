@@ -1,4 +1,10 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import net, { type AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
 import { SemiAteTester, type TesterOptions } from '../../src/protocols/semiate';
 import type { InstrumentError } from '../../src/protocols/common/errors';
 import { SemiAteSimulator, type SemiAteSimulatorOptions } from '../../src/simulators/semiate';
@@ -272,6 +278,64 @@ describe('semiate client: MQTT login', function () {
     } finally {
       await tester.stop();
       await sim.close();
+    }
+  });
+});
+
+describe('semiate client: MQTT over TLS', function () {
+  this.timeout(15000);
+  let sim: SemiAteSimulator;
+  let proxy: tls.Server;
+  let port = 0;
+  let dir = '';
+
+  before(async function () {
+    // A self-signed certificate, and a TLS front for the simulator's plain broker.
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'semiate-tls-'));
+    try {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+    } catch {
+      this.skip();
+    }
+    sim = new SemiAteSimulator(FAST);
+    await sim.start();
+    const brokerPort = Number(new URL(sim.mqttUrl).port);
+    proxy = tls.createServer({ key: fs.readFileSync(path.join(dir, 'key.pem')), cert: fs.readFileSync(path.join(dir, 'cert.pem')) }, (socket) => {
+      const plain = net.connect(brokerPort, '127.0.0.1');
+      socket.pipe(plain).pipe(socket);
+      socket.on('error', () => plain.destroy());
+      plain.on('error', () => socket.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    port = (proxy.address() as AddressInfo).port;
+  });
+  after(async () => {
+    await new Promise<void>((resolve) => (proxy ? proxy.close(() => resolve()) : resolve()));
+    await sim?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('connects with mqtts:// when TLS is on and a self-signed certificate is accepted', async () => {
+    const tester = new SemiAteTester({ transport: 'mqtt', url: `mqtt://127.0.0.1:${port}`, deviceId: sim.options.deviceId, tls: true, tlsInsecure: true });
+    tester.start();
+    try {
+      assert.equal(await tester.ready(5000), 'initialized');
+      assert.match(tester.endpoint, /^mqtts:/);
+    } finally {
+      await tester.stop();
+    }
+  });
+
+  it('refuses a certificate that does not verify unless told to accept it', async () => {
+    const tester = new SemiAteTester({ transport: 'mqtt', url: `mqtt://127.0.0.1:${port}`, deviceId: sim.options.deviceId, tls: true, reconnectMs: 100 });
+    const errors: string[] = [];
+    tester.on('status', (s) => s.error && errors.push(s.error));
+    tester.start();
+    try {
+      await waitFor(() => errors.some((e) => /self.signed|certificate/i.test(e)), 5000, 'a certificate error');
+      assert.equal(tester.state, undefined);
+    } finally {
+      await tester.stop();
     }
   });
 });
