@@ -245,6 +245,22 @@ describe('semiate nodes: transport-specific outputs', function () {
     assert.equal((await loaded).state, 'ready');
   });
 
+  it('settings.js semiateTesterReconnectTime sets the first reconnect delay', async () => {
+    helper.settings({ semiateTesterReconnectTime: 6000 });
+    try {
+      await helper.load(nodes, flow({ transport: 'websocket', url: sim.wsUrl }));
+      const texts: string[] = [];
+      helper.getNode('results').on('call:status', (call: { args: Array<{ text?: string }> }) => texts.push(String(call.args[0]?.text)));
+      await waitFor(() => sim.openConnections === 1, 5000, 'connected');
+      sim.dropClients();
+      await waitFor(() => texts.some((t) => /reconnecting in/.test(t)), 5000, 'the reconnect status');
+      // 6 s less up to 25 % jitter; the default (2 s) would show "reconnecting in 2 s" or less.
+      assert.match(texts.find((t) => /reconnecting in/.test(t))!, /reconnecting in [56] s/);
+    } finally {
+      helper.settings({ semiateTesterReconnectTime: undefined });
+    }
+  });
+
   it('nodes without a tester configuration report it', async () => {
     await helper.load(nodes, [
       { id: 'f1', type: 'tab' },
