@@ -52,6 +52,7 @@ function chromiumPath() {
 await run('build', process.execPath, ['scripts/build.mjs']);
 await run('typecheck', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
 await run('typecheck tests', bin('tsc'), ['-p', 'test/tsconfig.json', '--noEmit']);
+await run('typecheck browser tests', bin('tsc'), ['-p', 'test/browser/tsconfig.json', '--noEmit']);
 await run('lint', bin('eslint'), ['.']);
 await run('scorecard', process.execPath, ['scripts/scorecard.mjs']);
 await run('mocha: protocols, nodes, simulators, examples, runtime', bin('c8'), ['mocha', 'test/**/*.spec.ts', '--ignore', 'test/browser/**'], { parse: true });

@@ -12,7 +12,7 @@ const fast = { backoff: { initialMs: 20, maxMs: 80, jitter: 0 }, connectTimeoutM
 
 function listenWs(port = 0): Promise<WebSocketServer> {
   return new Promise((resolve) => {
-    const server = new WebSocketServer({ host: '127.0.0.1', port }, () => resolve(server));
+    const server: WebSocketServer = new WebSocketServer({ host: '127.0.0.1', port }, () => resolve(server));
   });
 }
 

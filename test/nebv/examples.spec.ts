@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { listExamples, type FlowNode } from '../../src/cli/example-flows';
 import type { RunningSimulator } from '../../src/simulators/simulator';
 import { simulator } from '../../src/simulators/nebv';
+import { coreNode as core, exampleFlow, examplesOf } from '../helpers/examples';
 import { helper, nextMessage } from '../helpers/red';
 import serverNode = require('../../src/nodes/nebv-server');
 import rpcNode = require('../../src/nodes/nebv-rpc');
 
-const core = (file: string): unknown => require(path.join(path.dirname(require.resolve('@node-red/nodes/package.json')), 'core', file));
 const modules = [
   serverNode,
   rpcNode,
@@ -21,7 +19,7 @@ const modules = [
 type Msg = { payload: unknown; rpcError?: { code: number; message: string } };
 
 describe('nebv example flows', function () {
-  const examples = listExamples(path.join(__dirname, '..', '..', 'examples')).filter((e) => e.system === 'neoEBV');
+  const examples = examplesOf('neoEBV');
   let running: RunningSimulator;
 
   before(() => helper.startServer());
@@ -36,15 +34,7 @@ describe('nebv example flows', function () {
 
   /** The example as deployed by `npm start`: config nodes pointed at the simulator, debug nodes replaced by helpers to observe. */
   async function load(title: string): Promise<void> {
-    const example = examples.find((e) => e.title === title);
-    assert.ok(example, `example "${title}" exists`);
-    const flow = example.nodes.map((original): FlowNode => {
-      const node: FlowNode = { ...original };
-      if (running.configure(node as never)) return node;
-      if (node.type === 'debug') return { id: node.id, type: 'helper', z: node.z };
-      return node;
-    });
-    await helper.load(modules, flow as never);
+    await helper.load(modules, exampleFlow(examples, title, running) as never);
   }
 
   it('uses every neoEBV node type somewhere', () => {

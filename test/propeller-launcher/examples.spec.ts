@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { listExamples, type FlowNode } from '../../src/cli/example-flows';
 import type { RunningSimulator } from '../../src/simulators/simulator';
 import { simulator } from '../../src/simulators/launcher';
+import { coreNode as core, exampleFlow, examplesOf } from '../helpers/examples';
 import { collect, helper, nextMessage, waitFor } from '../helpers/red';
 import launcherNode = require('../../src/nodes/propeller-launcher');
 import loadNode = require('../../src/nodes/propeller-load');
 import terminalNode = require('../../src/nodes/propeller-terminal');
 import portsNode = require('../../src/nodes/propeller-ports');
 
-const core = (file: string): unknown => require(path.join(path.dirname(require.resolve('@node-red/nodes/package.json')), 'core', file));
 const modules = [
   launcherNode,
   loadNode,
@@ -25,7 +23,7 @@ type Msg = Record<string, unknown> & { payload?: unknown; topic?: unknown };
 
 describe('propeller Launcher example flows', function () {
   // The Launcher examples are numbered 0x; 1x belong to the direct-serial connection.
-  const examples = listExamples(path.join(__dirname, '..', '..', 'examples')).filter((e) => e.system === 'Propeller' && e.title.startsWith('0'));
+  const examples = examplesOf('Propeller', (e) => e.title.startsWith('0'));
   let running: RunningSimulator;
 
   before(() => helper.startServer());
@@ -40,15 +38,7 @@ describe('propeller Launcher example flows', function () {
 
   /** As `npm start` deploys it: config nodes pointed at the simulator; debug and dashboard widgets replaced by helpers. */
   async function load(title: string): Promise<void> {
-    const example = examples.find((e) => e.title === title);
-    assert.ok(example, `example "${title}" exists`);
-    const flow: FlowNode[] = [];
-    for (const original of example.nodes) {
-      const node: FlowNode = { ...original };
-      if (running.configure(node as never)) flow.push(node);
-      else if (node.type === 'debug' || node.type === 'ui-chart') flow.push({ id: node.id, type: 'helper', z: node.z });
-      else if (!node.type.startsWith('ui-')) flow.push(node);
-    }
+    const flow = exampleFlow(examples, title, running, { observe: ['debug', 'ui-chart'], drop: (type) => type.startsWith('ui-') });
     await helper.load(modules, flow as never);
   }
 

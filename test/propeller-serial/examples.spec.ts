@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import path from 'node:path';
-import { listExamples, type FlowNode } from '../../src/cli/example-flows';
 import { startPropellerChips, type RunningPropellerChips } from '../../src/simulators/propeller-chip';
+import { coreNode as core, exampleFlow, examplesOf } from '../helpers/examples';
 import { collect, helper, nextMessage, waitFor } from '../helpers/red';
 import serialNode = require('../../src/nodes/propeller-serial');
 import imageNode = require('../../src/nodes/propeller-image');
 import loadNode = require('../../src/nodes/propeller-load');
 import terminalNode = require('../../src/nodes/propeller-terminal');
 
-const core = (file: string): unknown => require(path.join(path.dirname(require.resolve('@node-red/nodes/package.json')), 'core', file));
 const modules = [
   serialNode,
   imageNode,
@@ -27,7 +25,7 @@ type Msg = Record<string, unknown> & { payload?: unknown; topic?: unknown; error
 describe('propeller serial example flows', function () {
   this.timeout(20_000);
   // 1x are the direct-serial examples; 0x belong to the Launcher.
-  const examples = listExamples(path.join(__dirname, '..', '..', 'examples')).filter((e) => e.system === 'Propeller' && e.title.startsWith('1'));
+  const examples = examplesOf('Propeller', (e) => e.title.startsWith('1'));
   let running: RunningPropellerChips;
 
   before(() => helper.startServer());
@@ -42,16 +40,7 @@ describe('propeller serial example flows', function () {
 
   /** As `npm start` deploys it: config nodes pointed at the fake chips; debug nodes replaced by helpers. */
   async function load(title: string): Promise<void> {
-    const example = examples.find((e) => e.title === title);
-    assert.ok(example, `example "${title}" exists`);
-    const flow: FlowNode[] = [];
-    for (const original of example.nodes) {
-      const node: FlowNode = { ...original };
-      if (running.configure(node as never)) flow.push(node);
-      else if (node.type === 'debug') flow.push({ id: node.id, type: 'helper', z: node.z });
-      else flow.push(node);
-    }
-    await helper.load(modules, flow as never);
+    await helper.load(modules, exampleFlow(examples, title, running) as never);
   }
 
   it('uses every serial node type, each config node on a board of its own', () => {
