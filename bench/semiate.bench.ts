@@ -7,6 +7,7 @@
  * Rounds alternate between the contenders; only one is connected at a time.
  */
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import mqtt from 'mqtt';
 import WebSocket from 'ws';

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -495,6 +496,15 @@ function stringOption(options: Record<string, string | boolean> | undefined, key
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
+/** A test list or bin table from a JSON file; limits may be written "inf"/"-inf". */
+function jsonFileOption<T>(options: Record<string, string | boolean> | undefined, key: string): T | undefined {
+  const file = stringOption(options, key);
+  if (!file) return undefined;
+  const parsed: unknown = JSON.parse(fs.readFileSync(file, 'utf8'), (_k, v: unknown) => (v === 'inf' ? Infinity : v === '-inf' ? -Infinity : v));
+  if (!Array.isArray(parsed) || parsed.length === 0) throw new Error(`--${key} ${file}: expected a non-empty JSON array`);
+  return parsed as T;
+}
+
 export const simulator: SimulatorDefinition = {
   name: 'semiate',
   summary: 'Semi-ATE tester: master state machine with N sites, UI websocket (/ws) and MQTT topics on an embedded or external broker',
@@ -506,6 +516,8 @@ export const simulator: SimulatorDefinition = {
     '--device-id ID        device id in the topics ate/<id>/… (default SCT-SIM-1)',
     '--test-ms MS          time per test run (default 20)',
     '--mqtt-username U --mqtt-password P   require these credentials on the embedded broker',
+    '--tests FILE.json     test list [{number, text, kind: PTR|FTR|MPR, low, high, units, nominal}] ("inf"/"-inf" allowed)',
+    '--bins FILE.json      bins [{name, sBin, hBin, type: Good|Bad}]',
   ],
   async start(options: SimulatorStartOptions): Promise<RunningSimulator> {
     const o = options.options;
@@ -520,6 +532,8 @@ export const simulator: SimulatorDefinition = {
       testMs: numberOption(o, 'test-ms'),
       mqttUsername: stringOption(o, 'mqtt-username'),
       mqttPassword: stringOption(o, 'mqtt-password'),
+      tests: jsonFileOption<SimTest[]>(o, 'tests'),
+      bins: jsonFileOption<SimBin[]>(o, 'bins'),
       log: options.log,
     });
     await sim.start();

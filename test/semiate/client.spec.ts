@@ -7,7 +7,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { SemiAteTester, type TesterOptions } from '../../src/protocols/semiate';
 import type { InstrumentError } from '../../src/protocols/common/errors';
-import { SemiAteSimulator, type SemiAteSimulatorOptions } from '../../src/simulators/semiate';
+import { SemiAteSimulator, simulator, type SemiAteSimulatorOptions } from '../../src/simulators/semiate';
 import { waitFor } from '../helpers/red';
 import { FAST } from './fixtures';
 import { hasMosquitto, startMosquitto, type StartedBroker } from './brokers';
@@ -336,6 +336,35 @@ describe('semiate client: MQTT over TLS', function () {
       assert.equal(tester.state, undefined);
     } finally {
       await tester.stop();
+    }
+  });
+});
+
+describe('semiate simulator from the command line options', function () {
+  this.timeout(10000);
+  it('takes the sites, pass rate, test list and bins from labwire-sim options', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'semiate-sim-'));
+    fs.writeFileSync(path.join(dir, 'tests.json'), JSON.stringify([{ number: 7, text: 'leakage', kind: 'PTR', low: '-inf', high: 1e-6, units: 'A', nominal: 1e-7 }]));
+    fs.writeFileSync(path.join(dir, 'bins.json'), JSON.stringify([{ name: 'Pass', sBin: 1, hBin: 1, type: 'Good' }, { name: 'Leaky', sBin: 42, hBin: 9, type: 'Bad' }]));
+    const running = await simulator.start({ options: { sites: '3', 'pass-rate': '0', tests: path.join(dir, 'tests.json'), bins: path.join(dir, 'bins.json'), 'test-ms': '1' } });
+    const node: { id: string; type: string; transport: string; url?: string } = { id: 't', type: 'semiate-tester', transport: 'websocket' };
+    running.configure(node);
+    const tester = new SemiAteTester({ transport: 'websocket', url: node.url! });
+    tester.start();
+    try {
+      await waitFor(() => tester.state === 'initialized', 5000, 'initialized');
+      await tester.execute({ command: 'load', lotNumber: 'CLI' }, { waitUntilDone: true });
+      const tested = await tester.execute({ command: 'next' }, { waitUntilDone: true });
+      assert.deepEqual(tested.parts!.map((p) => p.site).sort(), ['0', '1', '2']);
+      for (const part of tested.parts!) {
+        assert.equal(part.pass, false, 'pass rate 0');
+        assert.deepEqual([part.softBin, part.hardBin], [42, 9]);
+        assert.deepEqual(part.tests.map((t) => [t.number, t.text, t.low, t.units, t.pass]), [[7, 'leakage', -Infinity, 'A', false]]);
+      }
+    } finally {
+      await tester.stop();
+      await running.close();
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });
