@@ -162,11 +162,13 @@ export class SemiAteTester extends EventEmitter<TesterEvents> {
     const target = waitTarget(this.kind, prepared.name, options.waitUntilDone === true, prepared.sites ?? this.expectedSites(), state);
     const timeoutMs = options.timeoutMs ?? DEFAULT_WAIT_MS[prepared.name] ?? 10_000;
     // Listen before sending: a fast master answers before send() returns.
-    const waiting = target ? this.waitForEvent(target.accept, timeoutMs, target.describe, target.fail) : undefined;
+    let cancel = (): void => undefined;
+    const waiting = target ? this.waitForEvent(target.accept, timeoutMs, target.describe, target.fail, (c) => (cancel = c)) : undefined;
     try {
       this.transport.sendCommand(prepared.name, prepared.body);
     } catch (err) {
       waiting?.catch(() => undefined);
+      cancel();
       throw err;
     }
     if (prepared.name === 'load') this.loadedLot = String(request.lotNumber);
@@ -184,10 +186,15 @@ export class SemiAteTester extends EventEmitter<TesterEvents> {
     return this.sites.length > 0 ? this.sites : ['0'];
   }
 
-  /** Resolve when `accept` returns true for an event; reject when `fail` names a reason, on disconnect, or on timeout. */
-  private waitForEvent(accept: (e: TesterEvent) => boolean, timeoutMs: number, describe: string, fail: (e: TesterEvent) => string | undefined): Promise<void> {
+  /**
+   * Resolve when `accept` returns true for an event; reject when `fail` names a reason, on
+   * disconnect, on timeout, or when `cancel` (if given) is called back — which then frees the
+   * timer and listeners at once.
+   */
+  private waitForEvent(accept: (e: TesterEvent) => boolean, timeoutMs: number, describe: string, fail: (e: TesterEvent) => string | undefined, onCancel?: (cancel: () => void) => void): Promise<void> {
     let cleanup = (): void => undefined;
     const waiter = new Promise<void>((resolve, reject) => {
+      onCancel?.(() => reject(new InstrumentError('CLOSED', `stopped waiting for ${describe}`)));
       const onEvent = (event: TesterEvent): void => {
         const reason = fail(event);
         if (reason !== undefined) reject(new InstrumentError('REMOTE', reason, { state: this.currentState, message: this.stateText }));
