@@ -15,7 +15,12 @@ const stepFailures = [];
 function run(label, command, args, { parse = false, env = {} } = {}) {
   return new Promise((resolve) => {
     console.log(`\n=== ${label} ===`);
-    const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // node_modules/.bin on PATH as under npm, so c8 finds mocha when this script is run directly.
+    const PATH = `${path.join(root, 'node_modules', '.bin')}${path.delimiter}${process.env.PATH ?? ''}`;
+    const child = spawn(command, args, { cwd: root, env: { ...process.env, PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.on('error', (err) => {
+      console.error(`${label}: could not start ${command}: ${err.message}`);
+    });
     let tail = '';
     const forward = (stream) => (chunk) => {
       stream.write(chunk);
