@@ -53,6 +53,11 @@ interface Client {
   terminal: { port: string; outTo: string; printTimer: NodeJS.Timeout; count: number } | undefined;
   pending: Buffer[];
   flushTimer: NodeJS.Timeout | undefined;
+  /**
+   * packetID per port as this client sees it. Each client runs its own simulated board, so the
+   * numbering is per client: several flows on one simulator (the demo) must not see each other's packets as gaps.
+   */
+  packetIds: Map<string, number>;
 }
 
 export class LauncherSimulator {
@@ -72,7 +77,6 @@ export class LauncherSimulator {
   readonly unconnectablePorts = new Set<string>();
   private activeLoads = 0;
   private dropPackets = 0;
-  private readonly packetIds = new Map<string, number>();
   private readonly clients = new Set<Client>();
   private readonly options: Required<Omit<LauncherSimulatorOptions, 'api' | 'b64Msg' | 'log' | 'host' | 'port'>> & LauncherSimulatorOptions;
 
@@ -162,7 +166,7 @@ export class LauncherSimulator {
   }
 
   private accept(socket: WebSocket): void {
-    const client: Client = { socket, helloDone: false, timers: new Set(), portTimers: 0, waiters: new Set(), terminal: undefined, pending: [], flushTimer: undefined };
+    const client: Client = { socket, helloDone: false, timers: new Set(), portTimers: 0, waiters: new Set(), terminal: undefined, pending: [], flushTimer: undefined, packetIds: new Map() };
     this.clients.add(client);
     this.log('client connected');
     socket.on('ping', () => {
@@ -383,10 +387,10 @@ export class LauncherSimulator {
 
   private sendPacket(client: Client, data: Buffer, sent?: () => void): void {
     const port = client.terminal?.port ?? '';
-    let id = this.packetIds.get(port) ?? 0;
+    let id = client.packetIds.get(port) ?? 0;
     id += this.dropPackets;
     this.dropPackets = 0;
-    this.packetIds.set(port, id + 1);
+    client.packetIds.set(port, id + 1);
     const text = JSON.stringify({ type: 'serial-terminal', packetID: id, msg: data.toString('base64') });
     if (client.socket.readyState === WebSocket.OPEN) client.socket.send(text, () => sent?.());
     else sent?.();

@@ -21,6 +21,23 @@ describe('the Launcher simulator', function () {
     return { socket: ws, messages };
   }
 
+  it('numbers terminal packets per client, so two flows on one simulator see no gaps', async function () {
+    sim = await LauncherSimulator.start({ printIntervalMs: 20 });
+    const first = await connect();
+    const second = await connect();
+    for (const { socket: ws } of [first, second]) {
+      ws.send(JSON.stringify({ type: 'hello-browser' }));
+      ws.send(JSON.stringify({ type: 'serial-terminal', action: 'open', portPath: 'COM3', baudrate: 115200 }));
+    }
+    const ids = (messages: Array<Record<string, unknown>>): number[] => messages.filter((m) => typeof m.packetID === 'number').map((m) => m.packetID as number);
+    while (ids(first.messages).length < 4 || ids(second.messages).length < 4) await new Promise((r) => setTimeout(r, 10));
+    for (const { messages } of [first, second]) {
+      const seen = ids(messages).slice(0, 4);
+      assert.deepEqual(seen, [0, 1, 2, 3]);
+    }
+    first.socket.terminate();
+  });
+
   it('never answers a ping, as the real Launcher', async function () {
     sim = await LauncherSimulator.start();
     const { socket: ws } = await connect();
