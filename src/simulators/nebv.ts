@@ -8,6 +8,7 @@ import { portRange } from '../protocols/common/tcp-connection';
 import type { EbvItem } from '../protocols/nebv/types';
 import { isEbvItem, isRecord } from '../protocols/nebv/types';
 import type { FlowConfigNode, RunningSimulator, SimulatorDefinition, SimulatorStartOptions } from './simulator';
+import { seededRandom } from '../protocols/common/seeded-random';
 
 /**
  * A neoEBV stand-in speaking its JSON-RPC socket interface (shared/protocols/neoebv.md): a few
@@ -59,17 +60,6 @@ function pyFloat(value: number): string {
   return Number.isInteger(value) ? value.toFixed(1) : String(value);
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface Peer {
   socket: net.Socket;
   framer: JsonFramer;
@@ -97,7 +87,7 @@ export class NebvSimulator extends EventEmitter {
   private constructor(options: NebvSimulatorOptions) {
     super();
     this.options = options;
-    this.random = mulberry32(options.seed ?? Date.now());
+    this.random = seededRandom(options.seed ?? Date.now());
   }
 
   static async start(options: NebvSimulatorOptions = {}): Promise<NebvSimulator> {

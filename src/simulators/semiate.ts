@@ -7,6 +7,7 @@ import { WebSocketServer, WebSocket } from 'ws';
 import { DEFAULT_BINS, DEFAULT_TESTS, generatePart, seededRandom, type SimBin, type SimTest } from '../protocols/semiate/part-generator';
 import type { StdfRecord } from '../protocols/semiate/types';
 import type { FlowConfigNode, RunningSimulator, SimulatorDefinition, SimulatorStartOptions } from './simulator';
+import { TimerSet } from './timer-set';
 
 /**
  * A Semi-ATE tester: the master's state machine with N sites, its UI websocket (/ws) and its MQTT
@@ -75,7 +76,7 @@ export class SemiAteSimulator {
   private brokerServer: net.Server | undefined;
   private readonly brokerSockets = new Set<net.Socket>();
   private master: MqttClient | undefined;
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new TimerSet();
   private statusTimer: NodeJS.Timeout | undefined;
   private random: () => number;
   private partCounter = 0;
@@ -157,12 +158,11 @@ export class SemiAteSimulator {
     await this.connectMaster();
     this.statusTimer = setInterval(() => this.broadcastStatus(), this.options.statusIntervalMs);
     this.setState('connecting');
-    this.later(this.options.startupMs, () => this.setState('initialized'));
+    this.timers.later(this.options.startupMs, () => this.setState('initialized'));
   }
 
   async close(): Promise<void> {
     clearInterval(this.statusTimer);
-    for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     for (const client of this.wss?.clients ?? []) client.terminate();
     await new Promise<void>((resolve) => (this.master ? this.master.end(true, {}, () => resolve()) : resolve()));
@@ -240,7 +240,7 @@ export class SemiAteSimulator {
         this.errorMessage = '';
         this.faults.clear();
         this.setState('connecting');
-        return this.later(this.options.startupMs, () => this.setState('initialized'));
+        return this.timers.later(this.options.startupMs, () => this.setState('initialized'));
       case 'usersettings':
         this.userSettings = Array.isArray(body.payload) ? (body.payload as typeof this.userSettings) : this.userSettings;
         return this.broadcast('usersettings', this.settingsPayload());
@@ -299,9 +299,9 @@ export class SemiAteSimulator {
     const fault = this.faults.get(phase);
     this.faults.delete(phase);
     this.setState(busyState);
-    if (fault === 'error') return this.later(ms, () => this.softError(`${phase} failed on site 0`));
-    if (fault === 'hang') return this.later(timeoutMs, () => this.softError(`${phase} timeout`));
-    this.later(ms, finish);
+    if (fault === 'error') return this.timers.later(ms, () => this.softError(`${phase} failed on site 0`));
+    if (fault === 'hang') return this.timers.later(timeoutMs, () => this.softError(`${phase} timeout`));
+    this.timers.later(ms, finish);
   }
 
   private softError(message: string): void {
@@ -477,13 +477,6 @@ export class SemiAteSimulator {
     if (this.master?.connected) this.master.publish(`ate/${this.options.deviceId}/${topic}`, JSON.stringify(message), { qos: 2 });
   }
 
-  private later(ms: number, work: () => void): void {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      work();
-    }, ms);
-    this.timers.add(timer);
-  }
 }
 
 function numberOption(options: Record<string, string | boolean> | undefined, key: string): number | undefined {

@@ -11,6 +11,7 @@ import net from 'node:net';
 import { ROUTES, MAX_BODY_BYTES, ALLOWED_RATE_MULTIPLICATORS, MAX_PULSEID_DELTA } from '../protocols/sfdaq/routes';
 import type { BrokerKind, RouteSpec } from '../protocols/sfdaq/routes';
 import type { FlowConfigNode, RunningSimulator, SimulatorDefinition } from './simulator';
+import { TimerSet } from './timer-set';
 
 export type SfdaqMode = 'documented' | 'current';
 type Json = Record<string, unknown>;
@@ -115,7 +116,7 @@ export class SfdaqSimulator {
   private readonly busy: Record<BrokerKind, boolean> = { fast: false, slow: false };
   private readonly backlog: Record<BrokerKind, net.Socket[]> = { fast: [], slow: [] };
   private readonly sockets = new Set<net.Socket>();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new TimerSet();
   private readonly log: (line: string) => void;
   fastUrl = '';
   slowUrl = '';
@@ -180,19 +181,11 @@ export class SfdaqSimulator {
   }
 
   async close(): Promise<void> {
-    for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     for (const socket of this.sockets) socket.destroy();
     await Promise.all(Object.values(this.servers).map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
   }
 
-  private later(ms: number, work: () => void): void {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      work();
-    }, ms);
-    this.timers.add(timer);
-  }
 
   // ---- HTTP/1.0, one request at a time per broker ----
 
@@ -286,7 +279,7 @@ export class SfdaqSimulator {
     const methods = allowed === 'GET' ? ['GET', 'HEAD'] : [allowed];
     if (!methods.includes(method)) return html(405, 'Method Not Allowed', 'Method not allowed.', [`Allow: ${methods.join(',')}`]);
     const delay = this.delays.get(route.operation);
-    if (delay) await new Promise((resolve) => this.later(delay, () => resolve(undefined)));
+    if (delay) await new Promise((resolve) => this.timers.later(delay, () => resolve(undefined)));
     return { code: 200, reason: 'OK', type: 'application/json', text: JSON.stringify(this.dispatch(route, body, beamline)), extra: [] };
   }
 
@@ -363,7 +356,7 @@ export class SfdaqSimulator {
       }
       case 'power_on_detector': {
         const name = this.detector(request, beamline);
-        this.later(this.powerOnMs, () => this.running.add(`${beamline}/${name}`));
+        this.timers.later(this.powerOnMs, () => this.running.add(`${beamline}/${name}`));
         return 'request to power on detector is sent, wait few minutes';
       }
       case 'advance_run_number':
@@ -479,7 +472,7 @@ export class SfdaqSimulator {
     for (const det of names) if (!DETECTORS[beamline]?.[det]) throw new BrokerFailure(`${det} not belongs to the ${beamline}`);
     this.writable(request, beamline);
     for (const det of names) this.running.delete(`${beamline}/${det}`);
-    this.later(this.pedestalMs, () => names.forEach((det) => this.running.add(`${beamline}/${det}`)));
+    this.timers.later(this.pedestalMs, () => names.forEach((det) => this.running.add(`${beamline}/${det}`)));
     const wait = (3000 / 100) * rate + 10;
     return { status: 'ok', message: `will do a pedestal now, wait at least ${wait.toFixed(1)} seconds`, run_number: '0', acquisition_number: '0', unique_acquisition_number: '0' };
   }

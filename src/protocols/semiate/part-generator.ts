@@ -36,17 +36,7 @@ export const DEFAULT_BINS: SimBin[] = [
   { name: 'Parametric', sBin: 20, hBin: 3, type: 'Bad' },
 ];
 
-/** Deterministic, so a seeded simulator produces the same lot every run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../common/seeded-random';
 
 function limit(value: number): number | string {
   if (value === Infinity) return 'inf';
