@@ -42,7 +42,9 @@ export function registerConnectionTest(RED: RedAPI, type: string, probe: Connect
       if (typeof value === 'string' && value !== UNCHANGED_PASSWORD) credentials[key] = value;
       else if (typeof stored[key] === 'string') credentials[key] = stored[key];
     }
-    withTimeout(probe(config, credentials), timeoutMs, () => new Error(`no answer within ${timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`}`)).then(
+    // A probe that throws before its first await (bad options) still answers {ok: false}, not HTTP 500.
+    const probing = Promise.resolve().then(() => probe(config, credentials));
+    withTimeout(probing, timeoutMs, () => new Error(`no answer within ${timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`}`)).then(
       (message) => res.json({ ok: true, message }),
       (err: unknown) => res.json({ ok: false, message: scrub(errorMessage(err), credentials) }),
     );

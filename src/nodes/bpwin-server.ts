@@ -1,10 +1,12 @@
 import { ConnectionRegistry } from '../nodered/connection-registry';
+import { registerConnectionTest } from '../nodered/connection-test';
 import { onClose } from '../nodered/lifecycle';
 import { configNumber, settingsNumber } from '../nodered/properties';
 import type { NodeDef, NodeStatus, RedAPI, RedNode } from '../nodered/red-types';
 import { connectionDot } from '../nodered/status';
 import { BpwinClient, DEFAULT_PORT, DEFAULT_TIMEOUT_MS, type BpwinClientOptions } from '../protocols/bpwin/client';
 import { BpwinEventStream } from '../protocols/bpwin/event-stream';
+import { request } from '../protocols/bpwin/requests';
 import type { BackoffOptions } from '../protocols/common/backoff';
 
 /** What user nodes see of their server (they import this type only). */
@@ -16,16 +18,45 @@ interface BpwinServerNode extends RedNode {
   backoff: BackoffOptions;
 }
 
+/** The dialog's fields (strings from the editor, numbers from a flow file) and credentials as client options. */
+function clientOptionsOf(config: Record<string, unknown>, credentials: Record<string, string | undefined> | undefined): BpwinClientOptions {
+  return {
+    host: String(config.host ?? ''),
+    port: configNumber(config.port, DEFAULT_PORT),
+    passphrase: credentials?.passphrase ?? '',
+    timeoutMs: configNumber(config.timeout, DEFAULT_TIMEOUT_MS),
+  };
+}
+
+/** The "Test connection" button: GET /health through the challenge handshake, then /version for the answer. */
+async function probeBpwin(options: BpwinClientOptions): Promise<string> {
+  // Three requests at most (/auth, /health, /version) must fit in the button's 10 s.
+  const client = new BpwinClient({ ...options, timeoutMs: Math.min(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 3000) });
+  try {
+    const health = await request(client, 'health');
+    if (health.payload.Ready !== true) {
+      const why = typeof health.payload.Message === 'string' && health.payload.Message !== '' ? health.payload.Message : `HTTP ${health.httpStatus}`;
+      throw new Error(`BPWin at ${client.baseUrl} is not ready: ${why}`);
+    }
+    let version = '';
+    try {
+      const { payload } = await request(client, 'version');
+      const parts = [payload.API_Version !== undefined ? `API ${String(payload.API_Version)}` : '', payload.BPWin_Version !== undefined ? `BPWin ${String(payload.BPWin_Version)}` : ''];
+      version = parts.filter(Boolean).join(', ');
+    } catch {
+      // /health answered; an older BPWin without /version is still ready.
+    }
+    return version ? `BPWin is ready (${version})` : 'BPWin is ready';
+  } finally {
+    client.close();
+  }
+}
+
 function register(RED: RedAPI): void {
   function BpwinServer(this: RedNode, def: NodeDef): void {
     RED.nodes.createNode(this, def);
     const node = this as BpwinServerNode;
-    const clientOptions: BpwinClientOptions = {
-      host: String(def.host ?? ''),
-      port: configNumber(def.port, DEFAULT_PORT),
-      passphrase: node.credentials?.passphrase ?? '',
-      timeoutMs: configNumber(def.timeout, DEFAULT_TIMEOUT_MS),
-    };
+    const clientOptions = clientOptionsOf(def, node.credentials);
     node.backoff = {
       initialMs: configNumber(def.reconnectMin, settingsNumber(RED, 'bpwinReconnectTime', 500)),
       maxMs: configNumber(def.reconnectMax, 30_000),
@@ -71,6 +102,7 @@ function register(RED: RedAPI): void {
   }
 
   RED.nodes.registerType('bpwin-server', BpwinServer, { credentials: { passphrase: { type: 'password' } } });
+  registerConnectionTest(RED, 'bpwin-server', async (config, credentials) => probeBpwin(clientOptionsOf(config, credentials)));
 }
 
 // eslint-disable-next-line @typescript-eslint/no-namespace -- the only way to export a type beside `export =`

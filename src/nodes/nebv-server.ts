@@ -1,10 +1,11 @@
 import { ConnectionRegistry } from '../nodered/connection-registry';
+import { registerConnectionTest } from '../nodered/connection-test';
 import { onClose } from '../nodered/lifecycle';
 import { configNumber, settingsNumber } from '../nodered/properties';
 import type { NodeDef, RedAPI, RedNode } from '../nodered/red-types';
 import { connectionDot } from '../nodered/status';
 import { parseSocketTarget, type SocketTarget } from '../protocols/common/tcp-connection';
-import { DEFAULT_MAX_REPLY_BYTES, DEFAULT_TIMEOUT_MS, NebvClient } from '../protocols/nebv/client';
+import { DEFAULT_MAX_REPLY_BYTES, DEFAULT_TIMEOUT_MS, NebvClient, type NebvClientOptions } from '../protocols/nebv/client';
 
 /** What rpc nodes see of their server (they import this type only). */
 interface NebvServerNode extends RedNode {
@@ -14,7 +15,7 @@ interface NebvServerNode extends RedNode {
 }
 
 /** The dialog's fields as a socket target; throws a message naming the bad field. */
-function targetOf(def: NodeDef): SocketTarget {
+function targetOf(def: Record<string, unknown>): SocketTarget {
   if (def.transport === 'unix') {
     const socketPath = String(def.path ?? '').trim();
     if (socketPath === '') throw new Error('a Unix socket path is required (the --json-rpc-unix-server=<path> neoEBV was started with)');
@@ -25,21 +26,52 @@ function targetOf(def: NodeDef): SocketTarget {
   return parseSocketTarget(`${host.includes(':') ? `[${host}]` : host}:${port}`);
 }
 
+/** Time allowed per call in ms; the dialog says seconds. */
+function callTimeoutMs(config: Record<string, unknown>): number {
+  return Math.round(configNumber(config.timeout, DEFAULT_TIMEOUT_MS / 1000) * 1000);
+}
+
+/**
+ * The dialog's fields (strings from the editor, numbers and booleans from a flow file) as client
+ * options, reconnect backoff aside. Throws on a bad address, so call it where that error is reported.
+ */
+function clientOptionsOf(config: Record<string, unknown>): NebvClientOptions & { timeoutMs: number } {
+  const timeoutMs = callTimeoutMs(config);
+  const maxReplyKiB = configNumber(config.maxReply, DEFAULT_MAX_REPLY_BYTES / 1024);
+  return {
+    target: targetOf(config),
+    timeoutMs,
+    connectTimeoutMs: timeoutMs,
+    newline: config.newline === true || config.newline === 'true',
+    maxReplyBytes: Math.round(maxReplyKiB * 1024),
+  };
+}
+
+/** The "Test connection" button: one connection attempt (every port of a range, in order), no retries. */
+async function probeNebv(options: NebvClientOptions & { timeoutMs: number }): Promise<string> {
+  const timeoutMs = Math.min(options.timeoutMs, 5000);
+  const client = new NebvClient({ ...options, reconnect: false, connectTimeoutMs: timeoutMs });
+  try {
+    await client.whenConnected(timeoutMs + 500).catch((err: unknown) => {
+      // The dial's own reason names the address once; the wait's message would repeat it.
+      throw client.status.error ? new Error(client.status.error) : err;
+    });
+    return `connected to ${client.endpoint}`;
+  } finally {
+    await client.close();
+  }
+}
+
 function register(RED: RedAPI): void {
   function NebvServer(this: RedNode, def: NodeDef): void {
     RED.nodes.createNode(this, def);
     const node = this as NebvServerNode;
-    node.timeoutMs = Math.round(configNumber(def.timeout, DEFAULT_TIMEOUT_MS / 1000) * 1000);
-    const maxReplyKiB = configNumber(def.maxReply, DEFAULT_MAX_REPLY_BYTES / 1024);
+    node.timeoutMs = callTimeoutMs(def);
 
     node.clients = new ConnectionRegistry<NebvClient>({
       open: () => {
         const client = new NebvClient({
-          target: targetOf(def),
-          timeoutMs: node.timeoutMs,
-          connectTimeoutMs: node.timeoutMs,
-          newline: def.newline === true,
-          maxReplyBytes: Math.round(maxReplyKiB * 1024),
+          ...clientOptionsOf(def),
           backoff: { initialMs: settingsNumber(RED, 'nebvServerReconnectTime', 500), maxMs: 30_000 },
         });
         client.on('status', (status) => node.clients.setStatus(connectionDot(status)));
@@ -62,6 +94,7 @@ function register(RED: RedAPI): void {
   }
 
   RED.nodes.registerType('nebv-server', NebvServer);
+  registerConnectionTest(RED, 'nebv-server', async (config) => probeNebv(clientOptionsOf(config)));
 }
 
 // eslint-disable-next-line @typescript-eslint/no-namespace -- the only way to export a type beside `export =`

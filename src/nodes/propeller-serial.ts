@@ -1,11 +1,13 @@
+import fs from 'node:fs';
 import { ConnectionRegistry } from '../nodered/connection-registry';
+import { registerConnectionTest } from '../nodered/connection-test';
 import type { AdminRequest, AdminResponse } from '../nodered/express-types';
 import { onClose } from '../nodered/lifecycle';
 import type { PropellerConfigNode } from '../nodered/propeller-config';
 import { configNumber, settingsNumber } from '../nodered/properties';
 import type { NodeDef, NodeStatus, RedAPI, RedNode } from '../nodered/red-types';
 import { shortText } from '../nodered/status';
-import { SerialPropellerConnection, type SerialConnectionStatus } from '../protocols/propeller/serial-connection';
+import { SerialPropellerConnection, type SerialConnectionOptions, type SerialConnectionStatus } from '../protocols/propeller/serial-connection';
 import { RESET_MODES, type ResetMode } from '../protocols/propeller/serial-loader';
 import { listSerialPorts } from '../protocols/propeller/serial-port-handle';
 
@@ -33,19 +35,52 @@ function dotFor(status: SerialConnectionStatus, port: string, t: Translate): Nod
   }
 }
 
+/** The dialog's fields (strings from the editor, numbers from a flow file) as connection options. */
+function serialOptionsOf(config: Record<string, unknown>): Pick<SerialConnectionOptions, 'path' | 'baudRate' | 'resetMode'> {
+  return {
+    path: String(config.port ?? '').trim(),
+    baudRate: configNumber(config.baudRate, 115200),
+    resetMode: (RESET_MODES as readonly unknown[]).includes(config.resetMode) ? (config.resetMode as ResetMode) : 'dtr',
+  };
+}
+
+const NOT_OPENED = 'not opened, so the board was not reset';
+
+/**
+ * The "Test connection" button. Opening the port would toggle DTR/RTS and reset the board (and
+ * stop the program on it), so only look: does the path exist, or does the system list it
+ * (Windows COM ports have no file to look at)?
+ */
+async function probeSerialPort(path: string): Promise<string> {
+  if (path === '') throw new Error('no port set: type a path such as /dev/ttyUSB0 or COM3, or pick one from the list');
+  let missing: string;
+  try {
+    const stat = await fs.promises.stat(path);
+    if (stat.isCharacterDevice()) return `${path} exists (${NOT_OPENED})`;
+    throw new Error(`${path} exists but is ${stat.isDirectory() ? 'a directory' : 'not a device'}; choose the serial port itself, e.g. /dev/ttyUSB0`);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === undefined) throw err;
+    missing = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' || code === 'EPERM' ? 'cannot be looked at (permission denied)' : `cannot be looked at (${code})`;
+  }
+  const listing = await listSerialPorts();
+  if (listing.ports.includes(path)) return `${path} is listed by the system (${NOT_OPENED})`;
+  const known = listing.ports.length ? `ports on this computer: ${listing.ports.join(', ')}` : (listing.error ?? 'the system lists no serial ports');
+  throw new Error(`${path} ${missing}; is the board plugged in? (${known})`);
+}
+
 export = function (RED: RedAPI) {
   function PropellerSerialNode(this: RedNode, def: NodeDef) {
     RED.nodes.createNode(this, def);
     const node = this as SerialConfigNode;
-    node.port = String(def.port ?? '').trim();
-    node.baudRate = configNumber(def.baudRate, 115200);
-    node.resetMode = (RESET_MODES as readonly unknown[]).includes(def.resetMode) ? (def.resetMode as ResetMode) : 'dtr';
+    const options = serialOptionsOf(def);
+    node.port = options.path;
+    node.baudRate = options.baudRate;
+    node.resetMode = options.resetMode;
     const registry = new ConnectionRegistry<SerialPropellerConnection>({
       open: () => {
         const connection = new SerialPropellerConnection({
-          path: node.port,
-          baudRate: node.baudRate,
-          resetMode: node.resetMode,
+          ...options,
           loadTimeoutMs: settingsNumber(RED, 'propellerSerialLoadTimeout', 120_000),
         });
         connection.on('status', (status: SerialConnectionStatus) => registry.setStatus(dotFor(status, node.port, (key) => RED._(key))));
@@ -61,6 +96,7 @@ export = function (RED: RedAPI) {
   }
 
   RED.nodes.registerType('propeller-serial', PropellerSerialNode);
+  registerConnectionTest(RED, 'propeller-serial', async (config) => probeSerialPort(serialOptionsOf(config).path));
 
   // The editor's port picker. A system that cannot list ports (no udev) says so; a typed path still works.
   RED.httpAdmin.get('/propeller-serial/ports', RED.auth.needsPermission('propeller-serial.read'), (_req: AdminRequest, res: AdminResponse) => {

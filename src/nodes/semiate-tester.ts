@@ -1,10 +1,11 @@
 import type { ConnectionStatus } from '../protocols/common/reconnecting-connection';
 import { SemiAteTester, FAILURE_STATES, type TesterOptions } from '../protocols/semiate';
 import { ConnectionRegistry } from '../nodered/connection-registry';
+import { registerConnectionTest } from '../nodered/connection-test';
 import { onClose } from '../nodered/lifecycle';
 import { settingsNumber } from '../nodered/properties';
 import type { NodeDef, NodeStatus, RedAPI, RedNode } from '../nodered/red-types';
-import { connectionDot } from '../nodered/status';
+import { connectionDot, shortText } from '../nodered/status';
 
 /** Busy states show a ring, failures red, everything else settled (ready, initialized) a green dot. */
 function stateDot(connection: ConnectionStatus, state: string | undefined): NodeStatus {
@@ -15,25 +16,73 @@ function stateDot(connection: ConnectionStatus, state: string | undefined): Node
   return { fill: 'yellow', shape: 'ring', text: state };
 }
 
+/** The dialog's fields (strings from the editor, booleans from its checkboxes) and credentials as tester options. */
+function testerOptionsOf(config: Record<string, unknown>, credentials: Record<string, string | undefined>, reconnectMs: number): TesterOptions {
+  return config.transport === 'mqtt'
+    ? {
+        transport: 'mqtt',
+        url: String(config.broker ?? ''),
+        deviceId: String(config.deviceId ?? ''),
+        username: credentials.username,
+        password: credentials.password,
+        tls: config.tls === true || config.tls === 'true',
+        tlsInsecure: config.tlsInsecure === true || config.tlsInsecure === 'true',
+        reconnectMs,
+      }
+    : { transport: 'websocket', url: String(config.url ?? ''), reconnectMs };
+}
+
+/** A short text for the master's answer to identify (the simulator names its device id). */
+function identity(response: unknown): string {
+  if (response && typeof response === 'object' && typeof (response as { name?: unknown }).name === 'string') return (response as { name: string }).name;
+  return shortText(JSON.stringify(response) ?? 'no payload', 80);
+}
+
+/**
+ * The "Test connection" button: connect, learn the master's state and, over MQTT, ask it to
+ * identify itself. The client retries by itself, so the first failed attempt is the answer here.
+ */
+async function probeTester(options: TesterOptions): Promise<string> {
+  const tester = new SemiAteTester({ ...options, reconnectMs: options.transport === 'mqtt' ? 0 : options.reconnectMs, connectTimeoutMs: 5000 });
+  let onStatus: (status: ConnectionStatus) => void = () => undefined;
+  const failed = new Promise<never>((_resolve, reject) => {
+    onStatus = (status) => {
+      const gaveUp = status.state === 'failed' || status.state === 'closed' || status.state === 'reconnecting';
+      // The websocket's errors already start with its URL; the MQTT client's do not.
+      if (gaveUp && status.error) reject(new Error(status.error.startsWith(options.url) ? status.error : `${tester.endpoint}: ${status.error}`));
+    };
+    tester.on('status', onStatus);
+  });
+  failed.catch(() => undefined);
+  try {
+    const state = await Promise.race([tester.ready(5000), failed]).catch((err: unknown) => {
+      // Over MQTT the broker may accept us while no master listens under this device id.
+      if (tester.kind === 'mqtt' && tester.status.state === 'connected') {
+        throw new Error(`the broker ${tester.endpoint} accepted the login, but no Semi-ATE master answered for that device id; check the device id`);
+      }
+      throw err;
+    });
+    if (tester.kind !== 'mqtt') return `tester state: ${state}`;
+    try {
+      const outcome = await Promise.race([tester.execute({ command: 'identify' }, { timeoutMs: 2000, connectTimeoutMs: 1000 }), failed]);
+      return `tester state: ${state}; identifies as ${identity(outcome.response)}`;
+    } catch {
+      return `tester state: ${state} (no answer to identify)`;
+    }
+  } finally {
+    tester.off('status', onStatus);
+    await tester.stop();
+    tester.removeAllListeners();
+  }
+}
+
 function semiateTester(RED: RedAPI): void {
   function SemiAteTesterNode(this: RedNode, def: NodeDef): void {
     RED.nodes.createNode(this, def);
     const node = this as semiateTester.TesterConfigNode;
     const credentials = this.credentials ?? {};
     const reconnectMs = settingsNumber(RED, 'semiateTesterReconnectTime', 2000);
-    const options: TesterOptions =
-      def.transport === 'mqtt'
-        ? {
-            transport: 'mqtt',
-            url: String(def.broker ?? ''),
-            deviceId: String(def.deviceId ?? ''),
-            username: credentials.username,
-            password: credentials.password,
-            tls: def.tls === true,
-            tlsInsecure: def.tlsInsecure === true,
-            reconnectMs,
-          }
-        : { transport: 'websocket', url: String(def.url ?? ''), reconnectMs };
+    const options = testerOptionsOf(def, credentials, reconnectMs);
     node.transport = options.transport;
     const registry = new ConnectionRegistry<SemiAteTester>({
       open: () => {
@@ -56,6 +105,7 @@ function semiateTester(RED: RedAPI): void {
     credentials: { username: { type: 'text' }, password: { type: 'password' } },
     settings: { semiateTesterReconnectTime: { value: 2000, exportable: false } },
   });
+  registerConnectionTest(RED, 'semiate-tester', async (config, credentials) => probeTester(testerOptionsOf(config, credentials, settingsNumber(RED, 'semiateTesterReconnectTime', 2000))));
 }
 
 // The user nodes import these types (type-only) to reach the shared connection.

@@ -18,12 +18,17 @@ function probeConfig(RED: RedAPI): void {
     },
     { credentials: { secret: { type: 'password' } } },
   );
-  registerConnectionTest(RED, 'probe-config', async (config, credentials) => {
-    seen.push({ config, credentials });
-    if (config.host === 'bad') throw new Error(`refused with secret ${credentials.secret ?? ''}`);
-    if (config.host === 'slow') return new Promise<string>(() => undefined);
-    return `reached ${String(config.host)}`;
+  registerConnectionTest(RED, 'probe-config', (config, credentials) => {
+    if (config.host === 'throws') throw new Error('bad options, thrown before any await');
+    return probe(config, credentials);
   }, 300);
+}
+
+async function probe(config: Record<string, unknown>, credentials: Record<string, string>): Promise<string> {
+  seen.push({ config, credentials });
+  if (config.host === 'bad') throw new Error(`refused with secret ${credentials.secret ?? ''}`);
+  if (config.host === 'slow') return new Promise<string>(() => undefined);
+  return `reached ${String(config.host)}`;
 }
 
 type Agent = { post(path: string): { send(body: unknown): Promise<{ status: number; body: { ok: boolean; message: string } }> } };
@@ -62,6 +67,13 @@ describe('the "Test connection" admin endpoint', () => {
     assert.equal(res.body.ok, false);
     assert.match(res.body.message, /refused with secret •••/);
     assert.doesNotMatch(res.body.message, /stored-secret/);
+  });
+
+  it('answers a probe that throws at once like one that rejects', async () => {
+    await helper.load(probeConfig as never, flow);
+    const res = await (helper.request() as Agent).post(connectionTestPath('probe-config')).send({ config: { host: 'throws' }, credentials: {} });
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body, { ok: false, message: 'bad options, thrown before any await' });
   });
 
   it('answers within its time limit when the instrument does not', async () => {

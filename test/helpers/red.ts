@@ -40,3 +40,21 @@ export async function waitFor(check: () => boolean, ms = 5000, what = 'condition
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/** What a config node's "Test connection" button gets back. */
+export interface ConnectionTestAnswer {
+  ok: boolean;
+  message: string;
+}
+
+type AdminAgent = { post(path: string): { send(body: unknown): Promise<{ status: number; body: ConnectionTestAnswer }> } };
+
+/**
+ * Press a config node's "Test connection" button: POST the dialog's values as the editor does
+ * (strings for text inputs, booleans for checkboxes) to the runtime of helper.startServer().
+ */
+export async function testConnection(type: string, config: Record<string, unknown>, credentials: Record<string, string> = {}, id?: string): Promise<ConnectionTestAnswer> {
+  const res = await (helper.request() as AdminAgent).post(`/labwire-instruments/${type}/test`).send({ id, config, credentials });
+  if (res.status !== 200) throw new Error(`the ${type} test endpoint answered HTTP ${res.status}`);
+  return res.body;
+}
