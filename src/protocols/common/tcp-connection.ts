@@ -50,6 +50,8 @@ export function describeTarget(target: SocketTarget): string {
 /** A reconnecting byte stream over TCP or a Unix socket. With a port range, the first port that accepts wins. */
 export class TcpConnection<Extra extends Record<keyof Extra, unknown[]> = Record<never, never>> extends ReconnectingConnection<TcpEvents & Extra> {
   protected socket: net.Socket | undefined;
+  /** A socket still dialling; hangUp() destroys it, so a connect that times out cannot be adopted later by nobody. */
+  private dialling: net.Socket | undefined;
   protected readonly target: SocketTarget;
   /** The port that accepted, for messages and status. */
   connectedPort: number | undefined;
@@ -73,13 +75,13 @@ export class TcpConnection<Extra extends Record<keyof Extra, unknown[]> = Record
 
   protected async dial(): Promise<void> {
     if (this.target.kind === 'unix') {
-      this.adopt(await openSocket({ path: this.target.path }, `unix:${this.target.path}`));
+      this.adopt(await openSocket({ path: this.target.path }, `unix:${this.target.path}`, (s) => (this.dialling = s)));
       return;
     }
     const failures: string[] = [];
     for (const port of this.target.ports) {
       try {
-        const socket = await openSocket({ host: this.target.host, port }, `${this.target.host}:${port}`);
+        const socket = await openSocket({ host: this.target.host, port }, `${this.target.host}:${port}`, (s) => (this.dialling = s));
         this.connectedPort = port;
         this.adopt(socket);
         return;
@@ -92,6 +94,7 @@ export class TcpConnection<Extra extends Record<keyof Extra, unknown[]> = Record
   }
 
   private adopt(socket: net.Socket): void {
+    this.dialling = undefined;
     this.socket = socket;
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 10_000);
@@ -105,6 +108,8 @@ export class TcpConnection<Extra extends Record<keyof Extra, unknown[]> = Record
   }
 
   protected hangUp(): void {
+    this.dialling?.destroy();
+    this.dialling = undefined;
     const socket = this.socket;
     this.socket = undefined;
     if (socket) {
@@ -114,9 +119,11 @@ export class TcpConnection<Extra extends Record<keyof Extra, unknown[]> = Record
   }
 }
 
-function openSocket(options: net.NetConnectOpts, label: string): Promise<net.Socket> {
+function openSocket(options: net.NetConnectOpts, label: string, created: (socket: net.Socket) => void): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(options);
+    created(socket);
+    socket.once('close', () => reject(new InstrumentError('CONNECT_FAILED', `${label}: closed while connecting`)));
     const onError = (err: Error): void => {
       socket.destroy();
       reject(new InstrumentError('CONNECT_FAILED', `${label}: ${describeSocketError(err)}`, {}, { cause: err }));
