@@ -2,13 +2,12 @@ import type { TestNode } from 'node-red-node-test-helper';
 import { BpwinSimulator, type BpwinSimulatorOptions } from '../../src/simulators/bpwin';
 import { helper } from '../helpers/red';
 
-/** The BPWin node modules plus the core catch node, for helper.load. */
+/** The BPWin node modules, for helper.load (the helper brings the core catch node itself). */
 export const BPWIN_NODES = [
   require('../../src/nodes/bpwin-server'),
   require('../../src/nodes/bpwin-request'),
   require('../../src/nodes/bpwin-job-stats'),
   require('../../src/nodes/bpwin-events'),
-  require('@node-red/nodes/core/common/25-catch.js'),
 ];
 
 export const SERVER_ID = 'srv';

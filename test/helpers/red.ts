@@ -8,6 +8,29 @@ export function nodeRedRuntimePath(): string {
 
 helper.init(nodeRedRuntimePath());
 
+/**
+ * The helper registers its core catch/status/complete module once per node of that type, so a flow
+ * with two Catch nodes fails with "catch already registered". Let each register once per load.
+ * (Tests must not pass these modules themselves: under another Node-RED install they are
+ * different module objects and would register twice.)
+ */
+{
+  const internals = helper as unknown as { _nodeModules?: Record<string, (red: unknown) => unknown>; load: typeof helper.load };
+  const registered = new Set<string>();
+  for (const [type, register] of Object.entries(internals._nodeModules ?? {})) {
+    internals._nodeModules![type] = (red: unknown) => {
+      if (registered.has(type)) return undefined;
+      registered.add(type);
+      return register(red);
+    };
+  }
+  const load = internals.load.bind(helper);
+  internals.load = ((...args: Parameters<typeof helper.load>) => {
+    registered.clear();
+    return load(...args);
+  }) as typeof helper.load;
+}
+
 export { helper };
 
 /** Resolve with the next msg a node sends (or reject after `ms`), for use with a helper node. */

@@ -14,7 +14,6 @@ const modules = [
   loadNode,
   terminalNode,
   core('common/20-inject.js'),
-  core('common/25-catch.js'),
   core('common/90-comment.js'),
   core('function/10-function.js'),
   core('storage/10-file.js'),

@@ -17,7 +17,6 @@ const modules = [
   resultsNode,
   core('common/20-inject.js'),
   core('common/90-comment.js'),
-  core('common/25-catch.js'),
   core('function/10-function.js'),
   core('parsers/70-CSV.js'),
 ] as never[];
