@@ -23,7 +23,7 @@ function examples(): ExampleRef[] {
     );
 }
 
-const UNREACHABLE = /connection (closed|refused)|not connected|ECONNREFUSED|ENOENT|no such file|timed out|no reply within|could not (open|reach)|cannot open|port .*not found|unreachable/i;
+const UNREACHABLE = /connection (closed|refused)|not connected|ECONNREFUSED|ENOENT|no such file|timed out|no reply within|could not (open|reach)|cannot open|port .*not found|does not exist|unreachable/i;
 
 const browserPath = chromiumPath();
 
