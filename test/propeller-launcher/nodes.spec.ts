@@ -148,6 +148,62 @@ describe('propeller nodes (Launcher)', function () {
       }
     });
 
+    it('takes the file path from a msg property when the File field is typed msg', async function () {
+      await start();
+      const a = path.join(tmp, 'a.binary');
+      const b = path.join(tmp, 'b.binary');
+      fs.writeFileSync(a, makeBinary(256));
+      fs.writeFileSync(b, makeBinary(512));
+      await helper.load(nodes, flow(loadDef({ source: 'file', file: 'imagePath', fileType: 'msg' })));
+      const { result } = await loadOnce({ imagePath: a, payload: 'ignored' });
+      assert.equal((result.payload as Result).success, true);
+      assert.equal(result.imagePath, a);
+      assert.equal(((await loadOnce({ imagePath: a, filename: b })).result.payload as Result).success, true, 'msg.filename still wins');
+      assert.deepEqual(sim.loads.map((l) => l.bytes), [256, 512]);
+    });
+
+    it('takes the file path from an environment variable, and from flow context', async function () {
+      await start();
+      const a = path.join(tmp, 'env.binary');
+      fs.writeFileSync(a, makeBinary(128));
+      const variable = 'LABWIRE_TEST_PROPELLER_IMAGE';
+      process.env[variable] = a;
+      try {
+        await helper.load(nodes, flow(loadDef({ source: 'file', file: variable, fileType: 'env' })));
+        assert.equal(((await loadOnce({})).result.payload as Result).success, true);
+        await helper.unload();
+        await helper.load(nodes, flow(loadDef({ source: 'file', file: 'image', fileType: 'flow' })));
+        (helper.getNode('user') as unknown as { context(): { flow: { set(key: string, value: unknown): void } } }).context().flow.set('image', a);
+        assert.equal(((await loadOnce({})).result.payload as Result).success, true);
+        assert.deepEqual(sim.loads.map((l) => l.bytes), [128, 128]);
+      } finally {
+        delete process.env[variable];
+      }
+    });
+
+    it('refuses an empty typed file path with an error for Catch nodes, before anything is sent', async function () {
+      await start();
+      const variable = 'LABWIRE_TEST_PROPELLER_UNSET';
+      delete process.env[variable];
+      const sent: Msg[][] = [];
+      const load = async (def: Record<string, unknown>): Promise<void> => {
+        await helper.load(nodes, flow(loadDef(def)));
+        sent.push(collect<Msg>(helper.getNode('out')), collect<Msg>(helper.getNode('out2')));
+      };
+      await load({ source: 'file', file: 'imagePath', fileType: 'msg' });
+      assert.match(await caughtError({}), /no image file: the node takes the file path from msg\.imagePath, which is empty or not set/);
+      assert.match(await caughtError({ imagePath: '  ' }), /msg\.imagePath, which is empty or not set/);
+      assert.match(await caughtError({ imagePath: 42 }), /msg\.imagePath must be the image file's path as a string \(got number\)/);
+      await helper.unload();
+      await load({ source: 'file', file: variable, fileType: 'env' });
+      assert.match(await caughtError({}), /the environment variable LABWIRE_TEST_PROPELLER_UNSET, which is empty or not set/);
+      await helper.unload();
+      await load({ source: 'file', file: '' });
+      assert.match(await caughtError({}), /no image file: set the file path in the node or send msg\.filename/);
+      assert.deepEqual(sent.map((messages) => messages.length), [0, 0, 0, 0, 0, 0], 'no result or progress message');
+      assert.equal(sim.loads.length, 0);
+    });
+
     it('refuses bad images with the rule they broke, before anything is sent', async function () {
       await start();
       await helper.load(nodes, flow(loadDef()));

@@ -14,12 +14,17 @@ export function imageBytesFrom(payload: unknown, what = 'msg.payload'): Buffer {
   throw new InstrumentError('BAD_INPUT', `${what} must be the image file's bytes as a Buffer or a base64 string (got ${payload === undefined ? 'nothing' : typeof payload})`);
 }
 
-export async function readImageFile(file: string): Promise<Buffer> {
+/**
+ * The bytes of an image file. With a workingDirectory (settings.fileWorkingDirectory), a relative
+ * path starts there, as for Node-RED's core file nodes; without one, from the process's directory.
+ */
+export async function readImageFile(file: string, workingDirectory?: unknown): Promise<Buffer> {
   if (file.trim() === '') throw new InstrumentError('BAD_INPUT', 'no image file: set the file path in the node or send msg.filename');
+  const full = typeof workingDirectory === 'string' && workingDirectory !== '' && !path.isAbsolute(file) ? path.resolve(workingDirectory, file) : file;
   try {
-    return await fs.readFile(file);
+    return await fs.readFile(full);
   } catch (err) {
-    throw new InstrumentError('BAD_INPUT', `could not read the image file ${file}: ${describeSocketError(err)}`);
+    throw new InstrumentError('BAD_INPUT', `could not read the image file ${full}: ${describeSocketError(err)}`);
   }
 }
 
