@@ -172,7 +172,7 @@ const core = (port: number) => async (onEvent: () => void) => {
   return () => helper.unload();
 };
 
-async function rssGrowth(sim: SimWorker): Promise<{ growthMb: number; samples: number[] }> {
+async function rssGrowth(sim: SimWorker): Promise<{ growthMb: number; samples: number[]; heapGrowthMb: number; heapSamples: number[] }> {
   let received = 0;
   await load([serverNode, eventsNode], eventsFlow(sim.port), { srv: { passphrase: '' } });
   helper.getNode('out').on('input', () => (received += 1));
@@ -181,6 +181,8 @@ async function rssGrowth(sim: SimWorker): Promise<{ growthMb: number; samples: n
   v8.setFlagsFromString('--expose-gc');
   const gc = vm.runInNewContext('gc') as () => void;
   const samples: number[] = [];
+  // RSS keeps pages the allocator has not returned; the live heap after gc is what a leak would grow.
+  const heapSamples: number[] = [];
   const chunk = 100_000;
   // 200k events first so JIT, socket buffers and the heap reach their working size; then 1M are measured.
   const warmUp = 2 * chunk;
@@ -188,10 +190,14 @@ async function rssGrowth(sim: SimWorker): Promise<{ growthMb: number; samples: n
     await sim.blast(chunk);
     await until(() => received >= sent + chunk, 120_000, () => 'the chunk');
     gc();
-    if (sent + chunk >= warmUp) samples.push(process.memoryUsage().rss / 1024 / 1024);
+    if (sent + chunk >= warmUp) {
+      const usage = process.memoryUsage();
+      samples.push(usage.rss / 1024 / 1024);
+      heapSamples.push(usage.heapUsed / 1024 / 1024);
+    }
   }
   await helper.unload();
-  return { growthMb: samples.at(-1)! - samples[0]!, samples };
+  return { growthMb: samples.at(-1)! - samples[0]!, samples, heapGrowthMb: heapSamples.at(-1)! - heapSamples[0]!, heapSamples };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -273,6 +279,7 @@ export const run: BenchRun = async () => {
       { name: 'core websocket-in → json → node, events/s', value: c, unit: 'events/s' },
       { name: 'bpwin-events vs core chain', value: o, unit: 'events/s', ratio: { against: 'core websocket-in → json', value: o / c, target: '≥ 1' } },
       { name: `RSS growth over ${RSS_EVENTS.toLocaleString('en-US')} events`, value: rss.growthMb, unit: 'MB', ratio: { against: '20 MB budget', value: rss.growthMb / 20, target: '< 1' } },
+      { name: `live heap growth over ${RSS_EVENTS.toLocaleString('en-US')} events`, value: rss.heapGrowthMb, unit: 'MB', ratio: { against: '20 MB budget', value: rss.heapGrowthMb / 20, target: '< 1' } },
       { name: 'bpwin-request (version), median round trip', value: req.node.p50, unit: 'µs', ratio: { against: 'raw http keep-alive GET (lower is better, inverted)', value: req.raw.p50 / req.node.p50 } },
       { name: 'raw http keep-alive GET /version, median', value: req.raw.p50, unit: 'µs' },
       { name: 'bpwin-request overhead per request (median)', value: req.node.p50 - req.raw.p50, unit: 'µs' },
@@ -284,6 +291,7 @@ export const run: BenchRun = async () => {
       notes: [
         `${EVENTS.toLocaleString('en-US')} events per contender, median of ${ROUNDS} alternating rounds; simulator in a worker thread.`,
         `RSS after a forced gc, after 200k warm-up events and then every 100k (MB): ${rss.samples.map((s) => s.toFixed(0)).join(', ')}.`,
+        `live heap after the same collections (MB): ${rss.heapSamples.map((s) => s.toFixed(1)).join(', ')}.`,
         `${REQUESTS} sequential requests each, with the challenge and passphrase headers; p90 ${req.node.p90.toFixed(0)} µs via the node, ${req.raw.p90.toFixed(0)} µs raw (this shared machine has long tails, hence medians).`,
       ],
     };
