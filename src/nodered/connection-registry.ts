@@ -70,11 +70,6 @@ export class ConnectionRegistry<C> {
     for (const user of this.users.values()) user.status(status);
   }
 
-  /** Call `fn` for every registered user (e.g. to route an event). */
-  forEachUser(fn: (user: StatusTarget) => void): void {
-    for (const user of [...this.users.values()]) fn(user);
-  }
-
   /** The config node is going away: close the connection whatever the users do. */
   async closeAll(): Promise<void> {
     this.closed = true;

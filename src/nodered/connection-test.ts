@@ -2,14 +2,6 @@ import { errorMessage } from '../protocols/common/errors';
 import { withTimeout } from '../protocols/common/timers';
 import type { RedAPI } from './red-types';
 
-/** What the editor's "Test connection" button sends: the dialog's current values. */
-export interface ConnectionTestRequest {
-  /** The config node's id, to fall back on its stored credentials when the dialog did not change them. */
-  id?: string;
-  config: Record<string, unknown>;
-  credentials: Record<string, string>;
-}
-
 /** Tries the connection the dialog describes; resolves with a short human answer, rejects with the reason. */
 export type ConnectionProbe = (config: Record<string, unknown>, credentials: Record<string, string>) => Promise<string>;
 

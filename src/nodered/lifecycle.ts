@@ -1,4 +1,4 @@
-import type { DoneFunction, NodeMessage, RedNode, SendFunction } from './red-types';
+import type { NodeMessage, RedNode, SendFunction } from './red-types';
 
 /** Node-RED gives a close handler 15 s; finish well inside it even if an instrument hangs. */
 export const CLOSE_BUDGET_MS = 5_000;
@@ -56,5 +56,3 @@ export function asError(err: unknown): Error {
   if (err instanceof Error) return err;
   return new Error(typeof err === 'string' ? err : JSON.stringify(err));
 }
-
-export type { DoneFunction };
