@@ -90,11 +90,16 @@ describe('propeller serial loader against the fake chip on a socat pty pair', fu
   it('loads again while a program runs and prints (reset none: the handshake stops it)', async () => {
     const c = connect();
     assert.equal((await c.load({ image: makeBinary(64), action: 'RAM', debug: 'none' })).success, true);
-    await new Promise((r) => setTimeout(r, 150));
+    let printed = '';
+    bench.chip.on('output', (text: string) => (printed += text));
+    await waitFor(() => printed.includes('tick 2'), 5000, 'the first program printing');
+    assert.equal(bench.chip.isRunning, true, 'the first program runs before the second load');
     const second = makeBinary(128, { fill: () => 0x11 });
     const result = await c.load({ image: second, action: 'RAM', debug: 'none' });
     assert.equal(result.success, true, result.error);
+    assert.equal(bench.chip.loads.length, 2);
     assert.deepEqual(bench.chip.loads[1].image, second);
+    assert.equal(bench.chip.isRunning, true, 'the second program runs');
   });
 
   const faults: Array<{ fault: ChipFault; action: 'RAM' | 'EEPROM'; errorId: number; reason: string; text: RegExp }> = [
