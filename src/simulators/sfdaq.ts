@@ -10,6 +10,7 @@
 import net from 'node:net';
 import { ROUTES, MAX_BODY_BYTES, ALLOWED_RATE_MULTIPLICATORS, MAX_PULSEID_DELTA } from '../protocols/sfdaq/routes';
 import type { BrokerKind, RouteSpec } from '../protocols/sfdaq/routes';
+import { isPlainObject } from '../protocols/sfdaq/validate';
 import type { FlowConfigNode, RunningSimulator, SimulatorDefinition } from './simulator';
 import { TimerSet } from './timer-set';
 
@@ -89,10 +90,6 @@ const FILE_SUFFIX: Record<string, string> = { pv_list: 'PVDATA', channels_list: 
 
 function htmlError(code: number, reason: string, text: string): string {
   return `<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">\n<html><head><title>Error: ${code} ${reason}</title></head>\n<body><h1>Error: ${code} ${reason}</h1><p>Sorry, the requested URL caused an error:</p><pre>${text}</pre></body></html>\n`;
-}
-
-function isDict(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 export class SfdaqSimulator {
@@ -298,7 +295,7 @@ export class SfdaqSimulator {
         throw failure;
       }
       if (!beamline) throw new BrokerFailure('can not determine from which console request came, rejected');
-      const request = isDict(body) ? body : {};
+      const request = isPlainObject(body) ? body : {};
       const reply = this.handle(route.operation, request, beamline);
       return typeof reply === 'string' || Array.isArray(reply) ? { status: 'ok', message: reply } : reply;
     } catch (err) {
@@ -450,7 +447,7 @@ export class SfdaqSimulator {
     const lists = ['pv_list', 'channels_list', 'camera_list'].filter((key) => Array.isArray(request[key]) && (request[key] as unknown[]).length > 0);
     if (lists.length === 0 && !('detectors' in request)) return { status: 'pass', message: 'everything fine but no request to write any data' };
     const requested = request.detectors;
-    if (requested !== undefined && !isDict(requested)) throw new BrokerFailure(`${JSON.stringify(requested)} is not dictionary`);
+    if (requested !== undefined && !isPlainObject(requested)) throw new BrokerFailure(`${JSON.stringify(requested)} is not dictionary`);
     for (const det of Object.keys(requested ?? {})) if (!DETECTORS[beamline]?.[det]) throw new BrokerFailure(`${det} not belongs to the ${beamline}`);
     const run = existing ?? { tag, acquisitions: 0, scanSteps: [], files: [], aux: [] };
     state.runs.set(runNumber, run);
@@ -466,7 +463,7 @@ export class SfdaqSimulator {
   private pedestal(request: Json, beamline: string): Json {
     this.need(request, 'pgroup', 'detectors');
     const rate = typeof request.rate_multiplicator === 'number' ? request.rate_multiplicator : 1;
-    if (!isDict(request.detectors)) throw new BrokerFailure(`'${Array.isArray(request.detectors) ? 'list' : typeof request.detectors}' object has no attribute 'keys'`, 'AttributeError');
+    if (!isPlainObject(request.detectors)) throw new BrokerFailure(`'${Array.isArray(request.detectors) ? 'list' : typeof request.detectors}' object has no attribute 'keys'`, 'AttributeError');
     const names = Object.keys(request.detectors);
     if (names.length === 0) throw new BrokerFailure('no detectors defined');
     for (const det of names) if (!DETECTORS[beamline]?.[det]) throw new BrokerFailure(`${det} not belongs to the ${beamline}`);
@@ -480,7 +477,7 @@ export class SfdaqSimulator {
   private setSettings(request: Json, beamline: string): Json {
     const name = this.detector(request, beamline);
     this.need(request, 'parameters');
-    if (!isDict(request.parameters)) throw new BrokerFailure('"parameters" is not a dictionary', 'ValueError');
+    if (!isPlainObject(request.parameters)) throw new BrokerFailure('"parameters" is not a dictionary', 'ValueError');
     const values = this.settings.get(name)!;
     const changed: Record<string, [unknown, unknown]> = {};
     for (const key of SETTING_NAMES) {
@@ -521,7 +518,7 @@ export class SfdaqSimulator {
     const documented = this.mode === 'documented';
     if (operation === 'get_dap_settings') return documented ? { status: 'ok', message: values } : { status: 'ok', message: `successfully retrieved DAP settings for ${name}`, parameters: values };
     this.need(request, 'parameters');
-    if (!isDict(request.parameters)) throw new BrokerFailure("'parameters' has no attribute 'items'", 'AttributeError');
+    if (!isPlainObject(request.parameters)) throw new BrokerFailure("'parameters' has no attribute 'items'", 'AttributeError');
     const changed: Record<string, [unknown, unknown]> = {};
     for (const [key, value] of Object.entries(request.parameters)) {
       if (values[key] === value) continue;
