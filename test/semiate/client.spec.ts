@@ -282,6 +282,30 @@ describe('semiate client: MQTT login', function () {
   });
 });
 
+describe('semiate client: MQTT subscription refused', function () {
+  this.timeout(10000);
+  it('fails with the reason instead of reporting a reconnect that never comes', async () => {
+    const { Aedes } = await import('aedes');
+    const broker = await Aedes.createBroker();
+    // An ACL that lets the user in but not onto the tester's topics.
+    broker.authorizeSubscribe = (_client, _sub, done) => done(null, null);
+    const server = net.createServer((socket) => broker.handle(socket));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const tester = new SemiAteTester({ transport: 'mqtt', url, deviceId: 'acl', reconnectMs: 50 });
+    try {
+      await assert.rejects(tester.ready(3000), /refused the subscription to ate\/acl\/.*check the broker's access rules/);
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(tester.status.state, 'failed');
+      assert.match(tester.status.error ?? '', /refused the subscription/);
+    } finally {
+      await tester.stop();
+      await new Promise<void>((resolve) => broker.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
+
 describe('semiate client: MQTT over TLS', function () {
   this.timeout(15000);
   let sim: SemiAteSimulator;

@@ -27,6 +27,12 @@ export interface MqttTransportOptions {
 /** MQTT refuses credentials with 4/5 (v3.1.1) or 134/135 (v5): retrying cannot help. */
 const AUTH_CODES = new Set([4, 5, 134, 135]);
 
+/** A SUBACK with a failure code (0x80 and above): the broker answered, and said no. */
+function refusedBySuback(err: unknown): boolean {
+  const granted = isObject(err) && isObject(err.packet) ? err.packet.granted : undefined;
+  return Array.isArray(granted) && granted.some((code) => typeof code === 'number' && (code & 0x80) !== 0);
+}
+
 /**
  * The handler side of the master's MQTT interface (topics ate/<device_id>/…). The mqtt client
  * reconnects by itself; we translate its events into the same status vocabulary as every other
@@ -142,8 +148,16 @@ export class SemiAteMqtt extends EventEmitter<BaseConnectionEvents & TesterTrans
     try {
       await client.subscribeAsync(topics.map((t) => this.prefix + t), { qos: 2 });
     } catch (err) {
-      this.current = { ...this.current, error: `subscribing failed: ${describeSocketError(err)}` };
+      if (this.client !== client) return;
+      if (!refusedBySuback(err)) {
+        // The connection dropped mid-subscribe: the client reconnects and we subscribe again.
+        this.current = { ...this.current, error: `subscribing failed: ${describeSocketError(err)}` };
+        return;
+      }
+      // The broker answered with a refusal (an ACL): every reconnect would be refused the same way.
+      this.client = undefined;
       client.end(true);
+      this.setStatus({ state: 'failed', error: `the broker refused the subscription to ${this.prefix}… (${describeSocketError(err)}); check the broker's access rules for this user` });
       return;
     }
     if (this.client !== client) return;
