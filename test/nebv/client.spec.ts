@@ -181,6 +181,19 @@ describe('nebv client', function () {
     }
   });
 
+  it('fails a call still waiting for the connection with CLOSED when the client is closed', async () => {
+    const port = await freePortBlock(1);
+    client = quickClient(`127.0.0.1:${port}`);
+    const waiting = rejectionOf(client.call('MarkList.items', {}, { timeoutMs: 5000 }));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(client.inFlight, 1);
+    await client.close();
+    const err = await waiting;
+    assert.equal(err.code, 'CLOSED');
+    assert.match(err.message, /pynebv\.MarkList\.items: the neoEBV client for 127\.0\.0\.1:\d+ was closed while the call waited for the connection/);
+    assert.equal(client.inFlight, 0);
+  });
+
   it('times out a call when nothing listens, naming the last connection error', async () => {
     const port = await freePortBlock(1);
     client = quickClient(`127.0.0.1:${port}`);

@@ -153,6 +153,10 @@ export class NebvClient extends TcpConnection<NebvClientEvents> {
         const why = this.status.error ? ` (last error: ${this.status.error})` : '';
         return new InstrumentError('TIMEOUT', `${method}: not connected to ${this.endpoint} within ${timeoutMs} ms${why}`, { timeoutMs });
       });
+    } catch (err) {
+      // close() ends the wait with the base class's "connection closed", which reads like a failed dial.
+      if (this.closedForGood) throw new InstrumentError('CLOSED', `${method}: the neoEBV client for ${this.endpoint} was closed while the call waited for the connection`);
+      throw err;
     } finally {
       this.waiting -= 1;
     }
