@@ -22,7 +22,7 @@ export = function (RED: RedAPI) {
 
     onInput(node, async (msg: NodeMessage, send) => {
       const file = typeof msg.filename === 'string' && msg.filename !== '' ? msg.filename : String(def.file ?? '');
-      const data = source === 'file' ? await readImageFile(file) : imageBytesFrom(msg.payload);
+      const data = source === 'file' ? await readImageFile(file, RED.settings.fileWorkingDirectory) : imageBytesFrom(msg.payload);
       const format = imageFormatFor(msg.format ?? def.format, source === 'file' ? file : typeof msg.filename === 'string' ? msg.filename : undefined);
       let prepared: PreparedImage;
       try {

@@ -226,6 +226,19 @@ describe('propeller nodes on a serial port (fake chip on a socat pty pair)', fun
       assert.deepEqual(eeprom.subarray(0, 56), binary.payload);
     });
 
+    it('reads a relative file path from settings.fileWorkingDirectory, as propeller-load does', async () => {
+      fs.writeFileSync(path.join(tmp, 'rel.binary'), makeBinary(64));
+      helper.settings({ fileWorkingDirectory: tmp });
+      try {
+        await helper.load(nodes, imageFlow({ source: 'file', file: 'rel.binary' }));
+        const out = nextMessage<Msg>(helper.getNode('out'));
+        helper.getNode('img').receive({});
+        assert.equal(((await out).payload as { size: number }).size, 80);
+      } finally {
+        helper.settings({});
+      }
+    });
+
     it('refuses a bad image with a catchable error naming the rule, or repairs the checksum when asked', async () => {
       await helper.load(nodes, imageFlow({}));
       const bad = makeBinary(64);
