@@ -261,6 +261,23 @@ describe('BPWin nodes on a Node-RED runtime', function () {
       await waitFor(() => lastStatus('stats')?.fill === 'green', 3000, 'recovery');
     });
 
+    it('clears "disconnected" as soon as a read on input succeeds, without waiting for the next retry', async function () {
+      sim.beginJob(10);
+      const flow = [TAB, serverNode(sim.port, { reconnectMin: 60_000, reconnectMax: 60_000 }), ...statsFlow().slice(2)];
+      await helper.load(BPWIN_NODES, placed(flow), credentials(PASS));
+      const out = helper.getNode('out');
+      await nextMessage<Msg>(out);
+      await sim.stop();
+      await waitFor(() => lastStatus('stats')?.text === 'bpwin-job-stats.status.disconnected', 3000, 'disconnected');
+      await sim.restart();
+      sim.beginJob(10);
+      const answer = nextMessage<Msg>(out);
+      helper.getNode('stats').receive({});
+      assert.equal((await answer).payload.Session, true);
+      await waitFor(() => lastStatus('stats')?.fill === 'green', 1000, 'the status to follow the successful read');
+      assert.notEqual(lastStatus('stats')!.text, 'bpwin-job-stats.status.disconnected');
+    });
+
     it('keeps polling through a restart (new challenge) without a passphrase error', async function () {
       sim.beginJob(10);
       await helper.load(BPWIN_NODES, placed(statsFlow({ emit: 'always' })), credentials(PASS));

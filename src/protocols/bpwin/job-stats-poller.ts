@@ -79,10 +79,15 @@ export class JobStatsPoller extends EventEmitter<JobStatsPollerEvents> {
     this.emit('state', { state: 'stopped' });
   }
 
-  /** Read now and emit whatever comes back (a manual trigger); the schedule is unchanged. */
+  /** Read now and return whatever comes back (a manual trigger); the schedule is unchanged unless it was waiting out a failure. */
   async readNow(): Promise<Record<string, unknown>> {
     const result = await request(this.client, 'job-stats');
     this.lastKey = this.keyOf(result.payload);
+    if (this.running && this.failing) {
+      // BPWin answered: a state still saying "disconnected, retry in N s" would lie until that retry.
+      this.answered(result.payload);
+      this.schedule(this.intervalMs);
+    }
     return result.payload;
   }
 
@@ -110,11 +115,15 @@ export class JobStatsPoller extends EventEmitter<JobStatsPollerEvents> {
     }
   }
 
-  private succeeded(payload: Record<string, unknown>): void {
+  private answered(payload: Record<string, unknown>): void {
     this.backoff.reset();
     this.failing = false;
     if (payload.Session === false) this.emit('state', { state: 'idle', message: String(payload.Message ?? '') });
     else this.emit('state', { state: 'session', stats: payload });
+  }
+
+  private succeeded(payload: Record<string, unknown>): void {
+    this.answered(payload);
     const key = this.keyOf(payload);
     if (this.policy === 'always' || key !== this.lastKey) {
       this.lastKey = key;
