@@ -107,7 +107,7 @@ export class SfdaqClient {
   }
 
   /** The method this client will use first for an operation (after any 405 it learned from). */
-  methodFor(route: RouteSpec): HttpMethod {
+  private methodFor(route: RouteSpec): HttpMethod {
     return this.methods.get(route.operation) ?? (this.prefer === 'documented' ? (route.documentedMethod ?? route.currentMethod) : route.currentMethod);
   }
 

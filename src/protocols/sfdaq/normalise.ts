@@ -8,7 +8,7 @@ export type Reply = Record<string, unknown>;
 export type Result = Record<string, unknown>;
 
 /** A run number as a number, from a number or numeric text ("22"). */
-export function asNumber(value: unknown): number | undefined {
+function asNumber(value: unknown): number | undefined {
   if (typeof value === 'number' && Number.isFinite(value)) return value;
   if (typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value)) return Number(value);
   return undefined;
