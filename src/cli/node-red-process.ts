@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
+import { httpJson } from '../protocols/common/http-json';
 import { delay } from '../protocols/common/timers';
 
 export interface NodeRedProcess {
@@ -83,32 +83,17 @@ export function prepareUserDir(userDir: string, packageRoot: string): void {
   );
 }
 
-function getJson(url: string, timeoutMs: number): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { headers: { Accept: 'application/json' }, timeout: timeoutMs }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-  });
+/** GET a Node-RED admin URL; the body as text (the editor page is HTML). */
+export async function getJson(url: string, timeoutMs: number): Promise<{ status: number; body: string }> {
+  const res = await httpJson({ method: 'GET', url, timeoutMs });
+  return { status: res.status, body: res.text };
 }
 
-export function requestJson(method: string, url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const data = Buffer.from(JSON.stringify(body));
-    const req = http.request(url, { method, headers: { 'Content-Type': 'application/json', 'Content-Length': data.length, ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-    });
-    req.on('error', reject);
-    req.end(data);
-  });
+/** Send JSON to a Node-RED admin URL (deploys). */
+export async function requestJson(method: 'POST' | 'PUT', url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  const res = await httpJson({ method, url, body, headers, timeoutMs: 60_000 });
+  return { status: res.status, body: res.text };
 }
-
-export { getJson };
 
 /** Start Node-RED from its package as a child process and wait until the admin API answers. */
 export async function startNodeRed(userDir: string, port: number, options: { quiet?: boolean; timeoutMs?: number } = {}): Promise<NodeRedProcess> {
