@@ -376,10 +376,14 @@ describe('propeller nodes (Launcher)', function () {
       await start();
       await helper.load(nodes, flow(termDef()));
       await nextMessage<Msg>(helper.getNode('out'), 5000, 'data');
+      const lines = collect<Msg>(helper.getNode('out'));
       sim.disconnectAll();
       await waitFor(() => sim.connectionCount === 1, 5000, 'reconnect');
       const after = await nextMessage<Msg>(helper.getNode('out'), 5000, 'data after reconnect');
       assert.ok(typeof after.payload === 'string');
+      // The simulator greets only when a terminal is opened, so a second greeting proves the node
+      // opened it again on the new connection (a line still in flight from the old one would not).
+      await waitFor(() => lines.some((m) => m.payload === 'Hello from the simulated Propeller'), 5000, 'the greeting of the reopened terminal');
     });
   });
 
@@ -407,6 +411,9 @@ describe('propeller nodes (Launcher)', function () {
       const seen = collect<Msg>(helper.getNode('out'));
       await waitFor(() => sim.portListRequests === 1, 5000, 'the connection');
       sim.setPorts(['COM7']);
+      // Wait until the connection has the new list (so a watcher would have been told), then for delivery.
+      const launcher = helper.getNode('launcher') as unknown as { client(): { ports?: string[] } | undefined };
+      await waitFor(() => launcher.client()?.ports?.join() === 'COM7', 5000, 'the changed list to reach the connection');
       await new Promise((r) => setTimeout(r, 300));
       assert.equal(seen.length, 0);
     });
