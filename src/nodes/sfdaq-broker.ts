@@ -9,7 +9,7 @@ import { DEFAULT_TIMEOUT_MS } from '../protocols/sfdaq/routes';
 
 /** What call nodes see of their broker config (they import this type only). */
 interface SfdaqBrokerNode extends RedNode {
-  /** One client per config node: its per-broker queues are what keep calls from overlapping. */
+  /** One client per config node; calls take turns through the client's queue per broker address (shared by all clients in the process). */
   clients: ConnectionRegistry<SfdaqClient>;
 }
 
