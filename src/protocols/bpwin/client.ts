@@ -84,10 +84,7 @@ export class BpwinClient extends EventEmitter<BpwinClientEvents> {
 
   /** Headers for any call or the /ws upgrade, fetching a challenge first if there is none. */
   async authHeaders(): Promise<Record<string, string>> {
-    const challenge = await this.ensureChallenge();
-    const headers: Record<string, string> = { Passphrase: this.passphrase };
-    if (challenge !== undefined) headers['Random-Challenge'] = challenge;
-    return headers;
+    return this.headersFor(await this.ensureChallenge());
   }
 
   /** Drop the stored challenge (after a 403) so the next call asks /auth again. */
@@ -106,12 +103,12 @@ export class BpwinClient extends EventEmitter<BpwinClientEvents> {
   async get(path: string): Promise<HttpJsonResponse> {
     if (this.closed) throw new InstrumentError('CLOSED', 'the BPWin client has been closed');
     let challenge = await this.ensureChallenge();
-    let response = await this.send(path, challenge);
+    let response = await this.getOnce(path, this.headersFor(challenge));
     if (response.status === 403) {
       // Stale challenge (BPWin restarted): one new challenge, one retry.
       this.forgetChallenge(challenge);
       challenge = await this.ensureChallenge();
-      response = await this.send(path, challenge);
+      response = await this.getOnce(path, this.headersFor(challenge));
       if (response.status === 403) throw this.markRefused();
     }
     if (this.refused) {
@@ -127,10 +124,10 @@ export class BpwinClient extends EventEmitter<BpwinClientEvents> {
     this.removeAllListeners();
   }
 
-  private send(path: string, challenge: string | undefined): Promise<HttpJsonResponse> {
+  private headersFor(challenge: string | undefined): Record<string, string> {
     const headers: Record<string, string> = { Passphrase: this.passphrase };
     if (challenge !== undefined) headers['Random-Challenge'] = challenge;
-    return this.getOnce(path, headers);
+    return headers;
   }
 
   private async getOnce(path: string, headers: Record<string, string>): Promise<HttpJsonResponse> {
