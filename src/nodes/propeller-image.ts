@@ -22,13 +22,14 @@ export = function (RED: RedAPI) {
 
     onInput(node, async (msg: NodeMessage, send) => {
       const file = typeof msg.filename === 'string' && msg.filename !== '' ? msg.filename : String(def.file ?? '');
-      const data = source === 'file' ? await readImageFile(file, RED.settings.fileWorkingDirectory) : imageBytesFrom(msg.payload);
-      const format = imageFormatFor(msg.format ?? def.format, source === 'file' ? file : typeof msg.filename === 'string' ? msg.filename : undefined);
       let prepared: PreparedImage;
       try {
+        const data = source === 'file' ? await readImageFile(file, RED.settings.fileWorkingDirectory) : imageBytesFrom(msg.payload);
+        const format = imageFormatFor(msg.format ?? def.format, source === 'file' ? file : typeof msg.filename === 'string' ? msg.filename : undefined);
         prepared = prepareImage(data, { format, fixChecksum: msg.fixChecksum === true || (msg.fixChecksum === undefined && def.fixChecksum === true) });
       } catch (err) {
-        node.status(errorDot(err instanceof InstrumentError ? String(err.details.rule ?? 'invalid') : 'invalid'));
+        // Every refusal replaces the last image's green dot: a missing file or bad payload included.
+        node.status(errorDot(err instanceof InstrumentError && err.details.rule !== undefined ? String(err.details.rule) : 'no image'));
         throw err;
       }
       const summary = facts(prepared);

@@ -265,10 +265,18 @@ describe('propeller nodes on a serial port (fake chip on a socat pty pair)', fun
         assert.match((await caught).error!.message, pattern);
       }
       await helper.unload();
+      fs.writeFileSync(path.join(tmp, 'good.binary'), makeBinary(64));
       await helper.load(nodes, imageFlow({ source: 'file', file: path.join(tmp, 'missing.binary') }));
+      const statuses: Array<{ text?: string; fill?: string }> = [];
+      (helper.getNode('img') as unknown as EventEmitter).on('call:status', (call: { args: [{ text?: string; fill?: string }] }) => statuses.push(call.args[0]));
+      const out = nextMessage<Msg>(helper.getNode('out'));
+      helper.getNode('img').receive({ filename: path.join(tmp, 'good.binary') });
+      await out;
+      assert.equal(statuses.at(-1)?.fill, 'green');
       const caught = nextMessage<Msg>(helper.getNode('caught'));
       helper.getNode('img').receive({});
       assert.match((await caught).error!.message, /could not read the image file/);
+      assert.deepEqual(statuses.at(-1), { fill: 'red', shape: 'ring', text: 'no image' }, 'a failed read does not leave the last image\'s green dot');
     });
   });
 });
