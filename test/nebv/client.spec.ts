@@ -265,6 +265,26 @@ describe('nebv client', function () {
     assert.deepEqual(await client.call('MarkList.items'), []);
   });
 
+  it('reports a broken stream once and ignores the rest of the chunk it came in', async () => {
+    client = quickClient(`127.0.0.1:${sim.port}`);
+    const streamErrors: Error[] = [];
+    const unmatched: unknown[] = [];
+    client.on('streamError', (e) => streamErrors.push(e));
+    client.on('unmatched', (reply) => unmatched.push(reply));
+    await client.call('MarkList.items');
+    sim.silent = true;
+    const call = rejectionOf(client.call('MarkList.items'));
+    while (sim.requestCount < 2) await new Promise((r) => setTimeout(r, 5));
+    sim.writeRaw('{"id":2,result:[]}{also:bad}{"jsonrpc":"2.0","id":99,"result":[]}');
+    const err = await call;
+    assert.equal(err.code, 'PROTOCOL');
+    assert.match(err.message, /not valid JSON .*: \{"id":2,result:\[\]\}/);
+    sim.silent = false;
+    assert.deepEqual(await client.call('MarkList.items'), []);
+    assert.equal(streamErrors.length, 1);
+    assert.deepEqual(unmatched, []);
+  });
+
   it('appends "\\n" to each request only when asked', async () => {
     const server = await rawServer((socket, chunk) => {
       for (const r of requestsIn(chunk)) socket.write(JSON.stringify({ jsonrpc: '2.0', id: r.id, result: {} }));

@@ -193,7 +193,11 @@ export class NebvClient extends TcpConnection<NebvClientEvents> {
       this.breakStream(err);
       return;
     }
-    for (const text of texts) this.onReply(text);
+    for (const text of texts) {
+      // After a broken reply the socket is going down: the rest of this chunk cannot be trusted either.
+      if (this.dropReason) return;
+      this.onReply(text);
+    }
   }
 
   private onReply(text: string): void {
