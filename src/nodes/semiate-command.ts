@@ -1,18 +1,12 @@
 import { InstrumentError } from '../protocols/common/errors';
-import type { CommandRequest, SemiAteTester } from '../protocols/semiate';
+import { canonicalCommand, type CommandRequest, type SemiAteTester } from '../protocols/semiate';
 import { onClose, onInput } from '../nodered/lifecycle';
 import { configNumber, evaluateProperty } from '../nodered/properties';
 import type { NodeDef, RedAPI, RedNode } from '../nodered/red-types';
 import type { TesterConfigNode } from './semiate-tester';
 
-/** msg properties that override a command's parameters, by the request field they fill. */
-const MSG_FIELDS: Array<['options' | 'level' | 'sBin' | 'hBin' | 'layout', string]> = [
-  ['options', 'options'],
-  ['level', 'level'],
-  ['sBin', 'sBin'],
-  ['hBin', 'hBin'],
-  ['layout', 'layout'],
-];
+/** msg properties that override a command's parameters (same names as the request's fields). */
+const MSG_FIELDS = ['options', 'level', 'sBin', 'hBin', 'layout'] as const;
 
 export = function (RED: RedAPI) {
   function SemiAteCommandNode(this: RedNode, def: NodeDef): void {
@@ -32,15 +26,16 @@ export = function (RED: RedAPI) {
       const command = typeof msg.command === 'string' && msg.command !== '' ? msg.command : String(def.command ?? '');
       if (command === '') throw new InstrumentError('BAD_INPUT', RED._('semiate-command.errors.no-command'));
       const request: CommandRequest = { command };
-      const canonical = command.trim().toLowerCase();
-      if (canonical === 'load') {
+      // The client's own alias table (start → next …), so both agree on which parameters apply.
+      const name = canonicalCommand(command, tester.kind);
+      if (name === 'load') {
         request.lotNumber = msg.lotNumber !== undefined ? msg.lotNumber : await evaluateProperty(RED, node, msg, def.lotNumber, String(def.lotNumberType ?? 'msg'));
       }
-      if (canonical === 'next' || canonical === 'start') {
+      if (name === 'next') {
         request.sites = msg.sites !== undefined ? msg.sites : def.sites ? await evaluateProperty(RED, node, msg, def.sites, String(def.sitesType ?? 'json')) : undefined;
       }
-      for (const [field, property] of MSG_FIELDS) if (msg[property] !== undefined) request[field] = msg[property];
-      if (canonical === 'usersettings' && request.options === undefined) request.options = msg.payload;
+      for (const field of MSG_FIELDS) if (msg[field] !== undefined) request[field] = msg[field];
+      if (name === 'usersettings' && request.options === undefined) request.options = msg.payload;
       const waitUntilDone = typeof msg.waitUntilDone === 'boolean' ? msg.waitUntilDone : def.waitUntilDone === true;
       const timeoutS = configNumber(msg.timeout, configNumber(def.timeout, 0));
       const outcome = await tester.execute(request, { waitUntilDone, timeoutMs: timeoutS > 0 ? timeoutS * 1000 : undefined });
