@@ -34,10 +34,6 @@ export class ActiveLoad {
     this.limitTimer = setTimeout(() => this.fail(`the Launcher did not finish the load within ${timeoutMs} ms`), timeoutMs);
   }
 
-  get finished(): boolean {
-    return this.done;
-  }
-
   handleUi(action: string, msg: string | undefined): void {
     if (this.done) return;
     if (action === 'close-compile') {

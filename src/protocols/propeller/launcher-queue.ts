@@ -19,8 +19,3 @@ export function serializeLoads<T>(key: string, work: () => Promise<T>, onQueued?
   });
   return current;
 }
-
-/** Loads queued or running for a key (for tests and status). */
-export function hasPendingLoads(key: string): boolean {
-  return tails.has(key);
-}

@@ -27,10 +27,6 @@ export class LauncherTerminalSession extends EventEmitter implements TerminalSes
     super();
   }
 
-  get isClosed(): boolean {
-    return this.closed;
-  }
-
   /** Strings are sent as UTF-8 bytes; the Launcher wants one char code per byte. */
   write(data: Buffer | string): void {
     if (this.closed) throw new InstrumentError('CLOSED', `the terminal on ${this.port} is closed`);
