@@ -464,6 +464,8 @@ export const simulator: SimulatorDefinition = {
     const mode = optionString(opts.mode);
     if (mode !== undefined && mode !== 'aps' && mode !== 'manual') throw new Error(`--mode must be aps or manual, not "${mode}"`);
     const cycle = optionString(opts.cycle);
+    // NaN would survive Math.max and run the demo line on a zero-delay timer.
+    if (cycle !== undefined && !(Number(cycle) > 0)) throw new Error(`--cycle must be a time in ms greater than 0, not "${cycle}"`);
     const sim = new BpwinSimulator({
       host: options.host,
       port: options.port,

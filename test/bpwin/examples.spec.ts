@@ -92,6 +92,13 @@ describe('BPWin example flows against the simulator', function () {
     await demo.close();
   });
 
+  it('the simulator definition refuses a --mode or --cycle it cannot run, naming the option', async function () {
+    await assert.rejects(simulator.start({ options: { mode: 'robot' } }), /--mode must be aps or manual, not "robot"/);
+    for (const cycle of ['abc', '0', '-5']) {
+      await assert.rejects(simulator.start({ options: { cycle } }), new RegExp(`--cycle must be a time in ms greater than 0, not "${cycle}"`));
+    }
+  });
+
   it('01 answers health, version and system-info on the buttons, and says "not ready" when BPWin is gone', async function () {
     const { flow, credentials } = runnable(example('01'), running, csvFile);
     await helper.load([...BPWIN_NODES, ...CORE], flow, credentials);
