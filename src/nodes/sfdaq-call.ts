@@ -17,6 +17,11 @@ interface ParamProperty {
 
 const LITERAL_TYPES = new Set(['str', 'num', 'json', 'bool']);
 const BUSY_STATUS_AFTER_MS = 250;
+/**
+ * Errors start with what failed ("take_pedestal failed: …", "sf-daq get_pvlist (GET http://…): …");
+ * the 20-character status would show only that, so it shows the reason after it.
+ */
+const WHAT_FAILED = /^(?:sf-daq \S+ \([^)]*\)|\S+(?: failed)?): (?=\S)/;
 
 function register(RED: RedAPI): void {
   // The editor builds its operation list and parameter rows from the same table the client validates with.
@@ -92,7 +97,7 @@ function register(RED: RedAPI): void {
           msg.raw = err.details.reply;
           msg.topic = operation;
         }
-        show(errorDot(err instanceof Error ? err.message : String(err)));
+        show(errorDot((err instanceof Error ? err.message : String(err)).replace(WHAT_FAILED, '')));
         throw err;
       } finally {
         clearTimeout(slow);

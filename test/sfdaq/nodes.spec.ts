@@ -189,6 +189,22 @@ describe('sfdaq-broker and sfdaq-call nodes', () => {
     assert.deepEqual(statuses.slice(1), [{ fill: 'blue', shape: 'dot', text: 'get_current_run_number' }, { fill: 'green', shape: 'dot', text: 'sfdaq-call.status.run' }]);
   });
 
+  it('shows a failure as a red status and clears it with the next success', async () => {
+    await helper.load(NODES, flow(sim, [{ id: 'call', operation: 'get_current_run_number', params: { pgroup: { value: 'p17502', type: 'str' } } }]));
+    const call = helper.getNode('call');
+    const statuses: Array<Record<string, unknown>> = [];
+    call.on('call:status', (c: { args: [Record<string, unknown>] }) => statuses.push(c.args[0]));
+    sim.failNext('get_current_run_number', 'disk full', 'OSError');
+    const caught = nextMessage<Msg>(helper.getNode('caught'));
+    call.receive({});
+    assert.match((await caught).error!.message, /disk full \(OSError\)/);
+    assert.deepEqual(statuses, [{ fill: 'red', shape: 'ring', text: 'disk full (OSError)' }], 'the reason, not the operation name');
+    const out = nextMessage<Msg>(helper.getNode('out'));
+    call.receive({});
+    await out;
+    assert.deepEqual(statuses.at(-1), { fill: 'green', shape: 'dot', text: 'sfdaq-call.status.run' }, 'the error does not outlive a good call');
+  });
+
   it('redeploys without leaking connections or handles', async () => {
     const handles = (): number => process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap').length;
     const once = async (): Promise<void> => {
