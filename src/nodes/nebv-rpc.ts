@@ -31,6 +31,8 @@ function register(RED: RedAPI): void {
     const showStatus = (): void => {
       clearTimeout(statusTimer);
       statusTimer = undefined;
+      // A call may finish after close on a connection other nodes still share; a redeployed node with this id owns the status now.
+      if (closed) return;
       if (inFlight > 0) {
         const text = RED._('nebv-rpc.status.inflight', { count: inFlight });
         node.status({ fill: connection.fill === 'green' ? 'blue' : 'yellow', shape: 'dot', text: text === 'nebv-rpc.status.inflight' ? `${inFlight} in flight` : text });

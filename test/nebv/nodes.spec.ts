@@ -154,6 +154,31 @@ describe('nebv nodes', function () {
     await waitFor(() => seen.length > 0 && !/in flight/.test(seen[seen.length - 1]!.text ?? ''), 3000, 'the in-flight status to clear');
   });
 
+  it('sets no status once closed, even when a call it sent finishes later on the shared connection', async () => {
+    const server = await rawServer((socket, chunk) => {
+      for (const r of requestsIn(chunk)) setTimeout(() => socket.write(JSON.stringify({ jsonrpc: '2.0', id: r.id, result: [] })), 200);
+    });
+    try {
+      const f = flow({ port: String(server.port) }, { method: 'MarkList.items', params: '{}' });
+      f.push({ id: 'rpc2', type: 'nebv-rpc', z: 'f1', server: 'srv', method: 'MarkList.items', params: '{}', paramsFrom: 'field', wires: [['out']] });
+      await helper.load(nodes, f);
+      const rpc = helper.getNode('rpc');
+      await call({});
+      rpc.receive({});
+      await waitFor(() => requestsIn(Buffer.concat(server.received)).length === 2, 3000, 'the second request to arrive');
+      await (rpc as unknown as { close(removed: boolean): Promise<void> }).close(true);
+      const after: unknown[] = [];
+      rpc.on('call:status', (c: { args: unknown[] }) => after.push(c.args[0]));
+      const shared = (helper.getNode('srv') as unknown as { clients: { current?: { inFlight: number } } }).clients.current!;
+      await waitFor(() => shared.inFlight === 0, 3000, 'the closed node\'s call to finish');
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(after, [], 'no status from a closed node');
+    } finally {
+      await helper.unload();
+      await server.close();
+    }
+  });
+
   it('shows the last error in its status until a call succeeds', async () => {
     await helper.load(nodes, flow(tcp(), { method: '', params: '{}' }));
     const rpc = helper.getNode('rpc');
