@@ -65,13 +65,17 @@ describe('sfdaq-broker and sfdaq-call nodes', () => {
       user_tag: { value: 'dialog', type: 'str' },
       append_user_tag_to_data_dir: { value: 'true', type: 'bool' },
     };
-    await helper.load(NODES, flow(sim, [{ id: 'call', operation: 'retrieve_from_buffers', params }]));
-    const out = nextMessage<Msg>(helper.getNode('out'));
-    helper.getNode('call').receive({ stop: 1100, payload: { user_tag: 'from_msg' } });
-    const msg = await out;
-    assert.deepEqual((msg.payload as Record<string, unknown>).files, ['/sf/alvra/data/p17502/raw/run0001-from_msg/data/acq0001.PVDATA.h5']);
-    assert.deepEqual(sim.requests.at(-1)!.body, { pgroup: 'p17502', start_pulseid: 1000, stop_pulseid: 1100, pv_list: ['ELCOMAT:X'], user_tag: 'from_msg', append_user_tag_to_data_dir: true });
-    delete process.env.SFDAQ_TEST_PGROUP;
+    try {
+      await helper.load(NODES, flow(sim, [{ id: 'call', operation: 'retrieve_from_buffers', params }]));
+      const out = nextMessage<Msg>(helper.getNode('out'));
+      helper.getNode('call').receive({ stop: 1100, payload: { user_tag: 'from_msg' } });
+      const msg = await out;
+      assert.deepEqual((msg.payload as Record<string, unknown>).files, ['/sf/alvra/data/p17502/raw/run0001-from_msg/data/acq0001.PVDATA.h5']);
+      assert.deepEqual(sim.requests.at(-1)!.body, { pgroup: 'p17502', start_pulseid: 1000, stop_pulseid: 1100, pv_list: ['ELCOMAT:X'], user_tag: 'from_msg', append_user_tag_to_data_dir: true });
+    } finally {
+      // A failed assertion must not leave the variable for later tests.
+      delete process.env.SFDAQ_TEST_PGROUP;
+    }
   });
 
   it('takes the operation from msg.operation when the node leaves it open', async () => {
