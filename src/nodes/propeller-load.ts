@@ -3,7 +3,7 @@ import { acquirePropellerConnection } from '../nodered/propeller-config';
 import { configNumber, evaluateProperty } from '../nodered/properties';
 import type { NodeDef, NodeMessage, RedAPI, RedNode } from '../nodered/red-types';
 import { errorDot } from '../nodered/status';
-import { InstrumentError } from '../protocols/common/errors';
+import { InstrumentError, errorMessage } from '../protocols/common/errors';
 import type { DebugMode, LoadAction, LoadProgress } from '../protocols/propeller/connection';
 import { prepareImage } from '../protocols/propeller/image';
 import { readImageFile } from '../protocols/propeller/image-source';
@@ -87,7 +87,7 @@ export = function (RED: RedAPI) {
       try {
         result = await connection.load({ image: prepared.image, action, port, debug, timeoutMs }, progress);
       } catch (err) {
-        node.status(errorDot(err instanceof Error ? err.message : String(err)));
+        node.status(errorDot(errorMessage(err)));
         throw err;
       }
       msg.payload = result;
