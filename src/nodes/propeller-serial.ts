@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import { ConnectionRegistry } from '../nodered/connection-registry';
 import { registerConnectionTest } from '../nodered/connection-test';
 import type { AdminRequest, AdminResponse } from '../nodered/express-types';
@@ -9,7 +8,7 @@ import type { NodeDef, NodeStatus, RedAPI, RedNode } from '../nodered/red-types'
 import { shortText } from '../nodered/status';
 import { SerialPropellerConnection, type SerialConnectionOptions, type SerialConnectionStatus } from '../protocols/propeller/serial-connection';
 import { RESET_MODES, type ResetMode } from '../protocols/propeller/serial-loader';
-import { listSerialPorts } from '../protocols/propeller/serial-port-handle';
+import { listSerialPorts, probeSerialPort } from '../protocols/propeller/serial-port-handle';
 
 type SerialConfigNode = PropellerConfigNode & { port: string; baudRate: number; resetMode: ResetMode };
 
@@ -42,31 +41,6 @@ function serialOptionsOf(config: Record<string, unknown>): Pick<SerialConnection
     baudRate: configNumber(config.baudRate, 115200),
     resetMode: (RESET_MODES as readonly unknown[]).includes(config.resetMode) ? (config.resetMode as ResetMode) : 'dtr',
   };
-}
-
-const NOT_OPENED = 'not opened, so the board was not reset';
-
-/**
- * The "Test connection" button. Opening the port would toggle DTR/RTS and reset the board (and
- * stop the program on it), so only look: does the path exist, or does the system list it
- * (Windows COM ports have no file to look at)?
- */
-async function probeSerialPort(path: string): Promise<string> {
-  if (path === '') throw new Error('no port set: type a path such as /dev/ttyUSB0 or COM3, or pick one from the list');
-  let missing: string;
-  try {
-    const stat = await fs.promises.stat(path);
-    if (stat.isCharacterDevice()) return `${path} exists (${NOT_OPENED})`;
-    throw new Error(`${path} exists but is ${stat.isDirectory() ? 'a directory' : 'not a device'}; choose the serial port itself, e.g. /dev/ttyUSB0`);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === undefined) throw err;
-    missing = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' || code === 'EPERM' ? 'cannot be looked at (permission denied)' : `cannot be looked at (${code})`;
-  }
-  const listing = await listSerialPorts();
-  if (listing.ports.includes(path)) return `${path} is listed by the system (${NOT_OPENED})`;
-  const known = listing.ports.length ? `ports on this computer: ${listing.ports.join(', ')}` : (listing.error ?? 'the system lists no serial ports');
-  throw new Error(`${path} ${missing}; is the board plugged in? (${known})`);
 }
 
 export = function (RED: RedAPI) {

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
 import { SerialPort } from 'serialport';
-import { errorMessage } from '../common/errors';
+import { InstrumentError, errorMessage } from '../common/errors';
 import { describeOpenError, serialError } from './serial-errors';
 
 const LOST_DEVICE = /\b(EIO|ENXIO|EBADF|ENODEV)\b|i\/o error|bad file descriptor|no such device/i;
@@ -150,4 +151,30 @@ export async function listSerialPorts(list: () => Promise<Array<{ path: string }
     const why = /udevadm|ENOENT/.test(text) ? 'udev is not available here, as in many containers' : text;
     return { ports: [], error: `this system cannot list serial ports (${why}); type the port path instead, e.g. /dev/ttyUSB0` };
   }
+}
+
+const NOT_OPENED = 'not opened, so the board was not reset';
+
+/**
+ * What the "Test connection" button of a propeller-serial node says about a port. Opening the
+ * port would toggle DTR/RTS and reset the board (and stop the program on it), so only look: does
+ * the path exist, or does the system list it (Windows COM ports have no file to look at)?
+ */
+export async function probeSerialPort(path: string): Promise<string> {
+  if (path === '') throw new InstrumentError('BAD_INPUT', 'no port set: type a path such as /dev/ttyUSB0 or COM3, or pick one from the list');
+  let stat: fs.Stats | undefined;
+  let missing = '';
+  try {
+    stat = await fs.promises.stat(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === undefined) throw err;
+    missing = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' || code === 'EPERM' ? 'cannot be looked at (permission denied)' : `cannot be looked at (${code})`;
+  }
+  if (stat?.isCharacterDevice()) return `${path} exists (${NOT_OPENED})`;
+  if (stat) throw new InstrumentError('BAD_INPUT', `${path} exists but is ${stat.isDirectory() ? 'a directory' : 'not a device'}; choose the serial port itself, e.g. /dev/ttyUSB0`);
+  const listing = await listSerialPorts();
+  if (listing.ports.includes(path)) return `${path} is listed by the system (${NOT_OPENED})`;
+  const known = listing.ports.length ? `ports on this computer: ${listing.ports.join(', ')}` : (listing.error ?? 'the system lists no serial ports');
+  throw new InstrumentError('CONNECT_FAILED', `${path} ${missing}; is the board plugged in? (${known})`);
 }
