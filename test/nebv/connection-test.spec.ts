@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { freePort } from '../../src/cli/node-red-process';
 import { NebvSimulator } from '../../src/simulators/nebv';
-import { helper, testConnection } from '../helpers/red';
+import { helper, testConnection, waitFor } from '../helpers/red';
 import { freePortBlock } from './fixtures';
 import serverNode = require('../../src/nodes/nebv-server');
 
@@ -23,11 +23,13 @@ describe('nebv-server "Test connection"', function () {
   });
 
   it('names the address that accepted, and hangs up again', async function () {
-    sim = await NebvSimulator.start({ seed: 5 });
+    const log: string[] = [];
+    sim = await NebvSimulator.start({ seed: 5, log: (line) => log.push(line) });
     const answer = await testConnection('nebv-server', dialog(String(sim.port)), {}, 'srv');
     assert.deepEqual(answer, { ok: true, message: `connected to 127.0.0.1:${sim.port}` });
     const open = sim;
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => log.some((line) => line.startsWith('client disconnected')), 3000, 'the probe to hang up');
+    assert.deepEqual(log, ['client connected (1 open)', 'client disconnected (0 open)']);
     assert.equal(open.connectionCount, 0, 'the probe closed its socket');
   });
 
