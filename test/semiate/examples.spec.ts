@@ -120,10 +120,16 @@ describe('semiate example flows', function () {
     await load('04 - Yield alarm', { 'pass-rate': '0.3' });
     const alarms = collect<Msg>(helper.getNode('sa4-alarm'));
     const errors = collect<Msg>(helper.getNode('sa4-errors'));
+    // Everything but the state reaches the check as a part (the alarming one is turned into the alarm in place).
+    const judged = collect<Msg>(helper.getNode('sa4-check'));
+    const parts = (): number => judged.filter((msg) => msg.topic !== 'state').length;
     await watchStatus('sa4-status').is('initialized');
     helper.getNode('sa4-run').receive({});
     await waitFor(() => alarms.length === 1, 10000, 'the alarm');
+    // The whole lot (6 touchdowns on 2 sites) must have been judged, else "only one" proves nothing.
+    await waitFor(() => parts() === 12, 10000, 'all 12 parts judged');
     await new Promise((r) => setTimeout(r, 300));
+    assert.equal(parts(), 12);
     assert.equal(alarms.length, 1, 'only one alarm per lot');
     const alarm = alarms[0].payload as { yield: number; tested: number; perSite: unknown[] };
     assert.ok(alarm.yield < 80 && alarm.tested >= 4, JSON.stringify(alarm));
