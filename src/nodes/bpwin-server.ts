@@ -72,7 +72,12 @@ function register(RED: RedAPI): void {
       open: () => {
         const client = new BpwinClient(clientOptions);
         client.on('refused', refused);
-        client.on('authenticated', () => node.requests.setStatus({}));
+        client.on('authenticated', () => {
+          node.requests.setStatus({});
+          // The refusal was also put on the event nodes: give them back their stream's own state.
+          const stream = node.events.current;
+          if (stream && !stream.client.isRefused) node.events.setStatus(connectionDot(stream.status));
+        });
         return client;
       },
       close: (client) => client.close(),

@@ -177,6 +177,29 @@ describe('BPWin nodes on a Node-RED runtime', function () {
     });
   });
 
+  describe('passphrase fixed after a refusal', function () {
+    it('puts the event nodes back to "connected" once a request is accepted again', async function () {
+      const flow = [
+        ...requestFlow('version'),
+        { id: 'events', type: 'bpwin-events', z: 'f1', server: 'srv', wires: [['eventsOut']] },
+        { id: 'eventsOut', type: 'helper', z: 'f1' },
+      ];
+      await helper.load(BPWIN_NODES, placed(flow), credentials(PASS));
+      await waitFor(() => lastStatus('events')?.text === 'connected', 3000, 'the websocket');
+      sim.passphrase = 'changed in Auth.txt';
+      const errors = collect<Msg>(helper.getNode('caught'));
+      helper.getNode('req').receive({});
+      await waitFor(() => errors.length === 1, 3000, 'the refusal');
+      assert.equal(lastStatus('events')!.text, 'bpwin-server.status.refused');
+      sim.passphrase = PASS;
+      const answer = nextMessage<Msg>(helper.getNode('out'));
+      helper.getNode('req').receive({});
+      assert.equal((await answer).topic, 'version');
+      await waitFor(() => lastStatus('events')?.text === 'connected', 1000, 'the event node to stop saying "refused"');
+      assert.equal(lastStatus('events')!.fill, 'green');
+    });
+  });
+
   describe('bpwin-job-stats', function () {
     function statsFlow(extra: Record<string, unknown> = {}, port = sim.port): Array<Record<string, unknown>> {
       return [TAB, serverNode(port), { id: 'stats', type: 'bpwin-job-stats', z: 'f1', server: 'srv', interval: 100, emit: 'change', wires: [['out']], ...extra }, { id: 'out', type: 'helper', z: 'f1' }, ...CATCH];
