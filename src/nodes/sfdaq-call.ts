@@ -61,7 +61,10 @@ function register(RED: RedAPI): void {
     // Status changes only when its text does: a scan's hundred identical "run 12" updates would
     // each travel to every open editor.
     let shown = '';
+    let closed = false;
     const show = (status: NodeStatus): void => {
+      // A call may finish after close (other nodes keep the client); a redeployed node with this id owns the status now.
+      if (closed) return;
       const key = `${status.fill}|${status.shape}|${status.text}`;
       if (key === shown) return;
       shown = key;
@@ -104,7 +107,10 @@ function register(RED: RedAPI): void {
       }
     });
 
-    onClose(node, () => config?.clients.deregister(node));
+    onClose(node, () => {
+      closed = true;
+      return config?.clients.deregister(node);
+    });
   }
 
   RED.nodes.registerType('sfdaq-call', SfdaqCall);

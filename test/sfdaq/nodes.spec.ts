@@ -209,6 +209,21 @@ describe('sfdaq-broker and sfdaq-call nodes', () => {
     assert.deepEqual(statuses.at(-1), { fill: 'green', shape: 'dot', text: 'sfdaq-call.status.run' }, 'the error does not outlive a good call');
   });
 
+  it('sets no status once closed, even when a call it sent finishes later on the shared client', async () => {
+    sim.delays.set('get_pvlist', 300);
+    await helper.load(NODES, flow(sim, [{ id: 'call', operation: 'get_pvlist' }, { id: 'call2', operation: 'get_pvlist' }]));
+    const call = helper.getNode('call');
+    call.receive({});
+    await waitFor(() => sim.requests.length === 1, 2000, 'the request to reach the broker');
+    await (call as unknown as { close(removed: boolean): Promise<void> }).close(true);
+    const after: unknown[] = [];
+    call.on('call:status', (c: { args: unknown[] }) => after.push(c.args[0]));
+    const client = (helper.getNode('broker') as unknown as { clients: { current?: { pending(broker: string): number } } }).clients.current!;
+    await waitFor(() => client.pending('fast') === 0, 3000, 'the closed node\'s call to finish');
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(after, [], 'no status from a closed node');
+  });
+
   it('redeploys without leaking connections or handles', async () => {
     const handles = (): number => process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap').length;
     const once = async (): Promise<void> => {
