@@ -19,6 +19,9 @@ function register(RED: RedAPI): void {
     const configuredMethod = typeof def.method === 'string' ? def.method.trim() : '';
     const source: ParamsSource = def.paramsFrom === 'payload' || def.paramsFrom === 'both' ? def.paramsFrom : 'field';
     const errorOutput = def.errorOutput === true;
+    // The dialog says seconds; empty leaves the server's default, which the client already holds.
+    const timeoutSeconds = configNumber(def.timeout, Number.NaN);
+    const callOptions = { timeoutMs: Number.isNaN(timeoutSeconds) ? undefined : Math.round(timeoutSeconds * 1000) };
     let client: NebvClient | undefined;
     let setupError: Error | undefined;
     let field: Record<string, unknown> = {};
@@ -68,12 +71,11 @@ function register(RED: RedAPI): void {
       if (!client || !server) throw setupError ?? new Error(RED._('nebv-rpc.errors.noServer'));
       const method = methodOf(msg);
       const params = buildParams({ source, field, payload: msg.payload, item: msg.item, itemList: msg.itemList });
-      const timeoutMs = Math.round(configNumber(def.timeout, server.timeoutMs / 1000) * 1000);
       inFlight += 1;
       if (inFlight === 1) showStatus();
       else statusSoon();
       try {
-        msg.payload = await client.call(method, params, { timeoutMs });
+        msg.payload = await client.call(method, params, callOptions);
         msg.rpc = { method };
         lastError = undefined;
         send(errorOutput ? [msg, null] : msg);

@@ -10,8 +10,6 @@ import { DEFAULT_MAX_REPLY_BYTES, DEFAULT_TIMEOUT_MS, NebvClient, type NebvClien
 /** What rpc nodes see of their server (they import this type only). */
 interface NebvServerNode extends RedNode {
   clients: ConnectionRegistry<NebvClient>;
-  /** Default time allowed per call, in ms (the dialog says seconds). */
-  timeoutMs: number;
 }
 
 /** The dialog's fields as a socket target; throws a message naming the bad field. */
@@ -66,7 +64,6 @@ function register(RED: RedAPI): void {
   function NebvServer(this: RedNode, def: NodeDef): void {
     RED.nodes.createNode(this, def);
     const node = this as NebvServerNode;
-    node.timeoutMs = callTimeoutMs(def);
 
     node.clients = new ConnectionRegistry<NebvClient>({
       open: () => {

@@ -231,6 +231,15 @@ describe('nebv nodes', function () {
     assert.match(caught.error!.message, /no reply within 200 ms/);
   });
 
+  it('times out with the server timeout when the node leaves its own empty', async () => {
+    await helper.load(nodes, flow({ ...tcp(), timeout: '0.3' }, { method: 'MarkList.items', params: '{}', timeout: '' }));
+    await call({});
+    sim.silent = true;
+    const caught = await call({}, 'caught');
+    assert.equal(caught.error!.code, 'TIMEOUT');
+    assert.match(caught.error!.message, /no reply within 300 ms/);
+  });
+
   it('connects over a Unix socket and over a port range', async () => {
     const socketPath = path.join(os.tmpdir(), `nebv-node-${process.pid}-${Date.now()}.sock`);
     const unixSim = await NebvSimulator.start({ unixPath: socketPath });
