@@ -38,7 +38,7 @@ function register(RED: RedAPI): void {
     let client: SfdaqClient | undefined;
     let setupError: Error | undefined;
     try {
-      if (!config) throw new Error(RED._('sfdaq-call.errors.noBroker'));
+      if (!config) throw new InstrumentError('BAD_INPUT', RED._('sfdaq-call.errors.noBroker'));
       client = config.clients.register(node);
     } catch (err) {
       setupError = err instanceof Error ? err : new Error(String(err));

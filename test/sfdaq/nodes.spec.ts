@@ -118,7 +118,7 @@ describe('sfdaq-broker and sfdaq-call nodes', () => {
 
     it('no broker configuration', async () => {
       const msg = await caughtFor([{ id: 'call', operation: 'get_pvlist', broker: 'missing' }], {});
-      assert.equal(msg.error!.message, 'Error: sfdaq-call.errors.noBroker');
+      assert.equal(msg.error!.message, 'sfdaq-call.errors.noBroker');
       assert.match(catalog('en-US').errors.noBroker, /choose an sfdaq-broker configuration node/);
     });
 
