@@ -48,6 +48,19 @@ describe('propeller ROM chip model (pulse level)', () => {
     assert.equal(chip.state, 'shutdown');
   });
 
+  it('programs the EEPROM with an image too short for a header (one long), as a real chip takes any length', async () => {
+    chip = new RomChip({ timing: { checksumMs: 1, programMs: 1, verifyMs: 1 } });
+    chip.eeprom.fill(0x55);
+    const link = talk(chip);
+    link.send(handshakeBytes());
+    link.replies.length = 0;
+    link.send(commandBytes(2, Buffer.from([0x12, 0x34, 0x56, 0x64])));
+    assert.deepEqual([await ack(link), await ack(link), await ack(link)], [0, 0, 0]);
+    assert.deepEqual(chip.eeprom.subarray(0, 4), Buffer.from([0x12, 0x34, 0x56, 0x64]));
+    assert.equal(chip.eeprom.subarray(4).every((b) => b === 0), true, 'the rest of the EEPROM is zeros');
+    assert.equal(chip.state, 'shutdown');
+  });
+
   it('ignores acknowledgement templates until the answer is ready', async () => {
     chip = new RomChip({ timing: { checksumMs: 40 } });
     const link = talk(chip);

@@ -48,6 +48,16 @@ const MAX_LONGS = HUB_RAM_SIZE / 4;
  */
 export const HANDSHAKE_NOTICE_BITS = 16;
 
+/** Hub RAM (and so the EEPROM) as the chip leaves it after a load: the image, zeros, and the call frame at dbase-8. */
+function hubRam(image: Buffer): Buffer {
+  const ram = Buffer.alloc(HUB_RAM_SIZE);
+  image.copy(ram);
+  // The chip takes any length of 1 or more longs; an image too short for a header has no dbase.
+  const dbase = image.length >= 12 ? image.readUInt16LE(10) : 0;
+  if (dbase >= 8 && dbase <= HUB_RAM_SIZE) CALL_FRAME.copy(ram, dbase - 8);
+  return ram;
+}
+
 /**
  * Events: 'reply' (Buffer to send to the host), 'handshake' (the first HANDSHAKE_NOTICE_BITS of a
  * handshake arrived: a host is starting a load, so a running program stops), 'loaded' (LoadedProgram, after the image arrived),
@@ -234,13 +244,9 @@ export class RomChip extends EventEmitter {
     }
   }
 
-  /** Hub RAM as the chip leaves it: the image, zeros, and the call frame at dbase-8; it must sum to 0. */
+  /** The whole image arrived: hub RAM as the chip leaves it (hubRam) must sum to 0. */
   private imageComplete(): void {
-    const ram = Buffer.alloc(HUB_RAM_SIZE);
-    this.image.copy(ram);
-    const dbase = this.image.length >= 12 ? this.image.readUInt16LE(10) : 0;
-    if (dbase >= 8 && dbase <= HUB_RAM_SIZE) CALL_FRAME.copy(ram, dbase - 8);
-    const checksumOk = byteSum(ram) === 0 && this.fault !== 'bad-checksum';
+    const checksumOk = byteSum(hubRam(this.image)) === 0 && this.fault !== 'bad-checksum';
     this.program = { command: this.command, image: this.image, checksumOk };
     this.emit('loaded', this.program);
     this.stateValue = 'acknowledging';
@@ -285,10 +291,7 @@ export class RomChip extends EventEmitter {
   }
 
   private programEeprom(program: LoadedProgram): void {
-    this.eeprom.fill(0);
-    program.image.copy(this.eeprom);
-    const dbase = program.image.readUInt16LE(10);
-    if (dbase >= 8 && dbase <= HUB_RAM_SIZE) CALL_FRAME.copy(this.eeprom, dbase - 8);
+    hubRam(program.image).copy(this.eeprom);
     this.emit('eeprom', Buffer.from(this.eeprom));
   }
 
