@@ -150,6 +150,20 @@ describe('BPWin nodes on a Node-RED runtime', function () {
         helper.settings({ bpwinReconnectTime: undefined });
       }
     });
+
+    it('hands the settings.js reconnect delay to the event stream, which waits that long after a failure', async function () {
+      helper.settings({ bpwinReconnectTime: 8000 });
+      try {
+        const port = await freePort();
+        const flow = [TAB, serverNode(port, { reconnectMin: '', reconnectMax: '' }), { id: 'ev', type: 'bpwin-events', z: 'f1', server: 'srv', wires: [[]] }];
+        await helper.load(BPWIN_NODES, placed(flow), credentials(PASS));
+        await waitFor(() => /^reconnecting in/.test(lastStatus('ev')?.text ?? ''), 3000, 'the first failed connect');
+        // 8 s less up to 25 % jitter; the 500 ms default would say "1 s".
+        assert.match(lastStatus('ev')!.text!, /^reconnecting in [678] s$/);
+      } finally {
+        helper.settings({ bpwinReconnectTime: undefined });
+      }
+    });
   });
 
   describe('wrong passphrase', function () {
