@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { partsFromRecords, stdfNumber, YieldTracker, prepareCommand, checkState, canonicalCommand, nextSites } from '../../src/protocols/semiate';
-import { generatePart, DEFAULT_BINS, DEFAULT_TESTS, seededRandom } from '../../src/protocols/semiate/part-generator';
+import { seededRandom } from '../../src/protocols/common/seeded-random';
+import { generatePart, DEFAULT_BINS, DEFAULT_TESTS } from '../../src/protocols/semiate/part-generator';
 import { trimLogs, parseMqttLog, mqttStatusState } from '../../src/protocols/semiate/wire';
 import type { PartResult } from '../../src/protocols/semiate';
 import { SemiAteMqtt } from '../../src/protocols/semiate/mqtt-transport';

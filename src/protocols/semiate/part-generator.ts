@@ -36,8 +36,6 @@ export const DEFAULT_BINS: SimBin[] = [
   { name: 'Parametric', sBin: 20, hBin: 3, type: 'Bad' },
 ];
 
-export { seededRandom } from '../common/seeded-random';
-
 function limit(value: number): number | string {
   if (value === Infinity) return 'inf';
   if (value === -Infinity) return '-inf';
