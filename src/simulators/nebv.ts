@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { errorMessage } from '../protocols/common/errors';
 import { JsonFramer } from '../protocols/common/json-framer';
 import { portRange } from '../protocols/common/tcp-connection';
 import type { EbvItem } from '../protocols/nebv/types';
@@ -208,7 +209,7 @@ export class NebvSimulator extends EventEmitter {
       this.reply(peer, id, this.dispatch(request.method, params));
       if (request.method === 'pynebv.quit') this.quit(peer);
     } catch (err) {
-      const failure = err instanceof RpcFailure ? err : new RpcFailure(-32000, err instanceof Error ? err.message : String(err));
+      const failure = err instanceof RpcFailure ? err : new RpcFailure(-32000, errorMessage(err));
       this.reply(peer, id, undefined, failure);
     }
   }

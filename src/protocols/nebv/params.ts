@@ -1,4 +1,4 @@
-import { InstrumentError } from '../common/errors';
+import { InstrumentError, errorMessage } from '../common/errors';
 import { isEbvItem, isRecord } from './types';
 
 const METHOD_NAME = /^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$/;
@@ -80,7 +80,7 @@ export function parseParamsField(text: unknown): Record<string, unknown> {
     try {
       parsed = JSON.parse(text);
     } catch (err) {
-      throw new InstrumentError('BAD_INPUT', `the params field is not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+      throw new InstrumentError('BAD_INPUT', `the params field is not valid JSON (${errorMessage(err)})`);
     }
   }
   assertParams(parsed, 'the params field');
