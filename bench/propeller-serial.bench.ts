@@ -13,6 +13,7 @@
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { SerialPort } from 'serialport';
+import { seededRandom } from '../src/protocols/common/seeded-random';
 import { fixChecksum } from '../src/protocols/propeller/image';
 import { commandBytes, handshakeBytes, HANDSHAKE_REPLY_BYTES, TEMPLATE_BYTE, wireMs } from '../src/protocols/propeller/rom-protocol';
 import { collect, helper, nextMessage } from '../test/helpers/red';
@@ -26,13 +27,8 @@ const FULL = 32768;
 const LOADABLE = 32752;
 
 function random(n: number, seed = 1): Buffer {
-  const out = Buffer.alloc(n);
-  let x = seed;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
+  const next = seededRandom(seed);
+  return Buffer.from(Array.from({ length: n }, () => Math.floor(next() * 256)));
 }
 
 /** Code, text, small-number tables and zero-filled data, in the proportions of a large Spin program. */
