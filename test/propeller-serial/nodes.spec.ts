@@ -173,6 +173,7 @@ describe('propeller nodes on a serial port (fake chip on a socat pty pair)', fun
     const request = helper.request() as { get(url: string): { expect(code: number): Promise<{ body: { ports: string[]; error?: string } }> } };
     const res = await request.get('/propeller-serial/ports').expect(200);
     assert.ok(Array.isArray(res.body.ports));
+    assert.deepEqual(res.body, await listSerialPorts(), 'the endpoint answers what the system lists, or why it cannot');
     const failing = await listSerialPorts(async () => {
       throw new Error('spawn udevadm ENOENT');
     });
