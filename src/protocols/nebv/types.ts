@@ -21,12 +21,6 @@ export interface JsonRpcRequest {
   params: Record<string, unknown>;
 }
 
-export interface JsonRpcErrorObject {
-  code: number;
-  message: string;
-  data?: unknown;
-}
-
 /** A reply as parsed off the wire: exactly one of result / error is expected. */
 export interface JsonRpcReply {
   jsonrpc?: unknown;
