@@ -266,6 +266,7 @@ describe('semiate nodes: transport-specific outputs', function () {
       { id: 'f1', type: 'tab' },
       { id: 'cmd', type: 'semiate-command', z: 'f1', tester: '', command: 'load', wires: [[]] },
       { id: 'res', type: 'semiate-results', z: 'f1', tester: '', wires: [[]] },
+      { id: 'st', type: 'semiate-status', z: 'f1', tester: '', wires: [[]] },
       { id: 'catcher', type: 'catch', z: 'f1', scope: null, uncaught: false, wires: [['caught']] },
       { id: 'caught', type: 'helper', z: 'f1' },
     ]);
@@ -274,6 +275,8 @@ describe('semiate nodes: transport-specific outputs', function () {
     assert.match((await caught).error!.message, /semiate-command.errors.no-tester|No Semi-ATE tester/);
     const errors = (helper.getNode('res').error as unknown as { getCalls(): Array<{ args: unknown[] }> }).getCalls();
     assert.ok(errors.some((c) => /no-tester|No Semi-ATE tester/.test(String(c.args[0]))));
+    const statusErrors = (helper.getNode('st').error as unknown as { getCalls(): Array<{ args: unknown[] }> }).getCalls();
+    assert.ok(statusErrors.some((c) => /no-tester|No Semi-ATE tester/.test(String(c.args[0]))), 'the status node reports it too');
   });
 });
 
