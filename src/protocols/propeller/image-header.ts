@@ -43,10 +43,20 @@ export function imageError(rule: string, message: string): InstrumentError {
   return new InstrumentError('BAD_INPUT', `invalid Propeller image (rule "${rule}"): ${message}`, { rule });
 }
 
-export function byteSum(data: Buffer, end = data.length): number {
+export function byteSum(data: Buffer): number {
   let sum = 0;
-  for (let i = 0; i < end; i++) sum += data[i];
+  for (const byte of data) sum += byte;
   return sum & 0xff;
+}
+
+/** Hub RAM (and the .eeprom file) for a loaded image: the image, zeros, and the call frame at dbase-8. */
+export function hubRam(image: Buffer): Buffer {
+  const ram = Buffer.alloc(HUB_RAM_SIZE);
+  image.copy(ram);
+  // The chip takes any length of 1 or more longs; an image too short for a header has no dbase.
+  const dbase = image.length >= 12 ? image.readUInt16LE(10) : 0;
+  if (dbase >= 8 && dbase <= HUB_RAM_SIZE) CALL_FRAME.copy(ram, dbase - 8);
+  return ram;
 }
 
 /** True when a loadable image obeys the boot loader's rule: (sum of bytes + call frame) mod 256 = 0. */

@@ -8,6 +8,7 @@ import {
   computeChecksum,
   describeClockMode,
   fixChecksum,
+  hubRam,
   imageError,
   isChecksumValid,
   readHeader,
@@ -138,11 +139,7 @@ function describe(format: ImageFormat, image: Buffer, checksumOk: boolean): Prep
 
 /** The 32 KB .eeprom file for a loadable image: the image, zeros, and the call frame at dbase-8. */
 export function binaryToEeprom(image: Buffer): Buffer {
-  const prepared = prepareImage(image, { format: 'binary' });
-  const eeprom = Buffer.alloc(HUB_RAM_SIZE);
-  prepared.image.copy(eeprom);
-  CALL_FRAME.copy(eeprom, prepared.dbase - 8);
-  return eeprom;
+  return hubRam(prepareImage(image, { format: 'binary' }).image);
 }
 
 function hex(value: number, digits = 2): string {

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { FRAME_BITS, type Bit } from './bit-packing';
-import { CALL_FRAME, HUB_RAM_SIZE, byteSum } from './image-header';
+import { HUB_RAM_SIZE, byteSum, hubRam } from './image-header';
 import { CHIP_HANDSHAKE_BITS, EXPECTED_VERSION, HOST_HANDSHAKE_BITS, VERSION_BITS, doubleReplyByte, singleReplyByte, type RomCommand } from './rom-protocol';
 
 /**
@@ -47,16 +47,6 @@ const MAX_LONGS = HUB_RAM_SIZE / 4;
  * line (a pseudo-terminal), this is where a real chip would have been reset: the program stops.
  */
 export const HANDSHAKE_NOTICE_BITS = 16;
-
-/** Hub RAM (and so the EEPROM) as the chip leaves it after a load: the image, zeros, and the call frame at dbase-8. */
-function hubRam(image: Buffer): Buffer {
-  const ram = Buffer.alloc(HUB_RAM_SIZE);
-  image.copy(ram);
-  // The chip takes any length of 1 or more longs; an image too short for a header has no dbase.
-  const dbase = image.length >= 12 ? image.readUInt16LE(10) : 0;
-  if (dbase >= 8 && dbase <= HUB_RAM_SIZE) CALL_FRAME.copy(ram, dbase - 8);
-  return ram;
-}
 
 /**
  * Events: 'reply' (Buffer to send to the host), 'handshake' (the first HANDSHAKE_NOTICE_BITS of a
