@@ -25,6 +25,8 @@ export = function (RED: RedAPI): void {
       node.status({ fill: 'red', shape: 'ring', text: RED._('bpwin-request.status.not-configured') });
     }
 
+    // A call may finish after close on a client other nodes still share; a redeployed node with this id owns the status now.
+    let closed = false;
     onInput(node, async (msg, send) => {
       if (!client || !server) throw setupError ?? new Error('not configured');
       const endpoint = parseEndpointName(configured !== '' ? configured : msg.topic);
@@ -33,17 +35,18 @@ export = function (RED: RedAPI): void {
         msg.topic = endpoint;
         msg.payload = result.payload;
         msg.raw = result.raw;
-        node.status({ fill: 'green', shape: 'dot', text: endpoint });
+        if (!closed) node.status({ fill: 'green', shape: 'dot', text: endpoint });
         send(msg);
       } catch (err) {
         // A refusal is already shown on every node of this server.
         const kind = errorKind(err);
-        if (kind !== 'refused') node.status({ fill: 'red', shape: 'ring', text: RED._(`bpwin-request.errors.${kind}`, { status: errorStatusCode(err) ?? '' }) });
+        if (kind !== 'refused' && !closed) node.status({ fill: 'red', shape: 'ring', text: RED._(`bpwin-request.errors.${kind}`, { status: errorStatusCode(err) ?? '' }) });
         throw err;
       }
     });
 
     onClose(node, async () => {
+      closed = true;
       if (client && server) await server.requests.deregister(node);
     });
   }

@@ -121,6 +121,21 @@ describe('BPWin nodes on a Node-RED runtime', function () {
       await new Promise((r) => server.close(r));
     });
 
+    it('sets no status once closed, even when a call it sent fails later on the shared client', async function () {
+      sim.setFault('/version', 'hang');
+      const flow = [...requestFlow('version'), { id: 'req2', type: 'bpwin-request', z: 'f1', server: 'srv', endpoint: 'health', wires: [['out']] }];
+      await helper.load(BPWIN_NODES, placed(flow), credentials(PASS));
+      const caught = nextMessage<Msg>(helper.getNode('caught'), 4000, 'the timeout of the call');
+      const req = helper.getNode('req');
+      req.receive({});
+      await waitFor(() => sim.hitCount('/version') === 1, 3000, 'the call to reach BPWin');
+      const before = statusesOf('req').length;
+      // req2 still holds the client, so the call runs on until its timeout.
+      await (req as unknown as { close(removed: boolean): Promise<void> }).close(true);
+      assert.match((await caught).error!.message, /no reply within 1000 ms/);
+      assert.deepEqual(statusesOf('req').slice(before), [], 'no status from a closed node');
+    });
+
     it('after a BPWin restart carries on with a new challenge, no error', async function () {
       await helper.load(BPWIN_NODES, placed(requestFlow('version')), credentials(PASS));
       const errors = collect<Msg>(helper.getNode('caught'));
