@@ -2,7 +2,7 @@ import { onClose, onInput } from '../nodered/lifecycle';
 import { configNumber } from '../nodered/properties';
 import type { NodeDef, NodeMessage, NodeStatus, RedAPI, RedNode } from '../nodered/red-types';
 import { errorDot } from '../nodered/status';
-import { errorMessage } from '../protocols/common/errors';
+import { InstrumentError, errorMessage } from '../protocols/common/errors';
 import type { NebvClient } from '../protocols/nebv/client';
 import { buildParams, normalizeMethod, parseParamsField, type ParamsSource } from '../protocols/nebv/params';
 import { NebvRpcError } from '../protocols/nebv/rpc-error';
@@ -57,7 +57,7 @@ function register(RED: RedAPI): void {
 
     try {
       field = parseParamsField(def.params);
-      if (!server) throw new Error(RED._('nebv-rpc.errors.noServer'));
+      if (!server) throw new InstrumentError('BAD_INPUT', RED._('nebv-rpc.errors.noServer'));
       client = server.clients.register(statusTarget);
     } catch (err) {
       setupError = err instanceof Error ? err : new Error(String(err));
