@@ -4,7 +4,7 @@ import { WebSocketConnection, type WebSocketConnectionOptions } from '../common/
 import type { LoadProgress, LoadRequest, LoadResult, PropellerConnection, TerminalOptions, TerminalSession } from './connection';
 import { ActiveLoad } from './launcher-load';
 import { MINIMUM_LAUNCHER_VERSION, cleanPorts, isSupportedVersion, parseIncoming, type LauncherInfo } from './launcher-messages';
-import { serializeLoads } from './launcher-queue';
+import { sharedQueue } from '../common/serial-queue';
 import { LauncherTerminalSession, PacketCounter, type TerminalOwner } from './launcher-terminal';
 
 export const DEFAULT_LAUNCHER_URL = 'ws://localhost:6009';
@@ -73,7 +73,10 @@ export class LauncherClient extends WebSocketConnection<LauncherEvents> implemen
 
   load(request: LoadRequest, onProgress?: (progress: LoadProgress) => void): Promise<LoadResult> {
     const queued = (): void => onProgress?.({ id: -1, text: 'Waiting for another load through this Launcher to finish', stage: 'queued' });
-    return serializeLoads(this.endpoint, () => this.runLoad(request, onProgress), queued);
+    // Every load through one Launcher (keyed by its URL, across clients) waits for the one before it.
+    const queue = sharedQueue(`launcher ${this.endpoint}`);
+    if (queue.length > 0) queued();
+    return queue.run(() => this.runLoad(request, onProgress));
   }
 
   async openTerminal(options: TerminalOptions): Promise<TerminalSession> {

@@ -6,7 +6,7 @@ import { normaliseReply } from './normalise';
 import type { Reply, Result } from './normalise';
 import { DEFAULT_TIMEOUT_MS, OPERATIONS, findRoute, otherMethod } from './routes';
 import type { BrokerKind, HttpMethod, RouteSpec } from './routes';
-import { SerialQueue } from './serial-queue';
+import { sharedQueue, type SerialQueue } from '../common/serial-queue';
 import { isPlainObject, validateParams } from './validate';
 import type { Params } from './validate';
 
@@ -47,19 +47,9 @@ export function defaultSlowUrl(fastUrl: string): string {
   return url.href.replace(/\/+$/, '');
 }
 
-/**
- * One queue per broker address in this process, shared by every client: two configuration nodes
- * (or a node and a script) pointing at the same broker still take turns.
- */
-const brokerQueues = new Map<string, SerialQueue>();
-
+/** One queue per broker address in this process, shared by every client. */
 function queueFor(url: string): SerialQueue {
-  let queue = brokerQueues.get(url);
-  if (!queue) {
-    queue = new SerialQueue();
-    brokerQueues.set(url, queue);
-  }
-  return queue;
+  return sharedQueue(`sfdaq ${url}`);
 }
 
 function stripHtml(text: string): string {
