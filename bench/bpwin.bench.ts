@@ -20,6 +20,7 @@ import type { BenchRow, BenchRun } from './bench-types';
 import serverNode = require('../src/nodes/bpwin-server');
 import eventsNode = require('../src/nodes/bpwin-events');
 import requestNode = require('../src/nodes/bpwin-request');
+import { median, percentile } from './stats';
 
 const EVENTS = 100_000;
 const ROUNDS = 2;
@@ -107,11 +108,6 @@ async function until(check: () => boolean | Promise<boolean>, ms: number, what: 
   }
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 /** Events/s for one contender: connect, blast `count`, wait until all arrived. */
 async function measureEvents(sim: SimWorker, count: number, connect: (onEvent: () => void) => Promise<() => Promise<void>>): Promise<number> {
@@ -200,9 +196,6 @@ async function rssGrowth(sim: SimWorker): Promise<{ growthMb: number; samples: n
   return { growthMb: samples.at(-1)! - samples[0]!, samples, heapGrowthMb: heapSamples.at(-1)! - heapSamples[0]!, heapSamples };
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
 
 interface RequestFigures {
   rate: number;

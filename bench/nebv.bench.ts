@@ -15,6 +15,7 @@ import { helper } from '../test/helpers/red';
 import type { BenchRow, BenchRun } from './bench-types';
 import serverNode = require('../src/nodes/nebv-server');
 import rpcNode = require('../src/nodes/nebv-rpc');
+import { median, percentile } from './stats';
 
 const WINDOW = 100;
 /** Rounds alternate between the contenders so a burst of load on this shared machine hits both alike. */
@@ -35,11 +36,6 @@ interface Measured {
   calls: number;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 /** Rounds of one contender folded into one figure: median rate and latencies. */
 function fold(rounds: Measured[]): Measured {
@@ -52,9 +48,6 @@ function fold(rounds: Measured[]): Measured {
   };
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
 
 /** Keep `window` calls in flight until `total` are done or time runs out; latency per call from send to reply. */
 async function pipeline(total: number, window: number, callOnce: () => Promise<unknown>): Promise<Measured> {

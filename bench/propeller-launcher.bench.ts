@@ -16,6 +16,7 @@ import type { BenchRun } from './bench-types';
 import launcherNode = require('../src/nodes/propeller-launcher');
 import loadNode = require('../src/nodes/propeller-load');
 import terminalNode = require('../src/nodes/propeller-terminal');
+import { median } from './stats';
 
 const FLOOD_BYTES = 8 * 1024 * 1024;
 const ROUNDS = 3;
@@ -95,10 +96,6 @@ async function rawLauncher(url: string, port: string): Promise<{ bytes: () => nu
   };
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
-}
 
 async function timeLoads(load: () => Promise<unknown>): Promise<number> {
   for (let i = 0; i < 5; i += 1) await load();

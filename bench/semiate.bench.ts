@@ -15,6 +15,7 @@ import { helper, waitFor } from '../test/helpers/red';
 import type { BenchRow, BenchRun } from './bench-types';
 import testerNode = require('../src/nodes/semiate-tester');
 import resultsNode = require('../src/nodes/semiate-results');
+import { median } from './stats';
 
 const WS_PARTS_PER_ROUND = 10_000;
 /** QoS 2 (as the master publishes) costs four packets per part: fewer parts keep the rounds short. */
@@ -153,11 +154,6 @@ function removeSpies(ids: string[]): void {
   }
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 type Transport = 'websocket' | 'mqtt';
 
