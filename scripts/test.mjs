@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // npm test: build, typecheck, lint, scorecard, then the mocha suites (unit, Node-RED runtime,
-// integration) with coverage, then the browser suite when Chromium is present (always in CI).
+// integration) with coverage, then the browser suite in Chromium (the system's, or the npm package's).
 // Ends with one "N passed, N failed" line for the whole run.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -46,13 +47,7 @@ function run(label, command, args, { parse = false, env = {} } = {}) {
   });
 }
 
-function chromiumPath() {
-  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
-  for (const candidate of ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome']) {
-    if (fs.existsSync(candidate)) return candidate;
-  }
-  return undefined;
-}
+const { findChromium } = createRequire(import.meta.url)('./find-chromium.cjs');
 
 await run('build', process.execPath, ['scripts/build.mjs']);
 await run('typecheck', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
@@ -69,16 +64,17 @@ if (process.env.CI || process.env.LABWIRE_NR5) {
   console.log('\n(Node-RED 5 lane skipped: set LABWIRE_NR5=1 to run it here; CI always runs it)');
 }
 
-const browser = chromiumPath();
+const browser = await findChromium();
 if (fs.existsSync(path.join(root, 'test', 'browser'))) {
-  if (browser) {
-    await run('browser: the editor in Chromium', bin('mocha'), ['test/browser/**/*.spec.ts'], { parse: true, env: { CHROMIUM_PATH: browser } });
-  } else if (process.env.CI) {
-    stepFailures.push('browser (Chromium missing in CI)');
-    totals.failed += 1;
-    console.error('CI requires Chromium for the browser tests; .ci/run installs it.');
+  if (browser.path) {
+    await run(`browser: the editor in Chromium (${browser.source})`, bin('mocha'), ['test/browser/**/*.spec.ts'], { parse: true, env: { CHROMIUM_PATH: browser.path } });
   } else {
-    console.log('\n(browser tests skipped: no Chromium found; install the Debian package chromium or set CHROMIUM_PATH)');
+    // The devDependency brings a Chromium, so this only happens where it cannot run: say so, and fail CI.
+    console.log(`\n(browser tests skipped: ${browser.reason}; set CHROMIUM_PATH to a Chromium)`);
+    if (process.env.CI) {
+      stepFailures.push('browser (no Chromium in CI)');
+      totals.failed += 1;
+    }
   }
 }
 

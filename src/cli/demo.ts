@@ -29,7 +29,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   };
   try {
     for (const definition of loadSimulators()) {
-      // One simulator that cannot start (no socat for the fake Propeller, say) must not stop the demo.
+      // One simulator that cannot start (no pseudo-terminals for the fake Propeller, say) must not stop the demo.
       try {
         const running = await definition.start({ host: '127.0.0.1', port: 0 });
         simulators.push({ name: definition.name, running });

@@ -1,12 +1,9 @@
 import { EventEmitter } from 'node:events';
-import { SerialPort } from 'serialport';
-import { RomChip, CHIP_FAULTS, type ChipFault, type LoadedProgram, type RomChipTiming } from '../protocols/propeller/rom-chip';
-import { createPtyPair, type PtyPair } from '../protocols/propeller/serial-pty-pair';
+import { RomChip, CHIP_FAULTS, type ChipFault, type LoadedProgram, type RomChipTiming } from './rom-chip';
+import { createPtyPair, type ChipLine, type PtyPair } from './pty-pair';
 import type { RunningSimulator, SimulatorDefinition, SimulatorStartOptions } from './simulator';
 
 export interface FakeChipOptions {
-  /** The pseudo-terminal end the chip opens. */
-  path: string;
   /** Deliver host bytes no faster than this baud rate (10 bits per byte); unpaced when absent. */
   paceBaud?: number;
   fault?: ChipFault;
@@ -34,12 +31,12 @@ export class FakePropellerChip extends EventEmitter {
   private programRunning = false;
 
   private constructor(
-    private readonly port: SerialPort,
+    private readonly wire: ChipLine,
     private readonly options: FakeChipOptions,
   ) {
     super();
     this.chip = new RomChip({ fault: options.fault, timing: options.timing });
-    this.chip.on('reply', (bytes: Buffer) => port.write(bytes));
+    this.chip.on('reply', (bytes: Buffer) => wire.write(bytes));
     this.chip.on('handshake', () => this.stopProgram());
     this.chip.on('loaded', (program: LoadedProgram) => {
       this.loads.push(program);
@@ -51,19 +48,16 @@ export class FakePropellerChip extends EventEmitter {
       this.stopProgram();
       this.emit('shutdown');
     });
-    port.on('data', (data: Buffer) => this.receive(data));
-    // The pseudo-terminal pair went away (socat stopped): a board without its cable just stops talking.
-    port.on('error', (err: Error) => {
+    wire.on('data', (data: Buffer) => this.receive(data));
+    // The pseudo-terminal went away: a board without its cable just stops talking.
+    wire.on('error', (err: Error) => {
       this.stopProgram();
-      options.log?.(`fake chip: ${options.path}: ${err.message}`);
+      options.log?.(`fake chip: ${err.message}`);
     });
   }
 
-  static open(options: FakeChipOptions): Promise<FakePropellerChip> {
-    return new Promise((resolve, reject) => {
-      const port = new SerialPort({ path: options.path, baudRate: 115200, autoOpen: false, hupcl: false });
-      port.open((err) => (err ? reject(err) : resolve(new FakePropellerChip(port, options))));
-    });
+  static attach(line: ChipLine, options: FakeChipOptions): FakePropellerChip {
+    return new FakePropellerChip(line, options);
   }
 
   get fault(): ChipFault {
@@ -88,7 +82,6 @@ export class FakePropellerChip extends EventEmitter {
     this.stopProgram();
     clearTimeout(this.paceTimer);
     this.chip.dispose();
-    if (this.port.isOpen) await new Promise<void>((resolve) => this.port.close(() => resolve()));
   }
 
   private receive(data: Buffer): void {
@@ -152,27 +145,21 @@ export class FakePropellerChip extends EventEmitter {
   }
 
   private print(text: string): void {
-    if (!this.port.isOpen) return;
-    this.port.write(text);
+    this.wire.write(text);
     this.emit('output', text);
   }
 }
 
-/** A fake chip on its own socat pair; the host end is what a propeller-serial node opens. */
+/** A fake chip on its own pseudo-terminal; the host end is what a propeller-serial node opens. */
 export class FakeChipBench {
   private constructor(
     readonly pair: PtyPair,
     readonly chip: FakePropellerChip,
   ) {}
 
-  static async start(options: Omit<FakeChipOptions, 'path'> & { hostLink?: string } = {}): Promise<FakeChipBench> {
+  static async start(options: FakeChipOptions & { hostLink?: string } = {}): Promise<FakeChipBench> {
     const pair = await createPtyPair({ hostLink: options.hostLink });
-    try {
-      return new FakeChipBench(pair, await FakePropellerChip.open({ ...options, path: pair.chipPath }));
-    } catch (err) {
-      await pair.close();
-      throw err;
-    }
+    return new FakeChipBench(pair, FakePropellerChip.attach(pair.chip, options));
   }
 
   get hostPath(): string {
@@ -192,7 +179,7 @@ function option(options: Record<string, string | boolean> | undefined, name: str
 
 export const simulator: SimulatorDefinition = {
   name: 'propeller-chip',
-  summary: 'fake Propeller 1 boards on socat pseudo-terminals (ROM boot loader, then a printing program)',
+  summary: 'fake Propeller 1 boards on pseudo-terminals (ROM boot loader, then a printing program)',
   optionHelp: [
     `--fault NAME     ${CHIP_FAULTS.join(' | ')}`,
     '--pace BAUD      read host bytes no faster than this baud rate (e.g. 115200)',

@@ -33,9 +33,11 @@ export function categoryId(category: string): string {
   return `red-ui-palette-container-${category.replace(/[\x00-\x2c\x2e-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f]/g, '_')}`;
 }
 
-export function chromiumPath(): string | undefined {
-  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter((p): p is string => Boolean(p));
-  return candidates.find((p) => fs.existsSync(p));
+const { findChromium } = require('../../scripts/find-chromium.cjs') as { findChromium(): Promise<{ path?: string; source?: string; reason?: string }> };
+
+/** CHROMIUM_PATH, the system's Chromium, or the one the @sparticuz/chromium devDependency carries. */
+export async function chromiumPath(): Promise<string | undefined> {
+  return (await findChromium()).path;
 }
 
 export interface EditorSession {

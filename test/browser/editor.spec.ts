@@ -41,16 +41,15 @@ async function blankRequiredField(session: EditorSession, type: string, prefix: 
   );
 }
 
-const browserPath = chromiumPath();
-
 describe('the editor in Chromium', function () {
   this.timeout(180_000);
   let session: EditorSession;
   const types = packageNodeTypes();
 
   before(async function () {
+    const browserPath = await chromiumPath();
     if (!browserPath) this.skip();
-    session = await openEditor(browserPath!);
+    session = await openEditor(browserPath);
   });
 
   after(async () => {

@@ -25,15 +25,14 @@ function examples(): ExampleRef[] {
 
 const UNREACHABLE = /connection (closed|refused)|not connected|ECONNREFUSED|ENOENT|no such file|timed out|no reply within|could not (open|reach)|cannot open|port .*not found|does not exist|unreachable/i;
 
-const browserPath = chromiumPath();
-
 describe('every example imports from Import › Examples and deploys', function () {
   this.timeout(300_000);
   let session: EditorSession;
 
   before(async function () {
+    const browserPath = await chromiumPath();
     if (!browserPath) this.skip();
-    session = await openEditor(browserPath!);
+    session = await openEditor(browserPath);
   });
 
   after(async () => {

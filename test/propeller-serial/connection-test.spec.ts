@@ -9,7 +9,7 @@ function dialog(port: string): Record<string, unknown> {
   return { name: '', port, baudRate: '115200', resetMode: 'dtr' };
 }
 
-describe('propeller-serial "Test connection" (fake chip on a socat pty pair)', function () {
+describe('propeller-serial "Test connection" (fake chip on a pseudo-terminal)', function () {
   this.timeout(20_000);
   let bench: FakeChipBench;
 

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { RomChip } from '../../src/protocols/propeller/rom-chip';
+import { RomChip } from '../../src/simulators/rom-chip';
 import { loadOverSerial, type ResetMode } from '../../src/protocols/propeller/serial-loader';
 import type { LoaderPort } from '../../src/protocols/propeller/serial-port-handle';
 import { makeBinary } from './image-fixtures';

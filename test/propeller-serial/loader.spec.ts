@@ -4,14 +4,14 @@ import { HUB_RAM_SIZE } from '../../src/protocols/propeller/image';
 import { SerialPropellerConnection, type SerialConnectionOptions } from '../../src/protocols/propeller/serial-connection';
 import { loadOverSerial } from '../../src/protocols/propeller/serial-loader';
 import { SerialPortHandle } from '../../src/protocols/propeller/serial-port-handle';
-import type { ChipFault } from '../../src/protocols/propeller/rom-chip';
+import type { ChipFault } from '../../src/simulators/rom-chip';
 import { FakeChipBench } from '../../src/simulators/propeller-chip';
 import { waitFor } from '../helpers/red';
 import { makeBinary } from './image-fixtures';
 
 const FAST = { handshakeMs: 300, ramCheckMs: 400, programMs: 400, verifyMs: 400 };
 
-describe('propeller serial loader against the fake chip on a socat pty pair', function () {
+describe('propeller serial loader against the fake chip on a pseudo-terminal', function () {
   this.timeout(20_000);
   let bench: FakeChipBench;
   let connection: SerialPropellerConnection | undefined;

@@ -19,7 +19,7 @@ type Result = { success: boolean; port: string; action: string; log: Array<{ id:
 
 const nodes = [serialNode, imageNode, loadNode, terminalNode, portsNode] as never[];
 
-describe('propeller nodes on a serial port (fake chip on a socat pty pair)', function () {
+describe('propeller nodes on a serial port (fake chip on a pseudo-terminal)', function () {
   this.timeout(20_000);
   let bench: FakeChipBench;
   let tmp: string;

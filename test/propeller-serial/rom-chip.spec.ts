@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { RomChip } from '../../src/protocols/propeller/rom-chip';
+import { RomChip } from '../../src/simulators/rom-chip';
 import { CHIP_HANDSHAKE_BITS, TEMPLATE_BYTE, commandBytes, handshakeBytes, judgeHandshakeReply, readSingleReply } from '../../src/protocols/propeller/rom-protocol';
 import { encodeBits, longBits } from '../../src/protocols/propeller/bit-packing';
 import { makeBinary } from './image-fixtures';

@@ -46,7 +46,7 @@ describe('labwire-sim propeller-chip', function () {
     } finally {
       await running.close();
     }
-    assert.equal(fs.existsSync(link), false, 'socat removed its pseudo-terminal when stopped');
+    assert.equal(fs.existsSync(link), false, 'the --link path is removed when the simulator stops');
 
     const faulty = (await simulator.start({ options: { chips: '1', fault: 'bad-checksum' } })) as RunningPropellerChips;
     try {

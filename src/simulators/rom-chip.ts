@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
-import { FRAME_BITS, type Bit } from './bit-packing';
-import { HUB_RAM_SIZE, byteSum, hubRam } from './image-header';
-import { CHIP_HANDSHAKE_BITS, EXPECTED_VERSION, HOST_HANDSHAKE_BITS, VERSION_BITS, doubleReplyByte, singleReplyByte, type RomCommand } from './rom-protocol';
+import { FRAME_BITS, type Bit } from '../protocols/propeller/bit-packing';
+import { HUB_RAM_SIZE, byteSum, hubRam } from '../protocols/propeller/image-header';
+import { CHIP_HANDSHAKE_BITS, EXPECTED_VERSION, HOST_HANDSHAKE_BITS, VERSION_BITS, doubleReplyByte, singleReplyByte, type RomCommand } from '../protocols/propeller/rom-protocol';
 
 /**
  * The chip side of the ROM boot loader, played from the pulse model: host bytes become pulses,
