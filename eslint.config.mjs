@@ -3,7 +3,20 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'nodes/*.js', 'nodes/locales/**', 'nodes/icons/**', 'coverage/**', '.demo/**', 'node_modules/**', 'test-artifacts/**', '.tmp/**', '.nr5/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'nodes/*.js',
+      'nodes/locales/**',
+      'nodes/icons/**',
+      'coverage/**',
+      '.demo/**',
+      'node_modules/**',
+      'test-artifacts/**',
+      '.tmp/**',
+      '.nr5/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -20,7 +33,10 @@ export default tseslint.config(
   {
     files: ['src/protocols/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/nodered/**', '**/nodes/**', 'node-red'], message: 'protocol code must not depend on Node-RED' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/nodered/**', '**/nodes/**', 'node-red'], message: 'protocol code must not depend on Node-RED' }] },
+      ],
     },
   },
   {

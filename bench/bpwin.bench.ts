@@ -108,20 +108,31 @@ async function until(check: () => boolean | Promise<boolean>, ms: number, what: 
   }
 }
 
-
 /** Events/s for one contender: connect, blast `count`, wait until all arrived. */
 async function measureEvents(sim: SimWorker, count: number, connect: (onEvent: () => void) => Promise<() => Promise<void>>): Promise<number> {
   let received = 0;
   const disconnect = await connect(() => (received += 1));
-  await until(async () => (await sim.clients()) === 1, 10_000, () => 'the websocket');
+  await until(
+    async () => (await sim.clients()) === 1,
+    10_000,
+    () => 'the websocket',
+  );
   const started = process.hrtime.bigint();
   if (process.env.BENCH_DEBUG) console.error(`measuring ${count} events`);
   void sim.blast(count);
-  await until(() => received >= count, 120_000, () => `${count} events (have ${received})`);
+  await until(
+    () => received >= count,
+    120_000,
+    () => `${count} events (have ${received})`,
+  );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (process.env.BENCH_DEBUG) console.error(`  ${(count / seconds).toFixed(0)} events/s`);
   await disconnect();
-  await until(async () => (await sim.clients()) === 0, 10_000, () => 'the websocket to close');
+  await until(
+    async () => (await sim.clients()) === 0,
+    10_000,
+    () => 'the websocket to close',
+  );
   return count / seconds;
 }
 
@@ -157,13 +168,16 @@ const raw = (port: number) => async (onEvent: () => void) => {
 };
 
 const core = (port: number) => async (onEvent: () => void) => {
-  await load([websocketNodes, jsonNode], [
-    { id: 'wsc', type: 'websocket-client', path: `ws://127.0.0.1:${port}/ws`, tls: '', wholemsg: 'false', hb: '0', subprotocol: '', headers: [] },
-    TAB,
-    { id: 'wsin', type: 'websocket in', name: '', server: '', client: 'wsc', wires: [['parse']], ...AT },
-    { id: 'parse', type: 'json', property: 'payload', action: 'obj', pretty: false, wires: [['out']], ...AT },
-    { id: 'out', type: 'helper', ...AT },
-  ]);
+  await load(
+    [websocketNodes, jsonNode],
+    [
+      { id: 'wsc', type: 'websocket-client', path: `ws://127.0.0.1:${port}/ws`, tls: '', wholemsg: 'false', hb: '0', subprotocol: '', headers: [] },
+      TAB,
+      { id: 'wsin', type: 'websocket in', name: '', server: '', client: 'wsc', wires: [['parse']], ...AT },
+      { id: 'parse', type: 'json', property: 'payload', action: 'obj', pretty: false, wires: [['out']], ...AT },
+      { id: 'out', type: 'helper', ...AT },
+    ],
+  );
   helper.getNode('out').on('input', onEvent);
   return () => helper.unload();
 };
@@ -172,7 +186,11 @@ async function rssGrowth(sim: SimWorker): Promise<{ growthMb: number; samples: n
   let received = 0;
   await load([serverNode, eventsNode], eventsFlow(sim.port), { srv: { passphrase: '' } });
   helper.getNode('out').on('input', () => (received += 1));
-  await until(async () => (await sim.clients()) === 1, 10_000, () => 'the websocket');
+  await until(
+    async () => (await sim.clients()) === 1,
+    10_000,
+    () => 'the websocket',
+  );
   // A real collection before each sample, so the figure is what stays, not what waits for the collector.
   v8.setFlagsFromString('--expose-gc');
   const gc = vm.runInNewContext('gc') as () => void;
@@ -184,7 +202,11 @@ async function rssGrowth(sim: SimWorker): Promise<{ growthMb: number; samples: n
   const warmUp = 2 * chunk;
   for (let sent = 0; sent < warmUp + RSS_EVENTS; sent += chunk) {
     await sim.blast(chunk);
-    await until(() => received >= sent + chunk, 120_000, () => 'the chunk');
+    await until(
+      () => received >= sent + chunk,
+      120_000,
+      () => 'the chunk',
+    );
     gc();
     if (sent + chunk >= warmUp) {
       const usage = process.memoryUsage();
@@ -195,7 +217,6 @@ async function rssGrowth(sim: SimWorker): Promise<{ growthMb: number; samples: n
   await helper.unload();
   return { growthMb: samples.at(-1)! - samples[0]!, samples, heapGrowthMb: heapSamples.at(-1)! - heapSamples[0]!, heapSamples };
 }
-
 
 interface RequestFigures {
   rate: number;
@@ -217,12 +238,16 @@ async function timed(count: number, once: () => Promise<unknown>): Promise<Reque
 }
 
 async function requestFigures(sim: SimWorker): Promise<{ node: RequestFigures; raw: RequestFigures }> {
-  await load([serverNode, requestNode], [
-    TAB,
-    { id: 'srv', type: 'bpwin-server', host: '127.0.0.1', port: String(sim.port), timeout: 3000 },
-    { id: 'req', type: 'bpwin-request', server: 'srv', endpoint: 'version', wires: [['out']], ...AT },
-    { id: 'out', type: 'helper', ...AT },
-  ], { srv: { passphrase: PASS } });
+  await load(
+    [serverNode, requestNode],
+    [
+      TAB,
+      { id: 'srv', type: 'bpwin-server', host: '127.0.0.1', port: String(sim.port), timeout: 3000 },
+      { id: 'req', type: 'bpwin-request', server: 'srv', endpoint: 'version', wires: [['out']], ...AT },
+      { id: 'out', type: 'helper', ...AT },
+    ],
+    { srv: { passphrase: PASS } },
+  );
   const out = helper.getNode('out');
   const viaNode = (): Promise<void> =>
     new Promise((resolve) => {
@@ -236,12 +261,14 @@ async function requestFigures(sim: SimWorker): Promise<{ node: RequestFigures; r
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const get = (p: string, headers: Record<string, string>): Promise<string> =>
     new Promise((resolve, reject) => {
-      http.get({ host: '127.0.0.1', port: sim.port, path: p, agent, headers }, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        res.on('end', () => resolve(text));
-      }).on('error', reject);
+      http
+        .get({ host: '127.0.0.1', port: sim.port, path: p, agent, headers }, (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (text += c));
+          res.on('end', () => resolve(text));
+        })
+        .on('error', reject);
     });
   const challenge = /"Number"\s*:\s*(\d+)/.exec(await get('/auth', {}))![1]!;
   const headers = { 'Random-Challenge': challenge, Passphrase: PASS };
@@ -267,16 +294,41 @@ export const run: BenchRun = async () => {
     const rss = await rssGrowth(open);
     const req = await requestFigures(protectedSim);
     const rows: BenchRow[] = [
-      { name: 'bpwin-events → node, SocketStatus events/s', value: o, unit: 'events/s', ratio: { against: 'raw ws + JSON.parse', value: o / r, target: '≥ 0.8' } },
+      {
+        name: 'bpwin-events → node, SocketStatus events/s',
+        value: o,
+        unit: 'events/s',
+        ratio: { against: 'raw ws + JSON.parse', value: o / r, target: '≥ 0.8' },
+      },
       { name: 'raw ws + JSON.parse, events/s', value: r, unit: 'events/s' },
       { name: 'core websocket-in → json → node, events/s', value: c, unit: 'events/s' },
       { name: 'bpwin-events vs core chain', value: o, unit: 'events/s', ratio: { against: 'core websocket-in → json', value: o / c, target: '≥ 1' } },
-      { name: `RSS growth over ${RSS_EVENTS.toLocaleString('en-US')} events`, value: rss.growthMb, unit: 'MB', ratio: { against: '20 MB budget', value: rss.growthMb / 20, target: '< 1' } },
-      { name: `live heap growth over ${RSS_EVENTS.toLocaleString('en-US')} events`, value: rss.heapGrowthMb, unit: 'MB', ratio: { against: '20 MB budget', value: rss.heapGrowthMb / 20, target: '< 1' } },
-      { name: 'bpwin-request (version), median round trip', value: req.node.p50, unit: 'µs', ratio: { against: 'raw http keep-alive GET (lower is better, inverted)', value: req.raw.p50 / req.node.p50 } },
+      {
+        name: `RSS growth over ${RSS_EVENTS.toLocaleString('en-US')} events`,
+        value: rss.growthMb,
+        unit: 'MB',
+        ratio: { against: '20 MB budget', value: rss.growthMb / 20, target: '< 1' },
+      },
+      {
+        name: `live heap growth over ${RSS_EVENTS.toLocaleString('en-US')} events`,
+        value: rss.heapGrowthMb,
+        unit: 'MB',
+        ratio: { against: '20 MB budget', value: rss.heapGrowthMb / 20, target: '< 1' },
+      },
+      {
+        name: 'bpwin-request (version), median round trip',
+        value: req.node.p50,
+        unit: 'µs',
+        ratio: { against: 'raw http keep-alive GET (lower is better, inverted)', value: req.raw.p50 / req.node.p50 },
+      },
       { name: 'raw http keep-alive GET /version, median', value: req.raw.p50, unit: 'µs' },
       { name: 'bpwin-request overhead per request (median)', value: req.node.p50 - req.raw.p50, unit: 'µs' },
-      { name: 'bpwin-request sequential rate', value: req.node.rate, unit: 'req/s', ratio: { against: 'raw http keep-alive GET', value: req.node.rate / req.raw.rate } },
+      {
+        name: 'bpwin-request sequential rate',
+        value: req.node.rate,
+        unit: 'req/s',
+        ratio: { against: 'raw http keep-alive GET', value: req.node.rate / req.raw.rate },
+      },
     ];
     return {
       title: 'BPWin',

@@ -36,7 +36,6 @@ interface Measured {
   calls: number;
 }
 
-
 /** Rounds of one contender folded into one figure: median rate and latencies. */
 function fold(rounds: Measured[]): Measured {
   return {
@@ -47,7 +46,6 @@ function fold(rounds: Measured[]): Measured {
     calls: rounds.reduce((sum, r) => sum + r.calls, 0),
   };
 }
-
 
 /** Keep `window` calls in flight until `total` are done or time runs out; latency per call from send to reply. */
 async function pipeline(total: number, window: number, callOnce: () => Promise<unknown>): Promise<Measured> {
@@ -67,7 +65,13 @@ async function pipeline(total: number, window: number, callOnce: () => Promise<u
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
   latencies.sort((a, b) => a - b);
-  return { callsPerSecond: latencies.length / seconds, cpuMicros: (cpu.user + cpu.system) / latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), calls: latencies.length };
+  return {
+    callsPerSecond: latencies.length / seconds,
+    cpuMicros: (cpu.user + cpu.system) / latencies.length,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    calls: latencies.length,
+  };
 }
 
 /** The simulator in its own process, so the CPU time measured here is the clients' alone. */
@@ -187,7 +191,10 @@ export const run: BenchRun = async () => {
     const clientRatios: number[] = [];
     for (let round = 0; round < ROUNDS; round += 1) {
       // Alternate who goes first, so neither always runs right after the other's garbage.
-      const pair = round % 2 === 0 ? [await pipeline(CALLS_PER_ROUND, WINDOW, ourCall), await pipeline(CALLS_PER_ROUND, WINDOW, rawCall)] : [await pipeline(CALLS_PER_ROUND, WINDOW, rawCall), await pipeline(CALLS_PER_ROUND, WINDOW, ourCall)].reverse();
+      const pair =
+        round % 2 === 0
+          ? [await pipeline(CALLS_PER_ROUND, WINDOW, ourCall), await pipeline(CALLS_PER_ROUND, WINDOW, rawCall)]
+          : [await pipeline(CALLS_PER_ROUND, WINDOW, rawCall), await pipeline(CALLS_PER_ROUND, WINDOW, ourCall)].reverse();
       oursRounds.push(pair[0]!);
       bareRounds.push(pair[1]!);
       clientRatios.push(pair[0]!.callsPerSecond / pair[1]!.callsPerSecond);
@@ -201,14 +208,34 @@ export const run: BenchRun = async () => {
     await helper.startServer();
     const nebvFlow = [
       { id: 'srv', type: 'nebv-server', transport: 'tcp', host: '127.0.0.1', port: String(port), timeout: 30 },
-      { id: 'in', type: 'nebv-rpc', server: 'srv', method: 'pynebv.Mark.props', params: JSON.stringify(params), paramsFrom: 'field', wires: [['out']] },
+      {
+        id: 'in',
+        type: 'nebv-rpc',
+        server: 'srv',
+        method: 'pynebv.Mark.props',
+        params: JSON.stringify(params),
+        paramsFrom: 'field',
+        wires: [['out']],
+      },
       { id: 'out', type: 'helper' },
     ];
     const coreDir = path.dirname(require.resolve('@node-red/nodes/package.json'));
     const tcpModules = [require(path.join(coreDir, 'core/network/31-tcpin.js')), require(path.join(coreDir, 'core/parsers/70-JSON.js'))];
     const tcpFlow = [
       // The per-message pattern: connect, write msg.payload, read up to "\n", close; then parse the JSON.
-      { id: 'in', type: 'tcp request', server: '127.0.0.1', port: String(port), out: 'char', ret: 'string', splitc: '\\n', newline: '', trim: false, tls: '', wires: [['parse']] },
+      {
+        id: 'in',
+        type: 'tcp request',
+        server: '127.0.0.1',
+        port: String(port),
+        out: 'char',
+        ret: 'string',
+        splitc: '\\n',
+        newline: '',
+        trim: false,
+        tls: '',
+        wires: [['parse']],
+      },
       { id: 'parse', type: 'json', property: 'payload', action: 'obj', pretty: false, wires: [['out']] },
       { id: 'out', type: 'helper' },
     ];
@@ -234,15 +261,30 @@ export const run: BenchRun = async () => {
     return {
       title: `neoEBV JSON-RPC: pynebv.Mark.props, ${WINDOW} calls in flight`,
       rows: [
-        { name: 'NebvClient pipelined', value: ours.callsPerSecond, unit: 'calls/s', ratio: { against: 'raw net client', value: median(clientRatios), target: '≥ 0.7×' } },
+        {
+          name: 'NebvClient pipelined',
+          value: ours.callsPerSecond,
+          unit: 'calls/s',
+          ratio: { against: 'raw net client', value: median(clientRatios), target: '≥ 0.7×' },
+        },
         { name: 'raw net client pipelined', value: bare.callsPerSecond, unit: 'calls/s' },
-        { name: 'nebv-rpc node pipelined', value: nodeOurs.callsPerSecond, unit: 'calls/s', ratio: { against: 'core tcp request node', value: median(nodeRatios), target: '≥ 5×' } },
+        {
+          name: 'nebv-rpc node pipelined',
+          value: nodeOurs.callsPerSecond,
+          unit: 'calls/s',
+          ratio: { against: 'core tcp request node', value: median(nodeRatios), target: '≥ 5×' },
+        },
         { name: 'core tcp request + json, connection per msg', value: nodeCore.callsPerSecond, unit: 'calls/s' },
         ...latency('NebvClient', ours),
         ...latency('raw net client', bare),
         ...latency('nebv-rpc node', nodeOurs),
         ...latency('tcp request node', nodeCore),
-        { name: 'NebvClient CPU per call', value: ours.cpuMicros, unit: 'µs', ratio: { against: 'raw net client', value: bare.cpuMicros / ours.cpuMicros } },
+        {
+          name: 'NebvClient CPU per call',
+          value: ours.cpuMicros,
+          unit: 'µs',
+          ratio: { against: 'raw net client', value: bare.cpuMicros / ours.cpuMicros },
+        },
         { name: 'raw net client CPU per call', value: bare.cpuMicros, unit: 'µs' },
         { name: 'NebvClient one call at a time p50', value: oursSerial.p50, unit: 'ms' },
       ],

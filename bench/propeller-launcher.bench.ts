@@ -96,7 +96,6 @@ async function rawLauncher(url: string, port: string): Promise<{ bytes: () => nu
   };
 }
 
-
 async function timeLoads(load: () => Promise<unknown>): Promise<number> {
   for (let i = 0; i < 5; i += 1) await load();
   const times: number[] = [];
@@ -122,14 +121,41 @@ export const run: BenchRun = async () => {
     session.on('data', (data: Buffer) => (clientBytes += data.length));
 
     await helper.startServer();
-    await helper.load([launcherNode, loadNode, terminalNode] as never[], [
-      { id: 'tab', type: 'tab', label: 'bench' },
-      { id: 'launcher', type: 'propeller-launcher', url: sim.url },
-      { id: 'terminal', z: 'tab', type: 'propeller-terminal', connectionType: 'launcher', launcher: 'launcher', port: 'COM3', baudrate: 115200, mode: 'term', output: 'buffer', split: 'none', wires: [['sink']] },
-      { id: 'sink', z: 'tab', type: 'helper' },
-      { id: 'load', z: 'tab', type: 'propeller-load', connectionType: 'launcher', launcher: 'launcher', source: 'payload', action: 'RAM', port: 'COM3', debug: 'none', timeout: 30, wires: [['result'], []] },
-      { id: 'result', z: 'tab', type: 'helper' },
-    ] as never);
+    await helper.load(
+      [launcherNode, loadNode, terminalNode] as never[],
+      [
+        { id: 'tab', type: 'tab', label: 'bench' },
+        { id: 'launcher', type: 'propeller-launcher', url: sim.url },
+        {
+          id: 'terminal',
+          z: 'tab',
+          type: 'propeller-terminal',
+          connectionType: 'launcher',
+          launcher: 'launcher',
+          port: 'COM3',
+          baudrate: 115200,
+          mode: 'term',
+          output: 'buffer',
+          split: 'none',
+          wires: [['sink']],
+        },
+        { id: 'sink', z: 'tab', type: 'helper' },
+        {
+          id: 'load',
+          z: 'tab',
+          type: 'propeller-load',
+          connectionType: 'launcher',
+          launcher: 'launcher',
+          source: 'payload',
+          action: 'RAM',
+          port: 'COM3',
+          debug: 'none',
+          timeout: 30,
+          wires: [['result'], []],
+        },
+        { id: 'result', z: 'tab', type: 'helper' },
+      ] as never,
+    );
     // The test helper wraps every Node method in a sinon spy that records each call forever; a
     // deployed Node-RED has no such cost, so take them off for the measurement.
     (helper as unknown as { _sandbox: { restore(): void } })._sandbox.restore();
@@ -165,7 +191,11 @@ export const run: BenchRun = async () => {
     const nodeLoad = await timeLoads(
       () =>
         new Promise<void>((resolve, reject) => {
-          helper.getNode('result').once('input', (msg: { payload: { success: boolean; error?: string } }) => (msg.payload.success ? resolve() : reject(new Error(msg.payload.error))));
+          helper
+            .getNode('result')
+            .once('input', (msg: { payload: { success: boolean; error?: string } }) =>
+              msg.payload.success ? resolve() : reject(new Error(msg.payload.error)),
+            );
           helper.getNode('load').receive({ payload: image });
         }),
     );
@@ -179,12 +209,32 @@ export const run: BenchRun = async () => {
     return {
       title: 'Propeller via the BlocklyProp Launcher: terminal throughput and load round trip',
       rows: [
-        { name: 'propeller-terminal node → downstream node', value: mb(nodeRate), unit: 'MB/s', ratio: { against: 'raw ws client', value: nodeRate / rawRate, target: '≥ 0.7×' } },
-        { name: 'LauncherClient terminal session (no Node-RED)', value: mb(clientRate), unit: 'MB/s', ratio: { against: 'raw ws client', value: clientRate / rawRate } },
+        {
+          name: 'propeller-terminal node → downstream node',
+          value: mb(nodeRate),
+          unit: 'MB/s',
+          ratio: { against: 'raw ws client', value: nodeRate / rawRate, target: '≥ 0.7×' },
+        },
+        {
+          name: 'LauncherClient terminal session (no Node-RED)',
+          value: mb(clientRate),
+          unit: 'MB/s',
+          ratio: { against: 'raw ws client', value: clientRate / rawRate },
+        },
         { name: 'raw ws client (JSON.parse + base64 decode)', value: mb(rawRate), unit: 'MB/s' },
         { name: 'load round trip, raw ws client (median)', value: rawLoad, unit: 'ms' },
-        { name: 'load round trip, LauncherClient (median)', value: clientLoad, unit: 'ms', ratio: { against: 'raw ws client', value: rawLoad / clientLoad } },
-        { name: 'load round trip, propeller-load node (median)', value: nodeLoad, unit: 'ms', ratio: { against: 'raw ws client', value: rawLoad / nodeLoad } },
+        {
+          name: 'load round trip, LauncherClient (median)',
+          value: clientLoad,
+          unit: 'ms',
+          ratio: { against: 'raw ws client', value: rawLoad / clientLoad },
+        },
+        {
+          name: 'load round trip, propeller-load node (median)',
+          value: nodeLoad,
+          unit: 'ms',
+          ratio: { against: 'raw ws client', value: rawLoad / nodeLoad },
+        },
         { name: 'added latency of the load node over raw ws', value: nodeLoad - rawLoad, unit: 'ms' },
       ],
       notes: [

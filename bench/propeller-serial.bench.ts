@@ -62,7 +62,11 @@ interface ChipProcess {
  */
 function startPacedChip(): Promise<ChipProcess> {
   const cli = path.join(__dirname, '..', 'src', 'cli', 'labwire-sim.ts');
-  const child = spawn(process.execPath, ['--require', 'tsx/cjs', cli, 'propeller-chip', '--pace', String(BAUD), '--chips', '1', '--print-interval', '3600000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    ['--require', 'tsx/cjs', cli, 'propeller-chip', '--pace', String(BAUD), '--chips', '1', '--print-interval', '3600000'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   return new Promise((resolve, reject) => {
     let out = '';
     child.once('error', reject);
@@ -121,7 +125,12 @@ export const run: BenchRun = async () => {
   ];
   for (const [kind, body] of kinds) {
     const perByte = commandBytes(1, body).length / FULL;
-    rows.push({ name: `wire bytes per image byte, ${kind} 32 KB`, value: perByte, unit: 'B/B', ratio: { against: 'plain 3-bit packing (2.75)', value: 2.75 / perByte, target: '≥ 1 (never more than greedy)' } });
+    rows.push({
+      name: `wire bytes per image byte, ${kind} 32 KB`,
+      value: perByte,
+      unit: 'B/B',
+      ratio: { against: 'plain 3-bit packing (2.75)', value: 2.75 / perByte, target: '≥ 1 (never more than greedy)' },
+    });
   }
   rows.push({ name: 'bound: 5 bits per byte', value: 1.6, unit: 'B/B' });
 
@@ -143,7 +152,19 @@ export const run: BenchRun = async () => {
       await helper.load([serialNode, loadNode] as never[], [
         { id: 't', type: 'tab' },
         { id: 'serial', type: 'propeller-serial', port: chip.hostPath, baudRate: BAUD, resetMode: 'none' },
-        { id: 'load', type: 'propeller-load', z: 't', connectionType: 'serial', serial: 'serial', launcher: '', source: 'payload', action: 'RAM', debug: 'none', timeout: 60, wires: [['out'], []] },
+        {
+          id: 'load',
+          type: 'propeller-load',
+          z: 't',
+          connectionType: 'serial',
+          serial: 'serial',
+          launcher: '',
+          source: 'payload',
+          action: 'RAM',
+          debug: 'none',
+          timeout: 60,
+          wires: [['out'], []],
+        },
         { id: 'out', type: 'helper', z: 't' },
       ]);
       collect(helper.getNode('out'));
@@ -153,7 +174,12 @@ export const run: BenchRun = async () => {
       const msg = await done;
       const nodeMs = performance.now() - started;
       if (!msg.payload.success) throw new Error('node load failed');
-      rows.push({ name: 'load time, propeller-load node', value: nodeMs, unit: 'ms', ratio: { against: 'wire time', value: nodeMs / ideal, target: '≤ 1.1' } });
+      rows.push({
+        name: 'load time, propeller-load node',
+        value: nodeMs,
+        unit: 'ms',
+        ratio: { against: 'wire time', value: nodeMs / ideal, target: '≤ 1.1' },
+      });
       nodeLoadMs = nodeMs;
       await helper.unload();
     } finally {
@@ -162,7 +188,12 @@ export const run: BenchRun = async () => {
 
     const bareMs = await bareLoad(chip.hostPath, image);
     rows.push({ name: 'load time, bare serialport loader', value: bareMs, unit: 'ms', ratio: { against: 'wire time', value: bareMs / ideal } });
-    rows.push({ name: 'propeller-load node vs bare serialport', value: nodeLoadMs!, unit: 'ms', ratio: { against: 'bare serialport loader', value: nodeLoadMs! / bareMs, target: '≤ 1.1' } });
+    rows.push({
+      name: 'propeller-load node vs bare serialport',
+      value: nodeLoadMs!,
+      unit: 'ms',
+      ratio: { against: 'bare serialport loader', value: nodeLoadMs! / bareMs, target: '≤ 1.1' },
+    });
   } finally {
     await chip.stop();
   }

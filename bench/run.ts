@@ -17,7 +17,9 @@ function print(section: BenchSection, seconds: number): void {
   console.log(`\n## ${section.title}  (${seconds.toFixed(1)} s)`);
   const width = Math.max(...section.rows.map((r) => r.name.length), 10);
   for (const row of section.rows) {
-    const ratio = row.ratio ? `  ${row.ratio.value.toFixed(2)}× vs ${row.ratio.against}${row.ratio.target ? ` (target ${row.ratio.target})` : ''}` : '';
+    const ratio = row.ratio
+      ? `  ${row.ratio.value.toFixed(2)}× vs ${row.ratio.against}${row.ratio.target ? ` (target ${row.ratio.target})` : ''}`
+      : '';
     console.log(`  ${row.name.padEnd(width)}  ${format(row.value).padStart(12)} ${row.unit}${ratio}`);
   }
   for (const note of section.notes ?? []) console.log(`  note: ${note}`);
@@ -44,7 +46,7 @@ async function main(): Promise<void> {
       print(await mod.run(), (Date.now() - started) / 1000);
     } catch (err) {
       failed += 1;
-      console.error(`\n## ${file}: FAILED — ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+      console.error(`\n## ${file}: FAILED — ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     }
   }
   process.exitCode = failed ? 1 : 0;

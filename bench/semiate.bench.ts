@@ -117,11 +117,14 @@ async function rawMqtt(sim: SimHandle): Promise<Measured> {
 }
 
 async function throughNode(sim: SimHandle, transport: 'websocket' | 'mqtt'): Promise<Measured> {
-  await helper.load([testerNode, resultsNode] as never[], [
-    { id: 'tester', type: 'semiate-tester', transport, url: sim.wsUrl, broker: sim.mqttUrl, deviceId: sim.deviceId },
-    { id: 'results', type: 'semiate-results', tester: 'tester', includeRecords: false, wires: [['out']] },
-    { id: 'out', type: 'helper' },
-  ] as never);
+  await helper.load(
+    [testerNode, resultsNode] as never[],
+    [
+      { id: 'tester', type: 'semiate-tester', transport, url: sim.wsUrl, broker: sim.mqttUrl, deviceId: sim.deviceId },
+      { id: 'results', type: 'semiate-results', tester: 'tester', includeRecords: false, wires: [['out']] },
+      { id: 'out', type: 'helper' },
+    ] as never,
+  );
   removeSpies(['tester', 'results', 'out']);
   const config = helper.getNode('tester') as unknown as { registry: { current?: { state?: string } } };
   const t0 = Date.now();
@@ -154,13 +157,15 @@ function removeSpies(ids: string[]): void {
   }
 }
 
-
 type Transport = 'websocket' | 'mqtt';
 
 export const run: BenchRun = async () => {
   const began = Date.now();
-  const debug = process.env.SEMIATE_BENCH_DEBUG ? (text: string): void => console.log(`[semiate bench ${((Date.now() - began) / 1000).toFixed(1)} s] ${text}`) : (): void => undefined;
-  const transports: Transport[] = process.env.SEMIATE_BENCH_ONLY === 'mqtt' ? ['mqtt'] : process.env.SEMIATE_BENCH_ONLY === 'websocket' ? ['websocket'] : ['websocket', 'mqtt'];
+  const debug = process.env.SEMIATE_BENCH_DEBUG
+    ? (text: string): void => console.log(`[semiate bench ${((Date.now() - began) / 1000).toFixed(1)} s] ${text}`)
+    : (): void => undefined;
+  const transports: Transport[] =
+    process.env.SEMIATE_BENCH_ONLY === 'mqtt' ? ['mqtt'] : process.env.SEMIATE_BENCH_ONLY === 'websocket' ? ['websocket'] : ['websocket', 'mqtt'];
   const sim = await startSimulatorWorker();
   // Generated once; every round sends the same parts (a retest of the same ids, for the yield).
   await sim.prepare(WS_PARTS_PER_ROUND);
@@ -190,9 +195,19 @@ export const run: BenchRun = async () => {
       const client = transport === 'websocket' ? 'raw ws client + JSON.parse' : 'raw mqtt client + JSON.parse';
       const over = transport === 'websocket' ? 'websocket' : 'MQTT';
       rows.push(
-        { name: `semiate-results over ${over}`, value: median(node.map((m) => m.partsPerSecond)), unit: 'parts/s', ratio: { against: client, value: median(rates), target: '≥ 0.8×' } },
+        {
+          name: `semiate-results over ${over}`,
+          value: median(node.map((m) => m.partsPerSecond)),
+          unit: 'parts/s',
+          ratio: { against: client, value: median(rates), target: '≥ 0.8×' },
+        },
         { name: client, value: median(bare.map((m) => m.partsPerSecond)), unit: 'parts/s' },
-        { name: `semiate-results over ${over}, main thread busy`, value: median(node.map((m) => m.busyMicros)), unit: 'µs/part', ratio: { against: client, value: median(busy) } },
+        {
+          name: `semiate-results over ${over}, main thread busy`,
+          value: median(node.map((m) => m.busyMicros)),
+          unit: 'µs/part',
+          ratio: { against: client, value: median(busy) },
+        },
         { name: `${client}, main thread busy`, value: median(bare.map((m) => m.busyMicros)), unit: 'µs/part' },
       );
       ratioNotes.push(`${over}: rate ratios ${rates.map((r) => r.toFixed(2)).join(', ')}; busy ratios ${busy.map((r) => r.toFixed(2)).join(', ')}`);
@@ -202,7 +217,7 @@ export const run: BenchRun = async () => {
       rows,
       notes: [
         `${ROUNDS} alternating rounds per contender of ${WS_PARTS_PER_ROUND} parts (websocket) or ${MQTT_PARTS_PER_ROUND} (MQTT, QoS 2); figures are medians, ratios medians of per-round ratios (${ratioNotes.join('; ')}).`,
-        'Each part is 6 STDF records (PIR, FTR, PTR, PTR, MPR, PRR); over the websocket it is followed by the master\'s yield and bin table messages: the raw client parses them, semiate-tester skips them unparsed unless a semiate-status node asked for them.',
+        "Each part is 6 STDF records (PIR, FTR, PTR, PTR, MPR, PRR); over the websocket it is followed by the master's yield and bin table messages: the raw client parses them, semiate-tester skips them unparsed unless a semiate-status node asked for them.",
         'semiate-results does the full work per part: parse, STDF → part object with typed tests, running yield per site, one Node-RED msg into a downstream node. The raw clients only parse and count.',
         '"busy" is this thread\'s event-loop active time per part (performance.eventLoopUtilization): the CPU cost on the consumer side, less sensitive to a loaded machine than the rate. Its ratio is raw ÷ ours (1 = same cost).',
         'Simulator and its embedded Aedes broker in a worker thread; nodes in a node-red-node-test-helper runtime with its recording spies removed after deploy.',

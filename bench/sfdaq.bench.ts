@@ -64,15 +64,19 @@ function unspyNodes(ids: string[]): void {
 function rawCall(url: string, agent: http.Agent): Promise<number> {
   const body = Buffer.from(JSON.stringify({ pgroup: 'p17502' }));
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: 'GET', agent, headers: { 'Content-Type': 'application/json', 'Content-Length': body.length, Accept: 'application/json' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const reply = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { status: string; run_number: number };
-        if (reply.status !== 'ok') reject(new Error(reply.status));
-        else resolve(reply.run_number);
-      });
-    });
+    const req = http.request(
+      url,
+      { method: 'GET', agent, headers: { 'Content-Type': 'application/json', 'Content-Length': body.length, Accept: 'application/json' } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const reply = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { status: string; run_number: number };
+          if (reply.status !== 'ok') reject(new Error(reply.status));
+          else resolve(reply.run_number);
+        });
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -97,17 +101,31 @@ export const run: BenchRun = async () => {
   const agent = new http.Agent({ keepAlive: false });
   const client = new SfdaqClient({ fastUrl });
   const core = (file: string): NodeModule => require(require.resolve(`@node-red/nodes/core/${file}`)) as NodeModule;
-  await helper.load([brokerNode, callNode, core('network/21-httprequest.js'), core('function/15-change.js')], [
-    { id: 'tab', type: 'tab' },
-    { id: 'broker', type: 'sfdaq-broker', fastUrl, timeout: 10 },
-    { id: 'call', z: 'tab', type: 'sfdaq-call', broker: 'broker', operation: 'get_current_run_number', params: {}, wires: [['callOut']] },
-    { id: 'callOut', z: 'tab', type: 'helper' },
-    { id: 'httpreq', z: 'tab', type: 'http request', method: 'GET', ret: 'obj', paytoqs: 'body', url, persist: false, headers: [{ keyType: 'Content-Type', keyValue: '', valueType: 'application/json', valueValue: '' }], wires: [['httpOut']] },
-    { id: 'httpOut', z: 'tab', type: 'helper' },
-    // A change node without rules: what Node-RED's message delivery alone costs in this runtime.
-    { id: 'hop', z: 'tab', type: 'change', rules: [], wires: [['hopOut']] },
-    { id: 'hopOut', z: 'tab', type: 'helper' },
-  ]);
+  await helper.load(
+    [brokerNode, callNode, core('network/21-httprequest.js'), core('function/15-change.js')],
+    [
+      { id: 'tab', type: 'tab' },
+      { id: 'broker', type: 'sfdaq-broker', fastUrl, timeout: 10 },
+      { id: 'call', z: 'tab', type: 'sfdaq-call', broker: 'broker', operation: 'get_current_run_number', params: {}, wires: [['callOut']] },
+      { id: 'callOut', z: 'tab', type: 'helper' },
+      {
+        id: 'httpreq',
+        z: 'tab',
+        type: 'http request',
+        method: 'GET',
+        ret: 'obj',
+        paytoqs: 'body',
+        url,
+        persist: false,
+        headers: [{ keyType: 'Content-Type', keyValue: '', valueType: 'application/json', valueValue: '' }],
+        wires: [['httpOut']],
+      },
+      { id: 'httpOut', z: 'tab', type: 'helper' },
+      // A change node without rules: what Node-RED's message delivery alone costs in this runtime.
+      { id: 'hop', z: 'tab', type: 'change', rules: [], wires: [['hopOut']] },
+      { id: 'hopOut', z: 'tab', type: 'helper' },
+    ],
+  );
   unspyNodes(['call', 'httpreq', 'hop']);
   const contenders: Record<string, () => Promise<unknown>> = {
     raw: () => rawCall(url, agent),
@@ -168,13 +186,17 @@ export const run: BenchRun = async () => {
         unit: 'ms/call',
         ratio: { against: 'raw http.request', value: (trimmed(times.node!) - trimmed(times.hop!)) / raw, target: '≤ 1.2×' },
       },
-      ...names.filter((name) => name !== 'hop').map((name) => ({
-        name: `CPU per call: ${name}`,
-        value: cpu[name]! / times[name]!.length,
-        unit: 'ms',
-        ratio: name === 'raw' ? undefined : { against: 'raw CPU', value: cpu[name]! / times[name]!.length / (cpu.raw! / times.raw!.length) },
-      })),
+      ...names
+        .filter((name) => name !== 'hop')
+        .map((name) => ({
+          name: `CPU per call: ${name}`,
+          value: cpu[name]! / times[name]!.length,
+          unit: 'ms',
+          ratio: name === 'raw' ? undefined : { against: 'raw CPU', value: cpu[name]! / times[name]!.length / (cpu.raw! / times.raw!.length) },
+        })),
     ],
-    notes: [`${times.raw!.length} calls per contender, interleaved one by one, mean of the fastest 95 %; the simulator runs in a worker thread and closes every connection (HTTP/1.0) as the real broker does`],
+    notes: [
+      `${times.raw!.length} calls per contender, interleaved one by one, mean of the fastest 95 %; the simulator runs in a worker thread and closes every connection (HTTP/1.0) as the real broker does`,
+    ],
   };
 };

@@ -37,7 +37,9 @@
         data: JSON.stringify(collect(node, type)),
       })
         .done(function (answer) {
-          result.css('color', answer.ok ? 'var(--red-ui-text-color-success, #3a3)' : 'var(--red-ui-text-color-error, #c00)').text((answer.ok ? '✓ ' : '✗ ') + answer.message);
+          result
+            .css('color', answer.ok ? 'var(--red-ui-text-color-success, #3a3)' : 'var(--red-ui-text-color-error, #c00)')
+            .text((answer.ok ? '✓ ' : '✗ ') + answer.message);
         })
         .fail(function (xhr) {
           result.css('color', 'var(--red-ui-text-color-error, #c00)').text('✗ HTTP ' + xhr.status);

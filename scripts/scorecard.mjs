@@ -35,7 +35,12 @@ for (const release of ['4.1.0', '5.0.0']) {
 }
 
 const nodesDir = path.join(root, 'nodes');
-const editorFiles = fs.existsSync(nodesDir) ? fs.readdirSync(nodesDir).filter((f) => f.endsWith('.html')).sort() : [];
+const editorFiles = fs.existsSync(nodesDir)
+  ? fs
+      .readdirSync(nodesDir)
+      .filter((f) => f.endsWith('.html'))
+      .sort()
+  : [];
 const declared = pkg['node-red']?.nodes ?? {};
 check(editorFiles.length > 0, 'nodes/', 'has at least one editor file');
 const types = new Map(); // type -> { config: boolean }
@@ -56,7 +61,11 @@ for (const file of editorFiles) {
   for (const key of required) check(new RegExp(`\\b${key}\\s*:`).test(body), rel, `registerType has ${key}`);
   check(html.includes(`data-template-name="${type}"`), rel, `has an edit dialog template (data-template-name="${type}")`);
   const help = path.join(root, 'locales', 'en-US', `${type}.html`);
-  check(fs.existsSync(help) && fs.readFileSync(help, 'utf8').includes(`data-help-name="${type}"`), `locales/en-US/${type}.html`, 'en-US help exists for the node');
+  check(
+    fs.existsSync(help) && fs.readFileSync(help, 'utf8').includes(`data-help-name="${type}"`),
+    `locales/en-US/${type}.html`,
+    'en-US help exists for the node',
+  );
   const catalog = path.join(root, 'locales', 'en-US', `${type}.json`);
   let catalogOk;
   try {
@@ -69,7 +78,8 @@ for (const file of editorFiles) {
     if (!fs.existsSync(path.join(root, extra))) warnings.push(`${extra}: German translation missing`);
   }
 }
-for (const type of Object.keys(declared)) check(types.has(type), 'package.json', `node-red.nodes entry ${type} has an editor file nodes/${type}.html`);
+for (const type of Object.keys(declared))
+  check(types.has(type), 'package.json', `node-red.nodes entry ${type} has an editor file nodes/${type}.html`);
 
 const examplesDir = path.join(root, 'examples');
 const usedTypes = new Set();
@@ -94,7 +104,8 @@ if (fs.existsSync(examplesDir)) {
         usedTypes.add(node.type);
         check(!ids.has(node.id), rel, `node ids are unique (${node.id})`);
         ids.add(node.id);
-        if (types.get(node.type)?.config) check(!node.credentials || Object.keys(node.credentials).length === 0, rel, `config node ${node.id} ships no credentials`);
+        if (types.get(node.type)?.config)
+          check(!node.credentials || Object.keys(node.credentials).length === 0, rel, `config node ${node.id} ships no credentials`);
       }
     }
   }

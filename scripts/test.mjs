@@ -54,8 +54,11 @@ await run('typecheck', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
 await run('typecheck tests', bin('tsc'), ['-p', 'test/tsconfig.json', '--noEmit']);
 await run('typecheck browser tests', bin('tsc'), ['-p', 'test/browser/tsconfig.json', '--noEmit']);
 await run('lint', bin('eslint'), ['.']);
+await run('format', bin('prettier'), ['--check', '.']);
 await run('scorecard', process.execPath, ['scripts/scorecard.mjs']);
-await run('mocha: protocols, nodes, simulators, examples, runtime', bin('c8'), ['mocha', 'test/**/*.spec.ts', '--ignore', 'test/browser/**'], { parse: true });
+await run('mocha: protocols, nodes, simulators, examples, runtime', bin('c8'), ['mocha', 'test/**/*.spec.ts', '--ignore', 'test/browser/**'], {
+  parse: true,
+});
 
 // Node-RED 5 on Node 22: always in CI, on request elsewhere (it downloads both once).
 if (process.env.CI || process.env.LABWIRE_NR5) {
@@ -67,7 +70,10 @@ if (process.env.CI || process.env.LABWIRE_NR5) {
 const browser = await findChromium();
 if (fs.existsSync(path.join(root, 'test', 'browser'))) {
   if (browser.path) {
-    await run(`browser: the editor in Chromium (${browser.source})`, bin('mocha'), ['test/browser/**/*.spec.ts'], { parse: true, env: { CHROMIUM_PATH: browser.path } });
+    await run(`browser: the editor in Chromium (${browser.source})`, bin('mocha'), ['test/browser/**/*.spec.ts'], {
+      parse: true,
+      env: { CHROMIUM_PATH: browser.path },
+    });
   } else {
     // The devDependency brings a Chromium, so this only happens where it cannot run: say so, and fail CI.
     console.log(`\n(browser tests skipped: ${browser.reason}; set CHROMIUM_PATH to a Chromium)`);

@@ -35,7 +35,9 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
         simulators.push({ name: definition.name, running });
         log(`simulator ${definition.name}: ${running.endpoints.join(', ')}`);
       } catch (err) {
-        console.warn(`simulator ${definition.name} did not start (${err instanceof Error ? err.message : String(err)}); its examples are deployed but will show it unreachable`);
+        console.warn(
+          `simulator ${definition.name} did not start (${err instanceof Error ? err.message : String(err)}); its examples are deployed but will show it unreachable`,
+        );
       }
     }
     prepareUserDir(options.userDir, options.packageRoot);

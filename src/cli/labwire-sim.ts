@@ -20,7 +20,7 @@ export function parseArgs(argv: string[]): ParsedArgs {
     } else if (arg.startsWith('--')) {
       const [rawName, inline] = arg.slice(2).split('=', 2) as [string, string | undefined];
       const nextArg = argv[i + 1];
-      const value: string | boolean = inline ?? (nextArg !== undefined && !nextArg.startsWith('--') ? (i += 1, nextArg) : true);
+      const value: string | boolean = inline ?? (nextArg !== undefined && !nextArg.startsWith('--') ? ((i += 1), nextArg) : true);
       if (rawName === 'port') {
         const port = Number(value);
         if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port needs a number from 0 to 65535, got "${String(value)}"`);

@@ -61,7 +61,11 @@ export function prepareUserDir(userDir: string, packageRoot: string): void {
   }
   fs.writeFileSync(
     path.join(userDir, 'package.json'),
-    JSON.stringify({ name: 'labwire-demo', private: true, dependencies: { '@labwire/node-red-instruments': `file:${path.resolve(packageRoot)}` } }, null, 2),
+    JSON.stringify(
+      { name: 'labwire-demo', private: true, dependencies: { '@labwire/node-red-instruments': `file:${path.resolve(packageRoot)}` } },
+      null,
+      2,
+    ),
   );
   fs.writeFileSync(
     path.join(userDir, 'settings.js'),
@@ -75,7 +79,7 @@ export function prepareUserDir(userDir: string, packageRoot: string): void {
       '  editorTheme: { tours: false, projects: { enabled: false } },',
       '  telemetry: { enabled: false },',
       "  logging: { console: { level: 'info', metrics: false, audit: false } },",
-      "  diagnostics: { enabled: false },",
+      '  diagnostics: { enabled: false },',
       '  externalModules: { autoInstall: false, palette: { allowInstall: false } },',
       '};',
       '',
@@ -90,7 +94,12 @@ export async function getJson(url: string, timeoutMs: number): Promise<{ status:
 }
 
 /** Send JSON to a Node-RED admin URL (deploys). */
-export async function requestJson(method: 'POST' | 'PUT', url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+export async function requestJson(
+  method: 'POST' | 'PUT',
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string }> {
   const res = await httpJson({ method, url, body, headers, timeoutMs: 60_000 });
   return { status: res.status, body: res.text };
 }

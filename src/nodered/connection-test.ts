@@ -36,7 +36,11 @@ export function registerConnectionTest(RED: RedAPI, type: string, probe: Connect
     }
     // A probe that throws before its first await (bad options) still answers {ok: false}, not HTTP 500.
     const probing = Promise.resolve().then(() => probe(config, credentials));
-    withTimeout(probing, timeoutMs, () => new Error(`no answer within ${timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`}`)).then(
+    withTimeout(
+      probing,
+      timeoutMs,
+      () => new Error(`no answer within ${timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`}`),
+    ).then(
       (message) => res.json({ ok: true, message }),
       (err: unknown) => res.json({ ok: false, message: scrub(errorMessage(err), credentials) }),
     );

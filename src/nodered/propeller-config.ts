@@ -49,11 +49,17 @@ export function findPropellerConfig(RED: RedAPI, def: NodeDef & PropellerConfigF
   const serialId = typeof def.serial === 'string' ? def.serial : '';
   const id = kind === 'serial' ? serialId : kind === 'launcher' ? launcherId : launcherId || serialId;
   if (!id) {
-    const which = kind === 'serial' ? 'a Propeller serial port (propeller-serial)' : kind === 'launcher' ? 'a BlocklyProp Launcher (propeller-launcher)' : 'a Propeller connection';
+    const which =
+      kind === 'serial'
+        ? 'a Propeller serial port (propeller-serial)'
+        : kind === 'launcher'
+          ? 'a BlocklyProp Launcher (propeller-launcher)'
+          : 'a Propeller connection';
     return { error: `no connection chosen: open the node and pick ${which}` };
   }
   const node = RED.nodes.getNode(id);
-  if (!isPropellerConfigNode(node)) return { error: `the chosen Propeller connection (${id}) is missing or disabled; open the node and pick another` };
+  if (!isPropellerConfigNode(node))
+    return { error: `the chosen Propeller connection (${id}) is missing or disabled; open the node and pick another` };
   return { config: node };
 }
 

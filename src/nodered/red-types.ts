@@ -48,7 +48,11 @@ export interface NodeCredentialsDef {
 export interface RedAPI {
   nodes: {
     createNode(node: RedNode, def: NodeDef): void;
-    registerType(type: string, constructor: (this: RedNode, def: NodeDef) => void, options?: { credentials?: NodeCredentialsDef; settings?: Record<string, { value: unknown; exportable?: boolean }> }): void;
+    registerType(
+      type: string,
+      constructor: (this: RedNode, def: NodeDef) => void,
+      options?: { credentials?: NodeCredentialsDef; settings?: Record<string, { value: unknown; exportable?: boolean }> },
+    ): void;
     getNode(id: string): RedNode | null;
     getCredentials(id: string): Record<string, string | undefined> | undefined;
   };

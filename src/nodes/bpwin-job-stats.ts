@@ -22,10 +22,14 @@ export = function (RED: RedAPI): void {
       switch (state.state) {
         case 'session': {
           const s = state.stats;
-          if (s.Mode === 'Manual') return { fill: 'green', shape: 'dot', text: t('status.manual', { passed: Number(s.Passed_Device), failed: Number(s.Failed_Device) }) };
+          if (s.Mode === 'Manual')
+            return { fill: 'green', shape: 'dot', text: t('status.manual', { passed: Number(s.Passed_Device), failed: Number(s.Failed_Device) }) };
           const tower = String(s.Light_Tower ?? 'off');
           const fill = tower.includes('red') ? 'red' : tower.includes('amber') ? 'yellow' : tower.includes('green') ? 'green' : 'grey';
-          const lights = tower.split('+').map((colour) => t(`light.${colour}`)).join('+');
+          const lights = tower
+            .split('+')
+            .map((colour) => t(`light.${colour}`))
+            .join('+');
           return { fill, shape: 'dot', text: `${String(s.Machine_Status)} · ${lights}` };
         }
         case 'idle':

@@ -40,7 +40,8 @@ export = function (RED: RedAPI): void {
       } catch (err) {
         // A refusal is already shown on every node of this server.
         const kind = errorKind(err);
-        if (kind !== 'refused' && !closed) node.status({ fill: 'red', shape: 'ring', text: RED._(`bpwin-request.errors.${kind}`, { status: errorStatusCode(err) ?? '' }) });
+        if (kind !== 'refused' && !closed)
+          node.status({ fill: 'red', shape: 'ring', text: RED._(`bpwin-request.errors.${kind}`, { status: errorStatusCode(err) ?? '' }) });
         throw err;
       }
     });

@@ -41,7 +41,10 @@ async function probeBpwin(options: BpwinClientOptions): Promise<string> {
     let version = '';
     try {
       const { payload } = await request(client, 'version');
-      const parts = [payload.API_Version !== undefined ? `API ${String(payload.API_Version)}` : '', payload.BPWin_Version !== undefined ? `BPWin ${String(payload.BPWin_Version)}` : ''];
+      const parts = [
+        payload.API_Version !== undefined ? `API ${String(payload.API_Version)}` : '',
+        payload.BPWin_Version !== undefined ? `BPWin ${String(payload.BPWin_Version)}` : '',
+      ];
       version = parts.filter(Boolean).join(', ');
     } catch {
       // /health answered; an older BPWin without /version is still ready.

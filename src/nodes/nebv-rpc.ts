@@ -38,7 +38,11 @@ function register(RED: RedAPI): void {
       if (closed) return;
       if (inFlight > 0) {
         const text = RED._('nebv-rpc.status.inflight', { count: inFlight });
-        node.status({ fill: connection.fill === 'green' ? 'blue' : 'yellow', shape: 'dot', text: text === 'nebv-rpc.status.inflight' ? `${inFlight} in flight` : text });
+        node.status({
+          fill: connection.fill === 'green' ? 'blue' : 'yellow',
+          shape: 'dot',
+          text: text === 'nebv-rpc.status.inflight' ? `${inFlight} in flight` : text,
+        });
       } else if (lastError !== undefined) node.status(errorDot(lastError));
       else node.status(connection);
     };

@@ -25,8 +25,14 @@ export = function (RED: RedAPI) {
       let prepared: PreparedImage;
       try {
         const data = source === 'file' ? await readImageFile(file, RED.settings.fileWorkingDirectory) : imageBytesFrom(msg.payload);
-        const format = imageFormatFor(msg.format ?? def.format, source === 'file' ? file : typeof msg.filename === 'string' ? msg.filename : undefined);
-        prepared = prepareImage(data, { format, fixChecksum: msg.fixChecksum === true || (msg.fixChecksum === undefined && def.fixChecksum === true) });
+        const format = imageFormatFor(
+          msg.format ?? def.format,
+          source === 'file' ? file : typeof msg.filename === 'string' ? msg.filename : undefined,
+        );
+        prepared = prepareImage(data, {
+          format,
+          fixChecksum: msg.fixChecksum === true || (msg.fixChecksum === undefined && def.fixChecksum === true),
+        });
       } catch (err) {
         // Every refusal replaces the last image's green dot: a missing file or bad payload included.
         node.status(errorDot(err instanceof InstrumentError && err.details.rule !== undefined ? String(err.details.rule) : 'no image'));
@@ -40,7 +46,11 @@ export = function (RED: RedAPI) {
         msg.payload = output === 'eeprom' ? binaryToEeprom(prepared.image) : prepared.image;
         msg.image = summary;
       }
-      node.status({ fill: prepared.checksumFixed ? 'yellow' : 'green', shape: 'dot', text: shortText(`${prepared.format} ${prepared.size} B ${prepared.clockModeText}`, 32) });
+      node.status({
+        fill: prepared.checksumFixed ? 'yellow' : 'green',
+        shape: 'dot',
+        text: shortText(`${prepared.format} ${prepared.size} B ${prepared.clockModeText}`, 32),
+      });
       send(msg);
     });
   }

@@ -20,7 +20,14 @@ function launcherUrl(value: unknown): string {
 
 /** Connect once (no retries), say hello, read the port list, hang up. */
 async function probeLauncher(url: unknown): Promise<{ version: string; ports: string[] }> {
-  const client = new LauncherClient({ url: launcherUrl(url), reconnect: false, connectTimeoutMs: 4000, handshakeTimeoutMs: 4000, connectWaitMs: 8000, portWaitMs: 4000 });
+  const client = new LauncherClient({
+    url: launcherUrl(url),
+    reconnect: false,
+    connectTimeoutMs: 4000,
+    handshakeTimeoutMs: 4000,
+    connectWaitMs: 8000,
+    portWaitMs: 4000,
+  });
   try {
     const ports = await client.listPorts();
     return { version: client.info?.version ?? '?', ports };

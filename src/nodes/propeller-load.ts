@@ -23,9 +23,15 @@ function imageFromPayload(payload: unknown): Buffer {
   if (typeof payload === 'string') {
     const compact = payload.replace(/\s+/g, '');
     if (compact !== '' && /^[A-Za-z0-9+/]+={0,2}$/.test(compact)) return Buffer.from(compact, 'base64');
-    throw new InstrumentError('BAD_INPUT', 'msg.payload is a string but not base64: send the image as a Buffer or a base64 string, or choose "file" as the image source');
+    throw new InstrumentError(
+      'BAD_INPUT',
+      'msg.payload is a string but not base64: send the image as a Buffer or a base64 string, or choose "file" as the image source',
+    );
   }
-  throw new InstrumentError('BAD_INPUT', `msg.payload must be the image as a Buffer or a base64 string (got ${payload === undefined ? 'nothing' : typeof payload})`);
+  throw new InstrumentError(
+    'BAD_INPUT',
+    `msg.payload must be the image as a Buffer or a base64 string (got ${payload === undefined ? 'nothing' : typeof payload})`,
+  );
 }
 
 const FILE_TYPES = ['str', 'msg', 'flow', 'global', 'env'] as const;
@@ -43,9 +49,16 @@ function imagePath(type: FileType, field: string, value: unknown): string {
   if (type === 'str') return typeof value === 'string' ? value : '';
   const from = fileSource(type, field);
   if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) {
-    throw new InstrumentError('BAD_INPUT', `no image file: the node takes the file path from ${from}, which is empty or not set; set it, or send msg.filename`);
+    throw new InstrumentError(
+      'BAD_INPUT',
+      `no image file: the node takes the file path from ${from}, which is empty or not set; set it, or send msg.filename`,
+    );
   }
-  if (typeof value !== 'string') throw new InstrumentError('BAD_INPUT', `${from} must be the image file's path as a string (got ${Buffer.isBuffer(value) ? 'a Buffer' : typeof value})`);
+  if (typeof value !== 'string')
+    throw new InstrumentError(
+      'BAD_INPUT',
+      `${from} must be the image file's path as a string (got ${Buffer.isBuffer(value) ? 'a Buffer' : typeof value})`,
+    );
   return value;
 }
 
@@ -67,8 +80,13 @@ export = function (RED: RedAPI) {
     /** msg.filename still replaces the node's path, as before the field became a typed input. */
     async function fileFor(msg: NodeMessage): Promise<string> {
       if (typeof msg.filename === 'string' && msg.filename !== '') return msg.filename;
-      if (!fileType) throw new InstrumentError('BAD_INPUT', `the File field has an unknown type "${rawFileType}": open the node and choose string, msg, flow, global or env`);
-      if (fileType !== 'str' && fileField.trim() === '') throw new InstrumentError('BAD_INPUT', `no image file: the File field is set to ${fileType} but names nothing; open the node and fill it in`);
+      if (!fileType)
+        throw new InstrumentError(
+          'BAD_INPUT',
+          `the File field has an unknown type "${rawFileType}": open the node and choose string, msg, flow, global or env`,
+        );
+      if (fileType !== 'str' && fileField.trim() === '')
+        throw new InstrumentError('BAD_INPUT', `no image file: the File field is set to ${fileType} but names nothing; open the node and fill it in`);
       return imagePath(fileType, fileField, await evaluateProperty(RED, node, msg, fileField, fileType));
     }
 
@@ -77,7 +95,9 @@ export = function (RED: RedAPI) {
       const debug = pick(msg.debug, DEBUG_MODES, pick(def.debug, DEBUG_MODES, 'none'));
       const port = typeof msg.port === 'string' && msg.port.trim() !== '' ? msg.port.trim() : String(def.port ?? '').trim() || undefined;
       // Checked here, before anything reaches the Launcher or the port.
-      const prepared = prepareImage(source === 'file' ? await readImageFile(await fileFor(msg), RED.settings.fileWorkingDirectory) : imageFromPayload(msg.payload));
+      const prepared = prepareImage(
+        source === 'file' ? await readImageFile(await fileFor(msg), RED.settings.fileWorkingDirectory) : imageFromPayload(msg.payload),
+      );
       node.status({ fill: 'blue', shape: 'ring', text: `loading ${action}` });
       const progress = (p: LoadProgress): void => {
         if (p.stage !== 'downloading') node.status({ fill: 'blue', shape: 'ring', text: p.stage });
@@ -102,7 +122,9 @@ export = function (RED: RedAPI) {
       if (!result.success) {
         node.status(errorDot(result.error ?? 'load failed'));
         const id = result.errorId !== undefined ? ` (id ${result.errorId})` : '';
-        throw new InstrumentError('REMOTE', `load to ${action} on ${result.port} failed: ${result.error ?? 'unknown error'}${id}`, { errorId: result.errorId });
+        throw new InstrumentError('REMOTE', `load to ${action} on ${result.port} failed: ${result.error ?? 'unknown error'}${id}`, {
+          errorId: result.errorId,
+        });
       }
       node.status({ fill: 'green', shape: 'dot', text: `loaded ${result.port}` });
     });

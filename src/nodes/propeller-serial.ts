@@ -59,7 +59,11 @@ export = function (RED: RedAPI) {
         });
         connection.on('status', (status: SerialConnectionStatus) => registry.setStatus(dotFor(status, node.port, (key) => RED._(key))));
         // The port itself opens on the first load or terminal, not at deploy.
-        registry.setStatus(node.port ? { fill: 'grey', shape: 'ring', text: shortText(node.port) } : { fill: 'red', shape: 'ring', text: RED._('propeller-serial.status.noPort') });
+        registry.setStatus(
+          node.port
+            ? { fill: 'grey', shape: 'ring', text: shortText(node.port) }
+            : { fill: 'red', shape: 'ring', text: RED._('propeller-serial.status.noPort') },
+        );
         return connection;
       },
       close: (connection) => connection.close(),

@@ -20,7 +20,11 @@ export = function (RED: RedAPI) {
     const encoding = ENCODINGS.includes(def.encoding as TerminalEncoding) ? (def.encoding as TerminalEncoding) : 'utf8';
     const split = def.split === 'line' || def.split === 'delimiter' ? def.split : 'none';
     const decoder = new TerminalDecoder({ split, delimiter: String(def.delimiter ?? '\\n'), output: def.output === 'buffer' ? 'buffer' : encoding });
-    const options = { port: String(def.port ?? '').trim() || undefined, baudrate: configNumber(def.baudrate, 115200), mode: def.mode === 'graph' ? ('graph' as const) : ('term' as const) };
+    const options = {
+      port: String(def.port ?? '').trim() || undefined,
+      baudrate: configNumber(def.baudrate, 115200),
+      mode: def.mode === 'graph' ? ('graph' as const) : ('term' as const),
+    };
     const retryMs = settingsNumber(RED, 'propellerTerminalRetryTime', RETRY_MS);
     let session: TerminalSession | undefined;
     let closed = false;

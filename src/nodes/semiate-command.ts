@@ -29,10 +29,16 @@ export = function (RED: RedAPI) {
       // The client's own alias table (start → next …), so both agree on which parameters apply.
       const name = canonicalCommand(command, tester.kind);
       if (name === 'load') {
-        request.lotNumber = msg.lotNumber !== undefined ? msg.lotNumber : await evaluateProperty(RED, node, msg, def.lotNumber, String(def.lotNumberType ?? 'msg'));
+        request.lotNumber =
+          msg.lotNumber !== undefined ? msg.lotNumber : await evaluateProperty(RED, node, msg, def.lotNumber, String(def.lotNumberType ?? 'msg'));
       }
       if (name === 'next') {
-        request.sites = msg.sites !== undefined ? msg.sites : def.sites ? await evaluateProperty(RED, node, msg, def.sites, String(def.sitesType ?? 'json')) : undefined;
+        request.sites =
+          msg.sites !== undefined
+            ? msg.sites
+            : def.sites
+              ? await evaluateProperty(RED, node, msg, def.sites, String(def.sitesType ?? 'json'))
+              : undefined;
       }
       for (const field of MSG_FIELDS) if (msg[field] !== undefined) request[field] = msg[field];
       if (name === 'usersettings' && request.options === undefined) request.options = msg.payload;

@@ -34,7 +34,8 @@ function testerOptionsOf(config: Record<string, unknown>, credentials: Record<st
 
 /** A short text for the master's answer to identify (the simulator names its device id). */
 function identity(response: unknown): string {
-  if (response && typeof response === 'object' && typeof (response as { name?: unknown }).name === 'string') return (response as { name: string }).name;
+  if (response && typeof response === 'object' && typeof (response as { name?: unknown }).name === 'string')
+    return (response as { name: string }).name;
   return shortText(JSON.stringify(response) ?? 'no payload', 80);
 }
 
@@ -105,7 +106,9 @@ function semiateTester(RED: RedAPI): void {
     credentials: { username: { type: 'text' }, password: { type: 'password' } },
     settings: { semiateTesterReconnectTime: { value: 2000, exportable: false } },
   });
-  registerConnectionTest(RED, 'semiate-tester', async (config, credentials) => probeTester(testerOptionsOf(config, credentials, settingsNumber(RED, 'semiateTesterReconnectTime', 2000))));
+  registerConnectionTest(RED, 'semiate-tester', async (config, credentials) =>
+    probeTester(testerOptionsOf(config, credentials, settingsNumber(RED, 'semiateTesterReconnectTime', 2000))),
+  );
 }
 
 // The user nodes import these types (type-only) to reach the shared connection.

@@ -164,7 +164,9 @@ export class BpwinSimulator {
     this.server = server;
     this.wss = wss;
     if (this.autorun) this.scheduleAuto(this.cycleMs);
-    this.log(`BPWin simulator listening on ${this.url} (${this.passphrase ? 'passphrase required' : 'open API'}, ${this.mode === 'aps' ? 'APS autohandler' : 'manual'} mode)`);
+    this.log(
+      `BPWin simulator listening on ${this.url} (${this.passphrase ? 'passphrase required' : 'open API'}, ${this.mode === 'aps' ? 'APS autohandler' : 'manual'} mode)`,
+    );
   }
 
   /** Kill: drop every connection and stop listening, as when BPWin is closed. */
@@ -274,7 +276,13 @@ export class BpwinSimulator {
     const site = Number.parseInt(siteSocket, 10) || 1;
     const fields: Record<string, string> = { 'APS Serial Number': APS_SERIAL, 'DP Checksum': DP_CHECKSUM, Note: 'SocketStatus' };
     if (status !== 'Active') fields.ResultCode = String(resultCode ?? 0);
-    Object.assign(fields, { Site_SN: String(43190 + site), Site_Socket: siteSocket, Socket_PartNumber: PART_NUMBER, Socket_SN: `A002CA${(0xb0 + site).toString(16).toUpperCase()}`, Status: status });
+    Object.assign(fields, {
+      Site_SN: String(43190 + site),
+      Site_Socket: siteSocket,
+      Socket_PartNumber: PART_NUMBER,
+      Socket_SN: `A002CA${(0xb0 + site).toString(16).toUpperCase()}`,
+      Status: status,
+    });
     return eventText(fields);
   }
 
@@ -314,8 +322,13 @@ export class BpwinSimulator {
     const sites = [];
     for (let site = 1; site <= this.sites; site += 1) {
       const sockets = [];
-      for (let socket = 1; socket <= this.socketsPerSite; socket += 1) sockets.push({ Ordinal: String(socket), Odometer: String(198200 + site * 10 + socket), TripOdometer: String(80380 + socket) });
-      sites.push({ Ordinal: String(site), SerialNumber: String(43190 + site), SocketModule: { Odometer: String(26350 + site), TripOdometer: String(26340 + site), Socket: sockets.length === 1 ? sockets[0] : sockets } });
+      for (let socket = 1; socket <= this.socketsPerSite; socket += 1)
+        sockets.push({ Ordinal: String(socket), Odometer: String(198200 + site * 10 + socket), TripOdometer: String(80380 + socket) });
+      sites.push({
+        Ordinal: String(site),
+        SerialNumber: String(43190 + site),
+        SocketModule: { Odometer: String(26350 + site), TripOdometer: String(26340 + site), Socket: sockets.length === 1 ? sockets[0] : sockets },
+      });
     }
     return {
       BpWinVersion: '8.0.1',
@@ -350,7 +363,9 @@ export class BpwinSimulator {
     this.hits.set('/ws', this.hitCount('/ws') + 1);
     if (path !== '/ws' || !this.authorized(req)) {
       const status = path !== '/ws' ? '404 Not Found' : '403 Forbidden';
-      socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(AUTH_FAILED)}\r\nConnection: close\r\n\r\n${AUTH_FAILED}`);
+      socket.end(
+        `HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(AUTH_FAILED)}\r\nConnection: close\r\n\r\n${AUTH_FAILED}`,
+      );
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
@@ -387,7 +402,11 @@ export class BpwinSimulator {
       case '/version':
         return '{"API_Version":"1.0","BPWin_Version":"V8.0.1"}';
       case '/data/machine-name':
-        return JSON.stringify(this.mode === 'aps' ? { Type: 'APS', Description: '4000 APS', Serial_Number: APS_SERIAL } : { Type: 'Manual', Description: null, Serial_Number: null });
+        return JSON.stringify(
+          this.mode === 'aps'
+            ? { Type: 'APS', Description: '4000 APS', Serial_Number: APS_SERIAL }
+            : { Type: 'Manual', Description: null, Serial_Number: null },
+        );
       case '/data/job-name':
         return JSON.stringify(
           this.jobLoaded
@@ -396,7 +415,9 @@ export class BpwinSimulator {
         );
       case '/data/selected-device':
         return JSON.stringify(
-          this.deviceSelected ? { FullName: 'Winbond W25N01GVZEIG', Device: 'W25N01GVZEIG', Manufacturer: 'Winbond' } : { FullName: 'No Device Selected', Device: '', Manufacturer: '' },
+          this.deviceSelected
+            ? { FullName: 'Winbond W25N01GVZEIG', Device: 'W25N01GVZEIG', Manufacturer: 'Winbond' }
+            : { FullName: 'No Device Selected', Device: '', Manufacturer: '' },
         );
       case '/data/job-stats': {
         const stats = this.jobStats();

@@ -166,7 +166,17 @@ export class LauncherSimulator {
   }
 
   private accept(socket: WebSocket): void {
-    const client: Client = { socket, helloDone: false, timers: new Set(), portTimers: 0, waiters: new Set(), terminal: undefined, pending: [], flushTimer: undefined, packetIds: new Map() };
+    const client: Client = {
+      socket,
+      helloDone: false,
+      timers: new Set(),
+      portTimers: 0,
+      waiters: new Set(),
+      terminal: undefined,
+      pending: [],
+      flushTimer: undefined,
+      packetIds: new Map(),
+    };
     this.clients.add(client);
     this.log('client connected');
     socket.on('ping', () => {
@@ -427,7 +437,7 @@ export const simulator: SimulatorDefinition = {
     '--version X.Y.Z   version reported in hello-client (default 1.0.7)',
     '--ports A,B       port names (default COM3,wx-1a2b3c)',
     '--list-type T     port-list (default, as the real Launcher) or port-list-response',
-    '--api N --b64     announce an API level and the b64Msg flag (today\'s Launcher sends neither)',
+    "--api N --b64     announce an API level and the b64Msg flag (today's Launcher sends neither)",
     '--step-ms N       pause between load progress messages (default 10)',
   ],
   async start(options): Promise<RunningSimulator> {

@@ -37,7 +37,13 @@ export interface NebvSimulatorOptions {
 }
 
 type RpcId = string | number | null;
-const PARENT: Record<string, string | undefined> = { EbvItem: undefined, MarkListItem: 'EbvItem', Mark: 'MarkListItem', File: 'EbvItem', Jobdeck: 'File' };
+const PARENT: Record<string, string | undefined> = {
+  EbvItem: undefined,
+  MarkListItem: 'EbvItem',
+  Mark: 'MarkListItem',
+  File: 'EbvItem',
+  Jobdeck: 'File',
+};
 /** The class each item method is defined on; any subclass may be named in the request. */
 const ITEM_METHODS: Record<string, string> = { props: 'EbvItem', close: 'File', layer: 'Jobdeck', delete: 'Mark' };
 
@@ -254,7 +260,8 @@ export class NebvSimulator extends EventEmitter {
     if (typeof filePath !== 'string' || filePath === '') throw new RpcFailure(-32602, 'Invalid params: filePath is required');
     const extension = path.extname(filePath).toLowerCase();
     const jobdeck = extension === '.jdc' || extension === '.jdf';
-    if (!jobdeck && !['.oas', '.oasis', '.gds', '.gds2'].includes(extension)) throw new RpcFailure(-32000, `cannot open ${filePath}: unsupported file type`);
+    if (!jobdeck && !['.oas', '.oasis', '.gds', '.gds2'].includes(extension))
+      throw new RpcFailure(-32000, `cannot open ${filePath}: unsupported file type`);
     if (path.basename(filePath).startsWith('missing')) throw new RpcFailure(-32000, `cannot open ${filePath}: no such file`);
     const base = path.basename(filePath);
     const count = (this.opened.get(base) ?? 0) + 1;
@@ -263,7 +270,12 @@ export class NebvSimulator extends EventEmitter {
     const item: EbvItem = {
       key: `${base}@${count}`,
       klass,
-      props: { 'File/AU [um]': '0.0254', 'File/Area [um]': '-88.9,-114.3,4770.12,4693.92', 'File/Display Name': path.basename(filePath, extension), 'File/Path': filePath },
+      props: {
+        'File/AU [um]': '0.0254',
+        'File/Area [um]': '-88.9,-114.3,4770.12,4693.92',
+        'File/Display Name': path.basename(filePath, extension),
+        'File/Path': filePath,
+      },
       attrs: { area: [-88.9, -114.3, 4770.12, 4693.92], au: '0.0254', bold: 'False' },
     };
     this.files.set(item.key, item);
@@ -282,7 +294,16 @@ export class NebvSimulator extends EventEmitter {
       key: `Marks@1|${name}@${this.markNumber}`,
       props: { Color: '80000000', Location: `${pyFloat(x)},${pyFloat(y)}`, Name: name, Shape: 'Dot' },
       attrs: {
-        cells: { 'LineNo.': String(this.markNumber), mark_color: '', mark_group: '', mark_representative: '', mark_shape: '', name, x: pyFloat(x), y: pyFloat(y) },
+        cells: {
+          'LineNo.': String(this.markNumber),
+          mark_color: '',
+          mark_group: '',
+          mark_representative: '',
+          mark_shape: '',
+          name,
+          x: pyFloat(x),
+          y: pyFloat(y),
+        },
         color: '80000000',
         display: 'True',
         is_filter_hit: 'True',
@@ -366,7 +387,12 @@ function startOptions(options: SimulatorStartOptions): NebvSimulatorOptions {
   const extra = options.options ?? {};
   const range = typeof extra.range === 'string' ? /^(\d+)-(\d+)$/.exec(extra.range) : null;
   if (extra.range !== undefined && !range) throw new Error('--range needs FIRST-LAST, e.g. --range 5000-5010');
-  const unix = extra.unix === false || extra['no-unix'] === true ? undefined : typeof extra.unix === 'string' ? extra.unix : path.join(os.tmpdir(), `labwire-nebv-${process.pid}.sock`);
+  const unix =
+    extra.unix === false || extra['no-unix'] === true
+      ? undefined
+      : typeof extra.unix === 'string'
+        ? extra.unix
+        : path.join(os.tmpdir(), `labwire-nebv-${process.pid}.sock`);
   return {
     host: options.host,
     port: options.port,

@@ -40,7 +40,9 @@ export class FakePropellerChip extends EventEmitter {
     this.chip.on('handshake', () => this.stopProgram());
     this.chip.on('loaded', (program: LoadedProgram) => {
       this.loads.push(program);
-      options.log?.(`fake chip: received ${program.image.length} bytes for command ${program.command}, checksum ${program.checksumOk ? 'OK' : 'FAILED'}`);
+      options.log?.(
+        `fake chip: received ${program.image.length} bytes for command ${program.command}, checksum ${program.checksumOk ? 'OK' : 'FAILED'}`,
+      );
       this.emit('loaded', program);
     });
     this.chip.on('run', (program: LoadedProgram) => this.startProgram(program));
@@ -184,7 +186,7 @@ export const simulator: SimulatorDefinition = {
     `--fault NAME     ${CHIP_FAULTS.join(' | ')}`,
     '--pace BAUD      read host bytes no faster than this baud rate (e.g. 115200)',
     '--chips N        how many boards (each propeller-serial config node gets its own; default 3)',
-    '--link PATH      also make the first board\'s port available as PATH (e.g. /tmp/propeller)',
+    "--link PATH      also make the first board's port available as PATH (e.g. /tmp/propeller)",
     '--print-interval MS  how often the running program prints',
   ],
   start: (options) => startPropellerChips(options),
@@ -228,7 +230,10 @@ export async function startPropellerChips(options: SimulatorStartOptions): Promi
       let bench = assigned.get(node.id);
       if (!bench) {
         bench = benches[assigned.size % benches.length];
-        if (assigned.size >= benches.length) options.log?.(`propeller-chip: more propeller-serial nodes than boards; ${node.id} shares ${bench.hostPath} (start with --chips ${assigned.size + 1})`);
+        if (assigned.size >= benches.length)
+          options.log?.(
+            `propeller-chip: more propeller-serial nodes than boards; ${node.id} shares ${bench.hostPath} (start with --chips ${assigned.size + 1})`,
+          );
         assigned.set(node.id, bench);
       }
       node.port = bench.hostPath;

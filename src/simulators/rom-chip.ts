@@ -1,7 +1,15 @@
 import { EventEmitter } from 'node:events';
 import { FRAME_BITS, type Bit } from '../protocols/propeller/bit-packing';
 import { HUB_RAM_SIZE, byteSum, hubRam } from '../protocols/propeller/image-header';
-import { CHIP_HANDSHAKE_BITS, EXPECTED_VERSION, HOST_HANDSHAKE_BITS, VERSION_BITS, doubleReplyByte, singleReplyByte, type RomCommand } from '../protocols/propeller/rom-protocol';
+import {
+  CHIP_HANDSHAKE_BITS,
+  EXPECTED_VERSION,
+  HOST_HANDSHAKE_BITS,
+  VERSION_BITS,
+  doubleReplyByte,
+  singleReplyByte,
+  type RomCommand,
+} from '../protocols/propeller/rom-protocol';
 
 /**
  * The chip side of the ROM boot loader, played from the pulse model: host bytes become pulses,
@@ -9,7 +17,16 @@ import { CHIP_HANDSHAKE_BITS, EXPECTED_VERSION, HOST_HANDSHAKE_BITS, VERSION_BIT
  * acknowledgements. Used by the fake chip (simulator and tests); no serial port in here.
  */
 export type ChipFault = 'none' | 'silence' | 'wrong-version' | 'bad-handshake' | 'bad-checksum' | 'eeprom-program' | 'eeprom-verify' | 'no-ack';
-export const CHIP_FAULTS: readonly ChipFault[] = ['none', 'silence', 'wrong-version', 'bad-handshake', 'bad-checksum', 'eeprom-program', 'eeprom-verify', 'no-ack'];
+export const CHIP_FAULTS: readonly ChipFault[] = [
+  'none',
+  'silence',
+  'wrong-version',
+  'bad-handshake',
+  'bad-checksum',
+  'eeprom-program',
+  'eeprom-verify',
+  'no-ack',
+];
 
 export interface RomChipTiming {
   /**

@@ -111,13 +111,19 @@ export class SemiAteSimulator {
       // undefined (an option not given on the command line) must not erase a default
       ...Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)),
     };
-    if (!Number.isInteger(this.options.sites) || this.options.sites < 1) throw new Error(`sites must be a whole number ≥ 1, not ${this.options.sites}`);
-    if (!(this.options.passRate >= 0 && this.options.passRate <= 1)) throw new Error(`pass rate must be between 0 and 1, not ${this.options.passRate}`);
+    if (!Number.isInteger(this.options.sites) || this.options.sites < 1)
+      throw new Error(`sites must be a whole number ≥ 1, not ${this.options.sites}`);
+    if (!(this.options.passRate >= 0 && this.options.passRate <= 1))
+      throw new Error(`pass rate must be between 0 and 1, not ${this.options.passRate}`);
     this.random = seededRandom(this.options.seed);
   }
 
   static defaultSettings(): Array<{ name: string; active: boolean; value: number }> {
-    return ['stop_on_fail', 'single_step', 'stop_on_test', 'trigger_on_test', 'trigger_on_fail', 'trigger_site_specific'].map((name) => ({ name, active: false, value: -1 }));
+    return ['stop_on_fail', 'single_step', 'stop_on_test', 'trigger_on_test', 'trigger_on_fail', 'trigger_site_specific'].map((name) => ({
+      name,
+      active: false,
+      value: -1,
+    }));
   }
 
   get siteIds(): string[] {
@@ -203,7 +209,11 @@ export class SemiAteSimulator {
       const result = JSON.stringify({ type: 'testresult', payload: entry.records });
       this.prepared.push({
         topic: `TestApp/testresult/site${site}`,
-        texts: [result, JSON.stringify({ type: 'yield', payload: this.yieldPayload() }), JSON.stringify({ type: 'bintable', payload: this.binTable() })],
+        texts: [
+          result,
+          JSON.stringify({ type: 'yield', payload: this.yieldPayload() }),
+          JSON.stringify({ type: 'bintable', payload: this.binTable() }),
+        ],
       });
     }
   }
@@ -221,7 +231,14 @@ export class SemiAteSimulator {
   // ---- the master's state machine ----
 
   private command(name: string, body: Record<string, unknown>, reply: (type: string, payload: unknown) => void): void {
-    const allowed: Record<string, string[]> = { load: ['initialized'], next: ['ready'], start: [], unload: ['ready'], reset: ['softerror'], usersettings: ['initialized', 'ready'] };
+    const allowed: Record<string, string[]> = {
+      load: ['initialized'],
+      next: ['ready'],
+      start: [],
+      unload: ['ready'],
+      reset: ['softerror'],
+      usersettings: ['initialized', 'ready'],
+    };
     if (allowed[name] && !allowed[name].includes(this.state)) {
       this.ignored.push(`${name}@${this.state}`);
       this.log('master', 'WARNING', `ignored command ${name} in state ${this.state}`);
@@ -246,11 +263,17 @@ export class SemiAteSimulator {
         this.userSettings = Array.isArray(body.payload) ? (body.payload as typeof this.userSettings) : this.userSettings;
         return this.broadcast('usersettings', this.settingsPayload());
       case 'getresults':
-        return reply('testresults', [...this.parts.values()].slice(-1000).map((p) => p.records));
+        return reply(
+          'testresults',
+          [...this.parts.values()].slice(-1000).map((p) => p.records),
+        );
       case 'getlogs':
         return reply('logs', this.logLines.slice(-200));
       case 'getlogfile':
-        return reply('logfile', { filename: `${this.options.deviceId}.log`, content: this.logLines.map((l) => `${l.date}|${l.type}|${l.description}`).join('\n') });
+        return reply('logfile', {
+          filename: `${this.options.deviceId}.log`,
+          content: this.logLines.map((l) => `${l.date}|${l.type}|${l.description}`).join('\n'),
+        });
       case 'setloglevel':
         this.logLevel = Number(body.level) || this.logLevel;
         return this.broadcast('usersettings', this.settingsPayload());
@@ -283,7 +306,10 @@ export class SemiAteSimulator {
   }
 
   private next(requested: unknown): void {
-    const sites = Array.isArray(requested) && requested.length > 0 ? (requested as Array<{ siteid?: unknown; partid?: unknown }>) : this.siteIds.map((siteid) => ({ siteid, partid: undefined }));
+    const sites =
+      Array.isArray(requested) && requested.length > 0
+        ? (requested as Array<{ siteid?: unknown; partid?: unknown }>)
+        : this.siteIds.map((siteid) => ({ siteid, partid: undefined }));
     this.phase('next', 'testing', this.options.testMs, this.options.testTimeoutMs, () => {
       const response = sites.map((s) => {
         const site = String(s.siteid ?? '0');
@@ -322,7 +348,15 @@ export class SemiAteSimulator {
 
   /** The test app's part: generated and counted (a retest of a part id replaces the earlier one). */
   private recordPart(site: string, partId: string): PartEntry {
-    const generated = generatePart({ site: Number(site), partId, tests: this.options.tests, bins: this.options.bins, passRate: this.options.passRate, random: this.random, testTimeMs: this.options.testMs });
+    const generated = generatePart({
+      site: Number(site),
+      partId,
+      tests: this.options.tests,
+      bins: this.options.bins,
+      passRate: this.options.passRate,
+      random: this.random,
+      testTimeMs: this.options.testMs,
+    });
     const entry = { partId, site, ...generated };
     const earlier = this.parts.get(partId);
     if (earlier) this.countBin(earlier.site, earlier.bin.sBin, -1);
@@ -338,8 +372,18 @@ export class SemiAteSimulator {
     this.log('master', 'INFO', `state ${state}`);
     if (this.options.statusOnChange) this.broadcastStatus();
     this.publish('Master/status', { type: 'status', interface_version: 1, state, payload: { state, message: this.errorMessage || null } });
-    const control = state === 'loading' ? 'loading' : state === 'softerror' ? 'error' : state === 'connecting' ? 'resetting' : state === 'testing' || state === 'ready' ? 'busy' : 'idle';
-    const app = state === 'testing' ? 'testing' : state === 'ready' ? 'idle' : state === 'unloading' || state === 'initialized' ? 'terminated' : 'starting';
+    const control =
+      state === 'loading'
+        ? 'loading'
+        : state === 'softerror'
+          ? 'error'
+          : state === 'connecting'
+            ? 'resetting'
+            : state === 'testing' || state === 'ready'
+              ? 'busy'
+              : 'idle';
+    const app =
+      state === 'testing' ? 'testing' : state === 'ready' ? 'idle' : state === 'unloading' || state === 'initialized' ? 'terminated' : 'starting';
     for (const site of this.siteIds) {
       this.publish(`Control/status/site${site}`, { type: 'status', interface_version: 1, payload: { state: control, error_message: '' } });
       this.publish(`TestApp/status/site${site}`, { type: 'status', state: app, payload: { state: app, message: '' } });
@@ -354,9 +398,21 @@ export class SemiAteSimulator {
       if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type, payload }));
     };
     send('connectionid', { connectionid });
-    send('masterconfiguration', { broker_host: this.options.host, broker_port: Number(this.mqttUrl.split(':').pop()), device_id: this.options.deviceId, sites: this.siteIds, handler: 'sim-handler', environment: 'F1', jobsource: 'filesystem', jobformat: 'xml.semi-ate' });
+    send('masterconfiguration', {
+      broker_host: this.options.host,
+      broker_port: Number(this.mqttUrl.split(':').pop()),
+      device_id: this.options.deviceId,
+      sites: this.siteIds,
+      handler: 'sim-handler',
+      environment: 'F1',
+      jobsource: 'filesystem',
+      jobformat: 'xml.semi-ate',
+    });
     send('usersettings', this.settingsPayload());
-    send('testresults', [...this.parts.values()].slice(-1000).map((p) => p.records));
+    send(
+      'testresults',
+      [...this.parts.values()].slice(-1000).map((p) => p.records),
+    );
     send('yield', this.yieldPayload());
     send('bintable', this.binTable());
     if (this.lotNumber) send('lotdata', this.lotData());
@@ -389,7 +445,15 @@ export class SemiAteSimulator {
   private statusPayload(): Record<string, unknown> {
     const now = new Date();
     const systemTime = `${now.toLocaleString('en-US', { month: 'short', timeZone: 'UTC' })} ${now.getUTCDate()} ${now.getUTCFullYear()} ${now.toISOString().slice(11, 19)}`;
-    return { device_id: this.options.deviceId, systemTime, sites: this.siteIds, state: this.state, error_message: this.errorMessage, env: 'F1', lot_number: this.lotNumber };
+    return {
+      device_id: this.options.deviceId,
+      systemTime,
+      sites: this.siteIds,
+      state: this.state,
+      error_message: this.errorMessage,
+      env: 'F1',
+      lot_number: this.lotNumber,
+    };
   }
 
   private settingsPayload(): Record<string, unknown> {
@@ -397,7 +461,15 @@ export class SemiAteSimulator {
   }
 
   private lotData(): Record<string, unknown> {
-    return { LOT_ID: this.lotNumber.split('.')[0], SBLOT_ID: this.lotNumber.split('.')[1] ?? '', PART_TYP: 'SIM-DEVICE', JOB_NAM: 'sim_program', JOB_REV: '1', TST_TEMP: '25', NODE_NAM: this.options.deviceId };
+    return {
+      LOT_ID: this.lotNumber.split('.')[0],
+      SBLOT_ID: this.lotNumber.split('.')[1] ?? '',
+      PART_TYP: 'SIM-DEVICE',
+      JOB_NAM: 'sim_program',
+      JOB_REV: '1',
+      TST_TEMP: '25',
+      NODE_NAM: this.options.deviceId,
+    };
   }
 
   private countBin(site: string, sBin: number, delta: number): void {
@@ -415,7 +487,8 @@ export class SemiAteSimulator {
     const rows: Array<Record<string, unknown>> = [];
     for (const siteid of [...this.siteIds, '-1']) {
       const sites = siteid === '-1' ? this.siteIds : [siteid];
-      const count = (type: string): number => this.options.bins.filter((b) => b.type === type).reduce((sum, b) => sum + sites.reduce((n, s) => n + this.binCount(s, b.sBin), 0), 0);
+      const count = (type: string): number =>
+        this.options.bins.filter((b) => b.type === type).reduce((sum, b) => sum + sites.reduce((n, s) => n + this.binCount(s, b.sBin), 0), 0);
       const good = count('Good');
       const bad = count('Bad');
       const total = good + bad;
@@ -444,14 +517,24 @@ export class SemiAteSimulator {
     if (this.logLines.length > 1000) this.logLines.shift();
     this.options.log?.(`[semiate] ${type} ${description}`);
     this.broadcast('logs', [entry]);
-    if (this.master?.connected) this.master.publish(`ate/${this.options.deviceId}/Control/log/site0`, JSON.stringify({ type: 'log', payload: `${source}|${date}|${type}|${description}` }), { qos: 0 });
+    if (this.master?.connected)
+      this.master.publish(
+        `ate/${this.options.deviceId}/Control/log/site0`,
+        JSON.stringify({ type: 'log', payload: `${source}|${date}|${type}|${description}` }),
+        { qos: 0 },
+      );
   }
 
   // ---- MQTT ----
 
   private async connectMaster(): Promise<void> {
     const topic = (t: string): string => `ate/${this.options.deviceId}/${t}`;
-    const will = JSON.stringify({ type: 'status', interface_version: 1, state: 'crash', payload: { state: 'crash', message: 'master connection lost' } });
+    const will = JSON.stringify({
+      type: 'status',
+      interface_version: 1,
+      state: 'crash',
+      payload: { state: 'crash', message: 'master connection lost' },
+    });
     const client = await mqtt.connectAsync(this.mqttUrl, {
       clientId: `semiate-sim-master-${randomUUID().slice(0, 8)}`,
       username: this.options.mqttUsername,
@@ -477,7 +560,6 @@ export class SemiAteSimulator {
   private publish(topic: string, message: unknown): void {
     if (this.master?.connected) this.master.publish(`ate/${this.options.deviceId}/${topic}`, JSON.stringify(message), { qos: 2 });
   }
-
 }
 
 function numberOption(options: Record<string, string | boolean> | undefined, key: string): number | undefined {

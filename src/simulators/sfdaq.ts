@@ -66,7 +66,10 @@ export interface PgroupState {
 
 /** Raised by a route handler: becomes {"status":"failed"|"error", "message", "exception"}. */
 class BrokerFailure extends Error {
-  constructor(message: string, readonly exception = 'RuntimeError') {
+  constructor(
+    message: string,
+    readonly exception = 'RuntimeError',
+  ) {
     super(message);
   }
 }
@@ -103,8 +106,15 @@ export class SfdaqSimulator {
   readonly running = new Set<string>();
   readonly settings = new Map<string, Json>();
   readonly dap = new Map<string, Json>();
-  readonly pvLists = new Map<string, string[]>([['alvra', ['ELCOMAT:X', 'ELCOMAT:Y']], ['bernina', ['SARES20-LSCP9-FNS:CH0:VAL_GET']]]);
-  readonly userFiles = new Set<string>(['/sf/alvra/data/p17502/res/test/test1.json', '/sf/alvra/data/p17502/res/test/test2.json', '/sf/bernina/data/p17534/res/notes.txt']);
+  readonly pvLists = new Map<string, string[]>([
+    ['alvra', ['ELCOMAT:X', 'ELCOMAT:Y']],
+    ['bernina', ['SARES20-LSCP9-FNS:CH0:VAL_GET']],
+  ]);
+  readonly userFiles = new Set<string>([
+    '/sf/alvra/data/p17502/res/test/test1.json',
+    '/sf/alvra/data/p17502/res/test/test2.json',
+    '/sf/bernina/data/p17534/res/notes.txt',
+  ]);
   readonly uploadedScripts = new Map<string, string>();
   private readonly localBeamline: string;
   private readonly pedestalMs: number;
@@ -132,7 +142,14 @@ export class SfdaqSimulator {
     for (const beamline of Object.keys(DETECTORS)) {
       for (const name of Object.keys(DETECTORS[beamline]!)) {
         this.settings.set(name, { delay: 0.00089, detector_mode: 'normal', exptime: 5e-6, gain_mode: 'dynamic' });
-        if (name !== 'JF03T01V02') this.dap.set(name, { beam_center_x: 1119.0, beam_center_y: 1068.0, detector_distance: 0.092, threshold_value: 'NaN', do_peakfinder_analysis: 0 });
+        if (name !== 'JF03T01V02')
+          this.dap.set(name, {
+            beam_center_x: 1119.0,
+            beam_center_y: 1068.0,
+            detector_distance: 0.092,
+            threshold_value: 'NaN',
+            do_peakfinder_analysis: 0,
+          });
       }
     }
   }
@@ -183,7 +200,6 @@ export class SfdaqSimulator {
     await Promise.all(Object.values(this.servers).map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
   }
 
-
   // ---- HTTP/1.0, one request at a time per broker ----
 
   private accept(kind: BrokerKind, socket: net.Socket): void {
@@ -222,7 +238,8 @@ export class SfdaqSimulator {
         const head = buffered.subarray(0, end).toString('latin1');
         const length = Number(/\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1] ?? 0);
         // Like bottle: the declared length alone decides; the body is not read when it is too large.
-        if (length > MAX_BODY_BYTES || buffered.length >= end + 4 + length) done({ head, body: buffered.subarray(end + 4, end + 4 + Math.min(length, MAX_BODY_BYTES)) });
+        if (length > MAX_BODY_BYTES || buffered.length >= end + 4 + length)
+          done({ head, body: buffered.subarray(end + 4, end + 4 + Math.min(length, MAX_BODY_BYTES)) });
       };
       socket.on('data', onData);
       socket.on('close', onClose);
@@ -250,12 +267,40 @@ export class SfdaqSimulator {
     const reply = await this.respond(kind, method, path, headers, request.body, remoteAddress, beamline);
     this.log(`${kind} ${method} ${path} -> ${reply.code}`);
     const body = Buffer.from(reply.text, 'utf8');
-    const head = [`HTTP/1.0 ${reply.code} ${reply.reason}`, `Date: ${new Date().toUTCString()}`, 'Server: WSGIServer/0.2 CPython/3.11.4', `Content-Type: ${reply.type}`, `Content-Length: ${body.length}`, ...reply.extra, '', ''];
+    const head = [
+      `HTTP/1.0 ${reply.code} ${reply.reason}`,
+      `Date: ${new Date().toUTCString()}`,
+      'Server: WSGIServer/0.2 CPython/3.11.4',
+      `Content-Type: ${reply.type}`,
+      `Content-Length: ${body.length}`,
+      ...reply.extra,
+      '',
+      '',
+    ];
     if (!socket.destroyed) socket.end(Buffer.concat([Buffer.from(head.join('\r\n'), 'latin1'), body]));
   }
 
-  private async respond(kind: BrokerKind, method: string, path: string, headers: Record<string, string>, rawBody: Buffer, remoteAddress: string, beamline: string | undefined): Promise<{ code: number; reason: string; type: string; text: string; extra: string[] }> {
-    const html = (code: number, reason: string, text: string, extra: string[] = []): { code: number; reason: string; type: string; text: string; extra: string[] } => ({ code, reason, type: 'text/html; charset=UTF-8', text: htmlError(code, reason, text), extra });
+  private async respond(
+    kind: BrokerKind,
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    rawBody: Buffer,
+    remoteAddress: string,
+    beamline: string | undefined,
+  ): Promise<{ code: number; reason: string; type: string; text: string; extra: string[] }> {
+    const html = (
+      code: number,
+      reason: string,
+      text: string,
+      extra: string[] = [],
+    ): { code: number; reason: string; type: string; text: string; extra: string[] } => ({
+      code,
+      reason,
+      type: 'text/html; charset=UTF-8',
+      text: htmlError(code, reason, text),
+      extra,
+    });
     const isJson = (headers['content-type'] ?? '').toLowerCase().startsWith('application/json');
     let body: unknown = null;
     if (Number(headers['content-length'] ?? 0) > MAX_BODY_BYTES) {
@@ -280,7 +325,15 @@ export class SfdaqSimulator {
     return { code: 200, reason: 'OK', type: 'application/json', text: JSON.stringify(this.dispatch(route, body, beamline)), extra: [] };
   }
 
-  private record(broker: BrokerKind, method: string, path: string, headers: Record<string, string>, body: unknown, remoteAddress: string, beamline: string | undefined): void {
+  private record(
+    broker: BrokerKind,
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body: unknown,
+    remoteAddress: string,
+    beamline: string | undefined,
+  ): void {
     this.requests.push({ broker, method, path, headers, body, remoteAddress, beamline });
     if (this.requests.length > 10_000) this.requests.splice(0, 5_000);
   }
@@ -300,7 +353,9 @@ export class SfdaqSimulator {
       return typeof reply === 'string' || Array.isArray(reply) ? { status: 'ok', message: reply } : reply;
     } catch (err) {
       const failure = err instanceof BrokerFailure ? err : new BrokerFailure(String(err), 'Exception');
-      return this.mode === 'documented' ? { status: 'failed', message: failure.message } : { status: 'error', message: failure.message, exception: failure.exception };
+      return this.mode === 'documented'
+        ? { status: 'failed', message: failure.message }
+        : { status: 'error', message: failure.message, exception: failure.exception };
     }
   }
 
@@ -333,7 +388,10 @@ export class SfdaqSimulator {
   private handle(operation: string, request: Json, beamline: string): Json | string | unknown[] {
     const documented = this.mode === 'documented';
     const detectors = DETECTORS[beamline] ?? {};
-    if (['get_allowed_detectors', 'get_running_detectors', 'power_on_detector', 'take_pedestal'].includes(operation) && Object.keys(detectors).length === 0) {
+    if (
+      ['get_allowed_detectors', 'get_running_detectors', 'power_on_detector', 'take_pedestal'].includes(operation) &&
+      Object.keys(detectors).length === 0
+    ) {
       throw new BrokerFailure('request is made from beamline which doesnt have detectors');
     }
     switch (operation) {
@@ -344,12 +402,21 @@ export class SfdaqSimulator {
       case 'get_allowed_detectors': {
         const names = Object.values(detectors).map((d) => d.description);
         const list = { detectors: Object.keys(detectors), visualisation_address: Object.values(detectors).map((d) => d.visualisation) };
-        return documented ? { ...list, names } : { status: 'ok', message: `successfully retrieved list of allowed detectors for ${beamline}`, ...list, descriptions: names };
+        return documented
+          ? { ...list, names }
+          : { status: 'ok', message: `successfully retrieved list of allowed detectors for ${beamline}`, ...list, descriptions: names };
       }
       case 'get_running_detectors': {
         const running = Object.keys(detectors).filter((name) => this.running.has(`${beamline}/${name}`));
         if (documented) return { detectors: running };
-        return { status: 'ok', message: 'successfully retrieved list of running detectors', detectors: running, running_detectors: running, missing_detectors: Object.keys(detectors).filter((n) => !running.includes(n)), limping_detectors: [] };
+        return {
+          status: 'ok',
+          message: 'successfully retrieved list of running detectors',
+          detectors: running,
+          running_detectors: running,
+          missing_detectors: Object.keys(detectors).filter((n) => !running.includes(n)),
+          limping_detectors: [],
+        };
       }
       case 'power_on_detector': {
         const name = this.detector(request, beamline);
@@ -360,13 +427,17 @@ export class SfdaqSimulator {
       case 'get_current_run_number': {
         const { state } = this.writable(request, beamline);
         if (operation === 'advance_run_number') state.lastRun += 1;
-        return documented ? String(state.lastRun) : { status: 'ok', message: `run number of ${String(request.pgroup)} is ${state.lastRun}`, run_number: state.lastRun };
+        return documented
+          ? String(state.lastRun)
+          : { status: 'ok', message: `run number of ${String(request.pgroup)} is ${state.lastRun}`, run_number: state.lastRun };
       }
       case 'get_pvlist': {
         const list = this.pvLists.get(beamline);
         if (!list) {
           if (documented) return { status: `failure, epics config file not exist for this beamline ${beamline}` };
-          throw new BrokerFailure(`epics buffer config file /home/dbe/service_configs/sf.${beamline}.epics_buffer.json does not exist for beamline ${beamline}`);
+          throw new BrokerFailure(
+            `epics buffer config file /home/dbe/service_configs/sf.${beamline}.epics_buffer.json does not exist for beamline ${beamline}`,
+          );
         }
         return documented ? { pv_list: list } : { status: 'ok', message: 'successfully retrieved list of PVs', pv_list: list };
       }
@@ -385,7 +456,9 @@ export class SfdaqSimulator {
       }
       case 'get_detector_settings': {
         const values = this.settings.get(this.detector(request, beamline))!;
-        return documented ? { status: 'ok', ...values } : { status: 'ok', message: `successfully retrieved detector settings from ${String(request.detector_name)}`, parameters: values };
+        return documented
+          ? { status: 'ok', ...values }
+          : { status: 'ok', message: `successfully retrieved detector settings from ${String(request.detector_name)}`, parameters: values };
       }
       case 'set_detector_settings':
         return this.setSettings(request, beamline);
@@ -401,7 +474,8 @@ export class SfdaqSimulator {
         const modules = Array.isArray(request.modules) ? request.modules : [];
         const count = detectors[name]!.modules;
         const bad = modules.filter((m) => !Number.isInteger(m) || (m as number) < 0 || (m as number) >= count);
-        if (bad.length > 0) throw new BrokerFailure(`requested modules ${JSON.stringify(bad)} out of range for ${name} with ${count} modules`, 'ValueError');
+        if (bad.length > 0)
+          throw new BrokerFailure(`requested modules ${JSON.stringify(bad)} out of range for ${name} with ${count} modules`, 'ValueError');
         return `successfully powered ${operation === 'power_on_modules' ? 'on' : 'off'} modules ${JSON.stringify(modules)} of ${name}`;
       }
       case 'get_detector_status':
@@ -425,9 +499,11 @@ export class SfdaqSimulator {
     this.need(request, 'pgroup', 'start_pulseid', 'stop_pulseid');
     const start = Number.parseInt(String(request.start_pulseid), 10);
     const stop = Number.parseInt(String(request.stop_pulseid), 10);
-    if (!Number.isInteger(start) || !Number.isInteger(stop)) throw new BrokerFailure('bad start or stop pluseid provided in request parameters', 'ValueError');
+    if (!Number.isInteger(start) || !Number.isInteger(stop))
+      throw new BrokerFailure('bad start or stop pluseid provided in request parameters', 'ValueError');
     if (stop - start > MAX_PULSEID_DELTA || stop - start < 0) throw new BrokerFailure('number of pulse_id problem: too large or negative request');
-    if ('rate_multiplicator' in request && !ALLOWED_RATE_MULTIPLICATORS.includes(request.rate_multiplicator as number)) throw new BrokerFailure('rate_multiplicator is not allowed one');
+    if ('rate_multiplicator' in request && !ALLOWED_RATE_MULTIPLICATORS.includes(request.rate_multiplicator as number))
+      throw new BrokerFailure('rate_multiplicator is not allowed one');
     const { path, state } = this.openPgroup(request, beamline);
     let runNumber: number;
     if (request.run_number === undefined) {
@@ -435,14 +511,21 @@ export class SfdaqSimulator {
       state.lastRun += 1;
       runNumber = state.lastRun;
     } else {
-      if (!Number.isInteger(request.run_number)) throw new BrokerFailure(`unsupported format string passed to ${typeof request.run_number}.__format__`, 'TypeError');
+      if (!Number.isInteger(request.run_number))
+        throw new BrokerFailure(`unsupported format string passed to ${typeof request.run_number}.__format__`, 'TypeError');
       runNumber = request.run_number as number;
       if (runNumber > state.lastRun) throw new BrokerFailure(`requested run_number${runNumber} generated not by sf-daq`);
     }
-    const tag = request.append_user_tag_to_data_dir === true && typeof request.user_tag === 'string' && request.user_tag !== '' ? request.user_tag.replace(/[^A-Za-z0-9_+.-]/g, '_').slice(0, 50) : undefined;
+    const tag =
+      request.append_user_tag_to_data_dir === true && typeof request.user_tag === 'string' && request.user_tag !== ''
+        ? request.user_tag.replace(/[^A-Za-z0-9_+.-]/g, '_').slice(0, 50)
+        : undefined;
     const existing = state.runs.get(runNumber);
     const dir = `run${String(runNumber).padStart(4, '0')}${tag ? `-${tag}` : ''}`;
-    if (existing && existing.tag !== tag) throw new BrokerFailure(`data directory for this run ${String(runNumber).padStart(4, '0')} already exists with different tag: ${existing.tag ?? ''}, than requested ${tag ?? ''}`);
+    if (existing && existing.tag !== tag)
+      throw new BrokerFailure(
+        `data directory for this run ${String(runNumber).padStart(4, '0')} already exists with different tag: ${existing.tag ?? ''}, than requested ${tag ?? ''}`,
+      );
     if (state.closed) throw new BrokerFailure(`${path} is closed for writing`);
     const lists = ['pv_list', 'channels_list', 'camera_list'].filter((key) => Array.isArray(request[key]) && (request[key] as unknown[]).length > 0);
     if (lists.length === 0 && !('detectors' in request)) return { status: 'pass', message: 'everything fine but no request to write any data' };
@@ -457,13 +540,24 @@ export class SfdaqSimulator {
     const files = [...lists.map((key) => `${prefix}.${FILE_SUFFIX[key]!}.h5`), ...Object.keys(requested ?? {}).map((det) => `${prefix}.${det}.h5`)];
     run.files.push(...files);
     run.scanSteps.push(request.scan_info ?? null);
-    return { status: 'ok', message: 'OK', run_number: String(runNumber), acquisition_number: String(run.acquisitions), unique_acquisition_number: String(state.lastAcquisition), files };
+    return {
+      status: 'ok',
+      message: 'OK',
+      run_number: String(runNumber),
+      acquisition_number: String(run.acquisitions),
+      unique_acquisition_number: String(state.lastAcquisition),
+      files,
+    };
   }
 
   private pedestal(request: Json, beamline: string): Json {
     this.need(request, 'pgroup', 'detectors');
     const rate = typeof request.rate_multiplicator === 'number' ? request.rate_multiplicator : 1;
-    if (!isPlainObject(request.detectors)) throw new BrokerFailure(`'${Array.isArray(request.detectors) ? 'list' : typeof request.detectors}' object has no attribute 'keys'`, 'AttributeError');
+    if (!isPlainObject(request.detectors))
+      throw new BrokerFailure(
+        `'${Array.isArray(request.detectors) ? 'list' : typeof request.detectors}' object has no attribute 'keys'`,
+        'AttributeError',
+      );
     const names = Object.keys(request.detectors);
     if (names.length === 0) throw new BrokerFailure('no detectors defined');
     for (const det of names) if (!DETECTORS[beamline]?.[det]) throw new BrokerFailure(`${det} not belongs to the ${beamline}`);
@@ -471,7 +565,13 @@ export class SfdaqSimulator {
     for (const det of names) this.running.delete(`${beamline}/${det}`);
     this.timers.later(this.pedestalMs, () => names.forEach((det) => this.running.add(`${beamline}/${det}`)));
     const wait = (3000 / 100) * rate + 10;
-    return { status: 'ok', message: `will do a pedestal now, wait at least ${wait.toFixed(1)} seconds`, run_number: '0', acquisition_number: '0', unique_acquisition_number: '0' };
+    return {
+      status: 'ok',
+      message: `will do a pedestal now, wait at least ${wait.toFixed(1)} seconds`,
+      run_number: '0',
+      acquisition_number: '0',
+      unique_acquisition_number: '0',
+    };
   }
 
   private setSettings(request: Json, beamline: string): Json {
@@ -484,11 +584,14 @@ export class SfdaqSimulator {
       const value = request.parameters[key];
       if (value === undefined || value === null || value === values[key]) continue;
       const allowed = SETTING_VALUES[key];
-      if (allowed ? !allowed.includes(String(value)) : typeof value !== 'number' || value < 0) throw new BrokerFailure(`invalid value ${JSON.stringify(value)} for ${key}`, 'ValueError');
+      if (allowed ? !allowed.includes(String(value)) : typeof value !== 'number' || value < 0)
+        throw new BrokerFailure(`invalid value ${JSON.stringify(value)} for ${key}`, 'ValueError');
       changed[key] = [values[key], value];
       values[key] = value;
     }
-    return this.mode === 'documented' ? { status: 'ok' } : { status: 'ok', message: `successfully changed detector settings of ${name}`, changed_parameters: changed };
+    return this.mode === 'documented'
+      ? { status: 'ok' }
+      : { status: 'ok', message: `successfully changed detector settings of ${name}`, changed_parameters: changed };
   }
 
   private copyFiles(request: Json, beamline: string): Json {
@@ -497,7 +600,12 @@ export class SfdaqSimulator {
     if (state.closed) throw new BrokerFailure(`pgroup directory ${path} is already closed for writing`);
     const runNumber = request.run_number;
     const run = Number.isInteger(runNumber) ? state.runs.get(runNumber as number) : undefined;
-    if (!run) throw new BrokerFailure(this.mode === 'documented' ? `no such run ${String(runNumber)} in the pgroup` : `run ${String(runNumber).padStart(4, '0')} does not exist in this pgroup`);
+    if (!run)
+      throw new BrokerFailure(
+        this.mode === 'documented'
+          ? `no such run ${String(runNumber)} in the pgroup`
+          : `run ${String(runNumber).padStart(4, '0')} does not exist in this pgroup`,
+      );
     const dir = `${path}run${String(runNumber).padStart(4, '0')}${run.tag ? `-${run.tag}` : ''}/aux`;
     const copied: Record<string, string> = {};
     const errors: Record<string, string> = {};
@@ -506,17 +614,32 @@ export class SfdaqSimulator {
       else copied[file] = `${dir}/${file.split('/').pop()!}`;
     }
     run.aux.push(...Object.values(copied));
-    if (this.mode === 'documented') return { status: 'ok', message: 'User file copy finished, check error_files list', error_files: Object.keys(errors), destination_file_path: Object.values(copied) };
+    if (this.mode === 'documented')
+      return {
+        status: 'ok',
+        message: 'User file copy finished, check error_files list',
+        error_files: Object.keys(errors),
+        destination_file_path: Object.values(copied),
+      };
     const failed = Object.keys(errors).length > 0;
-    return { status: failed ? 'error' : 'ok', message: failed ? 'copying user file(s) finished with errors, check "error_files"' : 'copying user file(s) finished successfully', destination_files: copied, error_files: errors };
+    return {
+      status: failed ? 'error' : 'ok',
+      message: failed ? 'copying user file(s) finished with errors, check "error_files"' : 'copying user file(s) finished successfully',
+      destination_files: copied,
+      error_files: errors,
+    };
   }
 
   private dapSettings(operation: string, request: Json, beamline: string): Json {
     const name = this.detector(request, beamline);
     const values = this.dap.get(name);
-    if (!values) throw new BrokerFailure(`DAP parameter file /gpfs/photonics/swissfel/buffer/dap/config/pipeline_parameters.${name}.json does not exist`);
+    if (!values)
+      throw new BrokerFailure(`DAP parameter file /gpfs/photonics/swissfel/buffer/dap/config/pipeline_parameters.${name}.json does not exist`);
     const documented = this.mode === 'documented';
-    if (operation === 'get_dap_settings') return documented ? { status: 'ok', message: values } : { status: 'ok', message: `successfully retrieved DAP settings for ${name}`, parameters: values };
+    if (operation === 'get_dap_settings')
+      return documented
+        ? { status: 'ok', message: values }
+        : { status: 'ok', message: `successfully retrieved DAP settings for ${name}`, parameters: values };
     this.need(request, 'parameters');
     if (!isPlainObject(request.parameters)) throw new BrokerFailure("'parameters' has no attribute 'items'", 'AttributeError');
     const changed: Record<string, [unknown, unknown]> = {};
@@ -525,13 +648,16 @@ export class SfdaqSimulator {
       changed[key] = [values[key] ?? null, value];
       values[key] = value;
     }
-    return documented ? { status: 'ok', message: changed } : { status: 'ok', message: `successfully changed DAP settings for ${name}`, changed_parameters: changed };
+    return documented
+      ? { status: 'ok', message: changed }
+      : { status: 'ok', message: `successfully changed DAP settings for ${name}`, changed_parameters: changed };
   }
 
   private detectorReadout(operation: string, name: string, beamline: string): Json {
     const modules = DETECTORS[beamline]![name]!.modules;
     const running = this.running.has(`${beamline}/${name}`);
-    const perModule = <T>(value: (i: number) => T): Record<string, T> => Object.fromEntries(Array.from({ length: modules }, (_, i) => [`M${String(i).padStart(2, '0')}`, value(i)]));
+    const perModule = <T>(value: (i: number) => T): Record<string, T> =>
+      Object.fromEntries(Array.from({ length: modules }, (_, i) => [`M${String(i).padStart(2, '0')}`, value(i)]));
     const payload: Record<string, Json> = {
       get_detector_status: { detector_status: { status: running ? 'running' : 'idle' } },
       get_detector_temperatures: { temperatures: perModule((i) => 31.5 + i * 0.25) },
@@ -545,7 +671,12 @@ export class SfdaqSimulator {
 export const simulator: SimulatorDefinition = {
   name: 'sfdaq',
   summary: 'SwissFEL sf-daq fast and slow broker (ports N and N+1)',
-  optionHelp: ['--mode documented|current  broker generation to imitate (default current)', '--beamline NAME  beamline of local callers (default alvra)', '--slow-port N  slow broker port (default port + 1)', '--pedestal-ms N  how long a pedestal takes (default 2000)'],
+  optionHelp: [
+    '--mode documented|current  broker generation to imitate (default current)',
+    '--beamline NAME  beamline of local callers (default alvra)',
+    '--slow-port N  slow broker port (default port + 1)',
+    '--pedestal-ms N  how long a pedestal takes (default 2000)',
+  ],
   async start(options): Promise<RunningSimulator> {
     const extra = options.options ?? {};
     const mode = extra.mode === 'documented' ? 'documented' : 'current';
@@ -571,4 +702,3 @@ export const simulator: SimulatorDefinition = {
     };
   },
 };
-

@@ -12,7 +12,14 @@ describe('bpwin-server "Test connection"', function () {
   runtimeWithSimulator({ passphrase: PASS }, (started) => (sim = started));
 
   /** The dialog's values as the editor sends them: text inputs are strings. */
-  const dialog = (port = sim.port): Record<string, unknown> => ({ name: '', host: '127.0.0.1', port: String(port), timeout: '1000', reconnectMin: '', reconnectMax: '30000' });
+  const dialog = (port = sim.port): Record<string, unknown> => ({
+    name: '',
+    host: '127.0.0.1',
+    port: String(port),
+    timeout: '1000',
+    reconnectMin: '',
+    reconnectMax: '30000',
+  });
 
   it('asks /health with the challenge and the stored passphrase, and names the versions', async function () {
     await helper.load(BPWIN_NODES, [serverNode(sim.port)], credentials(PASS));

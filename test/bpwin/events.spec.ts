@@ -86,7 +86,14 @@ describe('BPWin event decoding', function () {
 
   it('decodes job codes 0, 1000 and 1001 and a job begin', function () {
     const job = (code?: string): BpwinEvent =>
-      decodeEventText(JSON.stringify({ Category: 'Event', Note: 'Job', ...(code === undefined ? { Status: 'Begin' } : { Code: code, Status: 'Complete' }), Timestamp: '2023-01-26 09:52:02 -0600' }));
+      decodeEventText(
+        JSON.stringify({
+          Category: 'Event',
+          Note: 'Job',
+          ...(code === undefined ? { Status: 'Begin' } : { Code: code, Status: 'Complete' }),
+          Timestamp: '2023-01-26 09:52:02 -0600',
+        }),
+      );
     assert.equal(job().outcome, 'begin');
     assert.equal(job('0').outcome, 'complete');
     assert.equal(job('1000').outcome, 'soft-abort');
@@ -96,7 +103,9 @@ describe('BPWin event decoding', function () {
   });
 
   it('decodes data pattern progress as a number', function () {
-    const event = decodeEventText('{"Category":"Event","Note":"DataPattern","Operation":"Load","Progress":"100","Status":"Complete","Timestamp":"2023-01-25 13:13:43 -0600"}');
+    const event = decodeEventText(
+      '{"Category":"Event","Note":"DataPattern","Operation":"Load","Progress":"100","Status":"Complete","Timestamp":"2023-01-25 13:13:43 -0600"}',
+    );
     assert.equal(event.progress, 100);
     assert.equal(event.operation, 'Load');
   });
@@ -158,7 +167,17 @@ describe('BPWin /ws event stream against the simulator', function () {
     await waitFor(() => events.length === 9, 2000, 'nine events');
     assert.deepEqual(
       events.map((e) => `${e.note}:${e.status}`),
-      ['DataPattern:Complete', 'JobFile:Complete', 'JobFile:Complete', 'Job:Begin', 'SocketStatus:Active', 'SocketStatus:Pass', 'SocketStatus:Active', 'SocketStatus:Fail', 'Job:Complete'],
+      [
+        'DataPattern:Complete',
+        'JobFile:Complete',
+        'JobFile:Complete',
+        'Job:Begin',
+        'SocketStatus:Active',
+        'SocketStatus:Pass',
+        'SocketStatus:Active',
+        'SocketStatus:Fail',
+        'Job:Complete',
+      ],
     );
     assert.equal(events[7]!.description, 'Data in chip does not match buffer.');
     assert.equal(events[1]!.directory, 'C:\\APITestFile\\APITestBp.bp');

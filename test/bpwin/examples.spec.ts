@@ -31,7 +31,11 @@ interface Msg {
  * configure(), debug and dashboard widgets replaced by helper nodes with the same id (so their
  * input can be checked), the dashboard's own config nodes dropped.
  */
-function runnable(nodes: FlowNode[], running: RunningSimulator, csvFile: string): { flow: FlowNode[]; credentials: Record<string, Record<string, string>> } {
+function runnable(
+  nodes: FlowNode[],
+  running: RunningSimulator,
+  csvFile: string,
+): { flow: FlowNode[]; credentials: Record<string, Record<string, string>> } {
   const credentials: Record<string, Record<string, string>> = {};
   const flow: FlowNode[] = [];
   for (const original of nodes) {
@@ -79,7 +83,11 @@ describe('BPWin example flows against the simulator', function () {
     );
     const types = new Set(EXAMPLES.flatMap((e) => e.nodes.map((n) => n.type)));
     for (const type of ['bpwin-server', 'bpwin-request', 'bpwin-job-stats', 'bpwin-events']) assert.ok(types.has(type), type);
-    for (const e of EXAMPLES) assert.ok(e.nodes.filter((n) => n.type === 'bpwin-server').every((n) => n.z === undefined), `${e.title}: config nodes have no z`);
+    for (const e of EXAMPLES)
+      assert.ok(
+        e.nodes.filter((n) => n.type === 'bpwin-server').every((n) => n.z === undefined),
+        `${e.title}: config nodes have no z`,
+      );
   });
 
   it('the simulator definition configures a bpwin-server and nothing else', async function () {
@@ -140,7 +148,10 @@ describe('BPWin example flows against the simulator', function () {
       { kind: 'Failed', devices: 1 },
       { kind: 'Remaining', devices: 8 },
     ]);
-    assert.deepEqual(dph.slice(0, 2).map((m) => m.topic), ['Actual DPH', 'Potential DPH']);
+    assert.deepEqual(
+      dph.slice(0, 2).map((m) => m.topic),
+      ['Actual DPH', 'Potential DPH'],
+    );
     assert.equal(yieldText[0]!.payload, '50 %');
     assert.equal((await machine).payload, '4000 APS (H3911910180556)');
     assert.equal((await device).payload, 'Winbond W25N01GVZEIG');
@@ -163,7 +174,10 @@ describe('BPWin example flows against the simulator', function () {
     sim.programDevice('3A', 56);
     sim.programDevice('2B', 23);
     await waitFor(() => alerts.length === 1, 3000, 'the alert');
-    assert.equal(alerts[0]!.payload, 'Socket 2B (site 2, socket 2) failed 3 times in a row; last: 23 Invalid electronic signature in chip (device ID).');
+    assert.equal(
+      alerts[0]!.payload,
+      'Socket 2B (site 2, socket 2) failed 3 times in a row; last: 23 Invalid electronic signature in chip (device ID).',
+    );
     await waitFor(() => fs.existsSync(csvFile) && fs.readFileSync(csvFile, 'utf8').trim().split('\r\n').length === 7, 3000, 'six rows and a header');
     const lines = fs.readFileSync(csvFile, 'utf8').trim().split('\r\n');
     assert.equal(lines[0], 'time,site,socket,resultCode,description,socketSerial,partNumber,aps');

@@ -19,7 +19,13 @@ describe('BPWin nodes on a Node-RED runtime', function () {
   runtimeWithSimulator({ passphrase: PASS }, (started) => (sim = started));
 
   function requestFlow(endpoint: string, port = sim.port): Array<Record<string, unknown>> {
-    return [TAB, serverNode(port), { id: 'req', type: 'bpwin-request', z: 'f1', server: 'srv', endpoint, wires: [['out']] }, { id: 'out', type: 'helper', z: 'f1' }, ...CATCH];
+    return [
+      TAB,
+      serverNode(port),
+      { id: 'req', type: 'bpwin-request', z: 'f1', server: 'srv', endpoint, wires: [['out']] },
+      { id: 'out', type: 'helper', z: 'f1' },
+      ...CATCH,
+    ];
   }
 
   describe('bpwin-request', function () {
@@ -38,7 +44,8 @@ describe('BPWin nodes on a Node-RED runtime', function () {
           assert.equal(m.raw!.Green_Light_On, 'true');
           assert.equal(m.payload.Passed_Device, 1);
         },
-        'system-info': (m) => assert.equal(((m.payload.Programmer as Record<string, Record<string, unknown[]>>).SiteInfo!.Site as unknown[]).length, 4),
+        'system-info': (m) =>
+          assert.equal(((m.payload.Programmer as Record<string, Record<string, unknown[]>>).SiteInfo!.Site as unknown[]).length, 4),
       };
       for (const [endpoint, check] of Object.entries(expectations)) {
         await helper.load(BPWIN_NODES, placed(requestFlow(endpoint)), credentials(PASS));
@@ -170,7 +177,11 @@ describe('BPWin nodes on a Node-RED runtime', function () {
       helper.settings({ bpwinReconnectTime: 8000 });
       try {
         const port = await freePort();
-        const flow = [TAB, serverNode(port, { reconnectMin: '', reconnectMax: '' }), { id: 'ev', type: 'bpwin-events', z: 'f1', server: 'srv', wires: [[]] }];
+        const flow = [
+          TAB,
+          serverNode(port, { reconnectMin: '', reconnectMax: '' }),
+          { id: 'ev', type: 'bpwin-events', z: 'f1', server: 'srv', wires: [[]] },
+        ];
         await helper.load(BPWIN_NODES, placed(flow), credentials(PASS));
         await waitFor(() => /^reconnecting in/.test(lastStatus('ev')?.text ?? ''), 3000, 'the first failed connect');
         // 8 s less up to 25 % jitter; the 500 ms default would say "1 s".
@@ -194,10 +205,20 @@ describe('BPWin nodes on a Node-RED runtime', function () {
       const errors = collect<Msg>(helper.getNode('caught'));
       helper.getNode('req').receive({});
       await waitFor(() => errors.some((e) => e.error!.source!.id === 'req'), 3000, 'the request error');
-      await waitFor(() => ['req', 'stats', 'events'].every((id) => lastStatus(id)?.text === 'bpwin-server.status.refused' || lastStatus(id)?.text === 'bpwin-job-stats.status.refused'), 3000, 'refused everywhere');
+      await waitFor(
+        () =>
+          ['req', 'stats', 'events'].every(
+            (id) => lastStatus(id)?.text === 'bpwin-server.status.refused' || lastStatus(id)?.text === 'bpwin-job-stats.status.refused',
+          ),
+        3000,
+        'refused everywhere',
+      );
       for (const id of ['req', 'stats', 'events']) assert.equal(lastStatus(id)!.fill, 'red');
       assert.match(errors.find((e) => e.error!.source!.id === 'req')!.error!.message, /BPWin refused the passphrase \(HTTP 403\)/);
-      assert.ok(errors.some((e) => e.error!.source!.id === 'stats'), 'the poller reports it too');
+      assert.ok(
+        errors.some((e) => e.error!.source!.id === 'stats'),
+        'the poller reports it too',
+      );
       const hits = sim.hitCount('/data/job-stats') + sim.hitCount('/ws') + sim.hitCount('/auth');
       await new Promise((r) => setTimeout(r, 400));
       assert.equal(sim.hitCount('/data/job-stats') + sim.hitCount('/ws') + sim.hitCount('/auth'), hits, 'nothing retries by itself');
@@ -231,7 +252,13 @@ describe('BPWin nodes on a Node-RED runtime', function () {
 
   describe('bpwin-job-stats', function () {
     function statsFlow(extra: Record<string, unknown> = {}, port = sim.port): Array<Record<string, unknown>> {
-      return [TAB, serverNode(port), { id: 'stats', type: 'bpwin-job-stats', z: 'f1', server: 'srv', interval: 100, emit: 'change', wires: [['out']], ...extra }, { id: 'out', type: 'helper', z: 'f1' }, ...CATCH];
+      return [
+        TAB,
+        serverNode(port),
+        { id: 'stats', type: 'bpwin-job-stats', z: 'f1', server: 'srv', interval: 100, emit: 'change', wires: [['out']], ...extra },
+        { id: 'out', type: 'helper', z: 'f1' },
+        ...CATCH,
+      ];
     }
 
     it('shows idle without a session and emits the no-session state once', async function () {
@@ -340,7 +367,10 @@ describe('BPWin nodes on a Node-RED runtime', function () {
       sim.beginJob(10);
       const before = seen.length;
       await waitFor(() => seen.length >= before + 3 && seen.at(-1)!.payload.Session === true, 3000, 'readings after the restart');
-      assert.ok(errors.every((e) => !/refused/.test(e.error!.message)), 'a restart is not a refusal');
+      assert.ok(
+        errors.every((e) => !/refused/.test(e.error!.message)),
+        'a restart is not a refusal',
+      );
     });
   });
 
@@ -376,7 +406,11 @@ describe('BPWin nodes on a Node-RED runtime', function () {
     });
 
     it('filters by Note and Status', async function () {
-      await helper.load(BPWIN_NODES, placed(eventsFlow({ noteDataPattern: false, noteJobFile: false, noteJob: false, noteOther: false, statuses: 'Fail' })), credentials(PASS));
+      await helper.load(
+        BPWIN_NODES,
+        placed(eventsFlow({ noteDataPattern: false, noteJobFile: false, noteJob: false, noteOther: false, statuses: 'Fail' })),
+        credentials(PASS),
+      );
       const seen = collect<Msg>(helper.getNode('out0'));
       await waitFor(() => sim.wsClients === 1, 3000, 'the websocket');
       sim.loadJob();
@@ -387,7 +421,10 @@ describe('BPWin nodes on a Node-RED runtime', function () {
       sim.programDevice('1C', 23);
       await waitFor(() => seen.length === 2, 3000, 'two failures');
       await new Promise((r) => setTimeout(r, 50));
-      assert.deepEqual(seen.map((m) => m.payload.resultCode), [14, 23]);
+      assert.deepEqual(
+        seen.map((m) => m.payload.resultCode),
+        [14, 23],
+      );
     });
 
     it('gives one output per Note', async function () {
@@ -399,12 +436,19 @@ describe('BPWin nodes on a Node-RED runtime', function () {
       sim.programDevice('1A', 0);
       sim.broadcast('{"Category":"Event","Note":"Calibration","Status":"Done"}');
       await waitFor(() => outs[4]!.length === 1, 3000, 'the unknown Note');
-      assert.deepEqual(outs.map((o) => o.length), [1, 2, 1, 2, 1]);
+      assert.deepEqual(
+        outs.map((o) => o.length),
+        [1, 2, 1, 2, 1],
+      );
       assert.equal(outs[1]![0]!.payload.fileName, 'APITestBp.bp');
     });
 
     it('shares one /ws connection between the event nodes of a server', async function () {
-      const flow = [...eventsFlow(), { id: 'ev2', type: 'bpwin-events', z: 'f1', server: 'srv', wires: [['second']] }, { id: 'second', type: 'helper', z: 'f1' }];
+      const flow = [
+        ...eventsFlow(),
+        { id: 'ev2', type: 'bpwin-events', z: 'f1', server: 'srv', wires: [['second']] },
+        { id: 'second', type: 'helper', z: 'f1' },
+      ];
       await helper.load(BPWIN_NODES, placed(flow), credentials(PASS));
       const a = collect<Msg>(helper.getNode('out0'));
       const b = collect<Msg>(helper.getNode('second'));

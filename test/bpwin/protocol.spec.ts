@@ -51,7 +51,8 @@ describe('BPWin client against the simulator', function () {
   });
 
   it('sends the challenge and passphrase on every call, asking /auth only once', async function () {
-    for (const endpoint of ['health', 'version', 'machine-name', 'job-name', 'selected-device', 'system-info'] as const) await request(client, endpoint);
+    for (const endpoint of ['health', 'version', 'machine-name', 'job-name', 'selected-device', 'system-info'] as const)
+      await request(client, endpoint);
     assert.equal(sim.hitCount('/auth'), 1);
     assert.equal(sim.hitCount('/data/system-info'), 1);
   });
@@ -176,7 +177,14 @@ describe('BPWin client against the simulator', function () {
     await one.start();
     const c = new BpwinClient({ host: '127.0.0.1', port: one.port, passphrase: PASS });
     const { payload, raw } = await request(c, 'system-info');
-    const siteInfo = (payload.Programmer as { SiteInfo: { Site: Array<{ Ordinal: number; SerialNumber: string; SocketModule: { Socket: Array<{ Ordinal: number; Odometer: number }> } }>; MasterSite: number } }).SiteInfo;
+    const siteInfo = (
+      payload.Programmer as {
+        SiteInfo: {
+          Site: Array<{ Ordinal: number; SerialNumber: string; SocketModule: { Socket: Array<{ Ordinal: number; Odometer: number }> } }>;
+          MasterSite: number;
+        };
+      }
+    ).SiteInfo;
     assert.ok(Array.isArray(siteInfo.Site));
     assert.equal(siteInfo.Site.length, 1);
     assert.equal(siteInfo.Site[0]!.Ordinal, 1);

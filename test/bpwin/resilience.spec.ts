@@ -76,7 +76,12 @@ describe('BPWin resilience', function () {
     for (let i = 0; i < 100; i += 1) {
       await helper.setFlows(flow, 'full', credentials(PASS));
       helper.getNode('req').receive({});
-      if (i % 10 === 0) await waitFor(() => sim.wsClients === 1, 3000, `the websocket (clients ${sim.wsClients}, ws hits ${sim.hitCount('/ws')}, auth ${sim.hitCount('/auth')}, ${JSON.stringify(helper.getNode('srv').credentials)})`);
+      if (i % 10 === 0)
+        await waitFor(
+          () => sim.wsClients === 1,
+          3000,
+          `the websocket (clients ${sim.wsClients}, ws hits ${sim.hitCount('/ws')}, auth ${sim.hitCount('/auth')}, ${JSON.stringify(helper.getNode('srv').credentials)})`,
+        );
     }
     await waitFor(() => sim.wsClients === 1, 3000, 'one websocket for the last deployment');
     // One deployment holds the websocket, the stream's kept-alive /auth socket and up to two REST sockets.

@@ -50,8 +50,14 @@ describe('BPWin examples in a real Node-RED 4.1 with Dashboard 2', function () {
     assert.deepEqual(problems, [], output.slice(-3000));
     const nodes = JSON.parse((await getJson(`${nodeRed!.url}/nodes`, 10_000)).body) as Array<{ module: string; types: string[]; err?: string }>;
     const dashboard = nodes.filter((s) => s.module === '@flowfuse/node-red-dashboard');
-    assert.ok(dashboard.some((s) => s.types.includes('ui-chart')), 'the dashboard nodes are installed');
-    assert.deepEqual(dashboard.filter((s) => s.err), []);
+    assert.ok(
+      dashboard.some((s) => s.types.includes('ui-chart')),
+      'the dashboard nodes are installed',
+    );
+    assert.deepEqual(
+      dashboard.filter((s) => s.err),
+      [],
+    );
     const page = await getJson(`${nodeRed!.url}/dashboard/bpwin`, 10_000);
     assert.equal(page.status, 200);
     assert.ok(!output.includes('runtime-pass'), 'the passphrase is not logged');
@@ -75,7 +81,10 @@ describe('BPWin examples in a real Node-RED 4.1 with Dashboard 2', function () {
       // The simulator runs jobs by itself; within a few polls the tower and the texts are filled in.
       await page.getByText('4000 APS (H3911910180556)').waitFor({ timeout: 20_000 });
       await page.getByText('Winbond W25N01GVZEIG').waitFor({ timeout: 10_000 });
-      await page.locator('.bp-state').filter({ hasText: /Active|Paused|No job session/ }).waitFor({ timeout: 10_000 });
+      await page
+        .locator('.bp-state')
+        .filter({ hasText: /Active|Paused|No job session/ })
+        .waitFor({ timeout: 10_000 });
       assert.ok((await page.locator('.bp-lamp').count()) === 3, 'three lamps');
       await page.locator('canvas').nth(1).waitFor({ timeout: 10_000 });
       assert.deepEqual(errors, []);

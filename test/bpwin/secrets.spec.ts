@@ -30,7 +30,8 @@ describe('BPWin passphrase stays secret', function () {
       await helper.load(BPWIN_NODES, flow, credentials(SECRET));
       const out = collect(helper.getNode('out'));
       const caught = collect(helper.getNode('caught'));
-      for (const topic of ['health', 'version', 'machine-name', 'job-name', 'selected-device', 'job-stats', 'system-info', 'bogus']) helper.getNode('req').receive({ topic });
+      for (const topic of ['health', 'version', 'machine-name', 'job-name', 'selected-device', 'job-stats', 'system-info', 'bogus'])
+        helper.getNode('req').receive({ topic });
       sim.programDevice('1A', 26);
       await waitFor(() => out.length + caught.length >= 8, 3000, 'replies and errors');
       await new Promise((r) => setTimeout(r, 200));
@@ -42,7 +43,8 @@ describe('BPWin passphrase stays secret', function () {
         JSON.stringify(part, (_k, v: unknown) => (v instanceof Error ? `${v.message} ${v.stack}` : v)),
       );
       assert.ok(everything.join('').length > 1000, 'something was actually collected');
-      for (const text of everything) assert.ok(!text.includes(SECRET), `the passphrase leaked: ${text.slice(text.indexOf(SECRET) - 100, text.indexOf(SECRET) + 50)}`);
+      for (const text of everything)
+        assert.ok(!text.includes(SECRET), `the passphrase leaked: ${text.slice(text.indexOf(SECRET) - 100, text.indexOf(SECRET) + 50)}`);
       if (simPassphrase !== SECRET) assert.ok(caught.length > 0, 'the refusal was reported');
       await helper.unload();
       await sim.close();

@@ -33,7 +33,9 @@ export function categoryId(category: string): string {
   return `red-ui-palette-container-${category.replace(/[\x00-\x2c\x2e-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f]/g, '_')}`;
 }
 
-const { findChromium } = require('../../scripts/find-chromium.cjs') as { findChromium(): Promise<{ path?: string; source?: string; reason?: string }> };
+const { findChromium } = require('../../scripts/find-chromium.cjs') as {
+  findChromium(): Promise<{ path?: string; source?: string; reason?: string }>;
+};
 
 /** CHROMIUM_PATH, the system's Chromium, or the one the @sparticuz/chromium devDependency carries. */
 export async function chromiumPath(): Promise<string | undefined> {
@@ -57,7 +59,16 @@ export async function openEditor(executablePath: string): Promise<EditorSession>
     executablePath,
     headless: true,
     // Root in a container: no sandbox. The network is closed: no background traffic, sync or updates.
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-dev-shm-usage',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
   });
   const page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
   const pageErrors: string[] = [];

@@ -6,17 +6,32 @@ import { artifacts, categoryId, chromiumPath, dragFromPalette, openEditor, packa
 /** The first sentence of a node's en-US help, as the sidebar should show it. */
 function helpSnippet(type: string): string {
   const html = fs.readFileSync(path.join(root, 'locales', 'en-US', `${type}.html`), 'utf8');
-  const text = (/<p>([\s\S]*?)<\/p>/.exec(html)?.[1] ?? '').replace(/<[^>]+>/g, '').replace(/&[a-z]+;/g, ' ').replace(/\s+/g, ' ').trim();
+  const text = (/<p>([\s\S]*?)<\/p>/.exec(html)?.[1] ?? '')
+    .replace(/<[^>]+>/g, '')
+    .replace(/&[a-z]+;/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   return text.split(' ').slice(0, 4).join(' ');
 }
 
 type PageRed = {
   RED: {
-    nodes: { getType(t: string): { defaults: Record<string, { required?: boolean; validate?: unknown; type?: string }> }; node(id: string): Record<string, unknown> | null; filterConfigNodes?(f: { type: string }): Array<{ id: string; name?: string }>; eachConfig(cb: (n: { id: string; type: string; name?: string }) => void): void };
+    nodes: {
+      getType(t: string): { defaults: Record<string, { required?: boolean; validate?: unknown; type?: string }> };
+      node(id: string): Record<string, unknown> | null;
+      filterConfigNodes?(f: { type: string }): Array<{ id: string; name?: string }>;
+      eachConfig(cb: (n: { id: string; type: string; name?: string }) => void): void;
+    };
     editor: { editConfig(name: string, type: string, id: string, prefix?: string): void };
     sidebar: { help: { show(type: string): void } };
   };
-  $: (selector: string) => { length: number; val(v?: string): unknown; trigger(e: string): unknown; is(s: string): boolean; find(s: string): { length: number } };
+  $: (selector: string) => {
+    length: number;
+    val(v?: string): unknown;
+    trigger(e: string): unknown;
+    is(s: string): boolean;
+    find(s: string): { length: number };
+  };
 };
 
 /** Blank the first required field that is a plain input or select in the open dialog; report whether the editor flagged it. */
@@ -66,8 +81,14 @@ describe('the editor in Chromium', function () {
       const header = (await container.locator('.red-ui-palette-header span').first().textContent())?.trim();
       assert.equal(header, info.category, `${info.type}: the palette shows the category users look for`);
     }
-    const registered = await session.page.evaluate((list) => list.filter((t) => (window as unknown as PageRed).RED.nodes.getType(t) !== undefined), types.map((t) => t.type));
-    assert.deepEqual(registered, types.map((t) => t.type));
+    const registered = await session.page.evaluate(
+      (list) => list.filter((t) => (window as unknown as PageRed).RED.nodes.getType(t) !== undefined),
+      types.map((t) => t.type),
+    );
+    assert.deepEqual(
+      registered,
+      types.map((t) => t.type),
+    );
   });
 
   let column = 0;
@@ -89,7 +110,10 @@ describe('the editor in Chromium', function () {
       await page.screenshot({ path: path.join(artifacts, `${info.type}.png`) });
 
       const blank = await blankRequiredField(session, info.type, prefix);
-      const hasRequired = await page.evaluate((t) => Object.values((window as unknown as PageRed).RED.nodes.getType(t).defaults).some((d) => d.required || d.validate), info.type);
+      const hasRequired = await page.evaluate(
+        (t) => Object.values((window as unknown as PageRed).RED.nodes.getType(t).defaults).some((d) => d.required || d.validate),
+        info.type,
+      );
       if (hasRequired) assert.ok(blank.flagged, `${info.type}: blanking a required field is flagged in the dialog`);
       await page.screenshot({ path: path.join(artifacts, `${info.type}-invalid.png`) });
 

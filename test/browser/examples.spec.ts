@@ -23,7 +23,8 @@ function examples(): ExampleRef[] {
     );
 }
 
-const UNREACHABLE = /connection (closed|refused)|not connected|ECONNREFUSED|ENOENT|no such file|timed out|no reply within|could not (open|reach)|cannot open|port .*not found|does not exist|unreachable/i;
+const UNREACHABLE =
+  /connection (closed|refused)|not connected|ECONNREFUSED|ENOENT|no such file|timed out|no reply within|could not (open|reach)|cannot open|port .*not found|does not exist|unreachable/i;
 
 describe('every example imports from Import › Examples and deploys', function () {
   this.timeout(300_000);
@@ -43,7 +44,11 @@ describe('every example imports from Import › Examples and deploys', function 
     // A failed step must not leave a dialog open over the next example.
     await session?.page.keyboard.press('Escape').catch(() => undefined);
     const cancel = session?.page.locator('.ui-dialog:visible button', { hasText: /^cancel$/i });
-    if (cancel && (await cancel.count())) await cancel.first().click().catch(() => undefined);
+    if (cancel && (await cancel.count()))
+      await cancel
+        .first()
+        .click()
+        .catch(() => undefined);
   });
 
   for (const example of examples()) {

@@ -4,7 +4,10 @@ import { Backoff } from '../../src/protocols/common/backoff';
 describe('Backoff', () => {
   it('grows exponentially up to the cap without jitter', () => {
     const backoff = new Backoff({ initialMs: 100, maxMs: 1000, factor: 2, jitter: 0 });
-    assert.deepEqual([1, 2, 3, 4, 5, 6].map(() => backoff.next()), [100, 200, 400, 800, 1000, 1000]);
+    assert.deepEqual(
+      [1, 2, 3, 4, 5, 6].map(() => backoff.next()),
+      [100, 200, 400, 800, 1000, 1000],
+    );
     assert.equal(backoff.attempts, 6);
   });
 

@@ -92,7 +92,12 @@ describe('ConnectionRegistry', () => {
   });
 
   it('survives a close function that throws', async () => {
-    const registry = new ConnectionRegistry({ open: () => ({}), close: () => { throw new Error('boom'); } });
+    const registry = new ConnectionRegistry({
+      open: () => ({}),
+      close: () => {
+        throw new Error('boom');
+      },
+    });
     const user = new User('a');
     registry.register(user);
     await registry.deregister(user);

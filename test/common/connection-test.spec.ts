@@ -18,10 +18,15 @@ function probeConfig(RED: RedAPI): void {
     },
     { credentials: { secret: { type: 'password' } } },
   );
-  registerConnectionTest(RED, 'probe-config', (config, credentials) => {
-    if (config.host === 'throws') throw new Error('bad options, thrown before any await');
-    return probe(config, credentials);
-  }, 300);
+  registerConnectionTest(
+    RED,
+    'probe-config',
+    (config, credentials) => {
+      if (config.host === 'throws') throw new Error('bad options, thrown before any await');
+      return probe(config, credentials);
+    },
+    300,
+  );
 }
 
 async function probe(config: Record<string, unknown>, credentials: Record<string, string>): Promise<string> {
@@ -49,7 +54,9 @@ describe('the "Test connection" admin endpoint', () => {
 
   it('probes with the dialog values and answers ok', async () => {
     await helper.load(probeConfig as never, flow, { cfg: { secret: 'stored-secret' } });
-    const res = await (helper.request() as Agent).post(connectionTestPath('probe-config')).send({ id: 'cfg', config: { host: 'typed' }, credentials: { secret: 'typed-secret' } });
+    const res = await (helper.request() as Agent)
+      .post(connectionTestPath('probe-config'))
+      .send({ id: 'cfg', config: { host: 'typed' }, credentials: { secret: 'typed-secret' } });
     assert.equal(res.status, 200);
     assert.deepEqual(res.body, { ok: true, message: 'reached typed' });
     assert.deepEqual(seen[0]!.credentials, { secret: 'typed-secret' });
@@ -57,13 +64,17 @@ describe('the "Test connection" admin endpoint', () => {
 
   it('uses the stored secret when the dialog sends the unchanged-password placeholder', async () => {
     await helper.load(probeConfig as never, flow, { cfg: { secret: 'stored-secret' } });
-    await (helper.request() as Agent).post(connectionTestPath('probe-config')).send({ id: 'cfg', config: { host: 'x' }, credentials: { secret: '__PWRD__' } });
+    await (helper.request() as Agent)
+      .post(connectionTestPath('probe-config'))
+      .send({ id: 'cfg', config: { host: 'x' }, credentials: { secret: '__PWRD__' } });
     assert.deepEqual(seen[0]!.credentials, { secret: 'stored-secret' });
   });
 
   it('reports failure with the reason and never echoes the secret', async () => {
     await helper.load(probeConfig as never, flow, { cfg: { secret: 'stored-secret' } });
-    const res = await (helper.request() as Agent).post(connectionTestPath('probe-config')).send({ id: 'cfg', config: { host: 'bad' }, credentials: { secret: '__PWRD__' } });
+    const res = await (helper.request() as Agent)
+      .post(connectionTestPath('probe-config'))
+      .send({ id: 'cfg', config: { host: 'bad' }, credentials: { secret: '__PWRD__' } });
     assert.equal(res.body.ok, false);
     assert.match(res.body.message, /refused with secret •••/);
     assert.doesNotMatch(res.body.message, /stored-secret/);

@@ -97,7 +97,10 @@ describe('WebSocketConnection', () => {
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
     const port = (silent.address() as AddressInfo).port;
     const connection = new WebSocketConnection({ url: `ws://127.0.0.1:${port}`, ...fast, connectTimeoutMs: 100 });
-    await assert.rejects(connection.whenConnected(400), /not connected to ws:\/\/127\.0\.0\.1:\d+ within 400 ms \(last error: connecting to .* timed out after 100 ms\)/);
+    await assert.rejects(
+      connection.whenConnected(400),
+      /not connected to ws:\/\/127\.0\.0\.1:\d+ within 400 ms \(last error: connecting to .* timed out after 100 ms\)/,
+    );
     await connection.stop();
     const before = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
     await new Promise((r) => setTimeout(r, 200));

@@ -23,7 +23,10 @@ describe('JsonFramer', () => {
   it('splits concatenated objects with no delimiter', () => {
     const framer = new JsonFramer();
     const out = framer.push(Buffer.from('{"a":1}{"b":[1,2,{"c":"}"}]}[3]'));
-    assert.deepEqual(out.map((t) => JSON.parse(t) as unknown), [{ a: 1 }, { b: [1, 2, { c: '}' }] }, [3]]);
+    assert.deepEqual(
+      out.map((t) => JSON.parse(t) as unknown),
+      [{ a: 1 }, { b: [1, 2, { c: '}' }] }, [3]],
+    );
     assert.equal(framer.buffered, 0);
   });
 
@@ -31,7 +34,10 @@ describe('JsonFramer', () => {
     const framer = new JsonFramer();
     const text = ' \n{"q":"a\\"}{\\\\"}\r\n\t{"x":"\\\\"}  ';
     const out = framer.push(Buffer.from(text));
-    assert.deepEqual(out.map((t) => JSON.parse(t) as unknown), [{ q: 'a"}{\\' }, { x: '\\' }]);
+    assert.deepEqual(
+      out.map((t) => JSON.parse(t) as unknown),
+      [{ q: 'a"}{\\' }, { x: '\\' }],
+    );
   });
 
   it('reassembles a value split inside a multi-byte UTF-8 character', () => {
@@ -46,7 +52,10 @@ describe('JsonFramer', () => {
   it('refuses bytes that cannot start a value and resets', () => {
     const framer = new JsonFramer();
     assert.throws(() => framer.push(Buffer.from('{"a":1} x')), /unexpected byte 0x78/);
-    assert.deepEqual(framer.push(Buffer.from('{"ok":true}')).map((t) => JSON.parse(t) as unknown), [{ ok: true }]);
+    assert.deepEqual(
+      framer.push(Buffer.from('{"ok":true}')).map((t) => JSON.parse(t) as unknown),
+      [{ ok: true }],
+    );
   });
 
   it('enforces the maximum value size', () => {
@@ -58,14 +67,19 @@ describe('JsonFramer', () => {
 
   it('yields the same values however the stream is split (property)', () => {
     fc.assert(
-      fc.property(fc.array(jsonValue, { minLength: 1, maxLength: 6 }), fc.array(fc.nat(), { maxLength: 12 }), fc.array(fc.constantFrom('', ' ', '\n', '\r\n', '\t '), { minLength: 7, maxLength: 7 }), (values, cuts, gaps) => {
-        const text = values.map((v, i) => gaps[i] + JSON.stringify(v)).join('') + gaps[6];
-        const framer = new JsonFramer();
-        const out: unknown[] = [];
-        for (const part of splitAt(Buffer.from(text, 'utf8'), cuts)) out.push(...framer.push(part).map((t) => JSON.parse(t) as unknown));
-        assert.deepEqual(out, JSON.parse(JSON.stringify(values)));
-        assert.equal(framer.buffered, 0);
-      }),
+      fc.property(
+        fc.array(jsonValue, { minLength: 1, maxLength: 6 }),
+        fc.array(fc.nat(), { maxLength: 12 }),
+        fc.array(fc.constantFrom('', ' ', '\n', '\r\n', '\t '), { minLength: 7, maxLength: 7 }),
+        (values, cuts, gaps) => {
+          const text = values.map((v, i) => gaps[i] + JSON.stringify(v)).join('') + gaps[6];
+          const framer = new JsonFramer();
+          const out: unknown[] = [];
+          for (const part of splitAt(Buffer.from(text, 'utf8'), cuts)) out.push(...framer.push(part).map((t) => JSON.parse(t) as unknown));
+          assert.deepEqual(out, JSON.parse(JSON.stringify(values)));
+          assert.equal(framer.buffered, 0);
+        },
+      ),
       { numRuns: 400 },
     );
   });

@@ -10,10 +10,21 @@ describe('the package entry point (package.json main)', () => {
     assert.equal(pkg.main, 'dist/index.js');
     assert.equal(pkg.types, 'dist/index.d.ts');
     const entry = require('../../src/index') as Record<string, unknown>;
-    for (const name of ['BpwinClient', 'LauncherClient', 'SerialPropellerConnection', 'prepareImage', 'NebvClient', 'SfdaqClient', 'SemiAteTester', 'InstrumentError']) {
+    for (const name of [
+      'BpwinClient',
+      'LauncherClient',
+      'SerialPropellerConnection',
+      'prepareImage',
+      'NebvClient',
+      'SfdaqClient',
+      'SemiAteTester',
+      'InstrumentError',
+    ]) {
       assert.equal(typeof entry[name], 'function', name);
     }
-    const simulators = (entry.loadSimulators as () => Array<{ name: string }>)().map((s) => s.name).sort();
+    const simulators = (entry.loadSimulators as () => Array<{ name: string }>)()
+      .map((s) => s.name)
+      .sort();
     assert.deepEqual(simulators, ['bpwin', 'launcher', 'nebv', 'propeller-chip', 'semiate', 'sfdaq']);
   });
 });

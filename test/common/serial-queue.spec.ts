@@ -6,16 +6,18 @@ describe('SerialQueue', () => {
     const queue = new SerialQueue();
     const log: string[] = [];
     let running = 0;
-    const job = (name: string, fail = false) => async (): Promise<string> => {
-      running += 1;
-      assert.equal(running, 1, 'never two at once');
-      log.push(`start ${name}`);
-      await new Promise((r) => setTimeout(r, 5));
-      running -= 1;
-      log.push(`end ${name}`);
-      if (fail) throw new Error(`${name} failed`);
-      return name;
-    };
+    const job =
+      (name: string, fail = false) =>
+      async (): Promise<string> => {
+        running += 1;
+        assert.equal(running, 1, 'never two at once');
+        log.push(`start ${name}`);
+        await new Promise((r) => setTimeout(r, 5));
+        running -= 1;
+        log.push(`end ${name}`);
+        if (fail) throw new Error(`${name} failed`);
+        return name;
+      };
     const results = [queue.run(job('a')), queue.run(job('b', true)), queue.run(job('c'))];
     assert.equal(queue.length, 3);
     assert.equal(await results[0], 'a');

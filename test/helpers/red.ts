@@ -34,7 +34,11 @@ helper.init(nodeRedRuntimePath());
 export { helper };
 
 /** Resolve with the next msg a node sends (or reject after `ms`), for use with a helper node. */
-export function nextMessage<T = Record<string, unknown>>(node: { once(event: 'input', fn: (msg: T) => void): void; removeListener(event: string, fn: (msg: T) => void): void }, ms = 5000, what = 'a message'): Promise<T> {
+export function nextMessage<T = Record<string, unknown>>(
+  node: { once(event: 'input', fn: (msg: T) => void): void; removeListener(event: string, fn: (msg: T) => void): void },
+  ms = 5000,
+  what = 'a message',
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       node.removeListener('input', onInput);
@@ -76,7 +80,12 @@ type AdminAgent = { post(path: string): { send(body: unknown): Promise<{ status:
  * Press a config node's "Test connection" button: POST the dialog's values as the editor does
  * (strings for text inputs, booleans for checkboxes) to the runtime of helper.startServer().
  */
-export async function testConnection(type: string, config: Record<string, unknown>, credentials: Record<string, string> = {}, id?: string): Promise<ConnectionTestAnswer> {
+export async function testConnection(
+  type: string,
+  config: Record<string, unknown>,
+  credentials: Record<string, string> = {},
+  id?: string,
+): Promise<ConnectionTestAnswer> {
   const res = await (helper.request() as AdminAgent).post(`/labwire-instruments/${type}/test`).send({ id, config, credentials });
   if (res.status !== 200) throw new Error(`the ${type} test endpoint answered HTTP ${res.status}`);
   return res.body;

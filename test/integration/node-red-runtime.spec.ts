@@ -33,7 +33,10 @@ describe('the package in a real Node-RED, started the way npm start does', funct
   });
 
   it('registers every node type of the package with no load error (GET /nodes)', async () => {
-    const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { name: string; 'node-red': { nodes: Record<string, string> } };
+    const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+      name: string;
+      'node-red': { nodes: Record<string, string> };
+    };
     const expected = Object.keys(pkg['node-red'].nodes).sort();
     assert.ok(expected.length > 0, 'package.json lists node types');
     const res = await getJson(`${demo.url}/nodes`, 10_000);
@@ -49,7 +52,9 @@ describe('the package in a real Node-RED, started the way npm start does', funct
     const res = await getJson(`${demo.url}/flows`, 10_000);
     const flows = JSON.parse(res.body) as Array<{ type: string; label?: string }>;
     const examplesDir = path.join(root, 'examples');
-    const examples = (fs.existsSync(examplesDir) ? fs.readdirSync(examplesDir) : []).flatMap((dir) => fs.readdirSync(path.join(examplesDir, dir)).filter((f) => f.endsWith('.json')));
+    const examples = (fs.existsSync(examplesDir) ? fs.readdirSync(examplesDir) : []).flatMap((dir) =>
+      fs.readdirSync(path.join(examplesDir, dir)).filter((f) => f.endsWith('.json')),
+    );
     const tabs = flows.filter((n) => n.type === 'tab');
     assert.equal(tabs.length, examples.length, 'one tab per example file');
     await new Promise((r) => setTimeout(r, 1500));

@@ -37,7 +37,10 @@ describe('nebv client', function () {
           const stream = Buffer.from(
             requests
               .reverse()
-              .map((r, i) => JSON.stringify({ jsonrpc: '2.0', id: i % 2 ? String(r.id) : r.id, result: { echo: r.params.name } }) + (spaced ? ' \r\n\t' : ''))
+              .map(
+                (r, i) =>
+                  JSON.stringify({ jsonrpc: '2.0', id: i % 2 ? String(r.id) : r.id, result: { echo: r.params.name } }) + (spaced ? ' \r\n\t' : ''),
+              )
               .join(''),
             'utf8',
           );
@@ -60,7 +63,10 @@ describe('nebv client', function () {
         const c = quickClient(`127.0.0.1:${server.port}`);
         try {
           const results = await Promise.all(names.map((name) => c.call('Echo.say', { name })));
-          assert.deepEqual(results, names.map((name) => ({ echo: name })));
+          assert.deepEqual(
+            results,
+            names.map((name) => ({ echo: name })),
+          );
           assert.equal(c.inFlight, 0);
         } finally {
           await c.close();
@@ -115,7 +121,8 @@ describe('nebv client', function () {
     const server = await rawServer((socket, chunk) => {
       seen = Buffer.concat([seen, chunk]);
       const requests = requestsIn(seen);
-      if (requests.length === 2) setTimeout(() => socket.write(requests.map((r) => JSON.stringify({ jsonrpc: '2.0', id: r.id, result: { id: r.id } })).join('')), 800);
+      if (requests.length === 2)
+        setTimeout(() => socket.write(requests.map((r) => JSON.stringify({ jsonrpc: '2.0', id: r.id, result: { id: r.id } })).join('')), 800);
     });
     client = quickClient(`127.0.0.1:${server.port}`);
     const unmatched: unknown[] = [];

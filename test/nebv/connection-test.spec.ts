@@ -15,7 +15,11 @@ describe('nebv-server "Test connection"', function () {
 
   before(() => helper.startServer());
   after(() => helper.stopServer());
-  beforeEach(() => helper.load([serverNode] as never[], [{ id: 'srv', type: 'nebv-server', transport: 'tcp', host: '127.0.0.1', port: '5000', timeout: 10, maxReply: 16384, newline: false }]));
+  beforeEach(() =>
+    helper.load([serverNode] as never[], [
+      { id: 'srv', type: 'nebv-server', transport: 'tcp', host: '127.0.0.1', port: '5000', timeout: 10, maxReply: 16384, newline: false },
+    ]),
+  );
   afterEach(async () => {
     await helper.unload();
     await sim?.close();

@@ -16,8 +16,31 @@ function flow(server: Record<string, unknown>, rpc: Record<string, unknown> = {}
   const outputs = rpc.errorOutput ? [['out'], ['errors']] : [['out']];
   return [
     { id: 'f1', type: 'tab', label: 'nebv' },
-    { id: 'srv', type: 'nebv-server', name: 'sim', transport: 'tcp', host: '127.0.0.1', port: '', timeout: 5, maxReply: 16384, newline: false, ...server },
-    { id: 'rpc', type: 'nebv-rpc', z: 'f1', server: 'srv', method: 'pynebv.FileList.open', params: '{"filePath":"/data/sample.oas"}', paramsFrom: 'field', timeout: '', errorOutput: false, wires: outputs, ...rpc },
+    {
+      id: 'srv',
+      type: 'nebv-server',
+      name: 'sim',
+      transport: 'tcp',
+      host: '127.0.0.1',
+      port: '',
+      timeout: 5,
+      maxReply: 16384,
+      newline: false,
+      ...server,
+    },
+    {
+      id: 'rpc',
+      type: 'nebv-rpc',
+      z: 'f1',
+      server: 'srv',
+      method: 'pynebv.FileList.open',
+      params: '{"filePath":"/data/sample.oas"}',
+      paramsFrom: 'field',
+      timeout: '',
+      errorOutput: false,
+      wires: outputs,
+      ...rpc,
+    },
     { id: 'out', type: 'helper', z: 'f1' },
     { id: 'errors', type: 'helper', z: 'f1' },
     { id: 'catcher', type: 'catch', z: 'f1', scope: null, uncaught: false, wires: [['caught']] },
@@ -170,7 +193,7 @@ describe('nebv nodes', function () {
       const after: unknown[] = [];
       rpc.on('call:status', (c: { args: unknown[] }) => after.push(c.args[0]));
       const shared = (helper.getNode('srv') as unknown as { clients: { current?: { inFlight: number } } }).clients.current!;
-      await waitFor(() => shared.inFlight === 0, 3000, 'the closed node\'s call to finish');
+      await waitFor(() => shared.inFlight === 0, 3000, "the closed node's call to finish");
       await new Promise((r) => setImmediate(r));
       assert.deepEqual(after, [], 'no status from a closed node');
     } finally {
@@ -272,7 +295,8 @@ describe('nebv nodes', function () {
 
   it('applies the server options: newline after each request, maximum reply size', async () => {
     const server = await rawServer((socket, chunk) => {
-      for (const r of requestsIn(chunk)) socket.write(JSON.stringify({ jsonrpc: '2.0', id: r.id, result: { blob: 'x'.repeat(r.method.endsWith('big') ? 4000 : 10) } }));
+      for (const r of requestsIn(chunk))
+        socket.write(JSON.stringify({ jsonrpc: '2.0', id: r.id, result: { blob: 'x'.repeat(r.method.endsWith('big') ? 4000 : 10) } }));
     });
     try {
       await helper.load(nodes, flow({ port: String(server.port), newline: true, maxReply: 2 }, { method: 'Test.small', params: '{}' }));

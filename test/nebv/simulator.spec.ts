@@ -39,8 +39,14 @@ describe('nebv simulator', function () {
     while ((whole().match(/"result"/g) ?? []).length < 40) await new Promise((r) => setTimeout(r, 5));
     socket.destroy();
     const replies = (text: string): number => (text.match(/\{"jsonrpc"/g) ?? []).length;
-    assert.ok(chunks.some((c) => !c.endsWith('}')), 'some chunk ends inside a reply');
-    assert.ok(chunks.some((c) => replies(c) >= 2), 'some chunk carries the starts of two or more replies');
+    assert.ok(
+      chunks.some((c) => !c.endsWith('}')),
+      'some chunk ends inside a reply',
+    );
+    assert.ok(
+      chunks.some((c) => replies(c) >= 2),
+      'some chunk carries the starts of two or more replies',
+    );
     assert.equal(whole(), Array.from({ length: 40 }, (_, id) => `{"jsonrpc":"2.0","id":${id},"result":[]}`).join(''));
   });
 
@@ -79,7 +85,10 @@ describe('nebv simulator', function () {
     assert.deepEqual(await client.call('File.close', { item: jobdeck }), {});
     assert.deepEqual(await client.call('Mark.delete', { item: mark }), {});
     assert.equal((await rejectionOf(client.call('EbvItem.props', { item: mark }))).rpcCode, -32000);
-    assert.deepEqual(((await client.call('FileList.items')) as Item[]).map((f) => f.key), ['b.gds@1']);
+    assert.deepEqual(
+      ((await client.call('FileList.items')) as Item[]).map((f) => f.key),
+      ['b.gds@1'],
+    );
   });
 
   it('quits: replies, then drops the connection and forgets its state', async () => {

@@ -163,7 +163,10 @@ describe('propeller launcher client', function () {
       await setup();
       const unreachable = new LauncherClient({ url: 'ws://127.0.0.1:1', connectWaitMs: 300, backoff: { initialMs: 50 } });
       try {
-        await assert.rejects(unreachable.load({ image: makeBinary(), action: 'RAM', debug: 'none' }), /not connected to ws:\/\/127\.0\.0\.1:1 within 300 ms \(last error: .*refused/);
+        await assert.rejects(
+          unreachable.load({ image: makeBinary(), action: 'RAM', debug: 'none' }),
+          /not connected to ws:\/\/127\.0\.0\.1:1 within 300 ms \(last error: .*refused/,
+        );
       } finally {
         await unreachable.stop();
       }

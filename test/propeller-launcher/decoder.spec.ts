@@ -68,9 +68,24 @@ describe('propeller terminal decoding', function () {
   it('reads progress texts: ids, the activity tick, id-less errors and milestones', function () {
     assert.equal(parseProgress('.'), undefined);
     assert.equal(parseProgress('\r'), undefined);
-    assert.deepEqual(parseProgress('\r012-Programming and verifying EEPROM'), { id: 12, text: 'Programming and verifying EEPROM', stage: 'programming-eeprom', withoutId: false });
-    assert.deepEqual(parseProgress('\r124-Error: Found Propeller version 2 - expected version 1'), { id: 124, text: 'Error: Found Propeller version 2 - expected version 1', stage: 'error', withoutId: false });
-    assert.deepEqual(parseProgress('\rError: Invalid checksum in .binary or .eeprom data'), { id: -1, text: 'Error: Invalid checksum in .binary or .eeprom data', stage: 'error', withoutId: true });
+    assert.deepEqual(parseProgress('\r012-Programming and verifying EEPROM'), {
+      id: 12,
+      text: 'Programming and verifying EEPROM',
+      stage: 'programming-eeprom',
+      withoutId: false,
+    });
+    assert.deepEqual(parseProgress('\r124-Error: Found Propeller version 2 - expected version 1'), {
+      id: 124,
+      text: 'Error: Found Propeller version 2 - expected version 1',
+      stage: 'error',
+      withoutId: false,
+    });
+    assert.deepEqual(parseProgress('\rError: Invalid checksum in .binary or .eeprom data'), {
+      id: -1,
+      text: 'Error: Invalid checksum in .binary or .eeprom data',
+      stage: 'error',
+      withoutId: true,
+    });
     assert.deepEqual(parseProgress('\rLaunching'), { id: 0, text: 'Launching', stage: 'launching', withoutId: true });
   });
 });

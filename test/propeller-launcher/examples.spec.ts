@@ -54,7 +54,12 @@ describe('propeller Launcher example flows', function () {
     const loaded = await nextMessage<Msg>(helper.getNode('ex1-result'), 8000, 'the load result');
     const payload = loaded.payload as { success: boolean; port: string; action: string };
     assert.deepEqual([payload.success, payload.port, payload.action], [true, 'COM3', 'RAM']);
-    assert.deepEqual(loaded.image, { format: 'binary', size: 32, clockFrequency: 80_000_000, clockMode: (loaded.image as { clockMode: string }).clockMode });
+    assert.deepEqual(loaded.image, {
+      format: 'binary',
+      size: 32,
+      clockFrequency: 80_000_000,
+      clockMode: (loaded.image as { clockMode: string }).clockMode,
+    });
     await waitFor(() => lines.some((m) => /^count = \d+$/.test(String(m.payload))), 5000, 'printed lines');
     helper.getNode('ex1-hello').receive({});
     await waitFor(() => lines.some((m) => m.payload === 'hello'), 5000, 'the echo of hello');
@@ -72,7 +77,10 @@ describe('propeller Launcher example flows', function () {
     await load('03 - Graph into a dashboard chart');
     const points = collect<Msg>(helper.getNode('ex3-chart'));
     await waitFor(() => points.length >= 4, 5000, 'chart points');
-    assert.deepEqual(points.slice(0, 2).map((p) => p.topic), ['value 1', 'value 2']);
+    assert.deepEqual(
+      points.slice(0, 2).map((p) => p.topic),
+      ['value 1', 'value 2'],
+    );
     for (const p of points) assert.ok(typeof p.payload === 'number' && Math.abs(p.payload) <= 100, String(p.payload));
   });
 });

@@ -69,7 +69,15 @@ describe('propeller nodes (Launcher)', function () {
     ];
   }
 
-  const loadDef = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({ type: 'propeller-load', source: 'payload', action: 'RAM', port: '', debug: 'none', timeout: 30, ...extra });
+  const loadDef = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+    type: 'propeller-load',
+    source: 'payload',
+    action: 'RAM',
+    port: '',
+    debug: 'none',
+    timeout: 30,
+    ...extra,
+  });
 
   async function loadOnce(msg: Msg): Promise<{ result: Msg; progress: Msg[] }> {
     const progress = collect<Msg>(helper.getNode('out2'));
@@ -95,8 +103,16 @@ describe('propeller nodes (Launcher)', function () {
       assert.equal(payload.action, 'RAM');
       assert.equal(result.topic, 'load');
       assert.equal(result.keep, 'me');
-      assert.deepEqual(result.image, { format: 'binary', size: 4096, clockFrequency: 80_000_000, clockMode: (result.image as { clockMode: string }).clockMode });
-      assert.deepEqual(progress.map((m) => m.payload), payload.log);
+      assert.deepEqual(result.image, {
+        format: 'binary',
+        size: 4096,
+        clockFrequency: 80_000_000,
+        clockMode: (result.image as { clockMode: string }).clockMode,
+      });
+      assert.deepEqual(
+        progress.map((m) => m.payload),
+        payload.log,
+      );
       assert.deepEqual(progress[0]!.payload, { id: 0, text: 'Scanning port COM3', stage: 'scanning' });
       assert.equal(progress.at(-1)!.topic, 'progress');
       assert.deepEqual(sim.loads, [{ action: 'RAM', portPath: 'COM3', debug: 'none', bytes: 4096 }]);
@@ -131,7 +147,10 @@ describe('propeller nodes (Launcher)', function () {
       await helper.load(nodes, flow(loadDef({ source: 'file', file: a })));
       assert.equal(((await loadOnce({ payload: 'ignored' })).result.payload as Result).success, true);
       assert.equal(((await loadOnce({ filename: b })).result.payload as Result).success, true);
-      assert.deepEqual(sim.loads.map((l) => l.bytes), [256, 512]);
+      assert.deepEqual(
+        sim.loads.map((l) => l.bytes),
+        [256, 512],
+      );
       assert.match(await caughtError({ filename: path.join(tmp, 'missing.binary') }), /could not read the image file .*missing\.binary/);
     });
 
@@ -159,7 +178,10 @@ describe('propeller nodes (Launcher)', function () {
       assert.equal((result.payload as Result).success, true);
       assert.equal(result.imagePath, a);
       assert.equal(((await loadOnce({ imagePath: a, filename: b })).result.payload as Result).success, true, 'msg.filename still wins');
-      assert.deepEqual(sim.loads.map((l) => l.bytes), [256, 512]);
+      assert.deepEqual(
+        sim.loads.map((l) => l.bytes),
+        [256, 512],
+      );
     });
 
     it('takes the file path from an environment variable, and from flow context', async function () {
@@ -175,7 +197,10 @@ describe('propeller nodes (Launcher)', function () {
         await helper.load(nodes, flow(loadDef({ source: 'file', file: 'image', fileType: 'flow' })));
         (helper.getNode('user') as unknown as { context(): { flow: { set(key: string, value: unknown): void } } }).context().flow.set('image', a);
         assert.equal(((await loadOnce({})).result.payload as Result).success, true);
-        assert.deepEqual(sim.loads.map((l) => l.bytes), [128, 128]);
+        assert.deepEqual(
+          sim.loads.map((l) => l.bytes),
+          [128, 128],
+        );
       } finally {
         delete process.env[variable];
       }
@@ -200,7 +225,11 @@ describe('propeller nodes (Launcher)', function () {
       await helper.unload();
       await load({ source: 'file', file: '' });
       assert.match(await caughtError({}), /no image file: set the file path in the node or send msg\.filename/);
-      assert.deepEqual(sent.map((messages) => messages.length), [0, 0, 0, 0, 0, 0], 'no result or progress message');
+      assert.deepEqual(
+        sent.map((messages) => messages.length),
+        [0, 0, 0, 0, 0, 0],
+        'no result or progress message',
+      );
       assert.equal(sim.loads.length, 0);
     });
 
@@ -261,7 +290,10 @@ describe('propeller nodes (Launcher)', function () {
       helper.getNode('user').receive({ payload: makeBinary(8192) });
       helper.getNode('user').receive({ payload: makeBinary(8192), action: 'EEPROM' });
       await waitFor(() => results.length === 2, 5000, 'two results');
-      assert.deepEqual(results.map((r) => (r.payload as Result).success), [true, true]);
+      assert.deepEqual(
+        results.map((r) => (r.payload as Result).success),
+        [true, true],
+      );
       assert.equal(sim.maxConcurrentLoads, 1);
       assert.equal(sim.loads.length, 2);
     });
@@ -288,7 +320,15 @@ describe('propeller nodes (Launcher)', function () {
 
   describe('propeller-terminal', function () {
     const termDef = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
-      type: 'propeller-terminal', port: 'COM3', baudrate: 115200, mode: 'term', output: 'string', encoding: 'utf8', split: 'line', delimiter: '\\n', ...extra,
+      type: 'propeller-terminal',
+      port: 'COM3',
+      baudrate: 115200,
+      mode: 'term',
+      output: 'string',
+      encoding: 'utf8',
+      split: 'line',
+      delimiter: '\\n',
+      ...extra,
     });
 
     it('emits lines as strings and sends msg.payload to the Propeller', async function () {
@@ -430,7 +470,9 @@ describe('propeller nodes (Launcher)', function () {
       await sim.close();
       const old = await LauncherSimulator.start({ version: '1.0.0' });
       try {
-        const refused = await (helper.request() as Agent).post(connectionTestPath('propeller-launcher')).send({ config: { url: old.url.replace('ws://', '') }, credentials: {} });
+        const refused = await (helper.request() as Agent)
+          .post(connectionTestPath('propeller-launcher'))
+          .send({ config: { url: old.url.replace('ws://', '') }, credentials: {} });
         assert.equal(refused.body.ok, false);
         assert.match(String(refused.body.message), /1\.0\.0 is too old/);
       } finally {

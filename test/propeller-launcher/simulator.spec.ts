@@ -29,7 +29,8 @@ describe('the Launcher simulator', function () {
       ws.send(JSON.stringify({ type: 'hello-browser' }));
       ws.send(JSON.stringify({ type: 'serial-terminal', action: 'open', portPath: 'COM3', baudrate: 115200 }));
     }
-    const ids = (messages: Array<Record<string, unknown>>): number[] => messages.filter((m) => typeof m.packetID === 'number').map((m) => m.packetID as number);
+    const ids = (messages: Array<Record<string, unknown>>): number[] =>
+      messages.filter((m) => typeof m.packetID === 'number').map((m) => m.packetID as number);
     while (ids(first.messages).length < 4 || ids(second.messages).length < 4) await new Promise((r) => setTimeout(r, 10));
     for (const { messages } of [first, second]) {
       const seen = ids(messages).slice(0, 4);
@@ -77,7 +78,7 @@ describe('the Launcher simulator', function () {
     assert.deepEqual(second.messages[0], { type: 'port-list', ports: ['COM3', 'wx-1a2b3c'] });
   });
 
-  it('says hello with only the version, as today\'s Launcher', async function () {
+  it("says hello with only the version, as today's Launcher", async function () {
     sim = await LauncherSimulator.start();
     const { socket: ws, messages } = await connect();
     ws.send(JSON.stringify({ type: 'hello-browser' }));
@@ -100,7 +101,10 @@ describe('the Launcher simulator', function () {
       ws.send(JSON.stringify({ type: 'port-list-request' }));
       await new Promise((r) => setTimeout(r, 100));
       ws.terminate();
-      assert.deepEqual(got, [{ type: 'hello-client', version: '1.0.4', api: '2', b64Msg: 'true' }, { type: 'port-list', ports: ['COM1', 'COM2'] }]);
+      assert.deepEqual(got, [
+        { type: 'hello-client', version: '1.0.4', api: '2', b64Msg: 'true' },
+        { type: 'port-list', ports: ['COM1', 'COM2'] },
+      ]);
     } finally {
       await running.close();
     }

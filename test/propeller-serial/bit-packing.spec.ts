@@ -1,6 +1,16 @@
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
-import { FRAME_BITS, byteForBits, decodeBytes, decodeFrame, encodeBits, frameSlots, longBits, wordBits, type Bit } from '../../src/protocols/propeller/bit-packing';
+import {
+  FRAME_BITS,
+  byteForBits,
+  decodeBytes,
+  decodeFrame,
+  encodeBits,
+  frameSlots,
+  longBits,
+  wordBits,
+  type Bit,
+} from '../../src/protocols/propeller/bit-packing';
 import { lfsrBits } from '../../src/protocols/propeller/lfsr';
 
 /** An independent reading of a frame: the low runs, measured from the 10 slots, straight from the description. */
@@ -48,7 +58,11 @@ describe('propeller bit packing (pulse model)', () => {
         continue;
       }
       readable++;
-      assert.deepEqual(decoded, runs.map((r) => (r === 1 ? 1 : 0)), `0x${byte.toString(16)}`);
+      assert.deepEqual(
+        decoded,
+        runs.map((r) => (r === 1 ? 1 : 0)),
+        `0x${byte.toString(16)}`,
+      );
       assert.deepEqual(FRAME_BITS[byte], decoded);
     }
     assert.equal(readable, 125);
@@ -112,7 +126,10 @@ describe('propeller bit packing (pulse model)', () => {
     assert.equal(bits.length, 32);
     assert.equal(bits[0], 1);
     assert.equal(bits[31], 1);
-    assert.equal(bits.slice(1, 31).every((b) => b === 0), true);
+    assert.equal(
+      bits.slice(1, 31).every((b) => b === 0),
+      true,
+    );
     const image = Buffer.from([0x01, 0x00, 0x00, 0x80, 0xfe, 0xff, 0xff, 0xff]);
     assert.deepEqual([...wordBits([3], image)], [...longBits(3), ...longBits(0x80000001), ...longBits(0xfffffffe)]);
   });

@@ -21,7 +21,9 @@ describe('propeller-serial "Test connection" (fake chip on a pseudo-terminal)', 
     await bench.close();
     await helper.stopServer();
   });
-  beforeEach(() => helper.load([serialNode] as never[], [{ id: 'serial', type: 'propeller-serial', port: bench.hostPath, baudRate: 115200, resetMode: 'none' }]));
+  beforeEach(() =>
+    helper.load([serialNode] as never[], [{ id: 'serial', type: 'propeller-serial', port: bench.hostPath, baudRate: 115200, resetMode: 'none' }]),
+  );
   afterEach(() => helper.unload());
 
   it('finds the port without opening it (opening would reset the board)', async function () {

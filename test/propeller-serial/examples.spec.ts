@@ -46,11 +46,13 @@ describe('propeller serial example flows', function () {
     const types = new Set(examples.flatMap((e) => e.nodes.map((n) => n.type)));
     for (const type of ['propeller-serial', 'propeller-image', 'propeller-load', 'propeller-terminal']) assert.ok(types.has(type), type);
     assert.equal(examples.length, 2);
-    const ports = examples.flatMap((e) => e.nodes.filter((n) => n.type === 'propeller-serial')).map((n) => {
-      const copy = { ...n };
-      running.configure(copy as never);
-      return copy.port;
-    });
+    const ports = examples
+      .flatMap((e) => e.nodes.filter((n) => n.type === 'propeller-serial'))
+      .map((n) => {
+        const copy = { ...n };
+        running.configure(copy as never);
+        return copy.port;
+      });
     assert.equal(new Set(ports).size, ports.length);
   });
 

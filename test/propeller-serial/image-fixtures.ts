@@ -1,7 +1,10 @@
 import { fixChecksum } from '../../src/protocols/propeller/image';
 
 /** A Spin-style .binary: header, code bytes, vbase = length, a few variable bytes, stack above. */
-export function makeBinary(codeBytes = 16, options: { clockFrequency?: number; clockMode?: number; fill?: (i: number) => number; varBytes?: number } = {}): Buffer {
+export function makeBinary(
+  codeBytes = 16,
+  options: { clockFrequency?: number; clockMode?: number; fill?: (i: number) => number; varBytes?: number } = {},
+): Buffer {
   const size = 16 + codeBytes;
   const image = Buffer.alloc(size);
   const fill = options.fill ?? ((i: number) => (i * 7 + 3) & 0xff);

@@ -101,50 +101,125 @@ describe('propeller images', () => {
   });
 
   describe('refuses bad images and names the rule', () => {
-    it('header too short', () => assert.equal(rule(() => prepareImage(Buffer.alloc(8))), 'header-size'));
+    it('header too short', () =>
+      assert.equal(
+        rule(() => prepareImage(Buffer.alloc(8))),
+        'header-size',
+      ));
     it('not a multiple of 4', () => {
       const odd = Buffer.concat([binary, Buffer.alloc(2)]);
       odd.writeUInt16LE(odd.length, 8);
-      assert.equal(rule(() => prepareImage(fixChecksum(odd))), 'size-multiple-of-4');
+      assert.equal(
+        rule(() => prepareImage(fixChecksum(odd))),
+        'size-multiple-of-4',
+      );
     });
-    it('larger than hub RAM', () => assert.equal(rule(() => prepareImage(Buffer.alloc(32772))), 'size-max'));
-    it('pbase not 0x10', () => assert.equal(rule(() => prepareImage(withHeader(binary, 6, 0x14))), 'pbase'));
-    it('vbase not the file length', () => assert.equal(rule(() => prepareImage(withHeader(binary, 8, 76))), 'vbase-length'));
-    it('pcurr outside the code', () => assert.equal(rule(() => prepareImage(withHeader(binary, 12, 0x08))), 'pcurr-order'));
-    it('dbase below vbase + 8', () => assert.equal(rule(() => prepareImage(withHeader(binary, 10, 84))), 'dbase-order'));
-    it('dcurr below dbase', () => assert.equal(rule(() => prepareImage(withHeader(binary, 14, 88))), 'dcurr-order'));
+    it('larger than hub RAM', () =>
+      assert.equal(
+        rule(() => prepareImage(Buffer.alloc(32772))),
+        'size-max',
+      ));
+    it('pbase not 0x10', () =>
+      assert.equal(
+        rule(() => prepareImage(withHeader(binary, 6, 0x14))),
+        'pbase',
+      ));
+    it('vbase not the file length', () =>
+      assert.equal(
+        rule(() => prepareImage(withHeader(binary, 8, 76))),
+        'vbase-length',
+      ));
+    it('pcurr outside the code', () =>
+      assert.equal(
+        rule(() => prepareImage(withHeader(binary, 12, 0x08))),
+        'pcurr-order',
+      ));
+    it('dbase below vbase + 8', () =>
+      assert.equal(
+        rule(() => prepareImage(withHeader(binary, 10, 84))),
+        'dbase-order',
+      ));
+    it('dcurr below dbase', () =>
+      assert.equal(
+        rule(() => prepareImage(withHeader(binary, 14, 88))),
+        'dcurr-order',
+      ));
     it('bad checksum', () => {
       const bad = Buffer.from(binary);
       bad[5] ^= 1;
-      assert.equal(rule(() => prepareImage(bad)), 'checksum');
+      assert.equal(
+        rule(() => prepareImage(bad)),
+        'checksum',
+      );
       const repaired = prepareImage(bad, { fixChecksum: true });
       assert.equal(repaired.checksumOk, false);
       assert.equal(repaired.checksumFixed, true);
       assert.deepEqual(repaired.image, binary);
     });
-    it('unknown format', () => assert.equal(rule(() => prepareImage(binary, { format: 'hex' as 'binary' })), 'format'));
-    it('eeprom of the wrong size', () => assert.equal(rule(() => prepareImage(binary, { format: 'eeprom' })), 'eeprom-size'));
+    it('unknown format', () =>
+      assert.equal(
+        rule(() => prepareImage(binary, { format: 'hex' as 'binary' })),
+        'format',
+      ));
+    it('eeprom of the wrong size', () =>
+      assert.equal(
+        rule(() => prepareImage(binary, { format: 'eeprom' })),
+        'eeprom-size',
+      ));
     it('eeprom without the call frame', () => {
       const eeprom = binaryToEeprom(binary);
       eeprom[binary.readUInt16LE(10) - 6] = 0;
-      assert.equal(rule(() => prepareImage(eeprom)), 'eeprom-call-frame');
+      assert.equal(
+        rule(() => prepareImage(eeprom)),
+        'eeprom-call-frame',
+      );
     });
     it('eeprom whose bytes do not sum to zero', () => {
       const eeprom = binaryToEeprom(binary);
       eeprom[30000] = 1;
-      assert.equal(rule(() => prepareImage(eeprom)), 'eeprom-checksum');
+      assert.equal(
+        rule(() => prepareImage(eeprom)),
+        'eeprom-checksum',
+      );
     });
     it('elf: 64-bit, big-endian, not EXEC, no segments, external memory, truncated', () => {
       const seg = [{ physicalAddress: 0, bytes: makeBinary(8) }];
-      assert.equal(rule(() => prepareImage(makeElf(seg, { elfClass: 2 }))), 'elf-class');
-      assert.equal(rule(() => prepareImage(makeElf(seg, { endianness: 2 }))), 'elf-endianness');
-      assert.equal(rule(() => prepareImage(makeElf(seg, { type: 1 }))), 'elf-type');
-      assert.equal(rule(() => prepareImage(makeElf([]))), 'elf-no-segments');
-      assert.equal(rule(() => prepareImage(makeElf([...seg, { physicalAddress: 0xc0000000, bytes: Buffer.alloc(4) }]))), 'elf-segment-address');
-      assert.equal(rule(() => prepareImage(makeElf(seg).subarray(0, 40))), 'elf-header');
-      assert.equal(rule(() => prepareImage(makeElf(seg).subarray(0, 100))), 'elf-segment-bounds');
-      assert.equal(rule(() => prepareImage(makeElf([{ physicalAddress: 0, bytes: Buffer.alloc(32768) }]))), 'size-max');
-      assert.equal(rule(() => prepareImage(Buffer.from('not an elf'), { format: 'elf' })), 'elf-magic');
+      assert.equal(
+        rule(() => prepareImage(makeElf(seg, { elfClass: 2 }))),
+        'elf-class',
+      );
+      assert.equal(
+        rule(() => prepareImage(makeElf(seg, { endianness: 2 }))),
+        'elf-endianness',
+      );
+      assert.equal(
+        rule(() => prepareImage(makeElf(seg, { type: 1 }))),
+        'elf-type',
+      );
+      assert.equal(
+        rule(() => prepareImage(makeElf([]))),
+        'elf-no-segments',
+      );
+      assert.equal(
+        rule(() => prepareImage(makeElf([...seg, { physicalAddress: 0xc0000000, bytes: Buffer.alloc(4) }]))),
+        'elf-segment-address',
+      );
+      assert.equal(
+        rule(() => prepareImage(makeElf(seg).subarray(0, 40))),
+        'elf-header',
+      );
+      assert.equal(
+        rule(() => prepareImage(makeElf(seg).subarray(0, 100))),
+        'elf-segment-bounds',
+      );
+      assert.equal(
+        rule(() => prepareImage(makeElf([{ physicalAddress: 0, bytes: Buffer.alloc(32768) }]))),
+        'size-max',
+      );
+      assert.equal(
+        rule(() => prepareImage(Buffer.from('not an elf'), { format: 'elf' })),
+        'elf-magic',
+      );
     });
   });
 });

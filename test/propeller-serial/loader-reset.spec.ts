@@ -60,7 +60,10 @@ describe('propeller serial loader: reset lines', () => {
   it('reset none touches no control line', async () => {
     const port = new RecordingPort();
     await loadOverSerial(port, makeBinary(32), { command: 'eeprom-program-run', resetMode: 'none', baudRate: 115200, timing });
-    assert.equal(port.calls.some((c) => c.startsWith('set')), false);
+    assert.equal(
+      port.calls.some((c) => c.startsWith('set')),
+      false,
+    );
     assert.equal(port.calls[0], 'flush');
   });
 
@@ -68,7 +71,8 @@ describe('propeller serial loader: reset lines', () => {
     const port = new RecordingPort(true);
     await assert.rejects(
       loadOverSerial(port, makeBinary(32), { command: 'ram-run', resetMode: 'dtr', baudRate: 115200, timing }),
-      (err: Error & { details?: { reason?: string; errorId?: number } }) => err.details?.reason === 'reset-failed' && err.details.errorId === 199 && /Inappropriate ioctl/.test(err.message),
+      (err: Error & { details?: { reason?: string; errorId?: number } }) =>
+        err.details?.reason === 'reset-failed' && err.details.errorId === 199 && /Inappropriate ioctl/.test(err.message),
     );
     assert.equal(port.calls.includes('write'), false);
   });
@@ -77,7 +81,13 @@ describe('propeller serial loader: reset lines', () => {
     const port = new RecordingPort();
     port.chip.fault = 'no-ack';
     const abort = new AbortController();
-    const pending = loadOverSerial(port, makeBinary(32), { command: 'ram-run', resetMode: 'none', baudRate: 115200, timing: { ...timing, ramCheckMs: 10_000 }, signal: abort.signal });
+    const pending = loadOverSerial(port, makeBinary(32), {
+      command: 'ram-run',
+      resetMode: 'none',
+      baudRate: 115200,
+      timing: { ...timing, ramCheckMs: 10_000 },
+      signal: abort.signal,
+    });
     setTimeout(() => abort.abort(new Error('stop now')), 50);
     await assert.rejects(pending, /stop now/);
   });

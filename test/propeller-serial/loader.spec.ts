@@ -37,7 +37,10 @@ describe('propeller serial loader against the fake chip on a pseudo-terminal', f
     assert.equal(result.success, true, result.error);
     assert.equal(result.port, bench.hostPath);
     assert.deepEqual(progress, ['0:resetting', '0:found', '2:downloading', '3:verifying-ram', '5:success']);
-    assert.deepEqual(result.log.map((p) => p.id), [0, 0, 2, 3, 5]);
+    assert.deepEqual(
+      result.log.map((p) => p.id),
+      [0, 0, 2, 3, 5],
+    );
     assert.equal(bench.chip.loads.length, 1);
     assert.equal(bench.chip.loads[0].command, 1);
     assert.deepEqual(bench.chip.loads[0].image, image);
@@ -59,13 +62,19 @@ describe('propeller serial loader against the fake chip on a pseudo-terminal', f
     const image = makeBinary(200);
     const result = await connect().load({ image, action: 'EEPROM', debug: 'none' });
     assert.equal(result.success, true, result.error);
-    assert.deepEqual(result.log.map((p) => p.stage), ['resetting', 'found', 'downloading', 'verifying-ram', 'programming-eeprom', 'verifying-eeprom', 'success']);
+    assert.deepEqual(
+      result.log.map((p) => p.stage),
+      ['resetting', 'found', 'downloading', 'verifying-ram', 'programming-eeprom', 'verifying-eeprom', 'success'],
+    );
     assert.equal(bench.chip.loads[0].command, 3);
     const eeprom = bench.chip.chip.eeprom;
     assert.deepEqual(eeprom.subarray(0, image.length), image);
     const dbase = image.readUInt16LE(10);
     assert.deepEqual([...eeprom.subarray(dbase - 8, dbase)], [0xff, 0xff, 0xf9, 0xff, 0xff, 0xff, 0xf9, 0xff]);
-    assert.equal(eeprom.subarray(image.length, dbase - 8).every((b) => b === 0), true);
+    assert.equal(
+      eeprom.subarray(image.length, dbase - 8).every((b) => b === 0),
+      true,
+    );
     let sum = 0;
     for (const b of eeprom) sum += b;
     assert.equal(sum & 0xff, 0, 'the EEPROM as a whole sums to 0');
@@ -151,7 +160,10 @@ describe('propeller serial loader against the fake chip on a pseudo-terminal', f
       const busy = await connect().load({ image: makeBinary(64), action: 'RAM', debug: 'none' });
       assert.equal(busy.errorId, 117);
       assert.match(busy.error ?? '', /is in use by another program/);
-      await assert.rejects(connection!.openTerminal({ baudrate: 115200, mode: 'term' }), (err: InstrumentError) => err.details.reason === 'port-busy');
+      await assert.rejects(
+        connection!.openTerminal({ baudrate: 115200, mode: 'term' }),
+        (err: InstrumentError) => err.details.reason === 'port-busy',
+      );
     } finally {
       await holder.close();
     }
@@ -163,16 +175,34 @@ describe('propeller serial loader against the fake chip on a pseudo-terminal', f
     const c = connect({ path: '/dev/does-not-exist-propeller' });
     const bad = makeBinary(64);
     bad[5] ^= 0xff;
-    await assert.rejects(c.load({ image: bad, action: 'RAM', debug: 'none' }), (err: InstrumentError) => err.code === 'BAD_INPUT' && err.details.rule === 'checksum');
-    await assert.rejects(c.load({ image: Buffer.alloc(HUB_RAM_SIZE), action: 'RAM', debug: 'none' }), (err: InstrumentError) => err.code === 'BAD_INPUT');
-    await assert.rejects(c.load({ image: makeBinary(64), action: 'RAM', debug: 'none', port: '/dev/ttyUSB9' }), /drives \/dev\/does-not-exist-propeller, not \/dev\/ttyUSB9/);
+    await assert.rejects(
+      c.load({ image: bad, action: 'RAM', debug: 'none' }),
+      (err: InstrumentError) => err.code === 'BAD_INPUT' && err.details.rule === 'checksum',
+    );
+    await assert.rejects(
+      c.load({ image: Buffer.alloc(HUB_RAM_SIZE), action: 'RAM', debug: 'none' }),
+      (err: InstrumentError) => err.code === 'BAD_INPUT',
+    );
+    await assert.rejects(
+      c.load({ image: makeBinary(64), action: 'RAM', debug: 'none', port: '/dev/ttyUSB9' }),
+      /drives \/dev\/does-not-exist-propeller, not \/dev\/ttyUSB9/,
+    );
     await assert.rejects(c.openTerminal({ baudrate: 0, mode: 'term' }), /baud rate/);
     assert.equal(c.isOpen, false);
   });
 
   it('reports clearly when the system cannot list ports, and the typed path still loads', async () => {
-    const c = connect({ listPorts: async () => ({ ports: [], error: 'this system cannot list serial ports (udev is not available here, as in many containers); type the port path instead, e.g. /dev/ttyUSB0' }) });
-    await assert.rejects(c.listPorts(), (err: InstrumentError) => /cannot list serial ports/.test(err.message) && err.details.reason === 'list-unavailable');
+    const c = connect({
+      listPorts: async () => ({
+        ports: [],
+        error:
+          'this system cannot list serial ports (udev is not available here, as in many containers); type the port path instead, e.g. /dev/ttyUSB0',
+      }),
+    });
+    await assert.rejects(
+      c.listPorts(),
+      (err: InstrumentError) => /cannot list serial ports/.test(err.message) && err.details.reason === 'list-unavailable',
+    );
     assert.equal((await c.load({ image: makeBinary(64), action: 'RAM', debug: 'none' })).success, true);
   });
 
@@ -194,7 +224,12 @@ describe('propeller serial loader against the fake chip on a pseudo-terminal', f
 
   it('a whole-load time limit stops a load that never finishes', async () => {
     bench.chip.fault = 'no-ack';
-    const result = await connect({ timing: { ...FAST, ramCheckMs: 10_000 } }).load({ image: makeBinary(64), action: 'RAM', debug: 'none', timeoutMs: 600 });
+    const result = await connect({ timing: { ...FAST, ramCheckMs: 10_000 } }).load({
+      image: makeBinary(64),
+      action: 'RAM',
+      debug: 'none',
+      timeoutMs: 600,
+    });
     assert.equal(result.success, false);
     assert.equal(result.errorId, 128);
     assert.match(result.error ?? '', /did not finish within 600 ms/);
@@ -230,9 +265,17 @@ describe('propeller serial loader against the fake chip on a pseudo-terminal', f
     const c = connect();
     const images = [makeBinary(32, { fill: () => 1 }), makeBinary(32, { fill: () => 2 }), makeBinary(32, { fill: () => 3 })];
     const queued: number[] = [];
-    const results = await Promise.all(images.map((image, i) => c.load({ image, action: 'RAM', debug: 'none' }, (p) => p.stage === 'queued' && queued.push(i))));
-    assert.deepEqual(results.map((r) => r.success), [true, true, true]);
+    const results = await Promise.all(
+      images.map((image, i) => c.load({ image, action: 'RAM', debug: 'none' }, (p) => p.stage === 'queued' && queued.push(i))),
+    );
+    assert.deepEqual(
+      results.map((r) => r.success),
+      [true, true, true],
+    );
     assert.deepEqual(queued, [1, 2]);
-    assert.deepEqual(bench.chip.loads.map((l) => l.image[20]), [1, 2, 3]);
+    assert.deepEqual(
+      bench.chip.loads.map((l) => l.image[20]),
+      [1, 2, 3],
+    );
   });
 });

@@ -44,7 +44,20 @@ describe('propeller nodes on a serial port (fake chip on a pseudo-terminal)', fu
     return [
       { id: 't1', type: 'tab', label: 'serial' },
       config,
-      { id: 'load', type: 'propeller-load', z: 't1', connectionType: 'serial', serial: 'serial', launcher: '', source: 'payload', action: 'RAM', port: '', debug: 'term', timeout: 30, wires: [['result'], ['progress']] },
+      {
+        id: 'load',
+        type: 'propeller-load',
+        z: 't1',
+        connectionType: 'serial',
+        serial: 'serial',
+        launcher: '',
+        source: 'payload',
+        action: 'RAM',
+        port: '',
+        debug: 'term',
+        timeout: 30,
+        wires: [['result'], ['progress']],
+      },
       { id: 'result', type: 'helper', z: 't1' },
       { id: 'progress', type: 'helper', z: 't1' },
       { id: 'catcher', type: 'catch', z: 't1', scope: null, uncaught: false, wires: [['caught']] },
@@ -53,7 +66,22 @@ describe('propeller nodes on a serial port (fake chip on a pseudo-terminal)', fu
     ];
   }
 
-  const terminal = { id: 'tnode', type: 'propeller-terminal', z: 't1', connectionType: 'serial', serial: 'serial', launcher: '', port: '', baudrate: 115200, mode: 'term', output: 'string', encoding: 'utf8', split: 'line', delimiter: '\\n', wires: [['lines']] };
+  const terminal = {
+    id: 'tnode',
+    type: 'propeller-terminal',
+    z: 't1',
+    connectionType: 'serial',
+    serial: 'serial',
+    launcher: '',
+    port: '',
+    baudrate: 115200,
+    mode: 'term',
+    output: 'string',
+    encoding: 'utf8',
+    split: 'line',
+    delimiter: '\\n',
+    wires: [['lines']],
+  };
   const lines = { id: 'lines', type: 'helper', z: 't1' };
 
   async function load(image: Buffer, extra: Record<string, unknown> = {}): Promise<Result> {
@@ -70,8 +98,14 @@ describe('propeller nodes on a serial port (fake chip on a pseudo-terminal)', fu
     const result = await load(image);
     assert.equal(result.success, true, result.error);
     assert.equal(result.port, bench.hostPath);
-    assert.deepEqual(result.log.map((p) => p.stage), ['resetting', 'found', 'downloading', 'verifying-ram', 'success']);
-    assert.deepEqual(progress.map((m) => (m.payload as { stage: string }).stage), ['resetting', 'found', 'downloading', 'verifying-ram', 'success']);
+    assert.deepEqual(
+      result.log.map((p) => p.stage),
+      ['resetting', 'found', 'downloading', 'verifying-ram', 'success'],
+    );
+    assert.deepEqual(
+      progress.map((m) => (m.payload as { stage: string }).stage),
+      ['resetting', 'found', 'downloading', 'verifying-ram', 'success'],
+    );
     assert.deepEqual(bench.chip.loads[0].image, image);
     await waitFor(() => printed.some((m) => m.payload === 'tick 2'), 5000, 'program output in the terminal');
     assert.equal(printed[0].payload, 'Propeller running: 132 longs loaded, clock 80000000 Hz');
@@ -84,7 +118,9 @@ describe('propeller nodes on a serial port (fake chip on a pseudo-terminal)', fu
     await helper.load(nodes, flow([]));
     bench.chip.fault = 'wrong-version';
     const statuses: Array<{ text?: string; fill?: string }> = [];
-    (helper.getNode('load') as unknown as EventEmitter).on('call:status', (call: { args: [{ text?: string; fill?: string }] }) => statuses.push(call.args[0]));
+    (helper.getNode('load') as unknown as EventEmitter).on('call:status', (call: { args: [{ text?: string; fill?: string }] }) =>
+      statuses.push(call.args[0]),
+    );
     const caught = nextMessage<Msg>(helper.getNode('caught'), 10_000, 'the caught error');
     const result = await load(makeBinary(64));
     assert.equal(result.success, false);
@@ -93,7 +129,10 @@ describe('propeller nodes on a serial port (fake chip on a pseudo-terminal)', fu
     assert.match(error.message, /reports version 2.*\(id 124\)/);
     assert.equal(error.source?.id, 'load');
     // The config node's status (from the catalog, or the reason itself where no catalog is loaded) reaches its users.
-    assert.ok(statuses.some((st) => st.fill === 'red' && /wrong.version/.test(st.text ?? '')), JSON.stringify(statuses));
+    assert.ok(
+      statuses.some((st) => st.fill === 'red' && /wrong.version/.test(st.text ?? '')),
+      JSON.stringify(statuses),
+    );
   });
 
   it('a bad image is refused before the port is opened', async () => {
@@ -129,7 +168,9 @@ describe('propeller nodes on a serial port (fake chip on a pseudo-terminal)', fu
   it('pushes the connection status to its user nodes', async () => {
     await helper.load(nodes, flow([]));
     const statuses: Array<{ text?: string; fill?: string }> = [];
-    (helper.getNode('load') as unknown as EventEmitter).on('call:status', (call: { args: [{ text?: string; fill?: string }] }) => statuses.push(call.args[0]));
+    (helper.getNode('load') as unknown as EventEmitter).on('call:status', (call: { args: [{ text?: string; fill?: string }] }) =>
+      statuses.push(call.args[0]),
+    );
     assert.equal((await load(makeBinary(64))).success, true);
     const texts = statuses.map((s) => s.text);
     for (const expected of ['opening', 'loading', 'loaded']) assert.ok(texts.includes(expected), `status "${expected}" in ${texts.join(', ')}`);
@@ -161,7 +202,9 @@ describe('propeller nodes on a serial port (fake chip on a pseudo-terminal)', fu
       { id: 'caught', type: 'helper', z: 't1' },
     ]);
     const expected = await listSerialPorts();
-    const out = expected.error ? nextMessage<Msg>(helper.getNode('caught'), 5000, 'the error') : nextMessage<Msg>(helper.getNode('out'), 5000, 'the list');
+    const out = expected.error
+      ? nextMessage<Msg>(helper.getNode('caught'), 5000, 'the error')
+      : nextMessage<Msg>(helper.getNode('out'), 5000, 'the list');
     helper.getNode('ports').receive({});
     const msg = await out;
     if (expected.error) assert.match(msg.error!.message, /cannot list serial ports/);
@@ -185,7 +228,18 @@ describe('propeller nodes on a serial port (fake chip on a pseudo-terminal)', fu
     function imageFlow(def: Record<string, unknown>): Flow {
       return [
         { id: 't1', type: 'tab' },
-        { id: 'img', type: 'propeller-image', z: 't1', source: 'payload', file: '', format: 'auto', fixChecksum: false, output: 'facts', wires: [['out']], ...def },
+        {
+          id: 'img',
+          type: 'propeller-image',
+          z: 't1',
+          source: 'payload',
+          file: '',
+          format: 'auto',
+          fixChecksum: false,
+          output: 'facts',
+          wires: [['out']],
+          ...def,
+        },
         { id: 'out', type: 'helper', z: 't1' },
         { id: 'catcher', type: 'catch', z: 't1', scope: null, uncaught: false, wires: [['caught']] },
         { id: 'caught', type: 'helper', z: 't1' },
@@ -200,7 +254,17 @@ describe('propeller nodes on a serial port (fake chip on a pseudo-terminal)', fu
       assert.equal(msg.topic, 'binary');
       const facts = msg.payload as Record<string, unknown>;
       assert.deepEqual(
-        [facts.format, facts.size, facts.longs, facts.clockFrequency, facts.clockMode, facts.clockModeText, facts.checksumOk, facts.vbase, facts.dbase],
+        [
+          facts.format,
+          facts.size,
+          facts.longs,
+          facts.clockFrequency,
+          facts.clockMode,
+          facts.clockModeText,
+          facts.checksumOk,
+          facts.vbase,
+          facts.dbase,
+        ],
         ['binary', 80, 20, 80_000_000, 0x6f, 'XTAL1 + PLL16X', true, 80, 92],
       );
       assert.equal('image' in facts, false, 'no bytes among the facts');
@@ -269,7 +333,9 @@ describe('propeller nodes on a serial port (fake chip on a pseudo-terminal)', fu
       fs.writeFileSync(path.join(tmp, 'good.binary'), makeBinary(64));
       await helper.load(nodes, imageFlow({ source: 'file', file: path.join(tmp, 'missing.binary') }));
       const statuses: Array<{ text?: string; fill?: string }> = [];
-      (helper.getNode('img') as unknown as EventEmitter).on('call:status', (call: { args: [{ text?: string; fill?: string }] }) => statuses.push(call.args[0]));
+      (helper.getNode('img') as unknown as EventEmitter).on('call:status', (call: { args: [{ text?: string; fill?: string }] }) =>
+        statuses.push(call.args[0]),
+      );
       const out = nextMessage<Msg>(helper.getNode('out'));
       helper.getNode('img').receive({ filename: path.join(tmp, 'good.binary') });
       await out;
@@ -277,7 +343,7 @@ describe('propeller nodes on a serial port (fake chip on a pseudo-terminal)', fu
       const caught = nextMessage<Msg>(helper.getNode('caught'));
       helper.getNode('img').receive({});
       assert.match((await caught).error!.message, /could not read the image file/);
-      assert.deepEqual(statuses.at(-1), { fill: 'red', shape: 'ring', text: 'no image' }, 'a failed read does not leave the last image\'s green dot');
+      assert.deepEqual(statuses.at(-1), { fill: 'red', shape: 'ring', text: 'no image' }, "a failed read does not leave the last image's green dot");
     });
   });
 });

@@ -49,13 +49,13 @@ describe('pseudo-terminal for the fake Propeller (no system package)', function 
       for (let i = 0; i < every.length; i++) every[i] = (i * 7) & 0xff;
       const atChip = collect(pair.chip);
       host.write(every);
-      await until(() => atChip().length >= every.length, 3000, 'the chip to read the host\'s bytes');
+      await until(() => atChip().length >= every.length, 3000, "the chip to read the host's bytes");
       assert.ok(atChip().equals(every), 'host → chip changed bytes (echo, CR/LF or flow-control processing)');
 
       const atHost = collect(host);
       // One byte per write, as the ROM answers: they must arrive in the order written.
       for (const byte of every) pair.chip.write(Buffer.of(byte));
-      await until(() => atHost().length >= every.length, 3000, 'the host to read the chip\'s bytes');
+      await until(() => atHost().length >= every.length, 3000, "the host to read the chip's bytes");
       assert.ok(atHost().equals(every), 'chip → host changed or reordered bytes');
     } finally {
       await closeHost(host);

@@ -1,6 +1,13 @@
 import { strict as assert } from 'node:assert';
 import { RomChip } from '../../src/simulators/rom-chip';
-import { CHIP_HANDSHAKE_BITS, TEMPLATE_BYTE, commandBytes, handshakeBytes, judgeHandshakeReply, readSingleReply } from '../../src/protocols/propeller/rom-protocol';
+import {
+  CHIP_HANDSHAKE_BITS,
+  TEMPLATE_BYTE,
+  commandBytes,
+  handshakeBytes,
+  judgeHandshakeReply,
+  readSingleReply,
+} from '../../src/protocols/propeller/rom-protocol';
 import { encodeBits, longBits } from '../../src/protocols/propeller/bit-packing';
 import { makeBinary } from './image-fixtures';
 
@@ -57,7 +64,11 @@ describe('propeller ROM chip model (pulse level)', () => {
     link.send(commandBytes(2, Buffer.from([0x12, 0x34, 0x56, 0x64])));
     assert.deepEqual([await ack(link), await ack(link), await ack(link)], [0, 0, 0]);
     assert.deepEqual(chip.eeprom.subarray(0, 4), Buffer.from([0x12, 0x34, 0x56, 0x64]));
-    assert.equal(chip.eeprom.subarray(4).every((b) => b === 0), true, 'the rest of the EEPROM is zeros');
+    assert.equal(
+      chip.eeprom.subarray(4).every((b) => b === 0),
+      true,
+      'the rest of the EEPROM is zeros',
+    );
     assert.equal(chip.state, 'shutdown');
   });
 

@@ -12,7 +12,6 @@ import { waitFor } from '../helpers/red';
 import { FAST } from './fixtures';
 import { hasMosquitto, startMosquitto, type StartedBroker } from './brokers';
 
-
 type Variant = { name: string; transport: 'websocket' | 'mqtt'; external?: boolean };
 const variants: Variant[] = [
   { name: 'websocket', transport: 'websocket' },
@@ -21,7 +20,9 @@ const variants: Variant[] = [
 if (hasMosquitto()) variants.push({ name: 'MQTT via mosquitto', transport: 'mqtt', external: true });
 
 function optionsFor(sim: SemiAteSimulator, transport: 'websocket' | 'mqtt'): TesterOptions {
-  return transport === 'websocket' ? { transport, url: sim.wsUrl, reconnectMs: 50 } : { transport, url: sim.mqttUrl, deviceId: sim.options.deviceId, reconnectMs: 50 };
+  return transport === 'websocket'
+    ? { transport, url: sim.wsUrl, reconnectMs: 50 }
+    : { transport, url: sim.mqttUrl, deviceId: sim.options.deviceId, reconnectMs: 50 };
 }
 
 for (const variant of variants) {
@@ -67,19 +68,27 @@ for (const variant of variants) {
       assert.equal(tested.parts![0].tests.length, 4);
       assert.equal(tested.records!.length, 2);
       assert.deepEqual(parts.sort(), tested.parts!.map((p) => `${p.site}:${p.partId}`).sort());
-      if (variant.transport === 'mqtt') assert.deepEqual((tested.response as { sites: Array<{ siteid: string }> }).sites.map((s) => s.siteid), ['0', '1']);
+      if (variant.transport === 'mqtt')
+        assert.deepEqual(
+          (tested.response as { sites: Array<{ siteid: string }> }).sites.map((s) => s.siteid),
+          ['0', '1'],
+        );
       const unloaded = await tester.execute({ command: 'unload' }, { waitUntilDone: true });
       assert.equal(unloaded.state, 'initialized');
       assert.equal(states[0], 'loading');
       assert.deepEqual(states.slice(-2), ['unloading', 'initialized']);
-      if (variant.transport === 'mqtt') assert.deepEqual(states, ['loading', 'ready', 'testing', 'ready', 'unloading', 'initialized'], 'MQTT reports every change');
+      if (variant.transport === 'mqtt')
+        assert.deepEqual(states, ['loading', 'ready', 'testing', 'ready', 'unloading', 'initialized'], 'MQTT reports every change');
       assert.equal(tester.yieldTracker.snapshot().total.tested, 2);
       assert.deepEqual(sim.ignored, []);
     });
 
     it('refuses a command the state does not allow, and the master never sees it', async () => {
       await setup();
-      await assert.rejects(tester.execute({ command: 'next' }), (err: InstrumentError) => err.code === 'BAD_INPUT' && /next is not possible while the tester is initialized/.test(err.message));
+      await assert.rejects(
+        tester.execute({ command: 'next' }),
+        (err: InstrumentError) => err.code === 'BAD_INPUT' && /next is not possible while the tester is initialized/.test(err.message),
+      );
       await assert.rejects(tester.execute({ command: 'unload' }), /allowed in: ready/);
       await assert.rejects(tester.execute({ command: 'reset' }), /allowed in: softerror/);
       await tester.execute({ command: 'load', lotNumber: 'L1' }, { waitUntilDone: true });
@@ -91,16 +100,22 @@ for (const variant of variants) {
     it('the simulator ignores out-of-state commands like the real master', async () => {
       await setup();
       // Bypass the gate by talking to the transport-level API through a second, raw command.
-      (tester as unknown as { transport: { sendCommand(n: string, b: object): void } }).transport.sendCommand('unload', variant.transport === 'mqtt' ? { payload: {} } : {});
+      (tester as unknown as { transport: { sendCommand(n: string, b: object): void } }).transport.sendCommand(
+        'unload',
+        variant.transport === 'mqtt' ? { payload: {} } : {},
+      );
       await waitFor(() => sim.ignored.length === 1, 3000, 'the ignored command');
       assert.deepEqual(sim.ignored, ['unload@initialized']);
       assert.equal(sim.state, 'initialized');
     });
 
-    it('a load that hangs ends in softerror at the master\'s timeout; reset recovers', async () => {
+    it("a load that hangs ends in softerror at the master's timeout; reset recovers", async () => {
       await setup({ loadTimeoutMs: 150 });
       sim.injectFault('load', 'hang');
-      await assert.rejects(tester.execute({ command: 'load', lotNumber: 'L1' }, { waitUntilDone: true, timeoutMs: 5000 }), (err: InstrumentError) => err.code === 'REMOTE' && /load failed: the tester went to softerror \(load timeout\)/.test(err.message));
+      await assert.rejects(
+        tester.execute({ command: 'load', lotNumber: 'L1' }, { waitUntilDone: true, timeoutMs: 5000 }),
+        (err: InstrumentError) => err.code === 'REMOTE' && /load failed: the tester went to softerror \(load timeout\)/.test(err.message),
+      );
       assert.equal(tester.state, 'softerror');
       await assert.rejects(tester.execute({ command: 'load', lotNumber: 'L1' }), /allowed in: initialized/);
       const reset = await tester.execute({ command: 'reset' }, { waitUntilDone: true });
@@ -109,14 +124,20 @@ for (const variant of variants) {
 
     it('wait-until-done times out with the state in the message', async () => {
       await setup({ loadMs: 2000 });
-      await assert.rejects(tester.execute({ command: 'load', lotNumber: 'L1' }, { waitUntilDone: true, timeoutMs: 200 }), (err: InstrumentError) => err.code === 'TIMEOUT' && /no state ready after load within 200 ms \(the tester is loading\)/.test(err.message));
+      await assert.rejects(
+        tester.execute({ command: 'load', lotNumber: 'L1' }, { waitUntilDone: true, timeoutMs: 200 }),
+        (err: InstrumentError) => err.code === 'TIMEOUT' && /no state ready after load within 200 ms \(the tester is loading\)/.test(err.message),
+      );
     });
 
     it('a test run that fails on a site reports softerror', async () => {
       await setup();
       await tester.execute({ command: 'load', lotNumber: 'L1' }, { waitUntilDone: true });
       sim.injectFault('next', 'error');
-      await assert.rejects(tester.execute({ command: 'next' }, { waitUntilDone: true }), /next failed: the tester went to softerror \(next failed on site 0\)/);
+      await assert.rejects(
+        tester.execute({ command: 'next' }, { waitUntilDone: true }),
+        /next failed: the tester went to softerror \(next failed on site 0\)/,
+      );
     });
 
     it('reconnects after the connection drops and learns the state again', async () => {
@@ -175,7 +196,10 @@ describe('semiate client: websocket-only and MQTT-only commands', function () {
     const results = await ws.execute({ command: 'getresults' });
     assert.equal(results.parts!.length, 3);
     const logs = await ws.execute({ command: 'getlogs' });
-    assert.ok(logs.logs!.some((l) => l.description === 'state ready' && l.type === 'INFO' && l.source === 'master'), 'trimmed log entries');
+    assert.ok(
+      logs.logs!.some((l) => l.description === 'state ready' && l.type === 'INFO' && l.source === 'master'),
+      'trimmed log entries',
+    );
     const file = await ws.execute({ command: 'getlogfile' });
     assert.match(String((file.logfile as { content: string }).content), /state loading/);
     const level = await ws.execute({ command: 'setloglevel', level: 'debug' });
@@ -207,17 +231,36 @@ describe('semiate client: websocket-only and MQTT-only commands', function () {
     assert.deepEqual((await mq.execute({ command: 'identify' })).response, { name: sim.options.deviceId });
     assert.deepEqual((await mq.execute({ command: 'get-state' })).response, { state: 'initialized', message: null });
     assert.equal((await mq.execute({ command: 'get-host' })).response && typeof (await mq.execute({ command: 'get-host' })).response, 'object');
-    await mq.execute({ command: 'site-layout', layout: [[0, 0], [1, 0], [2, 0]] });
+    await mq.execute({
+      command: 'site-layout',
+      layout: [
+        [0, 0],
+        [1, 0],
+        [2, 0],
+      ],
+    });
     await mq.execute({ command: 'load', lotNumber: 'L8' }, { waitUntilDone: true });
-    const tested = await mq.execute({ command: 'next', sites: [{ siteid: '2', partid: 'P-100' }, { siteid: '0', partid: 'P-101' }] }, { waitUntilDone: true });
+    const tested = await mq.execute(
+      {
+        command: 'next',
+        sites: [
+          { siteid: '2', partid: 'P-100' },
+          { siteid: '0', partid: 'P-101' },
+        ],
+      },
+      { waitUntilDone: true },
+    );
     assert.deepEqual(tested.sites, ['2', '0']);
     assert.deepEqual(tested.parts!.map((p) => `${p.site}:${p.partId}`).sort(), ['0:P-101', '2:P-100']);
     const bins = (tested.response as { sites: Array<{ siteid: string; binning: number }> }).sites;
-    assert.deepEqual(bins.map((s) => s.binning), tested.parts!.sort((a, b) => Number(b.site) - Number(a.site)).map((p) => p.hardBin));
+    assert.deepEqual(
+      bins.map((s) => s.binning),
+      tested.parts!.sort((a, b) => Number(b.site) - Number(a.site)).map((p) => p.hardBin),
+    );
     await assert.rejects(mq.execute({ command: 'getlogs' }), /not a Semi-ATE MQTT handler command/);
   });
 
-  it('MQTT: the master\'s last will shows as crash', async () => {
+  it("MQTT: the master's last will shows as crash", async () => {
     const mq = open('mqtt');
     await waitFor(() => mq.state !== undefined, 5000, 'a state');
     const master = (sim as unknown as { master: { stream: { destroy(): void } } }).master;
@@ -262,7 +305,14 @@ describe('semiate client: MQTT login', function () {
   it('a refused login fails once and does not retry', async () => {
     const sim = new SemiAteSimulator({ ...FAST, mqttUsername: 'op', mqttPassword: 'secret' });
     await sim.start();
-    const tester = new SemiAteTester({ transport: 'mqtt', url: sim.mqttUrl, deviceId: sim.options.deviceId, username: 'op', password: 'wrong', reconnectMs: 50 });
+    const tester = new SemiAteTester({
+      transport: 'mqtt',
+      url: sim.mqttUrl,
+      deviceId: sim.options.deviceId,
+      username: 'op',
+      password: 'wrong',
+      reconnectMs: 50,
+    });
     const seen: string[] = [];
     tester.on('status', (s) => seen.push(s.state));
     try {
@@ -317,7 +367,25 @@ describe('semiate client: MQTT over TLS', function () {
     // A self-signed certificate, and a TLS front for the simulator's plain broker.
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'semiate-tls-'));
     try {
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-keyout',
+          path.join(dir, 'key.pem'),
+          '-out',
+          path.join(dir, 'cert.pem'),
+          '-days',
+          '1',
+          '-subj',
+          '/CN=127.0.0.1',
+        ],
+        { stdio: 'ignore' },
+      );
     } catch {
       this.skip();
     }
@@ -340,7 +408,13 @@ describe('semiate client: MQTT over TLS', function () {
   });
 
   it('connects with mqtts:// when TLS is on and a self-signed certificate is accepted', async () => {
-    const tester = new SemiAteTester({ transport: 'mqtt', url: `mqtt://127.0.0.1:${port}`, deviceId: sim.options.deviceId, tls: true, tlsInsecure: true });
+    const tester = new SemiAteTester({
+      transport: 'mqtt',
+      url: `mqtt://127.0.0.1:${port}`,
+      deviceId: sim.options.deviceId,
+      tls: true,
+      tlsInsecure: true,
+    });
     tester.start();
     try {
       assert.equal(await tester.ready(5000), 'initialized');
@@ -351,7 +425,13 @@ describe('semiate client: MQTT over TLS', function () {
   });
 
   it('refuses a certificate that does not verify unless told to accept it', async () => {
-    const tester = new SemiAteTester({ transport: 'mqtt', url: `mqtt://127.0.0.1:${port}`, deviceId: sim.options.deviceId, tls: true, reconnectMs: 100 });
+    const tester = new SemiAteTester({
+      transport: 'mqtt',
+      url: `mqtt://127.0.0.1:${port}`,
+      deviceId: sim.options.deviceId,
+      tls: true,
+      reconnectMs: 100,
+    });
     const errors: string[] = [];
     tester.on('status', (s) => s.error && errors.push(s.error));
     tester.start();
@@ -368,9 +448,20 @@ describe('semiate simulator from the command line options', function () {
   this.timeout(10000);
   it('takes the sites, pass rate, test list and bins from labwire-sim options', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'semiate-sim-'));
-    fs.writeFileSync(path.join(dir, 'tests.json'), JSON.stringify([{ number: 7, text: 'leakage', kind: 'PTR', low: '-inf', high: 1e-6, units: 'A', nominal: 1e-7 }]));
-    fs.writeFileSync(path.join(dir, 'bins.json'), JSON.stringify([{ name: 'Pass', sBin: 1, hBin: 1, type: 'Good' }, { name: 'Leaky', sBin: 42, hBin: 9, type: 'Bad' }]));
-    const running = await simulator.start({ options: { sites: '3', 'pass-rate': '0', tests: path.join(dir, 'tests.json'), bins: path.join(dir, 'bins.json'), 'test-ms': '1' } });
+    fs.writeFileSync(
+      path.join(dir, 'tests.json'),
+      JSON.stringify([{ number: 7, text: 'leakage', kind: 'PTR', low: '-inf', high: 1e-6, units: 'A', nominal: 1e-7 }]),
+    );
+    fs.writeFileSync(
+      path.join(dir, 'bins.json'),
+      JSON.stringify([
+        { name: 'Pass', sBin: 1, hBin: 1, type: 'Good' },
+        { name: 'Leaky', sBin: 42, hBin: 9, type: 'Bad' },
+      ]),
+    );
+    const running = await simulator.start({
+      options: { sites: '3', 'pass-rate': '0', tests: path.join(dir, 'tests.json'), bins: path.join(dir, 'bins.json'), 'test-ms': '1' },
+    });
     const node: { id: string; type: string; transport: string; url?: string } = { id: 't', type: 'semiate-tester', transport: 'websocket' };
     running.configure(node);
     const tester = new SemiAteTester({ transport: 'websocket', url: node.url! });
@@ -383,7 +474,10 @@ describe('semiate simulator from the command line options', function () {
       for (const part of tested.parts!) {
         assert.equal(part.pass, false, 'pass rate 0');
         assert.deepEqual([part.softBin, part.hardBin], [42, 9]);
-        assert.deepEqual(part.tests.map((t) => [t.number, t.text, t.low, t.units, t.pass]), [[7, 'leakage', -Infinity, 'A', false]]);
+        assert.deepEqual(
+          part.tests.map((t) => [t.number, t.text, t.low, t.units, t.pass]),
+          [[7, 'leakage', -Infinity, 'A', false]],
+        );
       }
     } finally {
       await tester.stop();

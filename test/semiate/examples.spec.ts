@@ -89,7 +89,10 @@ describe('semiate example flows', function () {
     const bins = nextMessage<Msg>(helper.getNode('sa2-debug-bins'), 8000, 'bins');
     helper.getNode('sa2-touchdown').receive({});
     const rows = (await bins).payload as Array<{ site: string; part: string; bin: number }>;
-    assert.deepEqual(rows.map((r) => `${r.site}:${r.part}`), ['0:H-1', '1:H-2']);
+    assert.deepEqual(
+      rows.map((r) => `${r.site}:${r.part}`),
+      ['0:H-1', '1:H-2'],
+    );
     assert.ok(rows.every((r) => [1, 2, 3].includes(r.bin)));
     const unloaded = nextMessage<Msg>(helper.getNode('sa2-debug-unload'), 8000, 'unloaded');
     helper.getNode('sa2-unload').receive({});

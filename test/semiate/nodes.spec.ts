@@ -11,11 +11,30 @@ type Msg = Record<string, unknown> & { payload?: unknown; topic?: string; error?
 type Flow = Array<Record<string, unknown>>;
 const nodes = [testerNode, commandNode, statusNode, resultsNode] as never[];
 
-function flow(tester: Record<string, unknown>, command: Record<string, unknown> = {}, status: Record<string, unknown> = {}, results: Record<string, unknown> = {}): Flow {
+function flow(
+  tester: Record<string, unknown>,
+  command: Record<string, unknown> = {},
+  status: Record<string, unknown> = {},
+  results: Record<string, unknown> = {},
+): Flow {
   return [
     { id: 'f1', type: 'tab', label: 'semiate' },
     { id: 'tester', type: 'semiate-tester', name: 'sim', ...tester },
-    { id: 'cmd', type: 'semiate-command', z: 'f1', tester: 'tester', command: 'load', lotNumber: 'payload', lotNumberType: 'msg', sites: '', sitesType: 'json', waitUntilDone: true, timeout: '', wires: [['out']], ...command },
+    {
+      id: 'cmd',
+      type: 'semiate-command',
+      z: 'f1',
+      tester: 'tester',
+      command: 'load',
+      lotNumber: 'payload',
+      lotNumberType: 'msg',
+      sites: '',
+      sitesType: 'json',
+      waitUntilDone: true,
+      timeout: '',
+      wires: [['out']],
+      ...command,
+    },
     { id: 'status', type: 'semiate-status', z: 'f1', tester: 'tester', wires: [['states']], ...status },
     { id: 'results', type: 'semiate-results', z: 'f1', tester: 'tester', wires: [['parts']], ...results },
     { id: 'out', type: 'helper', z: 'f1' },
@@ -79,10 +98,19 @@ for (const transport of ['websocket', 'mqtt'] as const) {
       assert.equal(outcome.parts.length, 2);
       await waitFor(() => parts.length === 2, 3000, 'two parts');
       const first = parts[0];
-      const payload = first.payload as { site: string; partId: string; pass: boolean; hardBin: number; tests: Array<{ number: number; low: number }> };
+      const payload = first.payload as {
+        site: string;
+        partId: string;
+        pass: boolean;
+        hardBin: number;
+        tests: Array<{ number: number; low: number }>;
+      };
       assert.equal(first.topic, `site${payload.site}`);
       assert.equal(first.lot, 'LOT-1.001');
-      assert.deepEqual(payload.tests.map((t) => t.number), [100, 200, 300, 400]);
+      assert.deepEqual(
+        payload.tests.map((t) => t.number),
+        [100, 200, 300, 400],
+      );
       assert.equal(payload.tests[2].low, -Infinity);
       const simPart = sim.parts.get(payload.partId)!;
       assert.equal(payload.pass, simPart.pass);
@@ -99,7 +127,10 @@ for (const transport of ['websocket', 'mqtt'] as const) {
       const aboutTester = states[states.length - 1].tester as { transport: string; sites: string[] };
       assert.equal(aboutTester.transport, transport);
       assert.deepEqual(aboutTester.sites, ['0', '1']);
-      assert.ok(statuses.some((s) => s.text === 'ready' && s.fill === 'green'), 'the node status showed ready');
+      assert.ok(
+        statuses.some((s) => s.text === 'ready' && s.fill === 'green'),
+        'the node status showed ready',
+      );
     });
 
     it('refuses a command the state does not allow with an error a Catch node sees', async () => {
@@ -152,7 +183,11 @@ for (const transport of ['websocket', 'mqtt'] as const) {
       const texts: string[] = [];
       helper.getNode('results').on('call:status', (call: { args: Array<{ text?: string }> }) => texts.push(String(call.args[0]?.text)));
       sim.dropClients();
-      await waitFor(() => texts.some((t) => /reconnecting/.test(t)) && texts[texts.length - 1] === 'initialized', 10000, 'reconnecting, then initialized');
+      await waitFor(
+        () => texts.some((t) => /reconnecting/.test(t)) && texts[texts.length - 1] === 'initialized',
+        10000,
+        'reconnecting, then initialized',
+      );
       assert.equal((await run({ payload: 'AFTER' })).state, 'ready');
     });
 
@@ -203,14 +238,21 @@ describe('semiate nodes: transport-specific outputs', function () {
     assert.equal((msgs.find((m) => m.topic === 'lotdata')!.payload as { LOT_ID: string }).LOT_ID, 'L1');
     assert.ok(Array.isArray((msgs.find((m) => m.topic === 'usersettings')!.payload as { testoptions: unknown[] }).testoptions));
     const y = msgs.find(tested)!;
-    assert.ok(Array.isArray(y.raw), 'the master\'s own rows in msg.raw');
+    assert.ok(Array.isArray(y.raw), "the master's own rows in msg.raw");
     assert.equal((y.payload as { total: { tested: number } }).total.tested, 2);
     const state = msgs.find((m) => m.topic === 'state')!;
     assert.match(String((state.tester as { connectionId: string }).connectionId), /^[0-9a-f-]{36}$/);
   });
 
   it('MQTT status node: site status and a computed yield; command identify', async () => {
-    await helper.load(nodes, flow({ transport: 'mqtt', broker: sim.mqttUrl, deviceId: sim.options.deviceId }, { command: 'identify' }, { yield: true, sitestatus: true, logs: true }));
+    await helper.load(
+      nodes,
+      flow(
+        { transport: 'mqtt', broker: sim.mqttUrl, deviceId: sim.options.deviceId },
+        { command: 'identify' },
+        { yield: true, sitestatus: true, logs: true },
+      ),
+    );
     const msgs = collect<Msg>(helper.getNode('states'));
     await waitFor(() => msgs.some((m) => m.topic === 'state' && m.payload === 'initialized'), 5000, 'the tester initialized');
     const identified = nextMessage<Msg>(helper.getNode('out'));
@@ -232,12 +274,16 @@ describe('semiate nodes: transport-specific outputs', function () {
     sim = new SemiAteSimulator({ ...FAST, mqttUsername: 'op', mqttPassword: 'pw' });
     await sim.start();
     const statuses: string[] = [];
-    await helper.load(nodes, flow({ transport: 'mqtt', broker: sim.mqttUrl, deviceId: sim.options.deviceId }), { tester: { username: 'op', password: 'bad' } });
+    await helper.load(nodes, flow({ transport: 'mqtt', broker: sim.mqttUrl, deviceId: sim.options.deviceId }), {
+      tester: { username: 'op', password: 'bad' },
+    });
     helper.getNode('status').on('call:status', (call: { args: Array<{ text?: string }> }) => statuses.push(String(call.args[0].text)));
     await waitFor(() => statuses.some((s) => /refused/.test(s)), 5000, 'refused status');
     assert.ok(statuses.every((s) => !s.includes('bad')));
     await helper.unload();
-    await helper.load(nodes, flow({ transport: 'mqtt', broker: sim.mqttUrl, deviceId: sim.options.deviceId }), { tester: { username: 'op', password: 'pw' } });
+    await helper.load(nodes, flow({ transport: 'mqtt', broker: sim.mqttUrl, deviceId: sim.options.deviceId }), {
+      tester: { username: 'op', password: 'pw' },
+    });
     const msgs = collect<Msg>(helper.getNode('states'));
     const loaded = nextMessage<Msg>(helper.getNode('out'));
     await waitFor(() => msgs.some((m) => m.topic === 'state' && m.payload === 'initialized'), 5000, 'the tester initialized');
@@ -255,7 +301,10 @@ describe('semiate nodes: transport-specific outputs', function () {
       sim.dropClients();
       await waitFor(() => texts.some((t) => /reconnecting in/.test(t)), 5000, 'the reconnect status');
       // 6 s less up to 25 % jitter; the default (2 s) would show "reconnecting in 2 s" or less.
-      assert.match(texts.find((t) => /reconnecting in/.test(t))!, /reconnecting in [56] s/);
+      assert.match(
+        texts.find((t) => /reconnecting in/.test(t))!,
+        /reconnecting in [56] s/,
+      );
     } finally {
       helper.settings({ semiateTesterReconnectTime: undefined });
     }
@@ -276,7 +325,9 @@ describe('semiate nodes: transport-specific outputs', function () {
     const errors = (helper.getNode('res').error as unknown as { getCalls(): Array<{ args: unknown[] }> }).getCalls();
     assert.ok(errors.some((c) => /no-tester|No Semi-ATE tester/.test(String(c.args[0]))));
     const statusErrors = (helper.getNode('st').error as unknown as { getCalls(): Array<{ args: unknown[] }> }).getCalls();
-    assert.ok(statusErrors.some((c) => /no-tester|No Semi-ATE tester/.test(String(c.args[0]))), 'the status node reports it too');
+    assert.ok(
+      statusErrors.some((c) => /no-tester|No Semi-ATE tester/.test(String(c.args[0]))),
+      'the status node reports it too',
+    );
   });
 });
-

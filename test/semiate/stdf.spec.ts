@@ -7,8 +7,31 @@ import type { PartResult } from '../../src/protocols/semiate';
 import { SemiAteMqtt } from '../../src/protocols/semiate/mqtt-transport';
 import { SemiAteSimulator, configureTester } from '../../src/simulators/semiate';
 
-const ptr = (extra: Record<string, unknown>) => ({ type: 'PTR', REC_LEN: null, TEST_NUM: 1, SITE_NUM: 0, TEST_FLG: 0, RESULT: 1.5, TEST_TXT: 'vdd ', LO_LIMIT: 1, HI_LIMIT: 2, UNITS: 'V ', ...extra });
-const prr = (extra: Record<string, unknown>) => ({ type: 'PRR', SITE_NUM: 0, PART_FLG: 0, HARD_BIN: 1, SOFT_BIN: 1, TEST_T: 12, PART_ID: '7', X_COORD: -32768, Y_COORD: -32768, ...extra });
+const ptr = (extra: Record<string, unknown>) => ({
+  type: 'PTR',
+  REC_LEN: null,
+  TEST_NUM: 1,
+  SITE_NUM: 0,
+  TEST_FLG: 0,
+  RESULT: 1.5,
+  TEST_TXT: 'vdd ',
+  LO_LIMIT: 1,
+  HI_LIMIT: 2,
+  UNITS: 'V ',
+  ...extra,
+});
+const prr = (extra: Record<string, unknown>) => ({
+  type: 'PRR',
+  SITE_NUM: 0,
+  PART_FLG: 0,
+  HARD_BIN: 1,
+  SOFT_BIN: 1,
+  TEST_T: 12,
+  PART_ID: '7',
+  X_COORD: -32768,
+  Y_COORD: -32768,
+  ...extra,
+});
 
 describe('semiate STDF parsing', () => {
   it('reads numbers, "inf"/"-inf", numeric strings and rejects junk', () => {
@@ -38,8 +61,22 @@ describe('semiate STDF parsing', () => {
       { site: '3', partId: '42', pass: false, hardBin: 2, softBin: 20, testTime: 15.5, x: 4, y: 5, tests: undefined },
     );
     assert.deepEqual(part.tests[0], { number: 1, text: 'vdd', result: 1.5, low: -Infinity, high: Infinity, units: 'V', pass: true, kind: 'PTR' });
-    assert.deepEqual(part.tests[1], { number: 2, text: 'func', result: null, low: null, high: null, units: '', pass: false, kind: 'FTR' }, 'FTR exception bit means not passed');
-    assert.deepEqual(part.tests[2], { number: 3, text: 'multi', result: 1, low: 0, high: 1, units: 'A', pass: false, kind: 'MPR', results: [1, 2, Infinity] });
+    assert.deepEqual(
+      part.tests[1],
+      { number: 2, text: 'func', result: null, low: null, high: null, units: '', pass: false, kind: 'FTR' },
+      'FTR exception bit means not passed',
+    );
+    assert.deepEqual(part.tests[2], {
+      number: 3,
+      text: 'multi',
+      result: 1,
+      low: 0,
+      high: 1,
+      units: 'A',
+      pass: false,
+      kind: 'MPR',
+      results: [1, 2, Infinity],
+    });
   });
 
   it('splits several parts, falls back to the topic site, and ignores stray records', () => {
@@ -75,10 +112,22 @@ describe('semiate STDF parsing', () => {
   it('parses what the simulator generates: inf limits and failing tests agree with the bin', () => {
     const random = seededRandom(7);
     for (let i = 0; i < 50; i++) {
-      const generated = generatePart({ site: i % 4, partId: String(i), tests: DEFAULT_TESTS, bins: DEFAULT_BINS, passRate: 0.5, random, testTimeMs: 3 });
+      const generated = generatePart({
+        site: i % 4,
+        partId: String(i),
+        tests: DEFAULT_TESTS,
+        bins: DEFAULT_BINS,
+        passRate: 0.5,
+        random,
+        testTimeMs: 3,
+      });
       const [part] = partsFromRecords(JSON.parse(JSON.stringify(generated.records)) as unknown[]);
       assert.equal(part.pass, generated.pass);
-      assert.equal(part.tests.every((t) => t.pass), generated.pass, `part ${i}: tests pass iff part passes`);
+      assert.equal(
+        part.tests.every((t) => t.pass),
+        generated.pass,
+        `part ${i}: tests pass iff part passes`,
+      );
       assert.equal(part.hardBin, generated.bin.hBin);
       assert.equal(part.tests[2].low, -Infinity);
     }
@@ -86,7 +135,17 @@ describe('semiate STDF parsing', () => {
 });
 
 describe('semiate yield tracker', () => {
-  const part = (site: string, partId: string, pass: boolean): PartResult => ({ site, partId, pass, hardBin: 1, softBin: 1, testTime: 1, x: null, y: null, tests: [] });
+  const part = (site: string, partId: string, pass: boolean): PartResult => ({
+    site,
+    partId,
+    pass,
+    hardBin: 1,
+    softBin: 1,
+    testTime: 1,
+    x: null,
+    y: null,
+    tests: [],
+  });
 
   it('counts per site and in total, and a retest replaces the earlier result', () => {
     const tracker = new YieldTracker();
@@ -105,7 +164,13 @@ describe('semiate yield tracker', () => {
 });
 
 describe('semiate commands', () => {
-  const context = { knownSites: ['0', '1'], nextPartId: (() => { let n = 0; return () => String(++n); })() };
+  const context = {
+    knownSites: ['0', '1'],
+    nextPartId: (() => {
+      let n = 0;
+      return () => String(++n);
+    })(),
+  };
 
   it('accepts the spec\'s "start" as next and refuses unknown or wrong-transport commands', () => {
     assert.equal(canonicalCommand('start', 'websocket'), 'next');
@@ -119,13 +184,43 @@ describe('semiate commands', () => {
     assert.deepEqual(prepareCommand('websocket', { command: 'load', lotNumber: 123456.123 }, context).body, { lot_number: 123456.123 });
     assert.deepEqual(prepareCommand('mqtt', { command: 'load', lotNumber: 'L1.2' }, context).body, { payload: { lot_number: 'L1.2' } });
     const next = prepareCommand('mqtt', { command: 'next', sites: ['0', { siteid: 1, partid: 'p9' }] }, context);
-    assert.deepEqual(next.body, { payload: { sites: [{ siteid: '0', partid: '1', binning: -1, logflag: 0, additionalinfo: 0 }, { siteid: '1', partid: 'p9', binning: -1, logflag: 0, additionalinfo: 0 }] } });
+    assert.deepEqual(next.body, {
+      payload: {
+        sites: [
+          { siteid: '0', partid: '1', binning: -1, logflag: 0, additionalinfo: 0 },
+          { siteid: '1', partid: 'p9', binning: -1, logflag: 0, additionalinfo: 0 },
+        ],
+      },
+    });
     assert.deepEqual(next.sites, ['0', '1']);
     assert.deepEqual(prepareCommand('mqtt', { command: 'next' }, context).sites, ['0', '1'], 'all known sites by default');
-    assert.deepEqual(prepareCommand('websocket', { command: 'usersettings', options: [{ name: 'stop_on_fail', active: true, value: 0 }] }, context).body, { payload: [{ name: 'stop_on_fail', active: true, value: -1 }] });
+    assert.deepEqual(
+      prepareCommand('websocket', { command: 'usersettings', options: [{ name: 'stop_on_fail', active: true, value: 0 }] }, context).body,
+      { payload: [{ name: 'stop_on_fail', active: true, value: -1 }] },
+    );
     assert.deepEqual(prepareCommand('websocket', { command: 'setloglevel', level: 'warning' }, context).body, { level: 30 });
     assert.deepEqual(prepareCommand('websocket', { command: 'binMap', sBin: '20', hBin: 3 }, context).body, { sBin: 20, hBin: 3 });
-    assert.deepEqual(prepareCommand('mqtt', { command: 'site-layout', layout: [[0, 0], [1, 0]] }, context).body, { payload: { sites: [[0, 0], [1, 0]] } });
+    assert.deepEqual(
+      prepareCommand(
+        'mqtt',
+        {
+          command: 'site-layout',
+          layout: [
+            [0, 0],
+            [1, 0],
+          ],
+        },
+        context,
+      ).body,
+      {
+        payload: {
+          sites: [
+            [0, 0],
+            [1, 0],
+          ],
+        },
+      },
+    );
   });
 
   it('refuses bad parameters before anything is sent', () => {
@@ -157,12 +252,20 @@ describe('semiate wire details', () => {
     assert.deepEqual(trimLogs([{ source: 'master    ', date: ' 21/11/2026 05:08:16 PM ', type: 'INFO    ', description: ' hi ' }, 'x']), [
       { source: 'master', date: '21/11/2026 05:08:16 PM', type: 'INFO', description: 'hi' },
     ]);
-    assert.deepEqual(parseMqttLog('2', { type: 'log', payload: 'control|21/11/2026 17:08:16|ERROR|a|b' }), { source: 'control (site 2)', date: '21/11/2026 17:08:16', type: 'ERROR', description: 'a|b' });
+    assert.deepEqual(parseMqttLog('2', { type: 'log', payload: 'control|21/11/2026 17:08:16|ERROR|a|b' }), {
+      source: 'control (site 2)',
+      date: '21/11/2026 17:08:16',
+      type: 'ERROR',
+      description: 'a|b',
+    });
     assert.equal(parseMqttLog('2', { type: 'log' }), undefined);
   });
 
   it('reads the state from a Master/status message or from the last will', () => {
-    assert.deepEqual(mqttStatusState({ type: 'status', state: 'ready', payload: { state: 'ready', message: null } }), { state: 'ready', message: '' });
+    assert.deepEqual(mqttStatusState({ type: 'status', state: 'ready', payload: { state: 'ready', message: null } }), {
+      state: 'ready',
+      message: '',
+    });
     assert.deepEqual(mqttStatusState({ type: 'status', state: 'crash' }), { state: 'crash', message: '' });
   });
 });
@@ -180,7 +283,15 @@ describe('semiate transport and simulator settings', () => {
     sim.mqttUrl = 'mqtt://127.0.0.1:2';
     const node: Record<string, unknown> & { id: string; type: string } = { id: 'a', type: 'semiate-tester', transport: 'mqtt', tls: true };
     assert.deepEqual(configureTester(sim, node), { credentials: { username: 'op', password: 'pw' } });
-    assert.deepEqual(node, { id: 'a', type: 'semiate-tester', transport: 'mqtt', tls: false, url: 'ws://127.0.0.1:1/ws', broker: 'mqtt://127.0.0.1:2', deviceId: 'DEV-9' });
+    assert.deepEqual(node, {
+      id: 'a',
+      type: 'semiate-tester',
+      transport: 'mqtt',
+      tls: false,
+      url: 'ws://127.0.0.1:1/ws',
+      broker: 'mqtt://127.0.0.1:2',
+      deviceId: 'DEV-9',
+    });
     assert.equal(configureTester(sim, { id: 'b', type: 'nebv-server' }), undefined);
   });
 });

@@ -7,7 +7,11 @@ import { SfdaqSimulator } from '../../src/simulators/sfdaq';
 import type { SfdaqMode } from '../../src/simulators/sfdaq';
 import { fixedServer } from './fixtures';
 
-type Check = (call: (op: string, params?: Record<string, unknown>, options?: CallOptions) => Promise<CallResult>, sim: SfdaqSimulator, mode: SfdaqMode) => Promise<void>;
+type Check = (
+  call: (op: string, params?: Record<string, unknown>, options?: CallOptions) => Promise<CallResult>,
+  sim: SfdaqSimulator,
+  mode: SfdaqMode,
+) => Promise<void>;
 
 const DET = 'JF02T09V03';
 const FILE1 = '/sf/alvra/data/p17502/res/test/test1.json';
@@ -15,7 +19,14 @@ const FILE1 = '/sf/alvra/data/p17502/res/test/test1.json';
 /** One realistic exchange per operation, asserting the normalised result and the simulator's state. */
 const OPERATIONS: Record<string, Check> = {
   async retrieve_from_buffers(call, sim) {
-    const { result } = await call('retrieve_from_buffers', { pgroup: 'p17502', start_pulseid: 1000, stop_pulseid: 2000, pv_list: ['ELCOMAT:X'], detectors: { [DET]: {} }, scan_info: { scan_name: 's' } });
+    const { result } = await call('retrieve_from_buffers', {
+      pgroup: 'p17502',
+      start_pulseid: 1000,
+      stop_pulseid: 2000,
+      pv_list: ['ELCOMAT:X'],
+      detectors: { [DET]: {} },
+      scan_info: { scan_name: 's' },
+    });
     assert.deepEqual(result, {
       message: 'OK',
       run_number: 1,
@@ -30,11 +41,19 @@ const OPERATIONS: Record<string, Check> = {
     assert.equal(result.wait_seconds, 70);
     assert.match(String(result.message), /wait at least 70\.0 seconds/);
     assert.equal(sim.running.has(`alvra/${DET}`), false, 'the pedestal takes the detector out of the running list');
-    assert.deepEqual(sim.requests.at(-1)!.body, { pgroup: 'p17502', detectors: { [DET]: {} }, rate_multiplicator: 2 }, 'a list of names is sent as a dict');
+    assert.deepEqual(
+      sim.requests.at(-1)!.body,
+      { pgroup: 'p17502', detectors: { [DET]: {} }, rate_multiplicator: 2 },
+      'a list of names is sent as a dict',
+    );
   },
   async get_allowed_detectors(call) {
     const { result } = await call('get_allowed_detectors');
-    assert.deepEqual(result, { detectors: [DET, 'JF06T08V04'], names: ['Alvra 4.5M detector', 'Alvra 4M detector, 8 modules'], visualisation_address: ['sf-daq-alvra:5001', 'sf-daq-alvra:5002'] });
+    assert.deepEqual(result, {
+      detectors: [DET, 'JF06T08V04'],
+      names: ['Alvra 4.5M detector', 'Alvra 4M detector, 8 modules'],
+      visualisation_address: ['sf-daq-alvra:5001', 'sf-daq-alvra:5002'],
+    });
   },
   async get_running_detectors(call, _sim, mode) {
     const { result } = await call('get_running_detectors');
@@ -68,7 +87,9 @@ const OPERATIONS: Record<string, Check> = {
     assert.equal(sim.pgroup('alvra', 'p12345')!.closed, true);
   },
   async get_detector_settings(call) {
-    assert.deepEqual((await call('get_detector_settings', { detector_name: DET })).result, { settings: { delay: 0.00089, detector_mode: 'normal', exptime: 5e-6, gain_mode: 'dynamic' } });
+    assert.deepEqual((await call('get_detector_settings', { detector_name: DET })).result, {
+      settings: { delay: 0.00089, detector_mode: 'normal', exptime: 5e-6, gain_mode: 'dynamic' },
+    });
   },
   async set_detector_settings(call, sim, mode) {
     const { result } = await call('set_detector_settings', { detector_name: DET, parameters: { delay: 0.00088, gain_mode: 'dynamic' } });
@@ -78,7 +99,11 @@ const OPERATIONS: Record<string, Check> = {
   async copy_user_files(call, sim, mode) {
     await call('retrieve_from_buffers', { pgroup: 'p17502', start_pulseid: 1, stop_pulseid: 2, pv_list: ['X'] });
     const { result } = await call('copy_user_files', { pgroup: 'p17502', run_number: 1, files: [FILE1] });
-    assert.deepEqual(result.copied, [mode === 'current' ? { source: FILE1, destination: '/sf/alvra/data/p17502/raw/run0001/aux/test1.json' } : { destination: '/sf/alvra/data/p17502/raw/run0001/aux/test1.json' }]);
+    assert.deepEqual(result.copied, [
+      mode === 'current'
+        ? { source: FILE1, destination: '/sf/alvra/data/p17502/raw/run0001/aux/test1.json' }
+        : { destination: '/sf/alvra/data/p17502/raw/run0001/aux/test1.json' },
+    ]);
     assert.deepEqual(result.failed, []);
     assert.deepEqual(sim.pgroup('alvra', 'p17502')!.runs.get(1)!.aux, ['/sf/alvra/data/p17502/raw/run0001/aux/test1.json']);
   },
@@ -159,7 +184,11 @@ describe('sf-daq client against the simulator', () => {
         if (mode === 'documented' && route.documentedMethod === null) {
           it(`${route.operation} is not there: a clear 404 error`, async () => {
             const params = Object.fromEntries(route.params.filter((p) => p.required).map((p) => [p.name, p.type === 'integer[]' ? [0] : 'x']));
-            await rejects(client.call(route.operation, params), 'HTTP_STATUS', /has no such route \(HTTP 404\) \(this operation exists only on current broker versions\)/);
+            await rejects(
+              client.call(route.operation, params),
+              'HTTP_STATUS',
+              /has no such route \(HTTP 404\) \(this operation exists only on current broker versions\)/,
+            );
           });
           continue;
         }
@@ -167,12 +196,19 @@ describe('sf-daq client against the simulator', () => {
           await OPERATIONS[route.operation]!((op, params, options) => client.call(op, params, options), sim, mode);
           const methods = sim.requests.filter((r) => r.path === `/${route.operation}`).map((r) => r.method);
           assert.equal(methods.at(-1), mode === 'documented' ? route.documentedMethod : route.currentMethod);
-          assert.ok(sim.requests.every((r) => r.broker === ROUTES.find((x) => `/${x.operation}` === r.path)!.broker), 'each call went to its broker');
+          assert.ok(
+            sim.requests.every((r) => r.broker === ROUTES.find((x) => `/${x.operation}` === r.path)!.broker),
+            'each call went to its broker',
+          );
         });
       }
 
       it(`a failure reply is an error with the broker's message (status "${mode === 'documented' ? 'failed' : 'error'}")`, async () => {
-        const err = await rejects(client.call('power_on_detector', { detector_name: 'JF01T03V01' }), 'REMOTE', /^power_on_detector failed: JF01T03V01 not belongs to the alvra/);
+        const err = await rejects(
+          client.call('power_on_detector', { detector_name: 'JF01T03V01' }),
+          'REMOTE',
+          /^power_on_detector failed: JF01T03V01 not belongs to the alvra/,
+        );
         assert.equal(err.details.status, mode === 'documented' ? 'failed' : 'error');
         assert.equal(err.details.message, 'JF01T03V01 not belongs to the alvra');
         assert.equal(err.details.exception, mode === 'documented' ? undefined : 'RuntimeError');
@@ -188,10 +224,17 @@ describe('sf-daq client against the simulator', () => {
       it('copy_user_files keeps the partial result when some files fail', async () => {
         await client.call('retrieve_from_buffers', { pgroup: 'p17502', start_pulseid: 1, stop_pulseid: 2, pv_list: ['X'] });
         const call = client.call('copy_user_files', { pgroup: 'p17502', run_number: 1, files: [FILE1, '/nowhere/x.json'] });
-        const copied = mode === 'current' ? [{ source: FILE1, destination: '/sf/alvra/data/p17502/raw/run0001/aux/test1.json' }] : [{ destination: '/sf/alvra/data/p17502/raw/run0001/aux/test1.json' }];
+        const copied =
+          mode === 'current'
+            ? [{ source: FILE1, destination: '/sf/alvra/data/p17502/raw/run0001/aux/test1.json' }]
+            : [{ destination: '/sf/alvra/data/p17502/raw/run0001/aux/test1.json' }];
         if (mode === 'current') {
           const err = await rejects(call, 'REMOTE', /copy_user_files failed: copying user file\(s\) finished with errors/);
-          assert.deepEqual(err.details.result, { message: 'copying user file(s) finished with errors, check "error_files"', copied, failed: [{ file: '/nowhere/x.json', reason: 'file "/nowhere/x.json" does not exist' }] });
+          assert.deepEqual(err.details.result, {
+            message: 'copying user file(s) finished with errors, check "error_files"',
+            copied,
+            failed: [{ file: '/nowhere/x.json', reason: 'file "/nowhere/x.json" does not exist' }],
+          });
         } else {
           // The documented broker says "ok" and lists the failures.
           assert.deepEqual((await call).result.failed, [{ file: '/nowhere/x.json' }]);
@@ -206,7 +249,11 @@ describe('sf-daq client against the simulator', () => {
       client = new SfdaqClient({ fastUrl: sim.fastUrl });
       assert.equal((await client.call('advance_run_number', { pgroup: 'p17502' })).result.run_number, 1);
       assert.equal((await client.call('advance_run_number', { pgroup: 'p17502' })).method, 'GET');
-      assert.deepEqual(sim.requests.map((r) => r.method), ['POST', 'GET', 'GET'], 'one 405, then the remembered method');
+      assert.deepEqual(
+        sim.requests.map((r) => r.method),
+        ['POST', 'GET', 'GET'],
+        'one 405, then the remembered method',
+      );
       assert.equal(sim.pgroup('alvra', 'p17502')!.lastRun, 2, 'the refused request changed nothing');
     });
 
@@ -215,7 +262,10 @@ describe('sf-daq client against the simulator', () => {
       client = new SfdaqClient({ fastUrl: sim.fastUrl, slowUrl: sim.slowUrl, prefer: 'documented' });
       await client.call('get_detector_settings', { detector_name: DET });
       await client.call('get_detector_settings', { detector_name: DET });
-      assert.deepEqual(sim.requests.map((r) => `${r.method} ${r.path}`), ['POST /get_detector_settings', 'GET /get_detector_settings', 'GET /get_detector_settings']);
+      assert.deepEqual(
+        sim.requests.map((r) => `${r.method} ${r.path}`),
+        ['POST /get_detector_settings', 'GET /get_detector_settings', 'GET /get_detector_settings'],
+      );
     });
 
     it('a server refusing both methods gives a clear error naming Allow', async () => {
@@ -282,7 +332,10 @@ describe('sf-daq client against the simulator', () => {
       assert.equal(client.pending('fast'), 8);
       const results = await Promise.all(runs);
       await Promise.all(settings);
-      assert.deepEqual(results.map((r) => r.result.run_number), [1, 2, 3, 4, 5, 6, 7, 8]);
+      assert.deepEqual(
+        results.map((r) => r.result.run_number),
+        [1, 2, 3, 4, 5, 6, 7, 8],
+      );
       assert.equal(sim.overlaps, 0, 'no request reached a broker while it was busy');
       assert.equal(client.pending('fast'), 0);
     });
@@ -291,7 +344,10 @@ describe('sf-daq client against the simulator', () => {
       sim = await SfdaqSimulator.start({ mode: 'current' });
       client = new SfdaqClient({ fastUrl: sim.fastUrl });
       sim.failNext('advance_run_number', 'disk full', 'OSError');
-      const [first, second] = await Promise.allSettled([client.call('advance_run_number', { pgroup: 'p17502' }), client.call('advance_run_number', { pgroup: 'p17502' })]);
+      const [first, second] = await Promise.allSettled([
+        client.call('advance_run_number', { pgroup: 'p17502' }),
+        client.call('advance_run_number', { pgroup: 'p17502' }),
+      ]);
       assert.equal(first.status, 'rejected');
       assert.match(String((first as PromiseRejectedResult).reason.message), /disk full \(OSError\)/);
       assert.equal(second.status === 'fulfilled' && second.value.result.run_number, 1);
@@ -300,7 +356,11 @@ describe('sf-daq client against the simulator', () => {
     it('404 from the wrong broker names the broker URL to check', async () => {
       sim = await SfdaqSimulator.start({ mode: 'current' });
       client = new SfdaqClient({ fastUrl: sim.fastUrl, slowUrl: sim.fastUrl });
-      await rejects(client.call('get_dap_settings', { detector_name: DET }), 'HTTP_STATUS', /get_dap_settings: the slow broker at http:\/\/127\.0\.0\.1:\d+\/get_dap_settings has no such route \(HTTP 404\); check the slow broker URL/);
+      await rejects(
+        client.call('get_dap_settings', { detector_name: DET }),
+        'HTTP_STATUS',
+        /get_dap_settings: the slow broker at http:\/\/127\.0\.0\.1:\d+\/get_dap_settings has no such route \(HTTP 404\); check the slow broker URL/,
+      );
     });
 
     it('a reply that is not JSON, or another HTTP error, is a clear error', async () => {
@@ -350,7 +410,10 @@ describe('sf-daq clients sharing a broker', () => {
     try {
       sim.delays.set('advance_run_number', 10);
       const calls = [first, second, first, second].map((c) => c.call('advance_run_number', { pgroup: 'p17502' }));
-      assert.deepEqual((await Promise.all(calls)).map((r) => r.result.run_number), [1, 2, 3, 4]);
+      assert.deepEqual(
+        (await Promise.all(calls)).map((r) => r.result.run_number),
+        [1, 2, 3, 4],
+      );
       assert.equal(sim.overlaps, 0);
     } finally {
       first.close();

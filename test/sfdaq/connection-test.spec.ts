@@ -16,7 +16,9 @@ describe('sfdaq-broker "Test connection"', function () {
   after(() => helper.stopServer());
   beforeEach(async () => {
     sim = await SfdaqSimulator.start({ mode: 'current' });
-    await helper.load([sfdaqBroker] as never[], [{ id: 'broker', type: 'sfdaq-broker', fastUrl: sim.fastUrl, slowUrl: sim.slowUrl, timeout: 10, prefer: 'current' }]);
+    await helper.load([sfdaqBroker] as never[], [
+      { id: 'broker', type: 'sfdaq-broker', fastUrl: sim.fastUrl, slowUrl: sim.slowUrl, timeout: 10, prefer: 'current' },
+    ]);
   });
   afterEach(async () => {
     await helper.unload();

@@ -15,7 +15,14 @@ const plain = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
 type NodeModule = (RED: never) => void;
 
 const core = (file: string): NodeModule => require(require.resolve(`@node-red/nodes/core/${file}`)) as NodeModule;
-const NODES: NodeModule[] = [sfdaqBroker, sfdaqCall, core('common/20-inject.js'), core('common/90-comment.js'), core('function/10-function.js'), core('function/89-delay.js')];
+const NODES: NodeModule[] = [
+  sfdaqBroker,
+  sfdaqCall,
+  core('common/20-inject.js'),
+  core('common/90-comment.js'),
+  core('function/10-function.js'),
+  core('function/89-delay.js'),
+];
 const EXAMPLES = listExamples(path.join(__dirname, '..', '..', 'examples')).filter((e) => e.system === 'SwissFEL DAQ');
 
 function example(title: string): ExampleFile {
@@ -49,7 +56,10 @@ describe('SwissFEL DAQ examples run against the simulator', () => {
   it('every example uses sfdaq-call and a broker config node', () => {
     assert.equal(EXAMPLES.length, 4);
     for (const file of EXAMPLES) {
-      assert.ok(file.nodes.some((n) => n.type === 'sfdaq-call'), file.title);
+      assert.ok(
+        file.nodes.some((n) => n.type === 'sfdaq-call'),
+        file.title,
+      );
       assert.equal(file.nodes.filter((n) => n.type === 'sfdaq-broker' && n.z === undefined).length, 1, file.title);
     }
   });
@@ -60,7 +70,16 @@ describe('SwissFEL DAQ examples run against the simulator', () => {
     const errors = collect<Msg>(helper.getNode('sfdaq_scan_errors'));
     helper.getNode('sfdaq_scan_start').receive({});
     await waitFor(() => written.length === 5, 5000, 'five scan steps');
-    assert.deepEqual(written.map((m) => [m.payload.step, m.payload.run_number, m.payload.acquisition_number]), [[1, 1, 1], [2, 1, 2], [3, 1, 3], [4, 1, 4], [5, 1, 5]]);
+    assert.deepEqual(
+      written.map((m) => [m.payload.step, m.payload.run_number, m.payload.acquisition_number]),
+      [
+        [1, 1, 1],
+        [2, 1, 2],
+        [3, 1, 3],
+        [4, 1, 4],
+        [5, 1, 5],
+      ],
+    );
     assert.deepEqual(written[4]!.payload.files, ['/sf/alvra/data/p17502/raw/run0001/data/acq0005.PVDATA.h5']);
     assert.equal(errors.length, 0);
   });
@@ -94,7 +113,9 @@ describe('SwissFEL DAQ examples run against the simulator', () => {
     helper.getNode('sfdaq_copy_startbad').receive({});
     const { payload } = await partial;
     assert.equal((payload.copied as unknown[]).length, 2);
-    assert.deepEqual(plain(payload.failed), [{ file: '/sf/alvra/data/p17502/res/test/missing.json', reason: 'file "/sf/alvra/data/p17502/res/test/missing.json" does not exist' }]);
+    assert.deepEqual(plain(payload.failed), [
+      { file: '/sf/alvra/data/p17502/res/test/missing.json', reason: 'file "/sf/alvra/data/p17502/res/test/missing.json" does not exist' },
+    ]);
     assert.match(String(payload.error), /copy_user_files failed: copying user file\(s\) finished with errors/);
   });
 });

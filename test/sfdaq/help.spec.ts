@@ -31,7 +31,9 @@ describe('sf-daq help and catalogs', () => {
     for (const type of ['sfdaq-call', 'sfdaq-broker']) {
       const html = fs.readFileSync(path.join(root, 'nodes', `${type}.html`), 'utf8');
       const catalog = JSON.parse(fs.readFileSync(path.join(root, 'locales', 'en-US', `${type}.json`), 'utf8')) as Record<string, unknown>;
-      const used = [...html.matchAll(/(?:data-i18n="(?:\[[a-z]+\])?|node\._\(')([a-z-]+\.[A-Za-z.]+)/g)].map((m) => m[1]!).filter((key) => !key.endsWith('.')); // a trailing dot: a key built at run time
+      const used = [...html.matchAll(/(?:data-i18n="(?:\[[a-z]+\])?|node\._\(')([a-z-]+\.[A-Za-z.]+)/g)]
+        .map((m) => m[1]!)
+        .filter((key) => !key.endsWith('.')); // a trailing dot: a key built at run time
       assert.ok(used.length > 3, type);
       for (const key of used) {
         const value = key.split('.').reduce<unknown>((at, part) => (at as Record<string, unknown> | undefined)?.[part], catalog);

@@ -8,7 +8,12 @@ import sfdaqBroker = require('../../src/nodes/sfdaq-broker');
 import sfdaqCall = require('../../src/nodes/sfdaq-call');
 
 function catalog(lang: string): { errors: Record<string, string> } {
-  return (JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'locales', lang, 'sfdaq-call.json'), 'utf8')) as Record<string, { errors: Record<string, string> }>)['sfdaq-call']!;
+  return (
+    JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'locales', lang, 'sfdaq-call.json'), 'utf8')) as Record<
+      string,
+      { errors: Record<string, string> }
+    >
+  )['sfdaq-call']!;
 }
 
 type Msg = Record<string, unknown> & { payload?: unknown; error?: { message: string; source?: { id: string } } };
@@ -71,7 +76,14 @@ describe('sfdaq-broker and sfdaq-call nodes', () => {
       helper.getNode('call').receive({ stop: 1100, payload: { user_tag: 'from_msg' } });
       const msg = await out;
       assert.deepEqual((msg.payload as Record<string, unknown>).files, ['/sf/alvra/data/p17502/raw/run0001-from_msg/data/acq0001.PVDATA.h5']);
-      assert.deepEqual(sim.requests.at(-1)!.body, { pgroup: 'p17502', start_pulseid: 1000, stop_pulseid: 1100, pv_list: ['ELCOMAT:X'], user_tag: 'from_msg', append_user_tag_to_data_dir: true });
+      assert.deepEqual(sim.requests.at(-1)!.body, {
+        pgroup: 'p17502',
+        start_pulseid: 1000,
+        stop_pulseid: 1100,
+        pv_list: ['ELCOMAT:X'],
+        user_tag: 'from_msg',
+        append_user_tag_to_data_dir: true,
+      });
     } finally {
       // A failed assertion must not leave the variable for later tests.
       delete process.env.SFDAQ_TEST_PGROUP;
@@ -103,7 +115,9 @@ describe('sfdaq-broker and sfdaq-call nodes', () => {
     });
 
     it('a validation error, with nothing sent', async () => {
-      const msg = await caughtFor([{ id: 'call', operation: 'retrieve_from_buffers' }], { payload: { pgroup: 'p17502', start_pulseid: 10, stop_pulseid: 70_012 } });
+      const msg = await caughtFor([{ id: 'call', operation: 'retrieve_from_buffers' }], {
+        payload: { pgroup: 'p17502', start_pulseid: 10, stop_pulseid: 70_012 },
+      });
       assert.match(msg.error!.message, /at most 60001 pulses; stop_pulseid - start_pulseid is 70002/);
       assert.equal(sim.requests.length, 0);
     });
@@ -136,10 +150,14 @@ describe('sfdaq-broker and sfdaq-call nodes', () => {
     it('copy_user_files keeps the partial result on the msg the Catch node gets', async () => {
       sim.pgroup('alvra', 'p17502')!.runs.set(1, { tag: undefined, acquisitions: 1, scanSteps: [], files: [], aux: [] });
       sim.pgroup('alvra', 'p17502')!.lastRun = 1;
-      const msg = await caughtFor([{ id: 'call', operation: 'copy_user_files' }], { payload: { pgroup: 'p17502', run_number: 1, files: ['/sf/alvra/data/p17502/res/test/test2.json', '/missing.json'] } });
+      const msg = await caughtFor([{ id: 'call', operation: 'copy_user_files' }], {
+        payload: { pgroup: 'p17502', run_number: 1, files: ['/sf/alvra/data/p17502/res/test/test2.json', '/missing.json'] },
+      });
       assert.match(msg.error!.message, /finished with errors/);
       const payload = msg.payload as { copied: unknown[]; failed: unknown[] };
-      assert.deepEqual(payload.copied, [{ source: '/sf/alvra/data/p17502/res/test/test2.json', destination: '/sf/alvra/data/p17502/raw/run0001/aux/test2.json' }]);
+      assert.deepEqual(payload.copied, [
+        { source: '/sf/alvra/data/p17502/res/test/test2.json', destination: '/sf/alvra/data/p17502/raw/run0001/aux/test2.json' },
+      ]);
       assert.deepEqual(payload.failed, [{ file: '/missing.json', reason: 'file "/missing.json" does not exist' }]);
     });
   });
@@ -160,16 +178,25 @@ describe('sfdaq-broker and sfdaq-call nodes', () => {
   it('queues concurrent input from several nodes: one request at a time, in order', async () => {
     sim.delays.set('advance_run_number', 10);
     const pgroup = { pgroup: { value: 'p17502', type: 'str' } };
-    await helper.load(NODES, flow(sim, [
-      { id: 'call', operation: 'advance_run_number', params: pgroup },
-      { id: 'call2', operation: 'get_current_run_number', params: pgroup },
-    ]));
+    await helper.load(
+      NODES,
+      flow(sim, [
+        { id: 'call', operation: 'advance_run_number', params: pgroup },
+        { id: 'call2', operation: 'get_current_run_number', params: pgroup },
+      ]),
+    );
     const seen = collect<Msg>(helper.getNode('out'));
     for (let i = 0; i < 6; i += 1) helper.getNode('call').receive({ step: i });
     helper.getNode('call2').receive({ step: 6 });
     await waitFor(() => seen.length === 7, 5000, 'seven replies');
-    assert.deepEqual(seen.map((m) => (m.payload as { run_number: number }).run_number), [1, 2, 3, 4, 5, 6, 6]);
-    assert.deepEqual(seen.map((m) => m.step), [0, 1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(
+      seen.map((m) => (m.payload as { run_number: number }).run_number),
+      [1, 2, 3, 4, 5, 6, 6],
+    );
+    assert.deepEqual(
+      seen.map((m) => m.step),
+      [0, 1, 2, 3, 4, 5, 6],
+    );
     assert.equal(sim.overlaps, 0);
   });
 
@@ -190,7 +217,10 @@ describe('sfdaq-broker and sfdaq-call nodes', () => {
     call.receive({});
     await waitFor(() => seen.length === 3, 3000, 'the slow reply');
     await waitFor(() => statuses.length === 3, 1000, 'busy and done');
-    assert.deepEqual(statuses.slice(1), [{ fill: 'blue', shape: 'dot', text: 'get_current_run_number' }, { fill: 'green', shape: 'dot', text: 'sfdaq-call.status.run' }]);
+    assert.deepEqual(statuses.slice(1), [
+      { fill: 'blue', shape: 'dot', text: 'get_current_run_number' },
+      { fill: 'green', shape: 'dot', text: 'sfdaq-call.status.run' },
+    ]);
   });
 
   it('shows a failure as a red status and clears it with the next success', async () => {
@@ -211,7 +241,13 @@ describe('sfdaq-broker and sfdaq-call nodes', () => {
 
   it('sets no status once closed, even when a call it sent finishes later on the shared client', async () => {
     sim.delays.set('get_pvlist', 300);
-    await helper.load(NODES, flow(sim, [{ id: 'call', operation: 'get_pvlist' }, { id: 'call2', operation: 'get_pvlist' }]));
+    await helper.load(
+      NODES,
+      flow(sim, [
+        { id: 'call', operation: 'get_pvlist' },
+        { id: 'call2', operation: 'get_pvlist' },
+      ]),
+    );
     const call = helper.getNode('call');
     call.receive({});
     await waitFor(() => sim.requests.length === 1, 2000, 'the request to reach the broker');
@@ -219,7 +255,7 @@ describe('sfdaq-broker and sfdaq-call nodes', () => {
     const after: unknown[] = [];
     call.on('call:status', (c: { args: unknown[] }) => after.push(c.args[0]));
     const client = (helper.getNode('broker') as unknown as { clients: { current?: { pending(broker: string): number } } }).clients.current!;
-    await waitFor(() => client.pending('fast') === 0, 3000, 'the closed node\'s call to finish');
+    await waitFor(() => client.pending('fast') === 0, 3000, "the closed node's call to finish");
     await new Promise((r) => setImmediate(r));
     assert.deepEqual(after, [], 'no status from a closed node');
   });
@@ -249,7 +285,10 @@ describe('sfdaq-broker and sfdaq-call nodes', () => {
       await helper.load(NODES, flow(sim, [{ id: 'call', operation: 'get_pvlist' }]));
       const request = helper.request() as { get(path: string): { expect(code: number): Promise<{ body: Array<{ operation: string }> }> } };
       const res = await request.get('/sfdaq/routes').expect(200);
-      assert.deepEqual(res.body.map((r) => r.operation), ROUTES.map((r) => r.operation));
+      assert.deepEqual(
+        res.body.map((r) => r.operation),
+        ROUTES.map((r) => r.operation),
+      );
     } finally {
       await helper.unload();
       await helper.stopServer();

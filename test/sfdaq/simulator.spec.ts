@@ -12,12 +12,18 @@ describe('sf-daq simulator (what the real broker does on its own)', () => {
   it('takes the beamline from X-Forwarded-For when present, as bottle does', async () => {
     const local = JSON.parse((await rawRequest(`${sim.fastUrl}/get_allowed_detectors`, 'GET')).text) as { detectors: string[] };
     assert.deepEqual(local.detectors, ['JF02T09V03', 'JF06T08V04']);
-    const bernina = JSON.parse((await rawRequest(`${sim.fastUrl}/get_allowed_detectors`, 'GET', undefined, { 'X-Forwarded-For': '129.129.242.10, 127.0.0.1' })).text) as { detectors: string[] };
+    const bernina = JSON.parse(
+      (await rawRequest(`${sim.fastUrl}/get_allowed_detectors`, 'GET', undefined, { 'X-Forwarded-For': '129.129.242.10, 127.0.0.1' })).text,
+    ) as { detectors: string[] };
     assert.deepEqual(bernina.detectors, ['JF01T03V01', 'JF03T01V02']);
-    const unknown = JSON.parse((await rawRequest(`${sim.fastUrl}/get_allowed_detectors`, 'GET', undefined, { 'X-Forwarded-For': '10.1.2.3' })).text) as Record<string, string>;
+    const unknown = JSON.parse(
+      (await rawRequest(`${sim.fastUrl}/get_allowed_detectors`, 'GET', undefined, { 'X-Forwarded-For': '10.1.2.3' })).text,
+    ) as Record<string, string>;
     assert.deepEqual(unknown, { status: 'error', message: 'can not determine from which console request came, rejected', exception: 'RuntimeError' });
     assert.equal(sim.requests[1]!.remoteAddress, '129.129.242.10');
-    const furka = JSON.parse((await rawRequest(`${sim.fastUrl}/get_allowed_detectors`, 'GET', undefined, { 'X-Forwarded-For': '129.129.246.10' })).text) as Record<string, string>;
+    const furka = JSON.parse(
+      (await rawRequest(`${sim.fastUrl}/get_allowed_detectors`, 'GET', undefined, { 'X-Forwarded-For': '129.129.246.10' })).text,
+    ) as Record<string, string>;
     assert.equal(furka.message, 'request is made from beamline which doesnt have detectors');
   });
 
@@ -53,22 +59,37 @@ describe('sf-daq simulator (what the real broker does on its own)', () => {
   it('serves one request at a time: parallel raw requests queue up and are counted as overlaps', async () => {
     sim.delays.set('get_pvlist', 30);
     const replies = await Promise.all([1, 2, 3].map(() => rawRequest(`${sim.fastUrl}/get_pvlist`, 'GET')));
-    assert.deepEqual(replies.map((r) => r.status), [200, 200, 200]);
+    assert.deepEqual(
+      replies.map((r) => r.status),
+      [200, 200, 200],
+    );
     assert.equal(sim.overlaps, 2, 'two requests arrived while the first was being served');
   });
 
   it('consumes a new run number even when retrieve_from_buffers then fails (closed pgroup)', async () => {
     sim.pgroup('alvra', 'p17502')!.closed = true;
-    const reply = JSON.parse((await rawRequest(`${sim.fastUrl}/retrieve_from_buffers`, 'POST', JSON.stringify({ pgroup: 'p17502', start_pulseid: 1, stop_pulseid: 2, pv_list: ['X'] }))).text) as Record<string, string>;
+    const reply = JSON.parse(
+      (
+        await rawRequest(
+          `${sim.fastUrl}/retrieve_from_buffers`,
+          'POST',
+          JSON.stringify({ pgroup: 'p17502', start_pulseid: 1, stop_pulseid: 2, pv_list: ['X'] }),
+        )
+      ).text,
+    ) as Record<string, string>;
     assert.equal(reply.status, 'error');
     assert.match(reply.message!, /is closed for writing/);
     assert.equal(sim.pgroup('alvra', 'p17502')!.lastRun, 1);
   });
 
   it('says "pass" when nothing is to be written, and refuses run numbers it did not generate', async () => {
-    const post = async (body: unknown): Promise<Record<string, string>> => JSON.parse((await rawRequest(`${sim.fastUrl}/retrieve_from_buffers`, 'POST', JSON.stringify(body))).text) as Record<string, string>;
+    const post = async (body: unknown): Promise<Record<string, string>> =>
+      JSON.parse((await rawRequest(`${sim.fastUrl}/retrieve_from_buffers`, 'POST', JSON.stringify(body))).text) as Record<string, string>;
     assert.equal((await post({ pgroup: 'p17502', start_pulseid: 1, stop_pulseid: 2 })).status, 'pass');
-    assert.match((await post({ pgroup: 'p17502', start_pulseid: 1, stop_pulseid: 2, run_number: 9, pv_list: ['X'] })).message!, /requested run_number9 generated not by sf-daq/);
+    assert.match(
+      (await post({ pgroup: 'p17502', start_pulseid: 1, stop_pulseid: 2, run_number: 9, pv_list: ['X'] })).message!,
+      /requested run_number9 generated not by sf-daq/,
+    );
   });
 
   it('labwire-sim definition: ports N and N+1 by default and configure() points a broker config at itself', async () => {

@@ -28,12 +28,27 @@ describe('sf-daq validation (refused before sending)', () => {
     it('has the 15 documented operations and the current extras, each once', () => {
       const documented = ROUTES.filter((r) => r.documentedMethod !== null).map((r) => r.operation);
       assert.equal(documented.length, 15);
-      assert.deepEqual(ROUTES.filter((r) => r.documentedMethod === null).map((r) => r.operation).sort(), ['get_detector_pings', 'get_detector_status', 'get_detector_temperatures', 'get_jfctrl_monitor', 'power_off_modules', 'power_on_modules', 'upload_custom_dap_script']);
+      assert.deepEqual(
+        ROUTES.filter((r) => r.documentedMethod === null)
+          .map((r) => r.operation)
+          .sort(),
+        [
+          'get_detector_pings',
+          'get_detector_status',
+          'get_detector_temperatures',
+          'get_jfctrl_monitor',
+          'power_off_modules',
+          'power_on_modules',
+          'upload_custom_dap_script',
+        ],
+      );
       assert.equal(new Set(ROUTES.map((r) => r.operation)).size, ROUTES.length);
     });
 
     it('records the method drift of the current broker', () => {
-      const drift = ROUTES.filter((r) => r.documentedMethod !== null && r.documentedMethod !== r.currentMethod).map((r) => `${r.operation} ${r.documentedMethod}->${r.currentMethod}`);
+      const drift = ROUTES.filter((r) => r.documentedMethod !== null && r.documentedMethod !== r.currentMethod).map(
+        (r) => `${r.operation} ${r.documentedMethod}->${r.currentMethod}`,
+      );
       assert.deepEqual(drift, ['advance_run_number GET->POST', 'get_detector_settings POST->GET', 'get_dap_settings POST->GET']);
     });
   });
@@ -51,26 +66,44 @@ describe('sf-daq validation (refused before sending)', () => {
 
   describe('types', () => {
     it('refuses a value of the wrong type, naming the parameter and the type', () => {
-      refused('retrieve_from_buffers', { ...RETRIEVE, start_pulseid: 'soon' }, /start_pulseid for retrieve_from_buffers must be an integer, got "soon"/);
+      refused(
+        'retrieve_from_buffers',
+        { ...RETRIEVE, start_pulseid: 'soon' },
+        /start_pulseid for retrieve_from_buffers must be an integer, got "soon"/,
+      );
       refused('retrieve_from_buffers', { ...RETRIEVE, run_number: 1.5 }, /run_number .* must be an integer, got 1\.5/);
       refused('retrieve_from_buffers', { ...RETRIEVE, pv_list: 'ELCOMAT:X' }, /pv_list .* must be a list of strings/);
       refused('retrieve_from_buffers', { ...RETRIEVE, append_user_tag_to_data_dir: 'yes' }, /append_user_tag_to_data_dir .* must be true or false/);
       refused('retrieve_from_buffers', { ...RETRIEVE, scan_info: [1] }, /scan_info .* must be an object/);
       refused('retrieve_from_buffers', { ...RETRIEVE, selected_pulse_ids: [1, 'x'] }, /selected_pulse_ids .* must be a list of integers/);
-      refused('set_detector_settings', { detector_name: 'JF02T09V03', parameters: 'delay=1' }, /parameters for set_detector_settings must be an object/);
+      refused(
+        'set_detector_settings',
+        { detector_name: 'JF02T09V03', parameters: 'delay=1' },
+        /parameters for set_detector_settings must be an object/,
+      );
       refused('power_on_detector', { detector_name: '' }, /detector_name for power_on_detector must be a non-empty string/);
       refused('copy_user_files', { pgroup: 'p1', run_number: '3a', files: [] }, /run_number for copy_user_files must be an integer/);
     });
 
     it('converts digits given as text and "true"/"false" (typed inputs deliver text)', () => {
-      const out = validateParams(route('retrieve_from_buffers'), { pgroup: 'p17502', start_pulseid: '1000', stop_pulseid: ' 2000 ', run_number: '12', append_user_tag_to_data_dir: 'true' });
+      const out = validateParams(route('retrieve_from_buffers'), {
+        pgroup: 'p17502',
+        start_pulseid: '1000',
+        stop_pulseid: ' 2000 ',
+        run_number: '12',
+        append_user_tag_to_data_dir: 'true',
+      });
       assert.deepEqual(out, { pgroup: 'p17502', start_pulseid: 1000, stop_pulseid: 2000, run_number: 12, append_user_tag_to_data_dir: true });
     });
 
     it('detectors must be a dict for retrieve_from_buffers; take_pedestal also takes a list', () => {
       refused('retrieve_from_buffers', { ...RETRIEVE, detectors: ['JF02T09V03'] }, /detectors .* must be a dict of detector name → options/);
       refused('retrieve_from_buffers', { ...RETRIEVE, detectors: { JF02T09V03: true } }, /must be a dict/);
-      refused('take_pedestal', { pgroup: 'p1', detectors: [] }, /detectors for take_pedestal must be a non-empty dict .* or a list of detector names/);
+      refused(
+        'take_pedestal',
+        { pgroup: 'p1', detectors: [] },
+        /detectors for take_pedestal must be a non-empty dict .* or a list of detector names/,
+      );
       refused('take_pedestal', { pgroup: 'p1', detectors: {} }, /must be a non-empty dict/);
       assert.deepEqual(validateParams(route('retrieve_from_buffers'), { ...RETRIEVE, detectors: {} }).detectors, {});
       assert.deepEqual(validateParams(route('take_pedestal'), { pgroup: 'p1', detectors: ['A', 'B'] }).detectors, { A: {}, B: {} });
@@ -86,14 +119,23 @@ describe('sf-daq validation (refused before sending)', () => {
     });
 
     it('rate_multiplicator from its set', () => {
-      for (const rate of ALLOWED_RATE_MULTIPLICATORS) assert.equal(validateParams(route('take_pedestal'), { pgroup: 'p1', detectors: { A: {} }, rate_multiplicator: rate }).rate_multiplicator, rate);
-      refused('retrieve_from_buffers', { ...RETRIEVE, rate_multiplicator: 3 }, /rate_multiplicator must be one of 1, 2, 4, 8, 10, 20, 40, 50, 100, got 3/);
+      for (const rate of ALLOWED_RATE_MULTIPLICATORS)
+        assert.equal(
+          validateParams(route('take_pedestal'), { pgroup: 'p1', detectors: { A: {} }, rate_multiplicator: rate }).rate_multiplicator,
+          rate,
+        );
+      refused(
+        'retrieve_from_buffers',
+        { ...RETRIEVE, rate_multiplicator: 3 },
+        /rate_multiplicator must be one of 1, 2, 4, 8, 10, 20, 40, 50, 100, got 3/,
+      );
       refused('take_pedestal', { pgroup: 'p1', detectors: { A: {} }, rate_multiplicator: 0 }, /rate_multiplicator must be one of/);
     });
 
     it('user_tag: letters, digits, _ - + . only', () => {
       assert.equal(validateParams(route('retrieve_from_buffers'), { ...RETRIEVE, user_tag: 'scan_1+a.b-C' }).user_tag, 'scan_1+a.b-C');
-      for (const tag of ['two words', 'a/b', 'x:y', 'ü', 'a#1']) refused('retrieve_from_buffers', { ...RETRIEVE, user_tag: tag }, /user_tag may contain only letters, digits, "_", "-", "\+" and "\."/);
+      for (const tag of ['two words', 'a/b', 'x:y', 'ü', 'a#1'])
+        refused('retrieve_from_buffers', { ...RETRIEVE, user_tag: tag }, /user_tag may contain only letters, digits, "_", "-", "\+" and "\."/);
     });
 
     it('run_number must not be negative', () => {
@@ -102,19 +144,31 @@ describe('sf-daq validation (refused before sending)', () => {
 
     it('unknown parameters are refused, except extras of retrieve_from_buffers (kept as metadata)', () => {
       refused('get_pvlist', { pgroup: 'p1' }, /get_pvlist takes no parameters, got "pgroup"/);
-      refused('take_pedestal', { pgroup: 'p1', detectors: { A: {} }, rate_multiplier: 2 }, /take_pedestal has no parameter "rate_multiplier" \(it takes pgroup, detectors, rate_multiplicator\)/);
+      refused(
+        'take_pedestal',
+        { pgroup: 'p1', detectors: { A: {} }, rate_multiplier: 2 },
+        /take_pedestal has no parameter "rate_multiplier" \(it takes pgroup, detectors, rate_multiplicator\)/,
+      );
       assert.equal(validateParams(route('retrieve_from_buffers'), { ...RETRIEVE, operator: 'Ada' }).operator, 'Ada');
     });
 
     it('close_pgroup_writing needs a confirmation equal to the pgroup', () => {
-      refused('close_pgroup_writing', { pgroup: 'p17502' }, /close_pgroup_writing is irreversible: set the confirmation \(msg.confirm\) to the pgroup "p17502"/);
+      refused(
+        'close_pgroup_writing',
+        { pgroup: 'p17502' },
+        /close_pgroup_writing is irreversible: set the confirmation \(msg.confirm\) to the pgroup "p17502"/,
+      );
       refused('close_pgroup_writing', { pgroup: 'p17502' }, /irreversible/, 'p12345');
       refused('close_pgroup_writing', { pgroup: 'p17502' }, /irreversible/, true);
       assert.deepEqual(validateParams(route('close_pgroup_writing'), { pgroup: 'p17502' }, 'p17502'), { pgroup: 'p17502' });
     });
 
     it('a body over 102,400 bytes is refused', () => {
-      refused('set_pvlist', { pv_list: Array.from({ length: 10_000 }, (_, i) => `SARES20-CAMS142-M5:CH${i}`) }, /bytes; the broker refuses bodies over 102400 bytes/);
+      refused(
+        'set_pvlist',
+        { pv_list: Array.from({ length: 10_000 }, (_, i) => `SARES20-CAMS142-M5:CH${i}`) },
+        /bytes; the broker refuses bodies over 102400 bytes/,
+      );
     });
   });
 

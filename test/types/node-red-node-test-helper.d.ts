@@ -16,7 +16,12 @@ declare module 'node-red-node-test-helper' {
 
   interface Helper {
     init(nodeRedRuntime: string, userSettings?: Record<string, unknown>): void;
-    load(nodes: NodeModule | NodeModule[], flow: Array<Record<string, unknown>>, credentials?: Record<string, Record<string, string>>, cb?: () => void): Promise<void>;
+    load(
+      nodes: NodeModule | NodeModule[],
+      flow: Array<Record<string, unknown>>,
+      credentials?: Record<string, Record<string, string>>,
+      cb?: () => void,
+    ): Promise<void>;
     unload(): Promise<void>;
     getNode(id: string): TestNode;
     startServer(done?: (err?: Error) => void): Promise<void>;

@@ -134,7 +134,14 @@ export class BpwinClient extends EventEmitter<BpwinClientEvents> {
     // A destroyed agent still opens new sockets: a call that was waiting for a challenge when the node closed must stop here.
     const call = (): Promise<HttpJsonResponse> => {
       if (this.closed) return Promise.reject(new InstrumentError('CLOSED', 'the BPWin client has been closed'));
-      return httpJson({ method: 'GET', url: `${this.baseUrl}${path}`, headers, timeoutMs: this.timeoutMs, agent: this.agent, label: `BPWin GET ${path}` });
+      return httpJson({
+        method: 'GET',
+        url: `${this.baseUrl}${path}`,
+        headers,
+        timeoutMs: this.timeoutMs,
+        agent: this.agent,
+        label: `BPWin GET ${path}`,
+      });
     };
     try {
       return await call();
@@ -162,9 +169,13 @@ export class BpwinClient extends EventEmitter<BpwinClientEvents> {
       // An open API (empty Auth.txt) works without a challenge; a protected one cannot.
       if (this.isOpenApi) return undefined;
       const why = response.status === 200 ? 'a reply without a challenge number' : `HTTP ${response.status}`;
-      throw new InstrumentError('PROTOCOL', `BPWin GET /auth answered with ${why}; is the REST API enabled (C:\\BP\\Auth.txt) and BPWin 8.0.1 or later?`, {
-        statusCode: response.status,
-      });
+      throw new InstrumentError(
+        'PROTOCOL',
+        `BPWin GET /auth answered with ${why}; is the REST API enabled (C:\\BP\\Auth.txt) and BPWin 8.0.1 or later?`,
+        {
+          statusCode: response.status,
+        },
+      );
     }
     this.challenge = challenge;
     return challenge;

@@ -20,7 +20,11 @@ export function parseEndpointName(input: unknown): EndpointName {
   if (typeof input !== 'string' || input.trim() === '') {
     throw new InstrumentError('BAD_INPUT', `choose a BPWin request in the node or set msg.topic to one of: ${ENDPOINT_NAMES.join(', ')}`);
   }
-  const name = input.trim().toLowerCase().replace(/^\/+/, '').replace(/^data\//, '');
+  const name = input
+    .trim()
+    .toLowerCase()
+    .replace(/^\/+/, '')
+    .replace(/^data\//, '');
   if ((ENDPOINT_NAMES as string[]).includes(name)) return name as EndpointName;
   throw new InstrumentError('BAD_INPUT', `"${input}" is not a BPWin request; use one of: ${ENDPOINT_NAMES.join(', ')}`, { topic: input });
 }

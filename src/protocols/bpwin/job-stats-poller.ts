@@ -35,7 +35,16 @@ export interface JobStatsPollerOptions {
 }
 
 /** Fields that tick every second during a session; 'counts' ignores them. */
-const CLOCK_FIELDS = new Set(['Elapsed_Time', 'Elapsed_Seconds', 'Remaining_Time', 'Remaining_Seconds', 'Idle_Time', 'Idle_Seconds', 'Actual_DPH', 'Potential_DPH']);
+const CLOCK_FIELDS = new Set([
+  'Elapsed_Time',
+  'Elapsed_Seconds',
+  'Remaining_Time',
+  'Remaining_Seconds',
+  'Idle_Time',
+  'Idle_Seconds',
+  'Actual_DPH',
+  'Potential_DPH',
+]);
 
 /**
  * Polls /data/job-stats. "No job session" is a normal state (idle), not an error. When BPWin is

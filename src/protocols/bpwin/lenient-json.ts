@@ -31,7 +31,9 @@ function parseOrThrow(text: string, what: string): unknown {
     return JSON.parse(text);
   } catch (err) {
     const snippet = text.length > 80 ? `${text.slice(0, 77)}...` : text;
-    throw new InstrumentError('PROTOCOL', `${what} is not valid JSON (${err instanceof Error ? err.message : String(err)}): ${snippet}`, { text: snippet });
+    throw new InstrumentError('PROTOCOL', `${what} is not valid JSON (${err instanceof Error ? err.message : String(err)}): ${snippet}`, {
+      text: snippet,
+    });
   }
 }
 

@@ -34,7 +34,7 @@ export const RESULT_CODES: Readonly<Record<string, string>> = {
   '45': 'Hardware requires calibration. Please call technical support.',
   '48': 'Cannot Unprotect.',
   '49': 'Cannot Protect.',
-  '50': 'Device\'s sum does not match sum specified in AFS/Options.',
+  '50': "Device's sum does not match sum specified in AFS/Options.",
   '54': 'Device is not blank. (Interchangeable with failure code 26)',
   '55': 'Invalid single byte identifier in chip.',
   '56': 'Some device pins are shorted together.',

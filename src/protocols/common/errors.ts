@@ -3,16 +3,7 @@
  * catalogs without parsing English sentences.
  */
 export type ErrorCode =
-  | 'BAD_INPUT'
-  | 'TIMEOUT'
-  | 'CONNECT_FAILED'
-  | 'DISCONNECTED'
-  | 'CLOSED'
-  | 'AUTH_FAILED'
-  | 'HTTP_STATUS'
-  | 'TOO_LARGE'
-  | 'PROTOCOL'
-  | 'REMOTE';
+  'BAD_INPUT' | 'TIMEOUT' | 'CONNECT_FAILED' | 'DISCONNECTED' | 'CLOSED' | 'AUTH_FAILED' | 'HTTP_STATUS' | 'TOO_LARGE' | 'PROTOCOL' | 'REMOTE';
 
 export class InstrumentError extends Error {
   readonly code: ErrorCode;

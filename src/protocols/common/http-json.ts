@@ -85,7 +85,9 @@ export function httpJson(request: HttpJsonRequest): Promise<HttpJsonResponse> {
       finish(new InstrumentError('TIMEOUT', `${label}: no reply within ${timeoutMs} ms`, { url: url.href, timeoutMs }));
       req.destroy();
     }, timeoutMs);
-    req.on('error', (err) => finish(new InstrumentError('CONNECT_FAILED', `${label}: ${describeSocketError(err)}`, { url: url.href }, { cause: err })));
+    req.on('error', (err) =>
+      finish(new InstrumentError('CONNECT_FAILED', `${label}: ${describeSocketError(err)}`, { url: url.href }, { cause: err })),
+    );
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
@@ -98,7 +100,9 @@ export function httpJson(request: HttpJsonRequest): Promise<HttpJsonResponse> {
         }
         chunks.push(chunk);
       });
-      res.on('error', (err) => finish(new InstrumentError('DISCONNECTED', `${label}: reply interrupted (${describeSocketError(err)})`, { url: url.href })));
+      res.on('error', (err) =>
+        finish(new InstrumentError('DISCONNECTED', `${label}: reply interrupted (${describeSocketError(err)})`, { url: url.href })),
+      );
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
         const contentType = String(res.headers['content-type'] ?? '');

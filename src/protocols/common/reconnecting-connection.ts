@@ -158,12 +158,16 @@ export abstract class ReconnectingConnection<Extra extends Record<keyof Extra, u
     // Keep the last error visible while retrying, so a timeout can say why the link is down.
     this.setStatus(first ? { state: 'connecting' } : { state: 'reconnecting', attempt: this.backoff.attempts, error: this.current.error });
     try {
-      await withTimeout(this.dial(), this.reconnectOptions.connectTimeoutMs, () =>
-        new InstrumentError('TIMEOUT', `connecting to ${this.endpoint} timed out after ${this.reconnectOptions.connectTimeoutMs} ms`),
+      await withTimeout(
+        this.dial(),
+        this.reconnectOptions.connectTimeoutMs,
+        () => new InstrumentError('TIMEOUT', `connecting to ${this.endpoint} timed out after ${this.reconnectOptions.connectTimeoutMs} ms`),
       );
       if (generation !== this.generation) return this.dropStale();
-      await withTimeout(this.handshake(), this.reconnectOptions.handshakeTimeoutMs, () =>
-        new InstrumentError('TIMEOUT', `${this.endpoint} did not complete its handshake within ${this.reconnectOptions.handshakeTimeoutMs} ms`),
+      await withTimeout(
+        this.handshake(),
+        this.reconnectOptions.handshakeTimeoutMs,
+        () => new InstrumentError('TIMEOUT', `${this.endpoint} did not complete its handshake within ${this.reconnectOptions.handshakeTimeoutMs} ms`),
       );
       if (generation !== this.generation) return this.dropStale();
       this.backoff.reset();

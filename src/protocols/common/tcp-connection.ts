@@ -89,7 +89,10 @@ export class TcpConnection<Extra extends Record<keyof Extra, unknown[]> = Record
         failures.push(`${port}: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
-    const summary = failures.length === 1 ? failures[0] : `no port in ${describeTarget(this.target)} accepted (${failures.slice(0, 3).join('; ')}${failures.length > 3 ? '; …' : ''})`;
+    const summary =
+      failures.length === 1
+        ? failures[0]
+        : `no port in ${describeTarget(this.target)} accepted (${failures.slice(0, 3).join('; ')}${failures.length > 3 ? '; …' : ''})`;
     throw new InstrumentError('CONNECT_FAILED', `${this.target.host} ${summary}`);
   }
 

@@ -106,7 +106,8 @@ export class NebvClient extends TcpConnection<NebvClientEvents> {
       answer = await reply;
     } catch (err) {
       // Name the call's whole timeout, not what was left of it after connecting.
-      if (err instanceof InstrumentError && err.code === 'TIMEOUT') throw new InstrumentError('TIMEOUT', `${describe}: no reply within ${timeoutMs} ms`, { ...err.details, timeoutMs });
+      if (err instanceof InstrumentError && err.code === 'TIMEOUT')
+        throw new InstrumentError('TIMEOUT', `${describe}: no reply within ${timeoutMs} ms`, { ...err.details, timeoutMs });
       throw err;
     }
     if (answer.error !== undefined && answer.error !== null) throw new NebvRpcError(name, answer.error);
@@ -130,7 +131,10 @@ export class NebvClient extends TcpConnection<NebvClientEvents> {
       const count = this.pending.size;
       const reason =
         this.dropReason ??
-        new InstrumentError('DISCONNECTED', `the connection to ${this.endpoint} closed with ${count} call(s) in flight; they may or may not have run`);
+        new InstrumentError(
+          'DISCONNECTED',
+          `the connection to ${this.endpoint} closed with ${count} call(s) in flight; they may or may not have run`,
+        );
       this.pending.rejectAll(reason);
     }
     this.dropReason = undefined;
@@ -155,7 +159,8 @@ export class NebvClient extends TcpConnection<NebvClientEvents> {
       });
     } catch (err) {
       // close() ends the wait with the base class's "connection closed", which reads like a failed dial.
-      if (this.closedForGood) throw new InstrumentError('CLOSED', `${method}: the neoEBV client for ${this.endpoint} was closed while the call waited for the connection`);
+      if (this.closedForGood)
+        throw new InstrumentError('CLOSED', `${method}: the neoEBV client for ${this.endpoint} was closed while the call waited for the connection`);
       throw err;
     } finally {
       this.waiting -= 1;
@@ -217,7 +222,10 @@ export class NebvClient extends TcpConnection<NebvClientEvents> {
   private breakStream(err: unknown): void {
     const reason =
       err instanceof InstrumentError && err.code === 'TOO_LARGE'
-        ? new InstrumentError('TOO_LARGE', `a reply from ${this.endpoint} exceeded the ${this.maxReplyBytes}-byte limit; the connection was reset (raise the maximum reply size if such replies are expected)`)
+        ? new InstrumentError(
+            'TOO_LARGE',
+            `a reply from ${this.endpoint} exceeded the ${this.maxReplyBytes}-byte limit; the connection was reset (raise the maximum reply size if such replies are expected)`,
+          )
         : new InstrumentError('PROTOCOL', `the reply stream from ${this.endpoint} broke (${errorMessage(err)}); the connection was reset`);
     this.emit('streamError', reason);
     this.dropReason = reason;

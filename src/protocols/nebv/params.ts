@@ -36,7 +36,10 @@ export function assertParams(params: unknown, where = 'params'): asserts params 
   if ('itemList' in params) {
     const list = params.itemList;
     if (!Array.isArray(list) || !list.every(isEbvItem)) {
-      throw new InstrumentError('BAD_INPUT', 'params.itemList must be an array of EbvItems as a previous call returned them (objects with "key" and "klass")');
+      throw new InstrumentError(
+        'BAD_INPUT',
+        'params.itemList must be an array of EbvItems as a previous call returned them (objects with "key" and "klass")',
+      );
     }
   }
 }

@@ -25,7 +25,8 @@ export interface ElfSegment {
 }
 
 export function readElfSegments(data: Buffer): ElfSegment[] {
-  if (data.length < ELF_HEADER_SIZE) throw imageError('elf-header', `the ELF file is ${data.length} bytes, shorter than its ${ELF_HEADER_SIZE}-byte header`);
+  if (data.length < ELF_HEADER_SIZE)
+    throw imageError('elf-header', `the ELF file is ${data.length} bytes, shorter than its ${ELF_HEADER_SIZE}-byte header`);
   if (data[4] !== ELFCLASS32) throw imageError('elf-class', 'the ELF file is not 32-bit (propeller-gcc writes ELFCLASS32)');
   if (data[5] !== ELFDATA2LSB) throw imageError('elf-endianness', 'the ELF file is not little-endian');
   const type = data.readUInt16LE(16);
@@ -43,9 +44,13 @@ export function readElfSegments(data: Buffer): ElfSegment[] {
     const segment = { offset: data.readUInt32LE(at + 4), physicalAddress: data.readUInt32LE(at + 12), fileSize: data.readUInt32LE(at + 16) };
     if (segment.fileSize === 0) continue;
     if (segment.physicalAddress >= EXTERNAL_MEMORY_BASE) {
-      throw imageError('elf-segment-address', `a loadable segment sits at 0x${segment.physicalAddress.toString(16)} (external memory); only hub-RAM programs (below 0xC0000000) can be loaded over serial`);
+      throw imageError(
+        'elf-segment-address',
+        `a loadable segment sits at 0x${segment.physicalAddress.toString(16)} (external memory); only hub-RAM programs (below 0xC0000000) can be loaded over serial`,
+      );
     }
-    if (segment.offset + segment.fileSize > data.length) throw imageError('elf-segment-bounds', `a loadable segment at file offset ${segment.offset} runs past the end of the file`);
+    if (segment.offset + segment.fileSize > data.length)
+      throw imageError('elf-segment-bounds', `a loadable segment at file offset ${segment.offset} runs past the end of the file`);
     segments.push(segment);
   }
   if (segments.length === 0) throw imageError('elf-no-segments', 'the ELF file has no loadable segment');
@@ -57,7 +62,8 @@ export function elfToBinary(data: Buffer): Buffer {
   const segments = readElfSegments(data);
   const end = Math.max(...segments.map((s) => s.physicalAddress + s.fileSize));
   const size = (end + 3) & ~3;
-  if (size > HUB_RAM_SIZE - 12) throw imageError('size-max', `the ELF program needs ${size} bytes of hub RAM plus its call frame and stack; at most ${HUB_RAM_SIZE - 12} fit`);
+  if (size > HUB_RAM_SIZE - 12)
+    throw imageError('size-max', `the ELF program needs ${size} bytes of hub RAM plus its call frame and stack; at most ${HUB_RAM_SIZE - 12} fit`);
   if (size < HEADER_SIZE) throw imageError('header-size', `the ELF program is ${size} bytes, shorter than the ${HEADER_SIZE}-byte image header`);
   const image = Buffer.alloc(size);
   for (const s of segments) data.copy(image, s.physicalAddress, s.offset, s.offset + s.fileSize);

@@ -11,7 +11,10 @@ export function imageBytesFrom(payload: unknown, what = 'msg.payload'): Buffer {
     if (compact !== '' && /^[A-Za-z0-9+/]+={0,2}$/.test(compact)) return Buffer.from(compact, 'base64');
     throw new InstrumentError('BAD_INPUT', `${what} is a string but not base64: send the image file's bytes as a Buffer or a base64 string`);
   }
-  throw new InstrumentError('BAD_INPUT', `${what} must be the image file's bytes as a Buffer or a base64 string (got ${payload === undefined ? 'nothing' : typeof payload})`);
+  throw new InstrumentError(
+    'BAD_INPUT',
+    `${what} must be the image file's bytes as a Buffer or a base64 string (got ${payload === undefined ? 'nothing' : typeof payload})`,
+  );
 }
 
 /**
@@ -20,7 +23,8 @@ export function imageBytesFrom(payload: unknown, what = 'msg.payload'): Buffer {
  */
 export async function readImageFile(file: string, workingDirectory?: unknown): Promise<Buffer> {
   if (file.trim() === '') throw new InstrumentError('BAD_INPUT', 'no image file: set the file path in the node or send msg.filename');
-  const full = typeof workingDirectory === 'string' && workingDirectory !== '' && !path.isAbsolute(file) ? path.resolve(workingDirectory, file) : file;
+  const full =
+    typeof workingDirectory === 'string' && workingDirectory !== '' && !path.isAbsolute(file) ? path.resolve(workingDirectory, file) : file;
   try {
     return await fs.readFile(full);
   } catch (err) {
@@ -37,7 +41,8 @@ const FORMATS: readonly ImageFormat[] = ['binary', 'eeprom', 'elf'];
 export function imageFormatFor(requested: unknown, fileName?: string): ImageFormat | undefined {
   const text = typeof requested === 'string' ? requested.trim().toLowerCase() : '';
   if ((FORMATS as readonly string[]).includes(text)) return text as ImageFormat;
-  if (text !== '' && text !== 'auto') throw new InstrumentError('BAD_INPUT', `unknown image format "${String(requested)}": use auto, binary, eeprom or elf`);
+  if (text !== '' && text !== 'auto')
+    throw new InstrumentError('BAD_INPUT', `unknown image format "${String(requested)}": use auto, binary, eeprom or elf`);
   const ext = fileName ? path.extname(fileName).toLowerCase() : '';
   if (ext === '.eeprom') return 'eeprom';
   if (ext === '.elf') return 'elf';

@@ -66,7 +66,10 @@ export function prepareImage(data: Buffer, options: PrepareOptions = {}): Prepar
   } else if (format === 'binary') {
     checkBinaryLayout(data);
     if (data.readUInt16LE(8) !== data.length) {
-      throw imageError('vbase-length', `vbase is ${data.readUInt16LE(8)} but the .binary file is ${data.length} bytes; vbase marks the end of the code and must equal the file length`);
+      throw imageError(
+        'vbase-length',
+        `vbase is ${data.readUInt16LE(8)} but the .binary file is ${data.length} bytes; vbase marks the end of the code and must equal the file length`,
+      );
     }
     checksumOk = isChecksumValid(data);
     image = Buffer.from(data);
@@ -75,7 +78,10 @@ export function prepareImage(data: Buffer, options: PrepareOptions = {}): Prepar
   }
   if (!checksumOk) {
     if (options.fixChecksum !== true) {
-      throw imageError('checksum', `the checksum byte is 0x${hex(image[5])} but must be 0x${hex(computeChecksum(image))} (all bytes plus 0xEC must sum to 0 mod 256); the file is damaged or was edited`);
+      throw imageError(
+        'checksum',
+        `the checksum byte is 0x${hex(image[5])} but must be 0x${hex(computeChecksum(image))} (all bytes plus 0xEC must sum to 0 mod 256); the file is damaged or was edited`,
+      );
     }
     image = fixChecksum(image);
   }
@@ -99,7 +105,8 @@ function checkBinaryLayout(data: Buffer): void {
 function checkHeaderOrder(h: ImageHeader): void {
   if (h.pbase !== PBASE) throw imageError('pbase', `pbase is 0x${hex(h.pbase, 4)}; it is always 0x0010 in a Propeller image`);
   if (h.vbase % 4 !== 0 || h.vbase < HEADER_SIZE) throw imageError('vbase', `vbase ${h.vbase} must be a multiple of 4 and at least ${HEADER_SIZE}`);
-  if (h.pcurr < h.pbase || h.pcurr > h.vbase) throw imageError('pcurr-order', `pcurr ${h.pcurr} must lie between pbase ${h.pbase} and vbase ${h.vbase}`);
+  if (h.pcurr < h.pbase || h.pcurr > h.vbase)
+    throw imageError('pcurr-order', `pcurr ${h.pcurr} must lie between pbase ${h.pbase} and vbase ${h.vbase}`);
   if (h.dbase < h.vbase + 8) throw imageError('dbase-order', `dbase ${h.dbase} must be at least vbase ${h.vbase} + 8 (room for the call frame)`);
   if (h.dcurr < h.dbase) throw imageError('dcurr-order', `dcurr ${h.dcurr} must not be below dbase ${h.dbase}`);
   if (h.dcurr > HUB_RAM_SIZE) throw imageError('dcurr-max', `dcurr ${h.dcurr} lies beyond hub RAM (${HUB_RAM_SIZE} bytes)`);

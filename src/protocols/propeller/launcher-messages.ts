@@ -50,7 +50,11 @@ export function parseIncoming(text: string): IncomingMessage | undefined {
       const api = Number(field(record, 'api') ?? 1);
       return {
         kind: 'hello',
-        info: { version: String(field(record, 'version') ?? ''), api: Number.isFinite(api) && api > 0 ? api : 1, b64Msg: truthy(field(record, 'b64Msg')) },
+        info: {
+          version: String(field(record, 'version') ?? ''),
+          api: Number.isFinite(api) && api > 0 ? api : 1,
+          b64Msg: truthy(field(record, 'b64Msg')),
+        },
       };
     }
     case 'port-list':

@@ -82,7 +82,8 @@ export class SerialPropellerConnection extends EventEmitter implements Propeller
 
   async openTerminal(options: TerminalOptions): Promise<TerminalSession> {
     this.checkPort(options.port);
-    if (!Number.isInteger(options.baudrate) || options.baudrate <= 0) throw new InstrumentError('BAD_INPUT', `baud rate must be a positive whole number, got ${options.baudrate}`);
+    if (!Number.isInteger(options.baudrate) || options.baudrate <= 0)
+      throw new InstrumentError('BAD_INPUT', `baud rate must be a positive whole number, got ${options.baudrate}`);
     const handle = await this.ensureOpen();
     this.terminalBaud = options.baudrate;
     if (!this.activeLoad) await handle.setBaudRate(options.baudrate);
@@ -109,7 +110,11 @@ export class SerialPropellerConnection extends EventEmitter implements Propeller
 
   private checkPort(port: string | undefined): void {
     if (port && port !== this.path) {
-      throw new InstrumentError('BAD_INPUT', `this propeller-serial connection drives ${this.path}, not ${port}; leave the port empty or pick a config node for ${port}`, { port });
+      throw new InstrumentError(
+        'BAD_INPUT',
+        `this propeller-serial connection drives ${this.path}, not ${port}; leave the port empty or pick a config node for ${port}`,
+        { port },
+      );
     }
   }
 
@@ -132,7 +137,14 @@ export class SerialPropellerConnection extends EventEmitter implements Propeller
       const command: SerialLoadCommand = request.action === 'EEPROM' ? 'eeprom-program-run' : 'ram-run';
       this.backlog = [];
       this.backlogBytes = 0;
-      const outcome = await loadOverSerial(handle, image, { command, resetMode: this.options.resetMode, baudRate: this.options.baudRate, timing: this.options.timing, onProgress: note, signal: abort.signal });
+      const outcome = await loadOverSerial(handle, image, {
+        command,
+        resetMode: this.options.resetMode,
+        baudRate: this.options.baudRate,
+        timing: this.options.timing,
+        onProgress: note,
+        signal: abort.signal,
+      });
       if (outcome.trailing.length > 0) this.deliver(outcome.trailing);
       if (this.terminalBaud !== undefined) await handle.setBaudRate(this.terminalBaud);
       result.success = true;
@@ -154,7 +166,10 @@ export class SerialPropellerConnection extends EventEmitter implements Propeller
 
   private ensureOpen(): Promise<SerialPortHandle> {
     if (this.closed) return Promise.reject(new InstrumentError('CLOSED', `the connection to ${this.path} is closed; redeploy the flow`));
-    if (!this.path) return Promise.reject(new InstrumentError('BAD_INPUT', 'no serial port path is set: open the propeller-serial node and type one, e.g. /dev/ttyUSB0 or COM3'));
+    if (!this.path)
+      return Promise.reject(
+        new InstrumentError('BAD_INPUT', 'no serial port path is set: open the propeller-serial node and type one, e.g. /dev/ttyUSB0 or COM3'),
+      );
     if (this.handle?.isOpen) return Promise.resolve(this.handle);
     if (this.opening) return this.opening;
     this.setStatus('opening', 'opening');
@@ -202,7 +217,8 @@ export class SerialPropellerConnection extends EventEmitter implements Propeller
   private writeTerminal(data: Buffer): void {
     const handle = this.handle;
     if (!handle?.isOpen) throw serialError('port-closed', `serial port ${this.path} is not open; load a program or reopen the terminal`);
-    if (this.activeLoad) throw new InstrumentError('BAD_INPUT', `a load is running on ${this.path}; wait for it to finish before sending terminal data`);
+    if (this.activeLoad)
+      throw new InstrumentError('BAD_INPUT', `a load is running on ${this.path}; wait for it to finish before sending terminal data`);
     handle.write(data).catch((err: unknown) => {
       // A lost port has already told every session (portLost); other write errors are news.
       if (this.handle !== handle) return;

@@ -49,13 +49,28 @@ export function failureOf(err: unknown): { reason: SerialFailure; errorId: numbe
 export function describeOpenError(path: string, err: unknown): InstrumentError {
   const text = errorMessage(err);
   if (/no such file|ENOENT/i.test(text)) {
-    return serialError('port-not-found', `serial port ${path} does not exist; check the cable and the port path (e.g. /dev/ttyUSB0 or COM3)`, { port: path }, err);
+    return serialError(
+      'port-not-found',
+      `serial port ${path} does not exist; check the cable and the port path (e.g. /dev/ttyUSB0 or COM3)`,
+      { port: path },
+      err,
+    );
   }
   if (/lock|busy|EBUSY|temporarily unavailable/i.test(text)) {
-    return serialError('port-busy', `serial port ${path} is in use by another program or another propeller-serial node; close that first`, { port: path }, err);
+    return serialError(
+      'port-busy',
+      `serial port ${path} is in use by another program or another propeller-serial node; close that first`,
+      { port: path },
+      err,
+    );
   }
   if (/permission|EACCES/i.test(text)) {
-    return serialError('port-open-failed', `no permission to open serial port ${path}; add the Node-RED user to the dialout group`, { port: path }, err);
+    return serialError(
+      'port-open-failed',
+      `no permission to open serial port ${path}; add the Node-RED user to the dialout group`,
+      { port: path },
+      err,
+    );
   }
   return serialError('port-open-failed', `could not open serial port ${path}: ${text}`, { port: path }, err);
 }

@@ -87,7 +87,13 @@ export async function loadOverSerial(port: LoaderPort, image: Buffer, options: S
   options.signal?.addEventListener('abort', onAbort);
   if (options.signal?.aborted) onAbort();
   try {
-    progress(0, 'resetting', options.resetMode === 'none' ? `Talking to the Propeller on ${port.path} (reset: none)` : `Resetting the Propeller on ${port.path} by ${options.resetMode.toUpperCase()}`);
+    progress(
+      0,
+      'resetting',
+      options.resetMode === 'none'
+        ? `Talking to the Propeller on ${port.path} (reset: none)`
+        : `Resetting the Propeller on ${port.path} by ${options.resetMode.toUpperCase()}`,
+    );
     await resetChip(port, options.resetMode, timing);
     inbox.clear();
 
@@ -108,16 +114,25 @@ export async function loadOverSerial(port: LoaderPort, image: Buffer, options: S
 
     progress(3, 'verifying-ram', 'Verifying RAM');
     if ((await pollAcknowledgement(port, inbox, timing, timing.ramCheckMs, 'the RAM checksum')) === 1) {
-      throw serialError('ram-checksum', `RAM checksum failed: the Propeller on ${port.path} received a different image than was sent (noise on the line, or a wrong baud rate); try again or lower the baud rate`);
+      throw serialError(
+        'ram-checksum',
+        `RAM checksum failed: the Propeller on ${port.path} received a different image than was sent (noise on the line, or a wrong baud rate); try again or lower the baud rate`,
+      );
     }
     if (options.command !== 'ram-run') {
       progress(12, 'programming-eeprom', 'Programming EEPROM');
       if ((await pollAcknowledgement(port, inbox, timing, timing.programMs, 'EEPROM programming')) === 1) {
-        throw serialError('eeprom-program', `EEPROM programming failed on the Propeller at ${port.path}: is an EEPROM fitted and not write-protected?`);
+        throw serialError(
+          'eeprom-program',
+          `EEPROM programming failed on the Propeller at ${port.path}: is an EEPROM fitted and not write-protected?`,
+        );
       }
       progress(12, 'verifying-eeprom', 'Verifying EEPROM');
       if ((await pollAcknowledgement(port, inbox, timing, timing.verifyMs, 'EEPROM verification')) === 1) {
-        throw serialError('eeprom-verify', `EEPROM verify failed on the Propeller at ${port.path}: the EEPROM does not hold what was written; the EEPROM may be faulty or too small`);
+        throw serialError(
+          'eeprom-verify',
+          `EEPROM verify failed on the Propeller at ${port.path}: the EEPROM does not hold what was written; the EEPROM may be faulty or too small`,
+        );
       }
     }
     progress(5, 'success', 'Download successful!');
@@ -152,10 +167,18 @@ async function awaitHandshake(path: string, inbox: ReplyInbox, ms: number): Prom
   const verdict = judgeHandshakeReply(inbox.bytes);
   if (verdict.kind === 'ok') return verdict.version;
   if (verdict.kind === 'wrong-version') {
-    throw serialError('wrong-version', `the chip on ${path} reports version ${verdict.version}; this loader drives a Propeller 1 (version 1). A Propeller 2 needs its own loader`, { version: verdict.version });
+    throw serialError(
+      'wrong-version',
+      `the chip on ${path} reports version ${verdict.version}; this loader drives a Propeller 1 (version 1). A Propeller 2 needs its own loader`,
+      { version: verdict.version },
+    );
   }
   const heard = inbox.bytes.length === 0 ? 'no answer at all' : `${inbox.bytes.length} bytes that are not the boot loader's answer`;
-  throw serialError('no-propeller', `no Propeller found on ${path} (${heard}): check the board's power, the cable, the baud rate and the reset mode`, { port: path });
+  throw serialError(
+    'no-propeller',
+    `no Propeller found on ${path} (${heard}): check the board's power, the cable, the baud rate and the reset mode`,
+    { port: path },
+  );
 }
 
 /**
@@ -171,7 +194,10 @@ async function pollAcknowledgement(port: LoaderPort, inbox: ReplyInbox, timing: 
       const byte = inbox.shift()!;
       const bit = readSingleReply(byte);
       if (bit === undefined) {
-        throw serialError('communication-lost', `communication lost during ${what} on ${port.path}: the chip answered 0x${byte.toString(16)} instead of an acknowledgement`);
+        throw serialError(
+          'communication-lost',
+          `communication lost during ${what} on ${port.path}: the chip answered 0x${byte.toString(16)} instead of an acknowledgement`,
+        );
       }
       return bit;
     }

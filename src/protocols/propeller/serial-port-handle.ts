@@ -50,7 +50,9 @@ export class SerialPortHandle extends EventEmitter implements LoaderPort {
 
   /** The device went away under us: tell the capturing load and the owner once, and let go of the descriptor. */
   private lost(why: string): Error {
-    const reason = serialError('port-closed', `serial port ${this.path} closed unexpectedly (${why}); was the adapter unplugged?`, { port: this.path });
+    const reason = serialError('port-closed', `serial port ${this.path} closed unexpectedly (${why}); was the adapter unplugged?`, {
+      port: this.path,
+    });
     if (this.closing) return reason;
     this.closing = true;
     this.captured?.onClose(reason);
@@ -169,10 +171,19 @@ export async function probeSerialPort(path: string): Promise<string> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === undefined) throw err;
-    missing = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' || code === 'EPERM' ? 'cannot be looked at (permission denied)' : `cannot be looked at (${code})`;
+    missing =
+      code === 'ENOENT'
+        ? 'does not exist'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'cannot be looked at (permission denied)'
+          : `cannot be looked at (${code})`;
   }
   if (stat?.isCharacterDevice()) return `${path} exists (${NOT_OPENED})`;
-  if (stat) throw new InstrumentError('BAD_INPUT', `${path} exists but is ${stat.isDirectory() ? 'a directory' : 'not a device'}; choose the serial port itself, e.g. /dev/ttyUSB0`);
+  if (stat)
+    throw new InstrumentError(
+      'BAD_INPUT',
+      `${path} exists but is ${stat.isDirectory() ? 'a directory' : 'not a device'}; choose the serial port itself, e.g. /dev/ttyUSB0`,
+    );
   const listing = await listSerialPorts();
   if (listing.ports.includes(path)) return `${path} is listed by the system (${NOT_OPENED})`;
   const known = listing.ports.length ? `ports on this computer: ${listing.ports.join(', ')}` : (listing.error ?? 'the system lists no serial ports');

@@ -4,7 +4,18 @@ import { asString, isObject } from './types';
 
 export type TransportKind = 'websocket' | 'mqtt';
 
-export const WEBSOCKET_COMMANDS = ['load', 'next', 'unload', 'reset', 'usersettings', 'getresults', 'getlogs', 'getlogfile', 'setloglevel', 'binMap'] as const;
+export const WEBSOCKET_COMMANDS = [
+  'load',
+  'next',
+  'unload',
+  'reset',
+  'usersettings',
+  'getresults',
+  'getlogs',
+  'getlogfile',
+  'setloglevel',
+  'binMap',
+] as const;
 export const MQTT_COMMANDS = ['load', 'next', 'unload', 'reset', 'identify', 'get-state', 'site-layout', 'get-host'] as const;
 export type CommandName = (typeof WEBSOCKET_COMMANDS)[number] | (typeof MQTT_COMMANDS)[number];
 
@@ -101,7 +112,8 @@ function testOptions(value: unknown): TestOption[] {
   const list = Array.isArray(value) ? value : isObject(value) && Array.isArray(value.testoptions) ? value.testoptions : undefined;
   if (!list || list.length === 0) throw bad('usersettings needs test options: [{name, active, value}, …]');
   return list.map((item: unknown) => {
-    if (!isObject(item) || typeof item.name !== 'string' || item.name === '') throw bad('each test option needs a name, e.g. {"name": "stop_on_fail", "active": true, "value": -1}');
+    if (!isObject(item) || typeof item.name !== 'string' || item.name === '')
+      throw bad('each test option needs a name, e.g. {"name": "stop_on_fail", "active": true, "value": -1}');
     const raw = Number(item.value ?? -1);
     // The master treats 0 as "no value", which it stores as -1.
     return { name: item.name, active: item.active === true || item.active === 'true', value: Number.isFinite(raw) && raw !== 0 ? raw : -1 };
@@ -111,7 +123,8 @@ function testOptions(value: unknown): TestOption[] {
 /** Sites for an MQTT next: ["0","1"], [0,1], or [{siteid, partid}]; part ids default from `nextPartId`. */
 export function nextSites(value: unknown, knownSites: readonly string[], nextPartId: () => string): SiteRequest[] {
   const list = value === undefined || value === null || value === '' ? knownSites : value;
-  if (!Array.isArray(list) || list.length === 0) throw bad('next over MQTT needs sites, e.g. ["0","1"] or [{"siteid":"0","partid":"17"}], and none are known from the tester yet');
+  if (!Array.isArray(list) || list.length === 0)
+    throw bad('next over MQTT needs sites, e.g. ["0","1"] or [{"siteid":"0","partid":"17"}], and none are known from the tester yet');
   return list.map((item: unknown) => {
     if (typeof item === 'string' || typeof item === 'number') return { siteid: String(item), partid: nextPartId() };
     if (isObject(item) && (typeof item.siteid === 'string' || typeof item.siteid === 'number')) {
@@ -122,13 +135,18 @@ export function nextSites(value: unknown, knownSites: readonly string[], nextPar
   });
 }
 
-export function prepareCommand(transport: TransportKind, request: CommandRequest, context: { knownSites: readonly string[]; nextPartId: () => string }): PreparedCommand {
+export function prepareCommand(
+  transport: TransportKind,
+  request: CommandRequest,
+  context: { knownSites: readonly string[]; nextPartId: () => string },
+): PreparedCommand {
   const name = canonicalCommand(request.command, transport);
   const mqtt = transport === 'mqtt';
   switch (name) {
     case 'load': {
       const lot = request.lotNumber;
-      if ((typeof lot !== 'string' || lot.trim() === '') && (typeof lot !== 'number' || !Number.isFinite(lot))) throw bad('load needs a lot number (msg.lotNumber or the node setting)');
+      if ((typeof lot !== 'string' || lot.trim() === '') && (typeof lot !== 'number' || !Number.isFinite(lot)))
+        throw bad('load needs a lot number (msg.lotNumber or the node setting)');
       return { name, body: mqtt ? { payload: { lot_number: String(lot) } } : { lot_number: lot } };
     }
     case 'next': {
@@ -145,8 +163,10 @@ export function prepareCommand(transport: TransportKind, request: CommandRequest
       return { name, body: { sBin: bin(request.sBin, 'sBin'), hBin: bin(request.hBin, 'hBin') } };
     case 'site-layout': {
       const layout = request.layout;
-      const valid = Array.isArray(layout) && layout.every((xy) => Array.isArray(xy) && xy.length === 2 && xy.every((n) => typeof n === 'number' && Number.isFinite(n)));
-      if (!valid || layout.length === 0) throw bad('site-layout needs the sites\' positions as [[x, y], …]');
+      const valid =
+        Array.isArray(layout) &&
+        layout.every((xy) => Array.isArray(xy) && xy.length === 2 && xy.every((n) => typeof n === 'number' && Number.isFinite(n)));
+      if (!valid || layout.length === 0) throw bad("site-layout needs the sites' positions as [[x, y], …]");
       return { name, body: { payload: { sites: layout } } };
     }
     default:

@@ -86,8 +86,14 @@ export class SemiAteMqtt extends EventEmitter<BaseConnectionEvents & TesterTrans
     });
     client.on('close', () => {
       if (this.client !== client || this.current.state === 'failed') return;
-      if (this.current.state === 'connected') this.emit('disconnected', new InstrumentError('DISCONNECTED', `lost the MQTT broker ${this.brokerUrl()}`));
-      this.setStatus({ state: 'reconnecting', attempt: this.attempts + 1, retryInMs: options.reconnectPeriod, error: this.current.error ?? 'connection closed' });
+      if (this.current.state === 'connected')
+        this.emit('disconnected', new InstrumentError('DISCONNECTED', `lost the MQTT broker ${this.brokerUrl()}`));
+      this.setStatus({
+        state: 'reconnecting',
+        attempt: this.attempts + 1,
+        retryInMs: options.reconnectPeriod,
+        error: this.current.error ?? 'connection closed',
+      });
     });
     client.on('error', (err: Error & { code?: unknown }) => {
       if (typeof err.code === 'number' && AUTH_CODES.has(err.code)) {
@@ -114,18 +120,24 @@ export class SemiAteMqtt extends EventEmitter<BaseConnectionEvents & TesterTrans
 
   whenConnected(timeoutMs: number): Promise<void> {
     if (this.isConnected) return Promise.resolve();
-    if (this.current.state === 'failed') return Promise.reject(new InstrumentError('CONNECT_FAILED', `${this.endpoint}: ${this.current.error ?? 'failed'}`));
+    if (this.current.state === 'failed')
+      return Promise.reject(new InstrumentError('CONNECT_FAILED', `${this.endpoint}: ${this.current.error ?? 'failed'}`));
     this.start();
     let onStatus: ((status: ConnectionStatus) => void) | undefined;
     const waiter = new Promise<void>((resolve, reject) => {
       onStatus = (status) => {
         if (status.state === 'connected') resolve();
-        else if (status.state === 'failed' || status.state === 'closed') reject(new InstrumentError('CONNECT_FAILED', `${this.endpoint}: ${status.error ?? 'connection closed'}`));
+        else if (status.state === 'failed' || status.state === 'closed')
+          reject(new InstrumentError('CONNECT_FAILED', `${this.endpoint}: ${status.error ?? 'connection closed'}`));
       };
       this.on('status', onStatus);
     });
     const why = (): string => (this.current.error ? ` (last error: ${this.current.error})` : '');
-    return withTimeout(waiter, timeoutMs, () => new InstrumentError('TIMEOUT', `not connected to ${this.endpoint} within ${timeoutMs} ms${why()}`)).finally(() => {
+    return withTimeout(
+      waiter,
+      timeoutMs,
+      () => new InstrumentError('TIMEOUT', `not connected to ${this.endpoint} within ${timeoutMs} ms${why()}`),
+    ).finally(() => {
       if (onStatus) this.off('status', onStatus);
     });
   }
@@ -140,13 +152,27 @@ export class SemiAteMqtt extends EventEmitter<BaseConnectionEvents & TesterTrans
   private brokerUrl(): string {
     const url = this.options.url.trim();
     if (!this.options.tls) return url;
-    return url.replace(/^mqtt:/i, 'mqtts:').replace(/^ws:/i, 'wss:').replace(/^tcp:/i, 'mqtts:');
+    return url
+      .replace(/^mqtt:/i, 'mqtts:')
+      .replace(/^ws:/i, 'wss:')
+      .replace(/^tcp:/i, 'mqtts:');
   }
 
   private async onConnect(client: MqttClient): Promise<void> {
-    const topics = ['Master/status', 'Master/response', 'TestApp/testresult/+', 'TestApp/status/+', 'Control/status/+', 'Control/log/+', 'TestApp/log/+'];
+    const topics = [
+      'Master/status',
+      'Master/response',
+      'TestApp/testresult/+',
+      'TestApp/status/+',
+      'Control/status/+',
+      'Control/log/+',
+      'TestApp/log/+',
+    ];
     try {
-      await client.subscribeAsync(topics.map((t) => this.prefix + t), { qos: 2 });
+      await client.subscribeAsync(
+        topics.map((t) => this.prefix + t),
+        { qos: 2 },
+      );
     } catch (err) {
       if (this.client !== client) return;
       if (!refusedBySuback(err)) {
@@ -157,7 +183,10 @@ export class SemiAteMqtt extends EventEmitter<BaseConnectionEvents & TesterTrans
       // The broker answered with a refusal (an ACL): every reconnect would be refused the same way.
       this.client = undefined;
       client.end(true);
-      this.setStatus({ state: 'failed', error: `the broker refused the subscription to ${this.prefix}… (${describeSocketError(err)}); check the broker's access rules for this user` });
+      this.setStatus({
+        state: 'failed',
+        error: `the broker refused the subscription to ${this.prefix}… (${describeSocketError(err)}); check the broker's access rules for this user`,
+      });
       return;
     }
     if (this.client !== client) return;
@@ -204,7 +233,12 @@ export class SemiAteMqtt extends EventEmitter<BaseConnectionEvents & TesterTrans
       const type = asString(message.type);
       if (type === 'get-state' && isObject(message.payload)) {
         // The answer to get-state doubles as a state report.
-        this.emit('event', { kind: 'state', state: asString(message.payload.state, 'unknown'), message: asString(message.payload.message), raw: message });
+        this.emit('event', {
+          kind: 'state',
+          state: asString(message.payload.state, 'unknown'),
+          message: asString(message.payload.message),
+          raw: message,
+        });
       }
       return { kind: 'response', type, payload: message.payload };
     }
@@ -216,7 +250,11 @@ export class SemiAteMqtt extends EventEmitter<BaseConnectionEvents & TesterTrans
     if (channel === 'status') {
       const payload = isObject(message.payload) ? message.payload : {};
       const state = asString(payload.state) || asString(message.state);
-      return { kind: 'data', type: 'sitestatus', payload: { site, app: app === 'Control' ? 'control' : 'testapp', state, message: asString(payload.error_message ?? payload.message) } };
+      return {
+        kind: 'data',
+        type: 'sitestatus',
+        payload: { site, app: app === 'Control' ? 'control' : 'testapp', state, message: asString(payload.error_message ?? payload.message) },
+      };
     }
     return undefined;
   }

@@ -43,7 +43,9 @@ function limit(value: number): number | string {
 }
 
 function base(type: string, site: number): StdfRecord {
-  const [typ, sub] = ({ PIR: [5, 10], PRR: [5, 20], PTR: [15, 10], FTR: [15, 20], MPR: [15, 15] } as Record<string, [number, number]>)[type] ?? [0, 0];
+  const [typ, sub] = ({ PIR: [5, 10], PRR: [5, 20], PTR: [15, 10], FTR: [15, 20], MPR: [15, 15] } as Record<string, [number, number]>)[type] ?? [
+    0, 0,
+  ];
   return { type, REC_LEN: null, REC_TYP: typ, REC_SUB: sub, HEAD_NUM: 1, SITE_NUM: site };
 }
 
@@ -58,10 +60,34 @@ function testRecord(test: SimTest, site: number, fail: boolean, random: () => nu
   const room = Math.min(test.high - test.nominal, test.nominal - test.low);
   const span = Number.isFinite(room) && room > 0 ? room : Math.abs(test.nominal) + 1;
   const value = fail ? (Number.isFinite(test.high) ? test.high + span : test.low - span) : test.nominal + (random() - 0.5) * span;
-  const limits = { PARM_FLG: 0, TEST_TXT: test.text, ALARM_ID: '', OPT_FLAG: 14, RES_SCAL: 0, LLM_SCAL: 0, HLM_SCAL: 0, LO_LIMIT: limit(test.low), HI_LIMIT: limit(test.high), LO_SPEC: limit(test.low), HI_SPEC: limit(test.high), UNITS: test.units, C_RESFMT: '%7.3f', C_LLMFMT: '%7.3f', C_HLMFMT: '%7.3f' };
+  const limits = {
+    PARM_FLG: 0,
+    TEST_TXT: test.text,
+    ALARM_ID: '',
+    OPT_FLAG: 14,
+    RES_SCAL: 0,
+    LLM_SCAL: 0,
+    HLM_SCAL: 0,
+    LO_LIMIT: limit(test.low),
+    HI_LIMIT: limit(test.high),
+    LO_SPEC: limit(test.low),
+    HI_SPEC: limit(test.high),
+    UNITS: test.units,
+    C_RESFMT: '%7.3f',
+    C_LLMFMT: '%7.3f',
+    C_HLMFMT: '%7.3f',
+  };
   if (test.kind === 'PTR') return { ...record, TEST_FLG: inside(test, value) ? 0 : 128, RESULT: value, ...limits };
   const values = [value, test.nominal, test.nominal + (random() - 0.5) * span * 0.5];
-  return { ...record, TEST_FLG: values.every((v) => inside(test, v)) ? 0 : 128, RTN_ICNT: 0, RSLT_CNT: values.length, RTN_STAT: [], RTN_RSLT: values, ...limits };
+  return {
+    ...record,
+    TEST_FLG: values.every((v) => inside(test, v)) ? 0 : 128,
+    RTN_ICNT: 0,
+    RSLT_CNT: values.length,
+    RTN_STAT: [],
+    RTN_RSLT: values,
+    ...limits,
+  };
 }
 
 export interface GeneratedPart {
@@ -71,7 +97,15 @@ export interface GeneratedPart {
 }
 
 /** One part: fails with probability 1 - passRate, on a random test, binned to a random bad bin. */
-export function generatePart(options: { site: number; partId: string; tests: SimTest[]; bins: SimBin[]; passRate: number; random: () => number; testTimeMs: number }): GeneratedPart {
+export function generatePart(options: {
+  site: number;
+  partId: string;
+  tests: SimTest[];
+  bins: SimBin[];
+  passRate: number;
+  random: () => number;
+  testTimeMs: number;
+}): GeneratedPart {
   const { site, tests, bins, random } = options;
   const pass = random() < options.passRate;
   const failing = pass ? -1 : Math.floor(random() * tests.length);

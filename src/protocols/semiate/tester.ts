@@ -12,8 +12,7 @@ import { YieldTracker } from './yield-tracker';
 import { waitTarget, DEFAULT_WAIT_MS } from './wait-targets';
 
 export type TesterOptions =
-  | { transport: 'websocket'; url: string; reconnectMs?: number; connectTimeoutMs?: number }
-  | ({ transport: 'mqtt' } & MqttTransportOptions);
+  { transport: 'websocket'; url: string; reconnectMs?: number; connectTimeoutMs?: number } | ({ transport: 'mqtt' } & MqttTransportOptions);
 
 export interface ExecuteOptions {
   /** Wait for the command's outcome (load → ready, next → results, unload → initialized). */
@@ -146,7 +145,12 @@ export class SemiAteTester extends EventEmitter<TesterEvents> {
     const deadline = Date.now() + timeoutMs;
     await this.transport.whenConnected(timeoutMs);
     if (this.currentState !== undefined) return this.currentState;
-    await this.waitForEvent((e) => e.kind === 'state', Math.max(1, deadline - Date.now()), 'the tester\'s state', () => undefined);
+    await this.waitForEvent(
+      (e) => e.kind === 'state',
+      Math.max(1, deadline - Date.now()),
+      "the tester's state",
+      () => undefined,
+    );
     return this.currentState ?? 'unknown';
   }
 
@@ -191,7 +195,13 @@ export class SemiAteTester extends EventEmitter<TesterEvents> {
    * disconnect, on timeout, or when `cancel` (if given) is called back — which then frees the
    * timer and listeners at once.
    */
-  private waitForEvent(accept: (e: TesterEvent) => boolean, timeoutMs: number, describe: string, fail: (e: TesterEvent) => string | undefined, onCancel?: (cancel: () => void) => void): Promise<void> {
+  private waitForEvent(
+    accept: (e: TesterEvent) => boolean,
+    timeoutMs: number,
+    describe: string,
+    fail: (e: TesterEvent) => string | undefined,
+    onCancel?: (cancel: () => void) => void,
+  ): Promise<void> {
     let cleanup = (): void => undefined;
     const waiter = new Promise<void>((resolve, reject) => {
       onCancel?.(() => reject(new InstrumentError('CLOSED', `stopped waiting for ${describe}`)));
@@ -210,7 +220,15 @@ export class SemiAteTester extends EventEmitter<TesterEvents> {
         this.transport.off('status', onStatus);
       };
     });
-    return withTimeout(waiter, timeoutMs, () => new InstrumentError('TIMEOUT', `no ${describe} within ${timeoutMs} ms (the tester is ${this.currentState ?? 'in an unknown state'})`, { state: this.currentState, timeoutMs })).finally(() => cleanup());
+    return withTimeout(
+      waiter,
+      timeoutMs,
+      () =>
+        new InstrumentError('TIMEOUT', `no ${describe} within ${timeoutMs} ms (the tester is ${this.currentState ?? 'in an unknown state'})`, {
+          state: this.currentState,
+          timeoutMs,
+        }),
+    ).finally(() => cleanup());
   }
 
   private onEvent(event: TesterEvent): void {

@@ -33,14 +33,20 @@ function failedState(command: string, before: string | undefined) {
 }
 
 function stateTarget(command: string, wanted: string, before: string | undefined): WaitTarget {
-  return { describe: `state ${wanted} after ${command}`, accept: (e) => e.kind === 'state' && e.state === wanted, fail: failedState(command, before), result: () => ({}) };
+  return {
+    describe: `state ${wanted} after ${command}`,
+    accept: (e) => e.kind === 'state' && e.state === wanted,
+    fail: failedState(command, before),
+    result: () => ({}),
+  };
 }
 
 function nextTarget(kind: TransportKind, sites: readonly string[], before: string | undefined): WaitTarget {
   const parts: PartResult[] = [];
   const records: StdfRecord[][] = [];
   let response: unknown;
-  const complete = (): boolean => (kind === 'mqtt' ? response !== undefined && sites.every((s) => parts.some((p) => p.site === s)) : parts.length >= sites.length);
+  const complete = (): boolean =>
+    kind === 'mqtt' ? response !== undefined && sites.every((s) => parts.some((p) => p.site === s)) : parts.length >= sites.length;
   return {
     describe: `results of ${sites.length} site(s) after next`,
     accept(event) {
@@ -58,7 +64,13 @@ function nextTarget(kind: TransportKind, sites: readonly string[], before: strin
 }
 
 /** What to wait for after a command, or undefined when it is only sent. Queries always wait for their answer. */
-export function waitTarget(kind: TransportKind, name: CommandName, waitUntilDone: boolean, sites: readonly string[], before: string | undefined): WaitTarget | undefined {
+export function waitTarget(
+  kind: TransportKind,
+  name: CommandName,
+  waitUntilDone: boolean,
+  sites: readonly string[],
+  before: string | undefined,
+): WaitTarget | undefined {
   let captured: Partial<CommandOutcome> = {};
   const reply = (describe: string, match: (e: TesterEvent) => Partial<CommandOutcome> | undefined): WaitTarget => ({
     describe,
@@ -72,7 +84,9 @@ export function waitTarget(kind: TransportKind, name: CommandName, waitUntilDone
   });
   switch (name) {
     case 'getresults':
-      return reply('test results', (e) => (e.kind === 'parts' ? { records: e.parts, parts: e.parts.flatMap((r) => partsFromRecords(r)) } : undefined));
+      return reply('test results', (e) =>
+        e.kind === 'parts' ? { records: e.parts, parts: e.parts.flatMap((r) => partsFromRecords(r)) } : undefined,
+      );
     case 'getlogs':
       return reply('logs', (e) => (e.kind === 'logs' ? { logs: e.entries } : undefined));
     case 'getlogfile':

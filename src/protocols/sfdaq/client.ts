@@ -53,7 +53,11 @@ function queueFor(url: string): SerialQueue {
 }
 
 function stripHtml(text: string): string {
-  return text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 160);
+  return text
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 160);
 }
 
 /**
@@ -74,7 +78,10 @@ export class SfdaqClient {
 
   constructor(options: SfdaqClientOptions) {
     this.fastUrl = SfdaqClient.checkUrl(options.fastUrl, 'fast broker URL');
-    this.slowUrl = SfdaqClient.checkUrl(options.slowUrl && options.slowUrl.trim() !== '' ? options.slowUrl : defaultSlowUrl(this.fastUrl), 'slow broker URL');
+    this.slowUrl = SfdaqClient.checkUrl(
+      options.slowUrl && options.slowUrl.trim() !== '' ? options.slowUrl : defaultSlowUrl(this.fastUrl),
+      'slow broker URL',
+    );
     this.timeoutMs = options.timeoutMs !== undefined && options.timeoutMs > 0 ? options.timeoutMs : DEFAULT_TIMEOUT_MS;
     this.prefer = options.prefer ?? 'current';
     this.queues = { fast: queueFor(this.fastUrl), slow: queueFor(this.slowUrl) };
@@ -87,7 +94,8 @@ export class SfdaqClient {
     } catch {
       throw new InstrumentError('BAD_INPUT', `the ${what} "${value}" is not a URL; use e.g. http://sf-daq:10002`);
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InstrumentError('BAD_INPUT', `the ${what} must start with http:// or https://`);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new InstrumentError('BAD_INPUT', `the ${what} must start with http:// or https://`);
     return url.href.replace(/\/+$/, '');
   }
 
@@ -98,7 +106,9 @@ export class SfdaqClient {
 
   /** The method this client will use first for an operation (after any 405 it learned from). */
   private methodFor(route: RouteSpec): HttpMethod {
-    return this.methods.get(route.operation) ?? (this.prefer === 'documented' ? (route.documentedMethod ?? route.currentMethod) : route.currentMethod);
+    return (
+      this.methods.get(route.operation) ?? (this.prefer === 'documented' ? (route.documentedMethod ?? route.currentMethod) : route.currentMethod)
+    );
   }
 
   async call(operation: string, params: Params = {}, options: CallOptions = {}): Promise<CallResult> {
@@ -150,15 +160,25 @@ export class SfdaqClient {
     const facts = { operation: op, url, httpStatus: response.status };
     if (response.status === 404) {
       const onlyCurrent = route.documentedMethod === null ? ' (this operation exists only on current broker versions)' : '';
-      throw new InstrumentError('HTTP_STATUS', `${op}: the ${route.broker} broker at ${url} has no such route (HTTP 404)${onlyCurrent}; check the ${route.broker} broker URL`, facts);
+      throw new InstrumentError(
+        'HTTP_STATUS',
+        `${op}: the ${route.broker} broker at ${url} has no such route (HTTP 404)${onlyCurrent}; check the ${route.broker} broker URL`,
+        facts,
+      );
     }
     if (response.status === 405) {
       const allow = String(response.headers.allow ?? '?');
-      throw new InstrumentError('HTTP_STATUS', `${op}: the broker refused both GET and POST (HTTP 405, Allow: ${allow}); is ${url} an sf-daq broker?`, { ...facts, allow });
+      throw new InstrumentError(
+        'HTTP_STATUS',
+        `${op}: the broker refused both GET and POST (HTTP 405, Allow: ${allow}); is ${url} an sf-daq broker?`,
+        { ...facts, allow },
+      );
     }
     if (response.status === 413) throw new InstrumentError('TOO_LARGE', `${op}: the broker refused the request body as too large (HTTP 413)`, facts);
-    if (response.status !== 200) throw new InstrumentError('HTTP_STATUS', `${op}: HTTP ${response.status} from ${url}: ${stripHtml(response.text)}`, facts);
-    if (!isPlainObject(response.json)) throw new InstrumentError('PROTOCOL', `${op}: the reply from ${url} is not a JSON object: ${stripHtml(response.text)}`, facts);
+    if (response.status !== 200)
+      throw new InstrumentError('HTTP_STATUS', `${op}: HTTP ${response.status} from ${url}: ${stripHtml(response.text)}`, facts);
+    if (!isPlainObject(response.json))
+      throw new InstrumentError('PROTOCOL', `${op}: the reply from ${url} is not a JSON object: ${stripHtml(response.text)}`, facts);
     const raw = response.json;
     const status = raw.status;
     // The documented broker omits status on its list replies; any status but "ok" is a failure.

@@ -63,7 +63,10 @@ function coerce(type: ParamType, value: unknown): unknown {
       return isPlainObject(value) && Object.values(value).every(isPlainObject) ? value : undefined;
     case 'detectors-or-list': {
       // Older brokers call .keys() on it, so a list is sent as a dict of empty options.
-      const dict = Array.isArray(value) && value.every((v) => typeof v === 'string' && v !== '') ? Object.fromEntries(value.map((name: string) => [name, {}])) : coerce('detectors', value);
+      const dict =
+        Array.isArray(value) && value.every((v) => typeof v === 'string' && v !== '')
+          ? Object.fromEntries(value.map((name: string) => [name, {}]))
+          : coerce('detectors', value);
       // A pedestal of no detector is refused by the broker ("no detectors defined").
       return isPlainObject(dict) && Object.keys(dict).length > 0 ? dict : undefined;
     }
@@ -84,7 +87,10 @@ function checkRules(route: RouteSpec, params: Params): void {
   if (typeof start === 'number' && typeof stop === 'number') {
     const delta = stop - start;
     if (delta < 0) throw bad(`stop_pulseid (${stop}) is before start_pulseid (${start}) for ${route.operation}`, { parameter: 'stop_pulseid' });
-    if (delta > MAX_PULSEID_DELTA) throw bad(`${route.operation} may cover at most ${MAX_PULSEID_DELTA} pulses; stop_pulseid - start_pulseid is ${delta}`, { parameter: 'stop_pulseid' });
+    if (delta > MAX_PULSEID_DELTA)
+      throw bad(`${route.operation} may cover at most ${MAX_PULSEID_DELTA} pulses; stop_pulseid - start_pulseid is ${delta}`, {
+        parameter: 'stop_pulseid',
+      });
   }
   if (rate !== undefined && !ALLOWED_RATE_MULTIPLICATORS.includes(rate as number)) {
     throw bad(`rate_multiplicator must be one of ${ALLOWED_RATE_MULTIPLICATORS.join(', ')}, got ${show(rate)}`, { parameter: 'rate_multiplicator' });
