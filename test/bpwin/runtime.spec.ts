@@ -6,7 +6,7 @@ import path from 'node:path';
 import { assembleDemoFlows, listExamples } from '../../src/cli/example-flows';
 import { freePort, getJson, prepareUserDir, requestJson, startNodeRed, type NodeRedProcess } from '../../src/cli/node-red-process';
 import { BpwinSimulator, runningSimulator } from '../../src/simulators/bpwin';
-import { chromium } from 'playwright-core';
+import { chromiumPath, launchChromium } from '../helpers/chromium';
 import { waitFor } from '../helpers/red';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -68,9 +68,9 @@ describe('BPWin examples in a real Node-RED 4.1 with Dashboard 2', function () {
   });
 
   it('shows the job on the dashboard page in a browser: light tower, names, pie and DPH chart', async function () {
-    const executablePath = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
+    const executablePath = await chromiumPath();
     if (!executablePath) this.skip();
-    const browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
+    const browser = await launchChromium(executablePath);
     try {
       const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
       const errors: string[] = [];

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium';
 import { freePort, prepareUserDir, startNodeRed, type NodeRedProcess } from '../../src/cli/node-red-process';
 
 export const root = path.resolve(__dirname, '..', '..');
@@ -33,14 +34,7 @@ export function categoryId(category: string): string {
   return `red-ui-palette-container-${category.replace(/[\x00-\x2c\x2e-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f]/g, '_')}`;
 }
 
-const { findChromium } = require('../../scripts/find-chromium.cjs') as {
-  findChromium(): Promise<{ path?: string; source?: string; reason?: string }>;
-};
-
-/** CHROMIUM_PATH, the system's Chromium, or the one the @sparticuz/chromium devDependency carries. */
-export async function chromiumPath(): Promise<string | undefined> {
-  return (await findChromium()).path;
-}
+export { chromiumPath } from '../helpers/chromium';
 
 export interface EditorSession {
   nodeRed: NodeRedProcess;
@@ -55,21 +49,7 @@ export async function openEditor(executablePath: string): Promise<EditorSession>
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'labwire-editor-'));
   prepareUserDir(userDir, root);
   const nodeRed = await startNodeRed(userDir, await freePort(), { quiet: true });
-  const browser = await chromium.launch({
-    executablePath,
-    headless: true,
-    // Root in a container: no sandbox. The network is closed: no background traffic, sync or updates.
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-dev-shm-usage',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-    ],
-  });
+  const browser = await launchChromium(executablePath);
   const page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
   const pageErrors: string[] = [];
   page.on('pageerror', (err) => pageErrors.push(err.message));
