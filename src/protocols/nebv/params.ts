@@ -1,4 +1,5 @@
 import { InstrumentError, errorMessage } from '../common/errors';
+import { findJsonProblem } from '../common/json-limits';
 import { isEbvItem, isRecord } from './types';
 
 const METHOD_NAME = /^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$/;
@@ -19,16 +20,35 @@ export function normalizeMethod(name: unknown): string {
   return method.startsWith('pynebv.') ? method : `pynebv.${method}`;
 }
 
+/** An object literal or JSON.parse result, not a Buffer, Date or other class instance. */
+function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  if (!isRecord(value)) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
 function describeType(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
+  if (Buffer.isBuffer(value)) return 'a Buffer';
+  if (typeof value === 'object') return `a ${(value as { constructor?: { name?: string } }).constructor?.name ?? 'class instance'}`;
   return `a ${typeof value}`;
 }
 
-/** neoEBV takes arguments by name only, so params must be a JSON object. */
+/**
+ * neoEBV takes arguments by name only, so params must be a JSON object; and every value must reach
+ * it as written (JSON.stringify would send NaN as null and drop undefined), so such values are refused.
+ */
 export function assertParams(params: unknown, where = 'params'): asserts params is Record<string, unknown> {
-  if (!isRecord(params)) {
+  if (!isPlainRecord(params)) {
     throw new InstrumentError('BAD_INPUT', `${where} must be a JSON object of named arguments such as {"point":[10,0]}, not ${describeType(params)}`);
+  }
+  const problem = findJsonProblem(params, where);
+  if (problem) {
+    throw new InstrumentError('BAD_INPUT', `${problem.property} is ${problem.found}: it must be ${problem.expected}; nothing was sent`, {
+      reason: 'paramNotJson',
+      ...problem,
+    });
   }
   if ('item' in params && !isEbvItem(params.item)) {
     throw new InstrumentError('BAD_INPUT', 'params.item must be an EbvItem as a previous call returned it (an object with "key" and "klass")');
