@@ -43,9 +43,14 @@ export interface JsonProblem {
   expected: string;
 }
 
-function isPlainRecord(value: object): boolean {
-  const proto = Object.getPrototypeOf(value) as unknown;
-  return proto === Object.prototype || proto === null;
+/**
+ * An object literal or JSON.parse result: its prototype is Object.prototype of any realm (a
+ * function node builds objects in its own) or null. Buffers, Dates and other class instances are not.
+ */
+export function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value) as object | null;
+  return proto === null || Object.getPrototypeOf(proto) === null;
 }
 
 function kindOf(value: object): string {

@@ -1,6 +1,6 @@
 import { InstrumentError, errorMessage } from '../common/errors';
-import { findJsonProblem } from '../common/json-limits';
-import { isEbvItem, isRecord } from './types';
+import { findJsonProblem, isPlainRecord } from '../common/json-limits';
+import { isEbvItem } from './types';
 
 const METHOD_NAME = /^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$/;
 
@@ -18,13 +18,6 @@ export function normalizeMethod(name: unknown): string {
     throw new InstrumentError('BAD_INPUT', `"${method}" is not a pynebv method name (expected e.g. pynebv.FileList.open or MarkList.add)`);
   }
   return method.startsWith('pynebv.') ? method : `pynebv.${method}`;
-}
-
-/** An object literal or JSON.parse result, not a Buffer, Date or other class instance. */
-function isPlainRecord(value: unknown): value is Record<string, unknown> {
-  if (!isRecord(value)) return false;
-  const proto = Object.getPrototypeOf(value) as unknown;
-  return proto === Object.prototype || proto === null;
 }
 
 function describeType(value: unknown): string {
