@@ -53,7 +53,7 @@ describe('nebv client against a broken or hostile peer', function () {
     };
     const err = await rejectionOf(client.call('MarkList.items'));
     assert.equal(err.code, 'TOO_LARGE');
-    assert.equal((err as unknown as Details).details.reason, 'replyTooDeep');
+    assert.equal((err as unknown as Details).details.reason, 'streamTooDeep');
     assert.match(err.message, /nested more than 64 levels deep; it was refused and the connection was reset/);
     assert.deepEqual(await client.call('MarkList.items'), []);
   });

@@ -239,11 +239,13 @@ describe('sf-daq client against the simulator', () => {
         assert.deepEqual(Object.keys(err.details).sort(), [
           'copiedCount',
           'failedCount',
+          'firstFailed',
           'httpStatus',
           'operation',
           'reason',
           'reply',
           'result',
+          'total',
           'url',
         ]);
       });

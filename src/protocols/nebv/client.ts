@@ -240,7 +240,7 @@ export class NebvClient extends TcpConnection<NebvClientEvents> {
     return new InstrumentError(
       'TIMEOUT',
       `${describe}: no reply within ${timeoutMs} ms; an unfinished reply (${bytes} bytes) was pending, so the connection was reset to resynchronise`,
-      { ...err.details, timeoutMs, reason: 'timeoutReplyCutOff', bytes },
+      { ...err.details, call: describe, timeoutMs, reason: 'timeoutReplyCutOff', bytes },
     );
   }
 
@@ -303,7 +303,7 @@ export class NebvClient extends TcpConnection<NebvClientEvents> {
       ? new InstrumentError(
           'TOO_LARGE',
           `a reply from ${this.endpoint} is nested more than ${String(err.details.maxDepth)} levels deep; it was refused and the connection was reset`,
-          { reason: 'replyTooDeep', address: this.endpoint, maxDepth: err.details.maxDepth },
+          { reason: 'streamTooDeep', address: this.endpoint, maxDepth: err.details.maxDepth },
         )
       : err instanceof InstrumentError && err.code === 'TOO_LARGE'
         ? new InstrumentError(

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { InstrumentError, redactUrl } from '../common/errors';
 import { httpJson } from '../common/http-json';
-import { MAX_TIMEOUT_SECONDS } from '../common/timeout';
+import { timeoutSecondsToMs } from '../common/timeout';
 import { copyOutcome } from './copy-outcome';
 import { MAX_REPLY_TEXT, clipText, textOfHtml } from './reply-text';
 import type { HttpJsonResponse } from '../common/http-json';
@@ -101,17 +101,10 @@ export class SfdaqClient {
     this.queues = { fast: queueFor(fast), slow: queueFor(slow) };
   }
 
-  /** Node's timers overflow past about 24.8 days and then fire at once: refuse such a timeout here. */
+  /** Node's timers overflow past about 24.8 days and then fire at once: refuse such a timeout here, in the shared range. */
   private static checkTimeout(timeoutMs: number | undefined, property = 'the broker timeout'): number {
     if (timeoutMs === undefined) return DEFAULT_TIMEOUT_MS;
-    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > MAX_TIMEOUT_SECONDS * 1000) {
-      throw new InstrumentError(
-        'BAD_INPUT',
-        `${property} must be a number of seconds above 0 and at most ${MAX_TIMEOUT_SECONDS}, not ${Number.isFinite(timeoutMs) ? timeoutMs / 1000 : String(timeoutMs)}`,
-        { reason: 'badTimeout', property, found: timeoutMs / 1000, max: MAX_TIMEOUT_SECONDS },
-      );
-    }
-    return timeoutMs;
+    return timeoutSecondsToMs(timeoutMs / 1000, property) ?? DEFAULT_TIMEOUT_MS;
   }
 
   private static checkUrl(value: string, what: string): string {
@@ -226,7 +219,7 @@ export class SfdaqClient {
       new InstrumentError(
         'TIMEOUT',
         `${route.operation}: no reply from the ${route.broker} broker at ${this.url(route)} within ${seconds(budget.timeoutMs)}`,
-        { reason: 'noReply', operation: route.operation, url: this.url(route), timeoutSeconds: budget.timeoutMs / 1000 },
+        { reason: 'noReply', operation: route.operation, broker: route.broker, url: this.url(route), timeoutSeconds: budget.timeoutMs / 1000 },
       );
     if (timeoutMs < 1) throw noReply();
     try {
@@ -280,6 +273,8 @@ export class SfdaqClient {
         reason: 'filesNotCopied',
         failedCount: partialCopy.failed,
         copiedCount: partialCopy.total - partialCopy.failed,
+        total: partialCopy.total,
+        firstFailed: partialCopy.firstFailed,
         result,
         reply: raw,
       });

@@ -5,6 +5,8 @@ import { isPlainObject } from './validate';
 export interface CopyOutcome {
   failed: number;
   total: number;
+  /** The first file not copied, with the broker's reason when it gave one. */
+  firstFailed: string;
   summary: string;
 }
 
@@ -30,6 +32,7 @@ export function copyOutcome(reply: Record<string, unknown>): CopyOutcome | undef
   return {
     failed: failures.length,
     total: failures.length + copiedCount,
+    firstFailed: first,
     summary: `${first}${more}; the result lists the files that were copied`,
   };
 }

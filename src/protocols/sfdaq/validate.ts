@@ -134,7 +134,7 @@ export function validateParams(route: RouteSpec, params: Params, confirm?: unkno
     const problem = findJsonProblem(out[name], name);
     if (problem)
       throw bad(`${problem.property} for ${route.operation} is ${problem.found}: it must be ${problem.expected}; nothing was sent`, {
-        reason: 'paramNotJson',
+        reason: 'parameterNotJson',
         parameter: name,
         operation: route.operation,
         ...problem,
