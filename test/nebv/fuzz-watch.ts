@@ -1,11 +1,10 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import v8 from 'node:v8';
 import { seededRandom } from '../../src/protocols/common/seeded-random';
 
 /**
  * What the fuzz tests of the instrument peers share: how many cases to run (few in `npm test`, many
  * with LABWIRE_FUZZ=large), a replayable seed (LABWIRE_FUZZ_SEED), and a watch over the process:
- * the longest event-loop stall, the heap's growth, and rejections nobody handled.
+ * the longest event-loop stall, the growth of memory, and rejections nobody handled.
  */
 export interface FuzzPlan {
   seed: number;
@@ -27,7 +26,7 @@ export function fuzzPlan(smallCases: number, largeCases: number): FuzzPlan {
 export interface WatchReport {
   /** Longest event-loop delay seen, in ms. */
   maxStallMs: number;
-  /** Largest heap use seen, less the heap use at the start, in MB. */
+  /** Largest memory use seen (JS heap and Buffers), less the use at the start, in MB. */
   heapGrowthMb: number;
   unhandledRejections: unknown[];
 }
@@ -35,10 +34,15 @@ export interface WatchReport {
 export function watchProcess(): { stop(): WatchReport } {
   const delay = monitorEventLoopDelay({ resolution: 20 });
   delay.enable();
-  const baseline = v8.getHeapStatistics().used_heap_size;
+  // Buffers live outside the JS heap: a reply held whole would show only there.
+  const used = (): number => {
+    const memory = process.memoryUsage();
+    return memory.heapUsed + memory.external;
+  };
+  const baseline = used();
   let peak = baseline;
   const sampler = setInterval(() => {
-    peak = Math.max(peak, v8.getHeapStatistics().used_heap_size);
+    peak = Math.max(peak, used());
   }, 50);
   const unhandledRejections: unknown[] = [];
   const onRejection = (reason: unknown): void => {

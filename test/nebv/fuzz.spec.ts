@@ -42,6 +42,8 @@ async function hostilePeer(plan: ReturnType<typeof fuzzPlan>): Promise<{ port: n
     timers.add(timer);
   };
   const reply = (id: unknown, result: string): string => `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${result}}`;
+  // Built once, before the watch starts: the peer's own work on 17 MB must not count as a stall of the package.
+  const huge = [65_536, 2_000_000, 17_000_000].map((size) => Buffer.from(JSON.stringify('x'.repeat(size))));
   const answer = (socket: net.Socket, id: unknown): void => {
     const write = (data: string | Buffer): void => {
       if (!socket.destroyed) socket.write(data);
@@ -57,7 +59,7 @@ async function hostilePeer(plan: ReturnType<typeof fuzzPlan>): Promise<{ port: n
         write(reply(plan.between(1_000_000, 2_000_000), `${'{"a":'.repeat(6000)}1${'}'.repeat(6000)}`));
         return write(reply(id, '[]'));
       case 'huge':
-        return write(reply(id, JSON.stringify('x'.repeat(plan.pick([65_536, 2_000_000, 17_000_000])))));
+        return write(Buffer.concat([Buffer.from(reply(id, '').slice(0, -1)), plan.pick(huge), Buffer.from('}')]));
       case 'truncated':
         return write(reply(id, '{"key":"Marks@1|Mark 1@1","props":{"Na').slice(0, -2));
       case 'invalidUtf8':

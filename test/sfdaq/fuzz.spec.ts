@@ -49,6 +49,9 @@ async function hostileBroker(plan: ReturnType<typeof fuzzPlan>): Promise<{ url: 
     timers.add(timer);
   };
   const json = (body: string): Buffer => response('200 OK', 'application/json', body);
+  // Built once, before the watch starts: the broker's own work on megabytes must not count as a stall of the package.
+  const huge = [100_000, 3_000_000, 9_000_000].map((size) => json(`{"status":"ok","pv_list":[${JSON.stringify('x'.repeat(size))}]}`));
+  const html = [1000, 2_000_000].map((size) => response('500 Internal Server Error', 'text/html', '<'.repeat(size)));
   const answer = (socket: net.Socket): void => {
     const end = (data: Buffer): void => {
       if (!socket.destroyed) socket.end(data);
@@ -61,7 +64,7 @@ async function hostileBroker(plan: ReturnType<typeof fuzzPlan>): Promise<{ url: 
         return end(json(`{"status":"ok","pv_list":${'['.repeat(depth)}${']'.repeat(depth)}}`));
       }
       case 'huge':
-        return end(json(`{"status":"ok","pv_list":[${JSON.stringify('x'.repeat(plan.pick([100_000, 3_000_000, 9_000_000])))}]}`));
+        return end(plan.pick(huge));
       case 'truncated': {
         const whole = json('{"status":"ok","pv_list":["ELCOMAT:X","ELCOMAT:Y"]}');
         return end(whole.subarray(0, whole.length - 10));
@@ -97,7 +100,7 @@ async function hostileBroker(plan: ReturnType<typeof fuzzPlan>): Promise<{ url: 
           ),
         );
       case 'html':
-        return end(response('500 Internal Server Error', 'text/html', '<'.repeat(plan.pick([1000, 2_000_000]))));
+        return end(plan.pick(html));
       case 'trickle': {
         const bytes = json('{"status":"ok","pv_list":["SLOW"]}');
         let i = 0;
