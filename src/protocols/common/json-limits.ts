@@ -35,6 +35,8 @@ export function jsonTextTooDeep(text: string, maxDepth = MAX_JSON_DEPTH): boolea
 
 /** What is wrong with a value that is about to be sent as JSON: where, what it is, what it must be. */
 export interface JsonProblem {
+  /** Stable name of the problem, for message catalogs. */
+  kind: 'notFinite' | 'undefined' | 'bigint' | 'notJsonType' | 'tooDeep' | 'cycle' | 'notPlain';
   /** The property, e.g. "params.point[0]". */
   property: string;
   /** What was found, e.g. "NaN", "a Buffer", "undefined". */
@@ -77,21 +79,31 @@ export function findJsonProblem(value: unknown, root: string, maxDepth = MAX_JSO
       case 'boolean':
         return undefined;
       case 'number':
-        return Number.isFinite(item) ? undefined : { property: where, found: String(item), expected: 'a finite number' };
+        return Number.isFinite(item) ? undefined : { kind: 'notFinite', property: where, found: String(item), expected: 'a finite number' };
       case 'undefined':
-        return { property: where, found: 'undefined', expected: 'a value (or leave the property out)' };
+        return { kind: 'undefined', property: where, found: 'undefined', expected: 'a value (or leave the property out)' };
       case 'bigint':
-        return { property: where, found: 'a BigInt', expected: 'a number or a string' };
+        return { kind: 'bigint', property: where, found: 'a BigInt', expected: 'a number or a string' };
       case 'function':
       case 'symbol':
-        return { property: where, found: `a ${typeof item}`, expected: 'a JSON value (text, number, true/false, null, list or object)' };
+        return {
+          kind: 'notJsonType',
+          property: where,
+          found: `a ${typeof item}`,
+          expected: 'a JSON value (text, number, true/false, null, list or object)',
+        };
     }
     if (item === null) return undefined;
     const object = item as object;
-    if (depth >= maxDepth) return { property: where, found: `nesting deeper than ${maxDepth} levels`, expected: 'a flatter value' };
-    if (ancestors.has(object)) return { property: where, found: 'a reference to itself', expected: 'a value without cycles' };
+    if (depth >= maxDepth) return { kind: 'tooDeep', property: where, found: `nesting deeper than ${maxDepth} levels`, expected: 'a flatter value' };
+    if (ancestors.has(object)) return { kind: 'cycle', property: where, found: 'a reference to itself', expected: 'a value without cycles' };
     if (!Array.isArray(object) && !isPlainRecord(object)) {
-      return { property: where, found: kindOf(object), expected: 'a plain JSON value: convert it first (e.g. to text, a number or a list)' };
+      return {
+        kind: 'notPlain',
+        property: where,
+        found: kindOf(object),
+        expected: 'a plain JSON value: convert it first (e.g. to text, a number or a list)',
+      };
     }
     ancestors.add(object);
     try {
