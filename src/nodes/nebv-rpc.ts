@@ -5,7 +5,7 @@ import { errorDot } from '../nodered/status';
 import { InstrumentError, errorMessage } from '../protocols/common/errors';
 import type { NebvClient } from '../protocols/nebv/client';
 import { buildParams, normalizeMethod, parseParamsField, type ParamsSource } from '../protocols/nebv/params';
-import { NebvRpcError } from '../protocols/nebv/rpc-error';
+import { CaughtRpcError, NebvRpcError } from '../protocols/nebv/rpc-error';
 import type { NebvServerNode } from './nebv-server';
 
 /** How often the "N in flight" status may change: a burst of 1000 calls should not mean 2000 editor updates. */
@@ -91,8 +91,8 @@ function register(RED: RedAPI): void {
           send([null, msg]);
           return;
         }
-        // An own `code` property is copied to msg.error.code for the Catch node.
-        throw Object.assign(new Error(err.message), { code: err.rpcCode });
+        // msg.error.code is the JSON-RPC code; the message has no "Error: " in front.
+        throw new CaughtRpcError(err);
       } finally {
         inFlight -= 1;
         if (inFlight === 0) showStatus();

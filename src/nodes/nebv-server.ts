@@ -5,7 +5,7 @@ import { configNumber, settingsNumber } from '../nodered/properties';
 import type { NodeDef, RedAPI, RedNode } from '../nodered/red-types';
 import { connectionDot } from '../nodered/status';
 import { parseSocketTarget, type SocketTarget } from '../protocols/common/tcp-connection';
-import { DEFAULT_MAX_REPLY_BYTES, DEFAULT_TIMEOUT_MS, NebvClient, type NebvClientOptions } from '../protocols/nebv/client';
+import { DEFAULT_MAX_REPLY_BYTES, DEFAULT_TIMEOUT_MS, NebvClient, describeReply, type NebvClientOptions } from '../protocols/nebv/client';
 
 /** What rpc nodes see of their server (they import this type only). */
 interface NebvServerNode extends RedNode {
@@ -78,7 +78,7 @@ function register(RED: RedAPI): void {
         client.on('unmatched', (reply) => {
           if (Date.now() - lastWarned < 10_000) return;
           lastWarned = Date.now();
-          node.warn(RED._('nebv-server.warn.unmatched', { reply: JSON.stringify(reply).slice(0, 200) }));
+          node.warn(RED._('nebv-server.warn.unmatched', { reply: describeReply(reply) }));
         });
         client.on('streamError', (err) => node.warn(err.message));
         client.start();

@@ -3,8 +3,9 @@ import { evaluateProperty } from '../nodered/properties';
 import type { NodeDef, NodeMessage, NodeStatus, RedAPI, RedNode } from '../nodered/red-types';
 import { errorDot, shortText } from '../nodered/status';
 import { InstrumentError } from '../protocols/common/errors';
+import { markReply, planCall } from '../protocols/sfdaq/call-input';
 import type { SfdaqClient } from '../protocols/sfdaq/client';
-import { ROUTES, findRoute } from '../protocols/sfdaq/routes';
+import { ROUTES } from '../protocols/sfdaq/routes';
 import { isPlainObject } from '../protocols/sfdaq/validate';
 import type { Params } from '../protocols/sfdaq/validate';
 import type { SfdaqBrokerNode } from './sfdaq-broker';
@@ -75,18 +76,19 @@ function register(RED: RedAPI): void {
       if (!client) throw setupError ?? new Error(RED._('sfdaq-call.errors.noBroker'));
       const operation = configured || (typeof msg.operation === 'string' ? msg.operation : '');
       if (!operation) throw new InstrumentError('BAD_INPUT', RED._('sfdaq-call.errors.noOperation'));
-      // msg.payload (an object) overrides dialog values parameter by parameter.
-      const params = { ...(hasDialogParams ? await dialogParams(msg) : {}), ...(isPlainObject(msg.payload) ? msg.payload : {}) };
-      const timeoutMs = typeof msg.timeout === 'number' && msg.timeout > 0 ? msg.timeout : undefined;
-      const broker = findRoute(operation)?.broker;
-      const waiting = broker ? client.pending(broker) : 0;
-      // A call that answers quickly never shows "busy"; a slow one (a pedestal) does.
+      // The rule (fields, then msg.payload unless it is an earlier reply; msg.timeout in seconds) lives in planCall.
+      const { params, timeoutMs } = planCall({ fields: hasDialogParams ? await dialogParams(msg) : {}, payload: msg.payload, timeout: msg.timeout });
+      // A call that answers quickly never shows "busy"; a slow one (a pedestal) does; a call waiting for the broker shows "queued".
       const busy = { fill: 'blue', shape: 'dot', text: operation } as const;
-      if (waiting > 0) show({ fill: 'yellow', shape: 'ring', text: RED._('sfdaq-call.status.queued', { count: waiting }) });
-      const slow = setTimeout(() => show(busy), BUSY_STATUS_AFTER_MS);
+      let slow: NodeJS.Timeout | undefined;
       try {
-        const reply = await client.call(operation, params, { confirm: msg.confirm, timeoutMs });
-        msg.payload = reply.result;
+        const reply = await client.call(operation, params, {
+          confirm: msg.confirm,
+          timeoutMs,
+          onQueued: (ahead) => show({ fill: 'yellow', shape: 'ring', text: RED._('sfdaq-call.status.queued', { count: ahead }) }),
+          onSending: () => (slow = setTimeout(() => show(busy), BUSY_STATUS_AFTER_MS)),
+        });
+        msg.payload = markReply(reply.result);
         msg.raw = reply.raw;
         msg.topic = operation;
         msg.sfdaq = { operation, broker: reply.broker, method: reply.method, url: reply.url };
@@ -96,7 +98,7 @@ function register(RED: RedAPI): void {
       } catch (err) {
         // Partial results (copy_user_files) stay with the msg a Catch node receives.
         if (err instanceof InstrumentError && err.details.result !== undefined) {
-          msg.payload = err.details.result;
+          msg.payload = markReply(err.details.result as object);
           msg.raw = err.details.reply;
           msg.topic = operation;
         }

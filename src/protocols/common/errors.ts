@@ -3,7 +3,18 @@
  * catalogs without parsing English sentences.
  */
 export type ErrorCode =
-  'BAD_INPUT' | 'TIMEOUT' | 'CONNECT_FAILED' | 'DISCONNECTED' | 'CLOSED' | 'AUTH_FAILED' | 'HTTP_STATUS' | 'TOO_LARGE' | 'PROTOCOL' | 'REMOTE';
+  | 'BAD_INPUT'
+  | 'TIMEOUT'
+  | 'CONNECT_FAILED'
+  /** A call was not sent because the client knows it has no connection (the last dial failed). */
+  | 'NOT_CONNECTED'
+  | 'DISCONNECTED'
+  | 'CLOSED'
+  | 'AUTH_FAILED'
+  | 'HTTP_STATUS'
+  | 'TOO_LARGE'
+  | 'PROTOCOL'
+  | 'REMOTE';
 
 export class InstrumentError extends Error {
   readonly code: ErrorCode;
@@ -51,4 +62,18 @@ export function describeSocketError(err: unknown): string {
     default:
       return errorMessage(err);
   }
+}
+
+/**
+ * A URL for messages: any password in it (http://user:secret@host/) is left out, in a parsed URL or
+ * in text that does not parse, so an address typed with credentials never shows them in an error.
+ */
+export function redactUrl(url: string | URL): string {
+  if (typeof url !== 'string') {
+    if (url.password === '') return url.href;
+    const copy = new URL(url.href);
+    copy.password = '';
+    return copy.href;
+  }
+  return url.replace(/(\/\/[^/@:\s]*):[^/@\s]*@/g, '$1@');
 }

@@ -78,7 +78,8 @@ export class TcpConnection<Extra extends Record<keyof Extra, unknown[]> = Record
       this.adopt(await openSocket({ path: this.target.path }, `unix:${this.target.path}`, (s) => (this.dialling = s)));
       return;
     }
-    const failures: string[] = [];
+    // Each failure names its own address once ("host:port: connection refused"); a range lists the ports.
+    const failures: Array<{ port: number; error: InstrumentError }> = [];
     for (const port of this.target.ports) {
       try {
         const socket = await openSocket({ host: this.target.host, port }, `${this.target.host}:${port}`, (s) => (this.dialling = s));
@@ -86,14 +87,16 @@ export class TcpConnection<Extra extends Record<keyof Extra, unknown[]> = Record
         this.adopt(socket);
         return;
       } catch (err) {
-        failures.push(`${port}: ${err instanceof Error ? err.message : String(err)}`);
+        failures.push({ port, error: err instanceof InstrumentError ? err : new InstrumentError('CONNECT_FAILED', String(err)) });
       }
     }
-    const summary =
-      failures.length === 1
-        ? failures[0]
-        : `no port in ${describeTarget(this.target)} accepted (${failures.slice(0, 3).join('; ')}${failures.length > 3 ? '; …' : ''})`;
-    throw new InstrumentError('CONNECT_FAILED', `${this.target.host} ${summary}`);
+    if (failures.length === 1) throw failures[0]!.error;
+    const listed = failures.slice(0, 3).map(({ port, error }) => `${port}: ${String(error.details.why ?? error.message)}`);
+    throw new InstrumentError(
+      'CONNECT_FAILED',
+      `no port in ${describeTarget(this.target)} accepted (${listed.join('; ')}${failures.length > 3 ? '; …' : ''})`,
+      { address: describeTarget(this.target) },
+    );
   }
 
   private adopt(socket: net.Socket): void {
@@ -126,10 +129,13 @@ function openSocket(options: net.NetConnectOpts, label: string, created: (socket
   return new Promise((resolve, reject) => {
     const socket = net.connect(options);
     created(socket);
-    socket.once('close', () => reject(new InstrumentError('CONNECT_FAILED', `${label}: closed while connecting`)));
+    socket.once('close', () =>
+      reject(new InstrumentError('CONNECT_FAILED', `${label}: closed while connecting`, { address: label, why: 'closed while connecting' })),
+    );
     const onError = (err: Error): void => {
       socket.destroy();
-      reject(new InstrumentError('CONNECT_FAILED', `${label}: ${describeSocketError(err)}`, {}, { cause: err }));
+      const why = describeSocketError(err);
+      reject(new InstrumentError('CONNECT_FAILED', `${label}: ${why}`, { address: label, why }, { cause: err }));
     };
     socket.once('error', onError);
     socket.once('connect', () => {
