@@ -307,7 +307,7 @@ describe('propeller nodes (Launcher)', function () {
     it('says which connection is missing, and follows the connection kind select', async function () {
       await start();
       await helper.load(nodes, flow(loadDef({ connectionType: 'serial', serial: '' })));
-      assert.match(await caughtError({ payload: makeBinary() }), /pick a Propeller serial port \(propeller-serial\)/);
+      assert.match(await caughtError({ payload: makeBinary() }), /no propeller-serial configuration is chosen: open the node and choose one/);
       await helper.unload();
       const withSerial = flow(loadDef({ connectionType: 'serial', serial: 'ser' }));
       withSerial.push({ id: 'ser', type: 'propeller-serial' });

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import { InstrumentError, describeSocketError } from './errors';
+import { InstrumentError, socketCause, socketError } from './errors';
 
 export interface HttpJsonRequest {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -50,11 +50,13 @@ export function httpJson(request: HttpJsonRequest): Promise<HttpJsonResponse> {
   try {
     url = new URL(request.url);
   } catch {
-    return Promise.reject(new InstrumentError('BAD_INPUT', `"${request.url}" is not a valid URL`));
+    return Promise.reject(new InstrumentError('BAD_INPUT', `"${request.url}" is not a valid URL`, { reason: 'invalidUrl', url: request.url }));
   }
   const secure = url.protocol === 'https:';
   if (!secure && url.protocol !== 'http:') {
-    return Promise.reject(new InstrumentError('BAD_INPUT', `${request.url}: only http and https URLs are supported`));
+    return Promise.reject(
+      new InstrumentError('BAD_INPUT', `${request.url}: only http and https URLs are supported`, { reason: 'httpUrlOnly', url: request.url }),
+    );
   }
   const label = request.label ?? `${request.method} ${url.origin}${url.pathname}`;
   const payload = request.body === undefined ? undefined : Buffer.from(JSON.stringify(request.body), 'utf8');
@@ -82,27 +84,47 @@ export function httpJson(request: HttpJsonRequest): Promise<HttpJsonResponse> {
       agent: request.agent ?? (secure ? sharedAgents.https : sharedAgents.http),
     });
     const timer = setTimeout(() => {
-      finish(new InstrumentError('TIMEOUT', `${label}: no reply within ${timeoutMs} ms`, { url: url.href, timeoutMs }));
+      finish(
+        new InstrumentError('TIMEOUT', `${label}: no reply within ${timeoutMs} ms`, {
+          reason: 'noReplyWithin',
+          where: label,
+          url: url.href,
+          timeoutMs,
+        }),
+      );
       req.destroy();
     }, timeoutMs);
-    req.on('error', (err) =>
-      finish(new InstrumentError('CONNECT_FAILED', `${label}: ${describeSocketError(err)}`, { url: url.href }, { cause: err })),
-    );
+    req.on('error', (err) => finish(socketError('CONNECT_FAILED', label, err, { url: url.href })));
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (chunk: Buffer) => {
         size += chunk.length;
         if (size > maxBytes) {
-          finish(new InstrumentError('TOO_LARGE', `${label}: reply larger than ${maxBytes} bytes`, { url: url.href, maxBytes }));
+          finish(
+            new InstrumentError('TOO_LARGE', `${label}: reply larger than ${maxBytes} bytes`, {
+              reason: 'replyTooLarge',
+              where: label,
+              url: url.href,
+              maxBytes,
+            }),
+          );
           req.destroy();
           return;
         }
         chunks.push(chunk);
       });
-      res.on('error', (err) =>
-        finish(new InstrumentError('DISCONNECTED', `${label}: reply interrupted (${describeSocketError(err)})`, { url: url.href })),
-      );
+      res.on('error', (err) => {
+        const cause = socketCause(err);
+        finish(
+          new InstrumentError(
+            'DISCONNECTED',
+            `${label}: reply interrupted (${cause.message})`,
+            { reason: 'replyInterrupted', where: label, url: url.href },
+            { cause },
+          ),
+        );
+      });
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
         const contentType = String(res.headers['content-type'] ?? '');

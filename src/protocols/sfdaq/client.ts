@@ -159,11 +159,11 @@ export class SfdaqClient {
     const op = route.operation;
     const facts = { operation: op, url, httpStatus: response.status };
     if (response.status === 404) {
-      const onlyCurrent = route.documentedMethod === null ? ' (this operation exists only on current broker versions)' : '';
+      const onlyCurrent = route.documentedMethod === null;
       throw new InstrumentError(
         'HTTP_STATUS',
-        `${op}: the ${route.broker} broker at ${url} has no such route (HTTP 404)${onlyCurrent}; check the ${route.broker} broker URL`,
-        facts,
+        `${op}: the ${route.broker} broker at ${url} has no such route (HTTP 404)${onlyCurrent ? ' (this operation exists only on current broker versions)' : ''}; check the ${route.broker} broker URL`,
+        { ...facts, reason: onlyCurrent ? 'sfdaqNoRouteCurrentOnly' : 'sfdaqNoRoute', broker: route.broker },
       );
     }
     if (response.status === 405) {
@@ -171,14 +171,26 @@ export class SfdaqClient {
       throw new InstrumentError(
         'HTTP_STATUS',
         `${op}: the broker refused both GET and POST (HTTP 405, Allow: ${allow}); is ${url} an sf-daq broker?`,
-        { ...facts, allow },
+        { ...facts, allow, reason: 'sfdaqMethodsRefused' },
       );
     }
-    if (response.status === 413) throw new InstrumentError('TOO_LARGE', `${op}: the broker refused the request body as too large (HTTP 413)`, facts);
+    if (response.status === 413)
+      throw new InstrumentError('TOO_LARGE', `${op}: the broker refused the request body as too large (HTTP 413)`, {
+        ...facts,
+        reason: 'sfdaqBodyTooLarge',
+      });
     if (response.status !== 200)
-      throw new InstrumentError('HTTP_STATUS', `${op}: HTTP ${response.status} from ${url}: ${stripHtml(response.text)}`, facts);
+      throw new InstrumentError('HTTP_STATUS', `${op}: HTTP ${response.status} from ${url}: ${stripHtml(response.text)}`, {
+        ...facts,
+        reason: 'sfdaqHttpStatus',
+        text: stripHtml(response.text),
+      });
     if (!isPlainObject(response.json))
-      throw new InstrumentError('PROTOCOL', `${op}: the reply from ${url} is not a JSON object: ${stripHtml(response.text)}`, facts);
+      throw new InstrumentError('PROTOCOL', `${op}: the reply from ${url} is not a JSON object: ${stripHtml(response.text)}`, {
+        ...facts,
+        reason: 'sfdaqNotAnObject',
+        text: stripHtml(response.text),
+      });
     const raw = response.json;
     const status = raw.status;
     // The documented broker omits status on its list replies; any status but "ok" is a failure.
@@ -187,6 +199,7 @@ export class SfdaqClient {
       const exception = typeof raw.exception === 'string' ? raw.exception : undefined;
       throw new InstrumentError('REMOTE', `${op} failed: ${message}${exception ? ` (${exception})` : ''}`, {
         ...facts,
+        reason: exception ? 'sfdaqFailedWith' : 'sfdaqFailed',
         status: String(status),
         message,
         exception,
