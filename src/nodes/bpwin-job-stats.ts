@@ -12,30 +12,41 @@ export = function (RED: RedAPI): void {
     const user = userNode(RED, this, def);
     const intervalMs = Math.max(MIN_POLL_MS, configNumber(def.interval, DEFAULT_POLL_MS));
     const emit = POLICIES.includes(def.emit as EmitPolicy) ? (def.emit as EmitPolicy) : 'change';
-    const t = (key: string, subs?: Record<string, string | number>): string => user.text(`bpwin-job-stats.${key}`, subs);
 
     const dot = (state: PollerState): NodeStatus | undefined => {
       switch (state.state) {
         case 'session': {
           const s = state.stats;
           if (s.Mode === 'Manual')
-            return { fill: 'green', shape: 'dot', text: t('status.manual', { passed: Number(s.Passed_Device), failed: Number(s.Failed_Device) }) };
+            return {
+              fill: 'green',
+              shape: 'dot',
+              text: user.text('bpwin-job-stats.status.manual', { passed: Number(s.Passed_Device), failed: Number(s.Failed_Device) }),
+            };
           const tower = String(s.Light_Tower ?? 'off');
           const fill = tower.includes('red') ? 'red' : tower.includes('amber') ? 'yellow' : tower.includes('green') ? 'green' : 'grey';
           const lights = tower
             .split('+')
-            .map((colour) => t(`light.${colour}`))
+            .map((colour) => user.text(`bpwin-job-stats.light.${colour}`))
             .join('+');
           return { fill, shape: 'dot', text: `${String(s.Machine_Status)} · ${lights}` };
         }
         case 'idle':
-          return { fill: 'grey', shape: 'ring', text: t('status.idle') };
+          return { fill: 'grey', shape: 'ring', text: user.text('bpwin-job-stats.status.idle') };
         case 'disconnected':
-          return { fill: 'red', shape: 'ring', text: t('status.disconnected', { seconds: Math.max(1, Math.round(state.retryInMs / 1000)) }) };
+          return {
+            fill: 'red',
+            shape: 'ring',
+            text: user.text('bpwin-job-stats.status.disconnected', { seconds: Math.max(1, Math.round(state.retryInMs / 1000)) }),
+          };
         case 'error':
-          return { fill: 'red', shape: 'ring', text: t('status.error', { seconds: Math.max(1, Math.round(state.retryInMs / 1000)) }) };
+          return {
+            fill: 'red',
+            shape: 'ring',
+            text: user.text('bpwin-job-stats.status.error', { seconds: Math.max(1, Math.round(state.retryInMs / 1000)) }),
+          };
         case 'refused':
-          return { fill: 'red', shape: 'dot', text: t('status.refused') };
+          return { fill: 'red', shape: 'dot', text: user.text('bpwin-job-stats.status.refused') };
         case 'stopped':
           return undefined;
       }

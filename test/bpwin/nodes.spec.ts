@@ -298,7 +298,7 @@ describe('BPWin nodes on a Node-RED runtime', function () {
       await helper.load(BPWIN_NODES, placed(statsFlow()), credentials(PASS));
       const msg = await nextMessage<Msg>(helper.getNode('out'));
       assert.equal(msg.payload.Mode, 'Manual');
-      assert.equal(lastStatus('stats')!.text, 'Manual · 1 passed, 0 failed');
+      assert.equal(lastStatus('stats')!.text, 'Manual · 1 pass, 0 fail');
     });
 
     it('reads now on any input', async function () {

@@ -85,6 +85,12 @@ function withCatalog(module: (red: unknown) => unknown): (red: unknown) => unkno
   return wrapped;
 }
 
+/** RED._ as a node of `type` has it in a real runtime (after setRuntimeLanguage, in that language). */
+export async function translatorFor(type: string): Promise<(key: string, substitutions?: Record<string, unknown>) => string> {
+  await catalogsLoaded;
+  return (key, substitutions) => i18n._(key.includes(':') ? key : `${PACKAGE_NAME}/${type}:${key}`, substitutions);
+}
+
 /** Switch the runtime's language (Node-RED's `lang` setting) for the nodes' texts; tests restore 'en-US' afterwards. */
 export async function setRuntimeLanguage(lang: string): Promise<void> {
   await catalogsLoaded;
