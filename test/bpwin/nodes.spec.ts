@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { freePort } from '../../src/cli/node-red-process';
 import { BpwinSimulator } from '../../src/simulators/bpwin';
-import { collect, helper, nextMessage, waitFor } from '../helpers/red';
+import { closeAndWatch, collect, helper, nextMessage, waitFor } from '../helpers/red';
 import { BPWIN_NODES, CATCH, TAB, credentials, lastStatus, placed, runtimeWithSimulator, serverNode, statusesOf } from './flow';
 
 const PASS = 'tr0ub4dor&3';
@@ -254,6 +254,22 @@ describe('BPWin nodes on a Node-RED runtime', function () {
       ];
     }
 
+    it('sets no status once closed, even when its poll in flight fails later on the shared client', async function () {
+      sim.beginJob(10);
+      const flow = [...statsFlow(), { id: 'req', type: 'bpwin-request', z: 'f1', server: 'srv', endpoint: 'health', wires: [[]] }];
+      await helper.load(BPWIN_NODES, placed(flow), credentials(PASS));
+      await nextMessage<Msg>(helper.getNode('out'));
+      sim.setFault('/data/job-stats', 'hang');
+      const hits = sim.hitCount('/data/job-stats');
+      await waitFor(() => sim.hitCount('/data/job-stats') > hits, 3000, 'a poll to hang');
+      const sockets = sim.openConnections;
+      const after = await closeAndWatch('stats');
+      // The request node keeps the client; the hanging poll times out after 1000 ms and drops its socket.
+      await waitFor(() => sim.openConnections < sockets, 3000, 'the hanging poll to time out');
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(after, [], 'no status from a closed node');
+    });
+
     it('shows idle without a session and emits the no-session state once', async function () {
       await helper.load(BPWIN_NODES, placed(statsFlow()), credentials(PASS));
       const seen = collect<Msg>(helper.getNode('out'));
@@ -373,6 +389,18 @@ describe('BPWin nodes on a Node-RED runtime', function () {
       const helpers = Array.from({ length: outputs }, (_, i) => ({ id: `out${i}`, type: 'helper', z: 'f1' }));
       return [TAB, serverNode(sim.port), { id: 'ev', type: 'bpwin-events', z: 'f1', server: 'srv', wires, ...extra }, ...helpers, ...CATCH];
     }
+
+    it('sets no status once closed, whatever the shared event stream does next', async function () {
+      const flow = [...eventsFlow(), { id: 'ev2', type: 'bpwin-events', z: 'f1', server: 'srv', wires: [[]] }];
+      await helper.load(BPWIN_NODES, placed(flow), credentials(PASS));
+      await waitFor(() => lastStatus('ev2')?.text === 'connected', 3000, 'connected');
+      const after = await closeAndWatch('ev');
+      await sim.stop();
+      await waitFor(() => /reconnecting/.test(lastStatus('ev2')?.text ?? ''), 3000, 'the open node to see the drop');
+      await sim.restart();
+      await waitFor(() => lastStatus('ev2')?.text === 'connected', 3000, 'the open node to reconnect');
+      assert.deepEqual(after, [], 'no status from a closed node');
+    });
 
     it('decodes every event of a job and shows connected', async function () {
       await helper.load(BPWIN_NODES, placed(eventsFlow()), credentials(PASS));

@@ -156,3 +156,19 @@ export async function testConnection(
   if (res.status !== 200) throw new Error(`the ${type} test endpoint answered HTTP ${res.status}`);
   return res.body;
 }
+
+/**
+ * Close a deployed node as a redeploy does (its close handlers run; the node object lives on, as
+ * it does while a call it started is still in flight) and record every status it sets from then
+ * on. A closed node must set none: its redeployed successor with the same id owns the status.
+ */
+export async function closeAndWatch(id: string): Promise<Array<Record<string, unknown>>> {
+  const node = helper.getNode(id) as unknown as {
+    on(event: 'call:status', fn: (call: { args: [Record<string, unknown>] }) => void): void;
+    close(removed: boolean): Promise<void>;
+  };
+  const statuses: Array<Record<string, unknown>> = [];
+  node.on('call:status', (call) => statuses.push(call.args[0]));
+  await node.close(false);
+  return statuses;
+}

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { helper, nextMessage, collect, waitFor } from '../helpers/red';
+import { closeAndWatch, helper, nextMessage, collect, waitFor } from '../helpers/red';
 import { SemiAteSimulator } from '../../src/simulators/semiate';
 import { FAST } from './fixtures';
 import testerNode = require('../../src/nodes/semiate-tester');
@@ -189,6 +189,26 @@ for (const transport of ['websocket', 'mqtt'] as const) {
         'reconnecting, then initialized',
       );
       assert.equal((await run({ payload: 'AFTER' })).state, 'ready');
+    });
+
+    it('sets no status from a closed command, status or results node, whatever the shared connection does next', async () => {
+      const extra = { id: 'cmd2', type: 'semiate-command', z: 'f1', tester: 'tester', command: 'reset', wires: [[]] };
+      await helper.load(nodes, [...flow(tester()), extra]);
+      await initialized();
+      const open: string[] = [];
+      helper.getNode('cmd2').on('call:status', (call: { args: Array<{ text?: string }> }) => open.push(String(call.args[0]?.text)));
+      // A command in flight when its node closes: it finishes on the connection cmd2 keeps.
+      const inFlight = run({ payload: 'LOT-CLOSED' }).catch(() => undefined);
+      const closed = await Promise.all(['cmd', 'status', 'results'].map((id) => closeAndWatch(id)));
+      await inFlight;
+      sim.dropClients();
+      await waitFor(
+        () =>
+          open.some((t) => /reconnecting/.test(t)) && open[open.length - 1] !== undefined && !/reconnecting|connecting/.test(open[open.length - 1]!),
+        10000,
+        'the open node to see the reconnect and its end',
+      );
+      assert.deepEqual(closed, [[], [], []], 'no status from a closed node');
     });
 
     it('redeploys without leaking connections or sockets', async () => {
