@@ -426,6 +426,37 @@ describe('BPWin nodes on a Node-RED runtime', function () {
       assert.equal(seen.at(-1)!.payload.outcome, 'hard-abort');
     });
 
+    it('gives a flow saved before the Note checkboxes (no version) every Note, as it always did; a current one only the ticked', async function () {
+      const ALL = { version: 1, noteDataPattern: true, noteJobFile: true, noteJob: true, noteSocketStatus: true, noteOther: true };
+      const jobEvents = async (extra: Record<string, unknown>): Promise<{ topics: string[]; all: string[] }> => {
+        const flow = [
+          ...eventsFlow(extra),
+          { id: 'evAll', type: 'bpwin-events', z: 'f1', server: 'srv', wires: [['all']], ...ALL },
+          { id: 'all', type: 'helper', z: 'f1' },
+        ];
+        await helper.load(BPWIN_NODES, placed(flow), credentials(PASS));
+        const seen = collect<Msg>(helper.getNode('out0'));
+        const all = collect<Msg>(helper.getNode('all'));
+        await waitFor(() => lastStatus('evAll')?.text === 'connected', 3000, 'the websocket');
+        sim.loadJob();
+        sim.beginJob(2);
+        sim.programDevice('3A', 0);
+        sim.completeJob(1001);
+        // Both nodes hear the same stream in order: once the complete-all node has the last event, so has the other.
+        await waitFor(() => all.some((m) => m.payload.outcome !== undefined), 3000, 'the end of the job');
+        await helper.unload();
+        const topics = (msgs: Msg[]): string[] => [...new Set(msgs.map((m) => String(m.topic)))].sort();
+        return { topics: topics(seen), all: topics(all) };
+      };
+      const old = await jobEvents({});
+      assert.ok(old.all.length >= 3, `the job has several Notes (${old.all.join(', ')})`);
+      assert.deepEqual(old.topics, old.all, 'every Note, as before the checkboxes existed');
+      const current = await jobEvents({ version: 1, noteSocketStatus: true, noteJob: false, noteJobFile: false, noteDataPattern: false, noteOther: false });
+      assert.deepEqual(current.topics, ['SocketStatus']);
+      const leftOut = await jobEvents({ version: 1, noteSocketStatus: true });
+      assert.deepEqual(leftOut.topics, ['SocketStatus'], 'in a current flow a Note field left out is not ticked');
+    });
+
     it('filters by Note and Status', async function () {
       await helper.load(
         BPWIN_NODES,

@@ -442,6 +442,50 @@ describe('propeller nodes (Launcher)', function () {
     });
   });
 
+  describe('flows saved before config versions (no version field) deploy and behave as before', function () {
+    /** The flow as an older release wrote it: no connectionType, no version. */
+    function oldFlow(user: Record<string, unknown>, extra: Flow = []): Flow {
+      const nodesOf = flow(user).map((n) => (n.id === 'user' ? Object.fromEntries(Object.entries(n).filter(([k]) => k !== 'connectionType')) : n));
+      return [...nodesOf, ...extra];
+    }
+    const serialConfig = { id: 'ser', type: 'propeller-serial' };
+
+    it('propeller-load: the Launcher field alone, "Store in" and "Afterwards" in any case, a file path without fileType', async function () {
+      await start();
+      const file = path.join(tmp, 'old.binary');
+      fs.writeFileSync(file, makeBinary(256));
+      const old = loadDef({ source: 'file', file, action: 'eeprom', debug: 'TERM' });
+      await helper.load(nodes, oldFlow(old));
+      assert.equal(((await loadOnce({})).result.payload as Result).success, true);
+      assert.deepEqual(sim.loads, [{ action: 'EEPROM', portPath: 'COM3', debug: 'term', bytes: 256 }]);
+    });
+
+    it('propeller-load: both fields set means the Launcher; the serial field alone means the serial port', async function () {
+      await start();
+      await helper.load(nodes, oldFlow(loadDef({ serial: 'ser' }), [serialConfig]));
+      assert.equal(((await loadOnce({ payload: makeBinary() })).result.payload as Result).port, 'COM3');
+      assert.equal(sim.loads.length, 1);
+      await helper.unload();
+      await helper.load(nodes, oldFlow(loadDef({ launcher: '', serial: 'ser' }), [serialConfig]));
+      assert.equal(((await loadOnce({ payload: makeBinary() })).result.payload as Result).port, '/dev/ttyFAKE');
+      assert.equal(sim.loads.length, 1, 'nothing went to the Launcher');
+    });
+
+    it('propeller-ports and propeller-terminal: the serial field alone means the serial port', async function () {
+      await start();
+      await helper.load(nodes, oldFlow({ type: 'propeller-ports', launcher: '', serial: 'ser' }, [serialConfig]));
+      const answer = nextMessage<Msg>(helper.getNode('out'), 5000, 'the port list');
+      helper.getNode('user').receive({});
+      assert.deepEqual((await answer).payload, ['/dev/ttyFAKE']);
+      await helper.unload();
+      await helper.load(nodes, oldFlow({ type: 'propeller-terminal', launcher: '', serial: 'ser', port: '', baudrate: 115200, mode: 'term' }, [serialConfig]));
+      // Every status the node set, from the helper's spy (the terminal may open before a listener could be added).
+      const spy = helper.getNode('user').status as unknown as { getCalls(): Array<{ thisValue: { id: string }; args: [{ text?: string }] }> };
+      const texts = (): string[] => spy.getCalls().filter((c) => c.thisValue.id === 'user').map((c) => String(c.args[0].text));
+      await waitFor(() => texts().includes('term /dev/ttyFAKE @ 115200'), 5000, 'the terminal open on the serial port');
+    });
+  });
+
   describe('closed nodes', function () {
     it('a closed terminal or ports node sets no status, whatever the shared connection does next', async function () {
       await start();
