@@ -451,7 +451,14 @@ describe('BPWin nodes on a Node-RED runtime', function () {
       const old = await jobEvents({});
       assert.ok(old.all.length >= 3, `the job has several Notes (${old.all.join(', ')})`);
       assert.deepEqual(old.topics, old.all, 'every Note, as before the checkboxes existed');
-      const current = await jobEvents({ version: 1, noteSocketStatus: true, noteJob: false, noteJobFile: false, noteDataPattern: false, noteOther: false });
+      const current = await jobEvents({
+        version: 1,
+        noteSocketStatus: true,
+        noteJob: false,
+        noteJobFile: false,
+        noteDataPattern: false,
+        noteOther: false,
+      });
       assert.deepEqual(current.topics, ['SocketStatus']);
       const leftOut = await jobEvents({ version: 1, noteSocketStatus: true });
       assert.deepEqual(leftOut.topics, ['SocketStatus'], 'in a current flow a Note field left out is not ticked');

@@ -14,7 +14,11 @@ describe('config migrations', () => {
   it('applies the steps a config lacks, in order, and says which version it now has', () => {
     assert.deepEqual(migrate(def({}), steps), def({ steps: ['one', 'two'], version: 2 }));
     assert.deepEqual(migrate(def({ version: 1, steps: [] }), steps), def({ steps: ['two'], version: 2 }));
-    assert.deepEqual(migrate(def({ version: '1', steps: [] }), steps), def({ steps: ['two'], version: 2 }), 'a version in a string (hand-edited flow)');
+    assert.deepEqual(
+      migrate(def({ version: '1', steps: [] }), steps),
+      def({ steps: ['two'], version: 2 }),
+      'a version in a string (hand-edited flow)',
+    );
   });
 
   it('leaves a current config alone, and the object Node-RED passed unchanged', () => {
@@ -25,7 +29,15 @@ describe('config migrations', () => {
     assert.deepEqual(old, def({}), 'Node-RED compares it on the next deploy');
     assert.equal(currentVersion(steps), 2);
     assert.equal(currentVersion([]), 0);
-    for (const [version, expected] of [[undefined, 0], [0, 0], [3, 3], ['2', 2], ['x', 0], [-1, 0], [1.5, 0]] as const) {
+    for (const [version, expected] of [
+      [undefined, 0],
+      [0, 0],
+      [3, 3],
+      ['2', 2],
+      ['x', 0],
+      [-1, 0],
+      [1.5, 0],
+    ] as const) {
       assert.equal(configVersion(def({ version })), expected, String(version));
     }
   });

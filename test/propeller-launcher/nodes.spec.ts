@@ -478,10 +478,17 @@ describe('propeller nodes (Launcher)', function () {
       helper.getNode('user').receive({});
       assert.deepEqual((await answer).payload, ['/dev/ttyFAKE']);
       await helper.unload();
-      await helper.load(nodes, oldFlow({ type: 'propeller-terminal', launcher: '', serial: 'ser', port: '', baudrate: 115200, mode: 'term' }, [serialConfig]));
+      await helper.load(
+        nodes,
+        oldFlow({ type: 'propeller-terminal', launcher: '', serial: 'ser', port: '', baudrate: 115200, mode: 'term' }, [serialConfig]),
+      );
       // Every status the node set, from the helper's spy (the terminal may open before a listener could be added).
       const spy = helper.getNode('user').status as unknown as { getCalls(): Array<{ thisValue: { id: string }; args: [{ text?: string }] }> };
-      const texts = (): string[] => spy.getCalls().filter((c) => c.thisValue.id === 'user').map((c) => String(c.args[0].text));
+      const texts = (): string[] =>
+        spy
+          .getCalls()
+          .filter((c) => c.thisValue.id === 'user')
+          .map((c) => String(c.args[0].text));
       await waitFor(() => texts().includes('term /dev/ttyFAKE @ 115200'), 5000, 'the terminal open on the serial port');
     });
   });
