@@ -34,12 +34,8 @@ export = function (RED: RedAPI) {
         });
       } catch (err) {
         // Every refusal replaces the last image's green dot: a missing file or bad payload included.
-        user.status(
-          errorDot(
-            RED,
-            err instanceof InstrumentError && err.details.rule !== undefined ? String(err.details.rule) : user.text('propeller-image.status.noImage'),
-          ),
-        );
+        const rule = err instanceof InstrumentError && err.details.rule !== undefined ? String(err.details.rule) : undefined;
+        user.status(errorDot(RED, rule ?? user.text('propeller-image.status.noImage')));
         throw err;
       }
       const summary = facts(prepared);

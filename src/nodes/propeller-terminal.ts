@@ -74,14 +74,7 @@ export = function (RED: RedAPI) {
         });
         opened.on('gap', (g: { expected: number; received: number }) => {
           gap = g;
-          node.warn(
-            user.text('propeller-terminal.warn.gap', {
-              lost: g.received - g.expected,
-              port: opened.port,
-              expected: g.expected,
-              received: g.received,
-            }),
-          );
+          node.warn(user.text('propeller-terminal.warn.gap', { ...g, lost: g.received - g.expected, port: opened.port }));
         });
         // "Port not found" / "failed to connect": let go of the port and try again later (a board may be plugged in).
         opened.on('error', (err: Error) => {
@@ -101,11 +94,8 @@ export = function (RED: RedAPI) {
 
     user.onInput((msg) => {
       if (!session) {
-        if (!lastError) throw new InstrumentError('DISCONNECTED', 'the terminal is not open yet', { reason: 'terminalNotOpen' });
-        throw new InstrumentError('DISCONNECTED', `the terminal is not open yet (${lastError})`, {
-          reason: 'terminalNotOpenBecause',
-          error: lastError,
-        });
+        const why = { reason: lastError ? 'terminalNotOpenBecause' : 'terminalNotOpen', error: lastError };
+        throw new InstrumentError('DISCONNECTED', `the terminal is not open yet${lastError ? ` (${lastError})` : ''}`, why);
       }
       const payload = msg.payload;
       if (Buffer.isBuffer(payload)) session.write(payload);
