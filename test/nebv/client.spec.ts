@@ -186,7 +186,7 @@ describe('nebv client', function () {
     );
     assert.equal(err.message.split(String(port)).length, 2, `the port appears once: ${err.message}`);
     assert.doesNotMatch(err.message, /127\.0\.0\.1 \d+:/);
-    assert.equal((err as unknown as { details: Record<string, unknown> }).details.reason, 'notConnected');
+    assert.equal((err as unknown as { details: Record<string, unknown> }).details.reason, 'nebvNotConnectedRetry');
     // While the link stays down, later calls fail at once too, and nothing waits in the client.
     assert.equal((await rejectionOf(client.call('MarkList.items', {}, { timeoutMs: 60_000 }))).code, 'NOT_CONNECTED');
     assert.equal(client.inFlight, 0);

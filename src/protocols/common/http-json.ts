@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import { InstrumentError, describeSocketError, redactUrl } from './errors';
+import { InstrumentError, redactUrl, socketCause, socketError } from './errors';
 import { MAX_JSON_DEPTH, jsonTextTooDeep } from './json-limits';
 
 export interface HttpJsonRequest {
@@ -53,11 +53,13 @@ export function httpJson(request: HttpJsonRequest): Promise<HttpJsonResponse> {
   try {
     url = new URL(request.url);
   } catch {
-    return Promise.reject(new InstrumentError('BAD_INPUT', `"${request.url}" is not a valid URL`));
+    return Promise.reject(new InstrumentError('BAD_INPUT', `"${request.url}" is not a valid URL`, { reason: 'invalidUrl', url: request.url }));
   }
   const secure = url.protocol === 'https:';
   if (!secure && url.protocol !== 'http:') {
-    return Promise.reject(new InstrumentError('BAD_INPUT', `${request.url}: only http and https URLs are supported`));
+    return Promise.reject(
+      new InstrumentError('BAD_INPUT', `${request.url}: only http and https URLs are supported`, { reason: 'httpUrlOnly', url: request.url }),
+    );
   }
   const label = request.label ?? `${request.method} ${url.origin}${url.pathname}`;
   // Errors carry the address for msg.error consumers; a password in it stays out.
@@ -88,27 +90,47 @@ export function httpJson(request: HttpJsonRequest): Promise<HttpJsonResponse> {
       agent: request.agent ?? (secure ? sharedAgents.https : sharedAgents.http),
     });
     const timer = setTimeout(() => {
-      finish(new InstrumentError('TIMEOUT', `${label}: no reply within ${timeoutMs} ms`, { url: shownUrl, timeoutMs }));
+      finish(
+        new InstrumentError('TIMEOUT', `${label}: no reply within ${timeoutMs} ms`, {
+          reason: 'noReplyWithin',
+          where: label,
+          url: shownUrl,
+          timeoutMs,
+        }),
+      );
       req.destroy();
     }, timeoutMs);
-    req.on('error', (err) =>
-      finish(new InstrumentError('CONNECT_FAILED', `${label}: ${describeSocketError(err)}`, { url: shownUrl }, { cause: err })),
-    );
+    req.on('error', (err) => finish(socketError('CONNECT_FAILED', label, err, { url: shownUrl })));
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (chunk: Buffer) => {
         size += chunk.length;
         if (size > maxBytes) {
-          finish(new InstrumentError('TOO_LARGE', `${label}: reply larger than ${maxBytes} bytes`, { url: shownUrl, maxBytes }));
+          finish(
+            new InstrumentError('TOO_LARGE', `${label}: reply larger than ${maxBytes} bytes`, {
+              reason: 'replyTooLarge',
+              where: label,
+              url: shownUrl,
+              maxBytes,
+            }),
+          );
           req.destroy();
           return;
         }
         chunks.push(chunk);
       });
-      res.on('error', (err) =>
-        finish(new InstrumentError('DISCONNECTED', `${label}: reply interrupted (${describeSocketError(err)})`, { url: shownUrl })),
-      );
+      res.on('error', (err) => {
+        const cause = socketCause(err);
+        finish(
+          new InstrumentError(
+            'DISCONNECTED',
+            `${label}: reply interrupted (${cause.message})`,
+            { reason: 'replyInterrupted', where: label, url: shownUrl },
+            { cause },
+          ),
+        );
+      });
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
         const contentType = String(res.headers['content-type'] ?? '');

@@ -175,7 +175,7 @@ export class NebvClient extends TcpConnection<NebvClientEvents> {
     const retryInSeconds = status.retryInMs !== undefined ? Math.max(1, Math.round(status.retryInMs / 1000)) : undefined;
     const retry = retryInSeconds !== undefined ? `; the next attempt to connect is in ${retryInSeconds} s` : '';
     return new InstrumentError('NOT_CONNECTED', `${method} was not sent, neoEBV is not connected: ${lastError}${retry}`, {
-      reason: 'notConnected',
+      reason: retryInSeconds === undefined ? 'nebvNotConnected' : 'nebvNotConnectedRetry',
       method,
       lastError,
       retryInSeconds,

@@ -38,8 +38,9 @@ export class CaughtRpcError extends Error {
   readonly code: number;
   readonly details: Record<string, unknown>;
 
-  constructor(err: NebvRpcError) {
-    super(err.message);
+  /** `message`: the text in the user's language, when the node has it. */
+  constructor(err: NebvRpcError, message = err.message) {
+    super(message);
     this.name = 'NebvRpcError';
     this.code = err.rpcCode;
     this.details = err.details;

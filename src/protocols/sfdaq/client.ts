@@ -242,11 +242,11 @@ export class SfdaqClient {
     const op = route.operation;
     const facts = { operation: op, url, httpStatus: response.status };
     if (response.status === 404) {
-      const onlyCurrent = route.documentedMethod === null ? ' (this operation exists only on current broker versions)' : '';
+      const onlyCurrent = route.documentedMethod === null;
       throw new InstrumentError(
         'HTTP_STATUS',
-        `${op}: the ${route.broker} broker at ${url} has no such route (HTTP 404)${onlyCurrent}; check the ${route.broker} broker URL`,
-        facts,
+        `${op}: the ${route.broker} broker at ${url} has no such route (HTTP 404)${onlyCurrent ? ' (this operation exists only on current broker versions)' : ''}; check the ${route.broker} broker URL`,
+        { ...facts, reason: onlyCurrent ? 'sfdaqNoRouteCurrentOnly' : 'sfdaqNoRoute', broker: route.broker },
       );
     }
     if (response.status === 405) {
@@ -254,14 +254,26 @@ export class SfdaqClient {
       throw new InstrumentError(
         'HTTP_STATUS',
         `${op}: the broker refused both GET and POST (HTTP 405, Allow: ${allow}); is ${url} an sf-daq broker?`,
-        { ...facts, allow },
+        { ...facts, allow, reason: 'sfdaqMethodsRefused' },
       );
     }
-    if (response.status === 413) throw new InstrumentError('TOO_LARGE', `${op}: the broker refused the request body as too large (HTTP 413)`, facts);
+    if (response.status === 413)
+      throw new InstrumentError('TOO_LARGE', `${op}: the broker refused the request body as too large (HTTP 413)`, {
+        ...facts,
+        reason: 'sfdaqBodyTooLarge',
+      });
     if (response.status !== 200)
-      throw new InstrumentError('HTTP_STATUS', `${op}: HTTP ${response.status} from ${url}: ${textOfHtml(response.text)}`, facts);
+      throw new InstrumentError('HTTP_STATUS', `${op}: HTTP ${response.status} from ${url}: ${textOfHtml(response.text)}`, {
+        ...facts,
+        reason: 'sfdaqHttpStatus',
+        text: textOfHtml(response.text),
+      });
     if (!isPlainObject(response.json))
-      throw new InstrumentError('PROTOCOL', `${op}: the reply from ${url} is not a JSON object: ${textOfHtml(response.text, MAX_REPLY_TEXT)}`, facts);
+      throw new InstrumentError('PROTOCOL', `${op}: the reply from ${url} is not a JSON object: ${textOfHtml(response.text, MAX_REPLY_TEXT)}`, {
+        ...facts,
+        reason: 'sfdaqNotAnObject',
+        text: textOfHtml(response.text, MAX_REPLY_TEXT),
+      });
     const raw = response.json;
     const status = raw.status;
     // Some files copied, some not: one outcome whichever broker generation answered (see copyOutcome).
@@ -285,6 +297,7 @@ export class SfdaqClient {
       const exception = typeof raw.exception === 'string' ? clipText(raw.exception, 100) : undefined;
       throw new InstrumentError('REMOTE', `${op} failed: ${message}${exception ? ` (${exception})` : ''}`, {
         ...facts,
+        reason: exception ? 'sfdaqFailedWith' : 'sfdaqFailed',
         status: clipText(String(status), 100),
         message,
         exception,

@@ -45,7 +45,7 @@ function baseName(path: unknown): string {
  */
 function copiedFiles(reply: Reply, request: Params): Result {
   const failed = isPlainObject(reply.error_files)
-    ? Object.entries(reply.error_files).map(([file, reason]) => ({ file, reason: typeof reason === 'string' ? reason : null }))
+    ? Object.entries(reply.error_files).map(([file, why]) => ({ file, reason: textOrNull(why) }))
     : list(reply.error_files).map((file) => ({ file: String(file), reason: null }));
   if (isPlainObject(reply.destination_files)) {
     const copied = Object.entries(reply.destination_files).map(([source, destination]) => ({ source, destination }));
@@ -105,4 +105,8 @@ const NORMALISERS: Record<string, (reply: Reply, request: Params) => Result> = {
 export function normaliseReply(operation: string, reply: Reply, request: Params = {}): Result {
   const normalise = NORMALISERS[operation];
   return normalise ? normalise(reply, request) : { ...textMessage(reply), ...rest(reply) };
+}
+
+function textOrNull(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
 }
