@@ -5,6 +5,7 @@ import type { NodeDef, NodeMessage, RedAPI, RedNode } from '../nodered/red-types
 import { errorDot } from '../nodered/status';
 import { InstrumentError, errorMessage } from '../protocols/common/errors';
 import type { TerminalSession } from '../protocols/propeller/connection';
+import { GapWarnings } from '../protocols/propeller/launcher-terminal';
 import { ENCODINGS, TerminalDecoder, type TerminalEncoding } from '../protocols/propeller/terminal-decoder';
 
 /** After a failed open (no connection yet, port missing), try again this often until closed. */
@@ -31,6 +32,7 @@ export = function (RED: RedAPI) {
     let retry: NodeJS.Timeout | undefined;
     let lastError = '';
     let gap: { expected: number; received: number } | undefined;
+    const gapWarnings = new GapWarnings((warning) => node.warn(warning.text));
 
     // A problem is reported once; the node keeps trying quietly until it changes or data flows.
     const report = (err: Error): void => {
@@ -72,7 +74,7 @@ export = function (RED: RedAPI) {
         });
         opened.on('gap', (g: { expected: number; received: number }) => {
           gap = g;
-          node.warn(`lost ${g.received - g.expected} terminal packet(s) from ${opened.port} (expected packetID ${g.expected}, got ${g.received})`);
+          gapWarnings.note(opened.port, g);
         });
         // "Port not found" / "failed to connect": let go of the port and try again later (a board may be plugged in).
         opened.on('error', (err: Error) => {
@@ -102,6 +104,7 @@ export = function (RED: RedAPI) {
     onClose(node, async () => {
       closed = true;
       clearTimeout(retry);
+      gapWarnings.dispose();
       decoder.reset();
       const current = session;
       session = undefined;

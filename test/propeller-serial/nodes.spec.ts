@@ -135,6 +135,17 @@ describe('propeller nodes on a serial port (fake chip on a pseudo-terminal)', fu
     );
   });
 
+  it('a download baud rate the boot loader cannot follow reaches a Catch node before the port is opened', async () => {
+    await helper.load(nodes, flow([], serialConfig({ baudRate: 230400 })));
+    let heard = 0;
+    bench.pair.chip.on('data', (data: Buffer) => (heard += data.length));
+    const caught = nextMessage<Msg>(helper.getNode('caught'), 10_000, 'the caught error');
+    helper.getNode('load').receive({ payload: makeBinary(64) });
+    assert.match((await caught).error!.message, /download baud rate is 230400.*9600 to 115200/);
+    assert.equal(heard, 0);
+    assert.equal(bench.chip.loads.length, 0);
+  });
+
   it('a bad image is refused before the port is opened', async () => {
     await helper.load(nodes, flow([]));
     const bad = makeBinary(64);
@@ -342,7 +353,7 @@ describe('propeller nodes on a serial port (fake chip on a pseudo-terminal)', fu
       assert.equal(statuses.at(-1)?.fill, 'green');
       const caught = nextMessage<Msg>(helper.getNode('caught'));
       helper.getNode('img').receive({});
-      assert.match((await caught).error!.message, /could not read the image file/);
+      assert.match((await caught).error!.message, /the image file .*missing\.binary does not exist/);
       assert.deepEqual(statuses.at(-1), { fill: 'red', shape: 'ring', text: 'no image' }, "a failed read does not leave the last image's green dot");
     });
   });

@@ -3,11 +3,16 @@ import { withTimeout } from '../common/timers';
 import { WebSocketConnection, type WebSocketConnectionOptions } from '../common/websocket-connection';
 import type { LoadProgress, LoadRequest, LoadResult, PropellerConnection, TerminalOptions, TerminalSession } from './connection';
 import { ActiveLoad } from './launcher-load';
-import { MINIMUM_LAUNCHER_VERSION, cleanPorts, isSupportedVersion, parseIncoming, type LauncherInfo } from './launcher-messages';
+import { MINIMUM_LAUNCHER_VERSION, cleanPorts, isSupportedVersion, oneLine, parseIncoming, type LauncherInfo } from './launcher-messages';
 import { sharedQueue } from '../common/serial-queue';
 import { LauncherTerminalSession, PacketCounter, type TerminalOwner } from './launcher-terminal';
 
 export const DEFAULT_LAUNCHER_URL = 'ws://localhost:6009';
+/**
+ * Largest frame taken from a Launcher. Its own are a few kilobytes at most (a terminal packet is
+ * 1492 bytes in base64); a bigger one only costs time to parse, and the socket is dropped for it.
+ */
+export const LAUNCHER_MAX_FRAME = 256 * 1024;
 
 export interface LauncherClientOptions extends Omit<WebSocketConnectionOptions, 'headers'> {
   /** Whole-load limit when the request names none (a 32 KB EEPROM load over Wi-Fi can take a minute). */
@@ -48,7 +53,7 @@ export class LauncherClient extends WebSocketConnection<LauncherEvents> implemen
   private readonly portWaitMs: number;
 
   constructor(options: LauncherClientOptions) {
-    super(options);
+    super({ maxPayload: LAUNCHER_MAX_FRAME, ...options });
     this.loadTimeoutMs = options.loadTimeoutMs ?? 120_000;
     this.connectWaitMs = options.connectWaitMs ?? 10_000;
     this.portWaitMs = options.portWaitMs ?? 6_000;
@@ -249,11 +254,11 @@ export class LauncherClient extends WebSocketConnection<LauncherEvents> implemen
   private deliverTerminalError(text: string): void {
     const terminal = this.terminal;
     if (!terminal) return;
-    const oneLine = text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+    const line = oneLine(text);
     // "Port X not found" also answers a close of a port we have since left: only the open port's counts.
-    const named = /^Port '?(.+?)'? not found/i.exec(oneLine);
+    const named = /^Port '?(.+?)'? not found/i.exec(line);
     if (named && named[1] !== terminal.port) return;
-    const err = new InstrumentError('REMOTE', `Launcher: ${oneLine}`, { port: terminal.port });
+    const err = new InstrumentError('REMOTE', `Launcher: ${line}`, { port: terminal.port });
     for (const session of terminal.sessions) session.deliverError(err);
   }
 
