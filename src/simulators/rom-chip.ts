@@ -348,4 +348,3 @@ export class RomChip extends EventEmitter {
     this.emit('shutdown');
   }
 }
-

@@ -35,7 +35,8 @@ describe('propeller launcher client against a hostile Launcher', function () {
   it('a terminal error of 200,000 blanks around line breaks is one short line, without stalling the event loop', async () => {
     const c = await connect({
       onTerminal: (send, message) => {
-        if (message.action === 'open') send(JSON.stringify({ type: 'serial-terminal', msg: `Failed ${' '.repeat(100_000)}\r${' '.repeat(100_000)}x` }));
+        if (message.action === 'open')
+          send(JSON.stringify({ type: 'serial-terminal', msg: `Failed ${' '.repeat(100_000)}\r${' '.repeat(100_000)}x` }));
       },
     });
     const watch = watchEventLoop();
@@ -84,6 +85,17 @@ describe('propeller launcher client against a hostile Launcher', function () {
     assert.equal(listed.length, MAX_PORTS);
     assert.equal(listed[0], 'COM3');
     assert.ok(listed.every((p) => p.length <= MAX_TEXT));
+  });
+
+  it('a port list that empties again right after the first port appeared: the load goes to that port, not to "undefined"', async () => {
+    const c = await connect({ ports: [], onLoad: (send) => send(ui('\r005-Download successful!')) });
+    const pending = c.load({ image: makeBinary(), action: 'RAM', debug: 'none' });
+    await new Promise((r) => setTimeout(r, 50));
+    launcher.sendAll(JSON.stringify({ type: 'port-list', ports: ['COM3'] }));
+    launcher.sendAll(JSON.stringify({ type: 'port-list', ports: [] }));
+    const result = await pending;
+    assert.equal(result.port, 'COM3');
+    assert.equal(launcher.received.find((m) => m.type === 'load-prop')?.portPath, 'COM3');
   });
 
   it('a version of 100 KB in hello-client is cut before it reaches a status or an error', async () => {

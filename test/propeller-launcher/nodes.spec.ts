@@ -410,13 +410,19 @@ describe('propeller nodes (Launcher)', function () {
       });
       try {
         const f = flow(termDef());
-        Object.assign(f.find((n) => n.id === 'launcher')!, { url: hostile.url });
+        Object.assign(
+          f.find((n) => n.id === 'launcher')!,
+          { url: hostile.url },
+        );
         await helper.load(nodes, f);
         const warnings: string[] = [];
         (helper.getNode('user') as unknown as EventEmitter).on('call:warn', (call: { args: [string] }) => warnings.push(call.args[0]));
         const lines = collect<Msg>(helper.getNode('out'));
         await waitFor(() => lines.length === 2000, 10_000, 'every line');
-        assert.ok(lines.some((m) => m.gap), 'a msg after a gap still says so');
+        assert.ok(
+          lines.some((m) => m.gap),
+          'a msg after a gap still says so',
+        );
         assert.equal(warnings.length, 1, warnings.slice(0, 3).join(' | '));
         assert.match(warnings[0]!, /lost 1 terminal packet\(s\) from COM3 \(expected packetID 1, got 2\)/);
       } finally {

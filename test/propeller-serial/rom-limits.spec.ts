@@ -94,6 +94,25 @@ describe('propeller ROM loader: inside what the chip can do', function () {
       }
     });
 
+    it('the loader API refuses an image the boot loader cannot take with a coded error, before anything is sent', async () => {
+      const handle = await SerialPortHandle.open(bench.hostPath, 115200);
+      try {
+        for (const image of [Buffer.alloc(6), Buffer.alloc(0), Buffer.alloc(40_000)]) {
+          await assert.rejects(
+            loadOverSerial(handle, image, { command: 'ram-run', resetMode: 'none', baudRate: 115200, timing: FAST }),
+            (err: InstrumentError) =>
+              err instanceof InstrumentError &&
+              err.code === 'BAD_INPUT' &&
+              err.details.reason === 'imageNotLoadable' &&
+              err.details.bytes === image.length,
+          );
+        }
+        assert.equal(heard, 0, 'no handshake was sent');
+      } finally {
+        await handle.close();
+      }
+    });
+
     it('the loader API refuses such a baud rate too', async () => {
       const handle = await SerialPortHandle.open(bench.hostPath, 115200);
       try {

@@ -205,28 +205,31 @@ export class LauncherClient extends WebSocketConnection<LauncherEvents> implemen
     );
   }
 
-  /** The port list, waiting for the first one (and, when `nonEmpty`, for at least one port). */
+  /**
+   * The port list, waiting for the first one (and, when `nonEmpty`, for at least one port). The list
+   * that satisfied the wait is the one returned: another may replace it (or a disconnect clear it)
+   * before the caller runs on.
+   */
   private async currentPorts(nonEmpty: boolean): Promise<string[]> {
-    const ready = (): boolean => this.portList !== undefined && (!nonEmpty || this.portList.length > 0);
-    if (!ready()) {
-      let listener: (() => void) | undefined;
-      const arrived = new Promise<void>((resolve) => {
-        listener = () => {
-          if (ready()) resolve();
-        };
-        this.on('ports', listener);
-      });
-      try {
-        await withTimeout(arrived, this.portWaitMs, () =>
-          nonEmpty && this.portList !== undefined
-            ? new InstrumentError('BAD_INPUT', `the Launcher lists no ports: connect a Propeller board (USB or Wi-Fi) and try again`)
-            : new InstrumentError('TIMEOUT', `the Launcher did not send its port list within ${this.portWaitMs} ms`),
-        );
-      } finally {
-        if (listener) this.off('ports', listener);
-      }
+    const ready = (ports: string[] | undefined): ports is string[] => ports !== undefined && (!nonEmpty || ports.length > 0);
+    const now = this.portList;
+    if (ready(now)) return now;
+    let listener: ((ports: string[]) => void) | undefined;
+    const arrived = new Promise<string[]>((resolve) => {
+      listener = (ports) => {
+        if (ready(ports)) resolve(ports);
+      };
+      this.on('ports', listener);
+    });
+    try {
+      return await withTimeout(arrived, this.portWaitMs, () =>
+        nonEmpty && this.portList !== undefined
+          ? new InstrumentError('BAD_INPUT', `the Launcher lists no ports: connect a Propeller board (USB or Wi-Fi) and try again`)
+          : new InstrumentError('TIMEOUT', `the Launcher did not send its port list within ${this.portWaitMs} ms`),
+      );
+    } finally {
+      if (listener) this.off('ports', listener);
     }
-    return this.portList!;
   }
 
   private updatePorts(ports: string[]): void {
@@ -258,7 +261,13 @@ export class LauncherClient extends WebSocketConnection<LauncherEvents> implemen
     // "Port X not found" also answers a close of a port we have since left: only the open port's counts.
     const named = /^Port '?(.+?)'? not found/i.exec(line);
     if (named && named[1] !== terminal.port) return;
-    const err = new InstrumentError('REMOTE', `Launcher: ${line}`, { port: terminal.port });
+    const err = line
+      ? new InstrumentError('REMOTE', `Launcher: ${line}`, { reason: 'launcherTerminalError', port: terminal.port, text: line })
+      : new InstrumentError(
+          'REMOTE',
+          `the Launcher reported an error on the terminal for ${terminal.port} without saying what; check the board and its port`,
+          { reason: 'launcherTerminalErrorWithoutText', port: terminal.port },
+        );
     for (const session of terminal.sessions) session.deliverError(err);
   }
 

@@ -92,7 +92,7 @@ export function parseIncoming(text: string): IncomingMessage | undefined {
       if (packetId !== undefined && packetId !== null && typeof msg === 'string') {
         return { kind: 'terminal-data', packetId: Number(packetId), data: Buffer.from(msg, 'base64') };
       }
-      return { kind: 'terminal-error', text: typeof msg === 'string' ? msg : 'the Launcher reported a terminal error without text' };
+      return { kind: 'terminal-error', text: typeof msg === 'string' ? msg : '' };
     }
     default:
       return { kind: 'other', type };

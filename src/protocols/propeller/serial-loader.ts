@@ -8,6 +8,7 @@ import {
   HANDSHAKE_REPLY_BYTES,
   ROM_COMMAND,
   TEMPLATE_BYTE,
+  checkLoadable,
   commandBytes,
   handshakeBytes,
   judgeHandshakeReply,
@@ -100,6 +101,7 @@ export interface SerialLoadOutcome {
  */
 export async function loadOverSerial(port: LoaderPort, image: Buffer, options: SerialLoadOptions): Promise<SerialLoadOutcome> {
   checkRomBaud(options.baudRate);
+  checkLoadable(image);
   const timing = { ...DEFAULT_LOADER_TIMING, ...options.timing };
   const progress = (id: number, stage: string, text: string): void => options.onProgress?.({ id, stage, text });
   const inbox = new ReplyInbox();

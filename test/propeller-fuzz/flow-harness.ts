@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { collect, helper, waitFor } from '../helpers/red';
+import { memoryInUse, watchEventLoop } from './kit';
+
+type Msg = Record<string, unknown> & { _msgid?: string; error?: { message?: unknown } };
+type Flow = Array<Record<string, unknown>>;
+
+/** The user nodes a fuzz run sends msgs to; each has its outputs wired to two helper nodes. */
+export interface FuzzTarget {
+  id: string;
+  node: Record<string, unknown>;
+}
+
+/** The load and terminal nodes every fuzz run drives, on the config node `configId` of `kind`. */
+export function propellerTargets(kind: 'launcher' | 'serial', configId: string, port: string, debug: string): FuzzTarget[] {
+  const connection = { connectionType: kind, launcher: kind === 'launcher' ? configId : '', serial: kind === 'serial' ? configId : '' };
+  return [
+    { id: 'fz-load', node: { type: 'propeller-load', ...connection, source: 'payload', action: 'RAM', port: '', debug, timeout: 2 } },
+    {
+      id: 'fz-term',
+      node: {
+        type: 'propeller-terminal',
+        ...connection,
+        port,
+        baudrate: 115200,
+        mode: 'term',
+        output: 'string',
+        encoding: 'utf8',
+        split: 'line',
+        delimiter: '\\n',
+      },
+    },
+  ];
+}
+
+/**
+ * A flow around the nodes under test: every output goes to two helper nodes (so Node-RED clones
+ * each msg), a Catch node and a Complete node report how every input ended.
+ */
+export function fuzzFlow(config: Record<string, unknown>, targets: FuzzTarget[]): Flow {
+  const ids = targets.map((t) => t.id);
+  return [
+    { id: 'fz', type: 'tab', label: 'fuzz' },
+    config,
+    ...targets.map((t) => {
+      const outputs = t.node.type === 'propeller-load' ? 2 : 1;
+      return { ...t.node, id: t.id, z: 'fz', wires: Array.from({ length: outputs }, () => ['out1', 'out2']) };
+    }),
+    { id: 'out1', type: 'helper', z: 'fz' },
+    { id: 'out2', type: 'helper', z: 'fz' },
+    { id: 'catcher', type: 'catch', z: 'fz', scope: ids, uncaught: false, wires: [['caught']] },
+    { id: 'caught', type: 'helper', z: 'fz' },
+    { id: 'completer', type: 'complete', z: 'fz', scope: ids, uncaught: false, wires: [['completed']] },
+    { id: 'completed', type: 'helper', z: 'fz' },
+  ];
+}
+
+/** How a run ended, for its assertions and for the report. */
+export interface FuzzReport {
+  sent: number;
+  /** Msgs that came out of an output (a load result, a port list, terminal data). */
+  outputs: number;
+  completed: number;
+  caught: number;
+  maxStallMs: number;
+  memoryGrowthBytes: number;
+  errorTexts: Map<string, number>;
+}
+
+/**
+ * Deploy `flow` (already loaded by the caller), then let `drive` send msgs through `send`; wait
+ * until every msg has ended (Complete or Catch), and watch the event loop, memory and the
+ * process-level failure events all along.
+ */
+export async function runFuzz(
+  drive: (send: (target: string, msg: Msg) => void) => Promise<void>,
+  options: { endWithinMs: number; memoryLimitBytes: number },
+): Promise<FuzzReport> {
+  const completed = collect<Msg>(helper.getNode('completed'));
+  const outputs = collect<Msg>(helper.getNode('out1'));
+  const caught = collect<Msg>(helper.getNode('caught'));
+  const sent = new Set<string>();
+  const processFailures: string[] = [];
+  const onFailure = (err: unknown): void => {
+    processFailures.push(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  };
+  process.on('uncaughtException', onFailure);
+  process.on('unhandledRejection', onFailure);
+  const memoryBefore = memoryInUse();
+  const watch = watchEventLoop();
+  let maxStallMs: number;
+  let counter = 0;
+  try {
+    await drive((target, msg) => {
+      const id = `fuzz-${++counter}`;
+      sent.add(id);
+      helper.getNode(target).receive({ ...msg, _msgid: id });
+    });
+    const ended = (): Set<string> => new Set([...completed, ...caught].map((m) => String(m._msgid)));
+    await waitFor(() => [...sent].every((id) => ended().has(id)), options.endWithinMs, 'every msg to end with a result or an error').catch(
+      (err: Error) => {
+        const open = [...sent].filter((id) => !ended().has(id));
+        throw new Error(`${err.message}: ${open.length} of ${sent.size} did not (${open.slice(0, 5).join(', ')})`);
+      },
+    );
+  } finally {
+    maxStallMs = watch.stop();
+    process.off('uncaughtException', onFailure);
+    process.off('unhandledRejection', onFailure);
+  }
+  const memoryGrowthBytes = memoryInUse() - memoryBefore;
+  const errorTexts = new Map<string, number>();
+  for (const m of caught) {
+    const text = typeof m.error?.message === 'string' ? m.error.message : JSON.stringify(m.error);
+    const key = text.replace(/\d+/g, 'N').slice(0, 120);
+    errorTexts.set(key, (errorTexts.get(key) ?? 0) + 1);
+    assert.equal(typeof m.error?.message, 'string', 'every error has a text');
+    assert.doesNotMatch(text, /^[A-Za-z]*Error\b|\[object Object\]|undefined/, `a clear error, not a bare one: ${text.slice(0, 200)}`);
+    assert.ok(text.length > 10 && text.length < 1000, `an error text of sensible length (${text.length}): ${text.slice(0, 200)}`);
+  }
+  assert.deepEqual(processFailures, [], 'no uncaught exception or unhandled rejection');
+  assert.ok(maxStallMs < 1000, `the event loop stalled for ${Math.round(maxStallMs)} ms`);
+  assert.ok(
+    memoryGrowthBytes < options.memoryLimitBytes,
+    `memory grew by ${Math.round(memoryGrowthBytes / 1e6)} MB (limit ${options.memoryLimitBytes / 1e6} MB)`,
+  );
+  return { sent: sent.size, outputs: outputs.length, completed: completed.length, caught: caught.length, maxStallMs, memoryGrowthBytes, errorTexts };
+}
+
+/** Random msg values a careless flow may send to any node. */
+export function hostileMsgValues(pick: <T>(items: readonly T[]) => T, int: (below: number) => number): unknown {
+  return pick<unknown>([
+    undefined,
+    null,
+    Number.NaN,
+    Infinity,
+    -1,
+    true,
+    '',
+    'hello\r\n',
+    '\ud800',
+    'x'.repeat(int(200_000)),
+    Buffer.alloc(int(70_000), int(256)),
+    [1, 2, 3],
+    { a: { b: { c: 1 } } },
+    JSON.parse('['.repeat(1000) + ']'.repeat(1000)) as unknown,
+  ]);
+}
