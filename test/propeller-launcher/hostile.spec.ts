@@ -32,11 +32,10 @@ describe('propeller launcher client against a hostile Launcher', function () {
     await launcher?.close();
   });
 
-  it('a terminal error of 200,000 blanks around line breaks is one short line, without stalling the event loop', async () => {
+  it('a terminal error of 200,000 blanks is one short line, without stalling the event loop', async () => {
     const c = await connect({
       onTerminal: (send, message) => {
-        if (message.action === 'open')
-          send(JSON.stringify({ type: 'serial-terminal', msg: `Failed ${' '.repeat(100_000)}\r${' '.repeat(100_000)}x` }));
+        if (message.action === 'open') send(JSON.stringify({ type: 'serial-terminal', msg: `Failed ${' '.repeat(200_000)}x\rPlease close` }));
       },
     });
     const watch = watchEventLoop();
@@ -46,6 +45,24 @@ describe('propeller launcher client against a hostile Launcher', function () {
     assert.ok(error.message.length <= MAX_TEXT + 20, `${error.message.length} characters`);
     assert.match(error.message, /^Launcher: Failed/);
     assert.ok(stalledMs < 1000, `the event loop stalled ${stalledMs} ms`);
+    await session.close();
+  });
+
+  it('a terminal error without text (empty, blank or not a string) says so instead of "Launcher: "', async () => {
+    const texts: unknown[] = ['', ' \r\n ', 42, null];
+    const c = await connect({
+      onTerminal: (send, message) => {
+        if (message.action === 'open') for (const msg of texts) send(JSON.stringify({ type: 'serial-terminal', msg }));
+      },
+    });
+    const session = await c.openTerminal({ port: 'COM3', baudrate: 115200, mode: 'term' });
+    const errors: InstrumentError[] = [];
+    session.on('error', (err: InstrumentError) => errors.push(err));
+    await waitFor(() => errors.length === texts.length, 3000, 'an error per message');
+    for (const err of errors) {
+      assert.equal(err.details.reason, 'launcherTerminalErrorWithoutText');
+      assert.match(err.message, /reported an error on the terminal for COM3 without saying what/);
+    }
     await session.close();
   });
 

@@ -11,6 +11,7 @@ import type { PropellerConnection } from '../../src/protocols/propeller/connecti
 import { connectionTestPath } from '../../src/nodered/connection-test';
 import { makeBinary, withBadChecksum } from './images';
 import { HostileLauncher } from '../propeller-fuzz/hostile-launcher';
+import { watchEventLoop } from '../propeller-fuzz/kit';
 import launcherNode = require('../../src/nodes/propeller-launcher');
 import loadNode = require('../../src/nodes/propeller-load');
 import terminalNode = require('../../src/nodes/propeller-terminal');
@@ -425,6 +426,39 @@ describe('propeller nodes (Launcher)', function () {
         );
         assert.equal(warnings.length, 1, warnings.slice(0, 3).join(' | '));
         assert.match(warnings[0]!, /lost 1 terminal packet\(s\) from COM3 \(expected packetID 1, got 2\)/);
+      } finally {
+        await helper.unload();
+        await hostile.close();
+      }
+    });
+
+    it('a flood of empty lines does not stall Node-RED: at most a bounded number of msgs per burst, nothing lost', async function () {
+      await start();
+      const packets = 40;
+      const hostile = await HostileLauncher.start({
+        onTerminal: (send, message) => {
+          if (message.action !== 'open') return;
+          for (let i = 0; i < packets; i++)
+            send(JSON.stringify({ type: 'serial-terminal', packetID: i, msg: Buffer.alloc(4096, 0x0a).toString('base64') }));
+          send(JSON.stringify({ type: 'serial-terminal', packetID: packets, msg: Buffer.from('end\n').toString('base64') }));
+        },
+      });
+      try {
+        const f = flow(termDef());
+        Object.assign(
+          f.find((n) => n.id === 'launcher')!,
+          { url: hostile.url },
+        );
+        await helper.load(nodes, f);
+        const lines = collect<Msg>(helper.getNode('out'));
+        const watch = watchEventLoop();
+        await waitFor(() => String(lines.at(-1)?.payload).endsWith('end'), 15_000, 'the last line').catch((err: Error) => {
+          throw new Error(`${err.message}: ${lines.length} msgs, last ${JSON.stringify(lines.at(-1)?.payload).slice(0, 40)}`);
+        });
+        const stalledMs = watch.stop();
+        assert.ok(stalledMs < 1000, `the event loop stalled ${Math.round(stalledMs)} ms`);
+        const newlines = lines.reduce((n, m) => n + 1 + (String(m.payload).match(/\n/g)?.length ?? 0), 0);
+        assert.equal(newlines, packets * 4096 + 1, 'every line arrived, some joined');
       } finally {
         await helper.unload();
         await hostile.close();
