@@ -49,8 +49,8 @@ const PAGE_WRITES_MS = 512 * 5;
 
 /**
  * How long the boot loader's EEPROM steps take on a chip whose RCFAST runs at `hz`: reading back
- * scales with the clock (about 1.97 s at 8 MHz); writing moves the same bits plus the page writes,
- * which do not. Real time, so a test with it waits that long.
+ * scales with the clock (about 1.97 s at 8 MHz); writing is modelled as the same bit traffic plus
+ * the page writes, which do not scale. Real time, so a test with it waits that long.
  */
 export function rcfastTiming(hz: number): Pick<RomChipTiming, 'programMs' | 'verifyMs'> {
   const verifyMs = Math.round((VERIFY_MS_AT_8_MHZ * RCFAST_HZ.min) / hz);

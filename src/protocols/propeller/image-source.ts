@@ -5,7 +5,8 @@ import type { ImageFormat } from './image';
 
 /**
  * The largest image file read. A .binary or .eeprom is at most 32 KB; an .elf carries symbols and
- * debug sections beside its hub image, so it may be many times that, but never near a megabyte.
+ * debug sections beside its hub image (at most 32 KB too), so it gets far more room, but not without
+ * bound.
  */
 export const MAX_IMAGE_FILE_BYTES = 1024 * 1024;
 /** base64 of the largest file, with room for line breaks. */

@@ -43,9 +43,9 @@ export interface LoaderTiming {
 }
 
 /**
- * The boot loader runs on RCFAST, which may be anywhere from 8 to 20 MHz. At 8 MHz writing the 32 KB
- * EEPROM takes about 4.5 s and reading it back about 2 s, so the limits allow about twice that:
- * a slow chip must not be reported as "communication lost".
+ * The boot loader runs on RCFAST, which may be anywhere from 8 to 20 MHz. At 8 MHz reading the
+ * 32 KB EEPROM back takes about 2 s and writing it longer (up to about 4.5 s), so the limits allow
+ * about twice that: a slow chip must not be reported as "communication lost".
  */
 export const DEFAULT_LOADER_TIMING: LoaderTiming = {
   resetPulseMs: 10,
@@ -58,9 +58,8 @@ export const DEFAULT_LOADER_TIMING: LoaderTiming = {
 };
 
 /**
- * Download baud rates the boot loader follows at every RCFAST frequency: it measures the host's
- * pulses with its own clock, too coarsely above 115200 at 8 MHz, and below 9600 a long takes longer
- * on the wire than the loader waits for it.
+ * Download baud rates the boot loader follows at every RCFAST frequency (8 to 20 MHz): it times the
+ * host's pulses with that clock, and outside about 9600 to 115200 baud it does not at every frequency.
  */
 export const ROM_BAUD = { min: 9600, max: 115200 } as const;
 
