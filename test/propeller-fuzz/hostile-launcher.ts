@@ -23,6 +23,8 @@ export class HostileLauncher {
   readonly sockets = new Set<WebSocket>();
   /** Every text frame a client sent, parsed. */
   readonly received: Message[] = [];
+  /** The last frames sent, described (size and start), to tell what came before a stall. */
+  readonly recent: string[] = [];
 
   private constructor(
     private readonly server: WebSocketServer,
@@ -46,7 +48,7 @@ export class HostileLauncher {
 
   /** Send a frame to every client: a string as text, a Buffer as a text frame of those bytes (possibly not UTF-8). */
   sendAll(frame: Frame): void {
-    for (const socket of this.sockets) send(socket, frame);
+    for (const socket of this.sockets) this.send(socket, frame);
   }
 
   /** Send a text frame in pieces (fragments), `pauseMs` apart: a peer that trickles. */
@@ -56,6 +58,7 @@ export class HostileLauncher {
     for (const socket of this.sockets) {
       for (let at = 0; at < bytes.length; at += size) {
         if (socket.readyState !== WebSocket.OPEN) break;
+        this.note(`fragment ${size} of ${bytes.length}`);
         socket.send(bytes.subarray(at, at + size), { binary: false, fin: at + size >= bytes.length });
         await new Promise((r) => setTimeout(r, pauseMs));
       }
@@ -67,11 +70,23 @@ export class HostileLauncher {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  private send(socket: WebSocket, frame: Frame): void {
+    if (socket.readyState !== WebSocket.OPEN) return;
+    const start = Buffer.isBuffer(frame) ? frame.subarray(0, 40).toString('latin1') : frame.slice(0, 40);
+    this.note(`${frame.length} ${Buffer.isBuffer(frame) ? 'bytes' : 'chars'}: ${start}`);
+    socket.send(frame, { binary: false });
+  }
+
+  private note(what: string): void {
+    this.recent.push(`${Math.round(performance.now())} ${what}`);
+    if (this.recent.length > 12) this.recent.shift();
+  }
+
   private accept(socket: WebSocket): void {
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', () => undefined);
-    const reply = (frame: Frame): void => send(socket, frame);
+    const reply = (frame: Frame): void => this.send(socket, frame);
     socket.on('message', (data, isBinary) => {
       if (isBinary) return;
       let message: Message;
@@ -101,8 +116,4 @@ export class HostileLauncher {
       }
     });
   }
-}
-
-function send(socket: WebSocket, frame: Frame): void {
-  if (socket.readyState === WebSocket.OPEN) socket.send(frame, { binary: false });
 }

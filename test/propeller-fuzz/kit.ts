@@ -1,4 +1,4 @@
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { seededRandom } from '../../src/protocols/common/seeded-random';
@@ -13,6 +13,15 @@ export const FUZZ_LARGE = /^(1|true|large)$/i.test(process.env.LABWIRE_FUZZ ?? '
 /** `small` cases under npm test, `large` under npm run fuzz. */
 export function fuzzCount(small: number, large: number): number {
   return FUZZ_LARGE ? large : small;
+}
+
+/** LABWIRE_FUZZ_VERBOSE: tell what happened when the event loop stalls, and the counts at the end. */
+export const FUZZ_VERBOSE = Boolean(process.env.LABWIRE_FUZZ_VERBOSE);
+
+/** The most time a run spends sending: LABWIRE_FUZZ_BUDGET_S, else `small` or `large` seconds. */
+export function fuzzBudgetMs(small: number, large: number): number {
+  const given = Number(process.env.LABWIRE_FUZZ_BUDGET_S);
+  return (Number.isFinite(given) && given > 0 ? given : FUZZ_LARGE ? large : small) * 1000;
 }
 
 export function fuzzSeed(fallback: number): number {
@@ -36,12 +45,33 @@ export function random(seed: number): Random {
   return r;
 }
 
-/** The longest the event loop was blocked while the watch ran, in ms. */
-export function watchEventLoop(): { stop(): number } {
+/**
+ * The longest the event loop was blocked while the watch ran, in ms. With `onStall`, each block
+ * over `stallMs` is also told as it ends (with the garbage collections during it), to find its cause.
+ */
+export function watchEventLoop(onStall?: (ms: number, gcMs: number) => void, stallMs = 300): { stop(): number } {
   const histogram = monitorEventLoopDelay({ resolution: 10 });
   histogram.enable();
+  let gcMs = 0;
+  const gc = onStall
+    ? new PerformanceObserver((list) => {
+        for (const entry of list.getEntries()) gcMs += entry.duration;
+      })
+    : undefined;
+  gc?.observe({ entryTypes: ['gc'] });
+  let last = performance.now();
+  const ticker = onStall
+    ? setInterval(() => {
+        const now = performance.now();
+        if (now - last - 50 > stallMs) onStall(now - last - 50, gcMs);
+        gcMs = 0;
+        last = now;
+      }, 50)
+    : undefined;
   return {
     stop() {
+      clearInterval(ticker);
+      gc?.disconnect();
       histogram.disable();
       return histogram.max / 1e6;
     },

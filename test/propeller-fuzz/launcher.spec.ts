@@ -3,7 +3,7 @@ import { helper } from '../helpers/red';
 import { makeBinary } from '../propeller-launcher/images';
 import { HostileLauncher, type Frame } from './hostile-launcher';
 import { fuzzFlow, hostileMsgValues, propellerTargets, runFuzz } from './flow-harness';
-import { FUZZ_LARGE, fuzzCount, fuzzSeed, hostileFrame, random, type Random } from './kit';
+import { FUZZ_LARGE, FUZZ_VERBOSE, fuzzBudgetMs, fuzzCount, fuzzSeed, hostileFrame, random, type Random } from './kit';
 import launcherNode = require('../../src/nodes/propeller-launcher');
 import loadNode = require('../../src/nodes/propeller-load');
 import terminalNode = require('../../src/nodes/propeller-terminal');
@@ -106,7 +106,7 @@ describe('propeller fuzz: hostile BlocklyProp Launcher frames through a real Nod
     const report = await runFuzz(
       async (send) => {
         const started = Date.now();
-        const budgetMs = FUZZ_LARGE ? 900_000 : 30_000;
+        const budgetMs = fuzzBudgetMs(30, 900);
         for (let i = 0; i < Math.max(loads, writes) && Date.now() - started < budgetMs; i++) {
           if (i < loads) send('fz-load', { payload: r() < 0.8 ? makeBinary(64 + 4 * r.int(64)) : hostileMsgValues(r.pick, r.int) });
           if (i < writes) send('fz-term', { payload: hostileMsgValues(r.pick, r.int) });
@@ -114,8 +114,8 @@ describe('propeller fuzz: hostile BlocklyProp Launcher frames through a real Nod
           await new Promise((resolve) => setTimeout(resolve, r.int(300)));
         }
       },
-      { endWithinMs: FUZZ_LARGE ? 900_000 : 45_000, memoryLimitBytes: (FUZZ_LARGE ? 128 : 64) * 1024 * 1024 },
+      { endWithinMs: FUZZ_LARGE ? 900_000 : 45_000, memoryLimitBytes: (FUZZ_LARGE ? 128 : 64) * 1024 * 1024, recent: () => hostile.recent },
     );
-    if (process.env.LABWIRE_FUZZ_VERBOSE) console.log(report);
+    if (FUZZ_VERBOSE) console.log(report);
   });
 });

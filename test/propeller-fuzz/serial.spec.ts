@@ -3,7 +3,7 @@ import { makeBinary } from '../propeller-serial/image-fixtures';
 import { createPtyPair, type PtyPair } from '../../src/simulators/pty-pair';
 import { HostileChip } from './hostile-chip';
 import { fuzzFlow, hostileMsgValues, propellerTargets, runFuzz } from './flow-harness';
-import { FUZZ_LARGE, fuzzCount, fuzzSeed, random } from './kit';
+import { FUZZ_LARGE, FUZZ_VERBOSE, fuzzBudgetMs, fuzzCount, fuzzSeed, random } from './kit';
 import serialNode = require('../../src/nodes/propeller-serial');
 import loadNode = require('../../src/nodes/propeller-load');
 import terminalNode = require('../../src/nodes/propeller-terminal');
@@ -41,7 +41,7 @@ describe('propeller fuzz: a hostile board on a serial port through a real Node-R
     const report = await runFuzz(
       async (send) => {
         const started = Date.now();
-        const budgetMs = FUZZ_LARGE ? 900_000 : 30_000;
+        const budgetMs = fuzzBudgetMs(30, 900);
         for (let i = 0; i < Math.max(loads, writes) && Date.now() - started < budgetMs; i++) {
           if (i < loads)
             send('fz-load', {
@@ -54,6 +54,6 @@ describe('propeller fuzz: a hostile board on a serial port through a real Node-R
       },
       { endWithinMs: FUZZ_LARGE ? 900_000 : 60_000, memoryLimitBytes: (FUZZ_LARGE ? 128 : 64) * 1024 * 1024 },
     );
-    if (process.env.LABWIRE_FUZZ_VERBOSE) console.log({ ...report, chipSentBytes: chip.sent });
+    if (FUZZ_VERBOSE) console.log({ ...report, chipSentBytes: chip.sent });
   });
 });

@@ -152,7 +152,7 @@ describe('terminal packet-gap warnings', () => {
     assert.equal(warnings.length, 1);
     assert.deepEqual(
       { ...warnings[0], text: undefined },
-      { reason: 'terminalPacketsLost', port: 'COM3', lost: 1, gaps: 1, expected: 0, received: 1, text: undefined },
+      { reason: 'terminalPacketsLost', port: 'COM3', lost: 1, gaps: 1, expected: 0, received: 1, seconds: 0, text: undefined },
     );
     await waitFor(() => warnings.length === 2, 2000, 'the summary');
     assert.equal(warnings[1]!.reason, 'terminalPacketsLostRepeatedly');

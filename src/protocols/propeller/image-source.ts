@@ -59,18 +59,18 @@ export async function readImageFile(file: string, workingDirectory?: unknown): P
   }
 }
 
+/** What a path that is no regular file is, as a catalog key and in words. */
+const NOT_REGULAR: Array<[(stat: Stats) => boolean, string, string]> = [
+  [(stat) => stat.isDirectory(), 'directory', 'a directory'],
+  [(stat) => stat.isFIFO(), 'fifo', 'a named pipe (FIFO)'],
+  [(stat) => stat.isCharacterDevice() || stat.isBlockDevice(), 'device', 'a device'],
+  [(stat) => stat.isSocket(), 'socket', 'a socket'],
+];
+
 function checkFile(full: string, stat: Stats): void {
   if (!stat.isFile()) {
-    const kind = stat.isDirectory()
-      ? 'a directory'
-      : stat.isFIFO()
-        ? 'a named pipe (FIFO)'
-        : stat.isCharacterDevice() || stat.isBlockDevice()
-          ? 'a device'
-          : stat.isSocket()
-            ? 'a socket'
-            : 'not a regular file';
-    throw new InstrumentError('BAD_INPUT', `the image file ${full} is ${kind}; choose the .binary, .eeprom or .elf file the compiler wrote`, {
+    const [, kind, words] = NOT_REGULAR.find(([test]) => test(stat)) ?? [undefined, 'other', 'not a regular file'];
+    throw new InstrumentError('BAD_INPUT', `the image file ${full} is ${words}; choose the .binary, .eeprom or .elf file the compiler wrote`, {
       reason: 'imageFileNotRegular',
       path: full,
       kind,

@@ -79,6 +79,8 @@ export interface GapWarning {
   /** The latest gap. */
   expected: number;
   received: number;
+  /** The interval the gaps of a terminalPacketsLostRepeatedly fell in. */
+  seconds: number;
   text: string;
 }
 
@@ -124,16 +126,15 @@ export class GapWarnings {
     this.gaps = 0;
     const { port, gap } = latest;
     const where = `expected packetID ${gap.expected}, got ${gap.received}`;
+    const seconds = Math.round(this.intervalMs / 1000);
+    const facts = { port, lost, gaps, ...gap, seconds };
     this.warn(
       gaps === 1
-        ? { reason: 'terminalPacketsLost', port, lost, gaps, ...gap, text: `lost ${lost} terminal packet(s) from ${port} (${where})` }
+        ? { reason: 'terminalPacketsLost', ...facts, text: `lost ${lost} terminal packet(s) from ${port} (${where})` }
         : {
             reason: 'terminalPacketsLostRepeatedly',
-            port,
-            lost,
-            gaps,
-            ...gap,
-            text: `lost ${lost} terminal packets from ${port} in ${gaps} gaps within ${Math.round(this.intervalMs / 1000)} s (latest: ${where}); the link to the board is losing data`,
+            ...facts,
+            text: `lost ${lost} terminal packets from ${port} in ${gaps} gaps within ${seconds} s (latest: ${where}); the link to the board is losing data`,
           },
     );
   }
