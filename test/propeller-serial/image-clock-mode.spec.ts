@@ -61,17 +61,18 @@ describe('propeller images: clock modes a chip cannot run', () => {
   });
 
   it('$07 and other PLL modes without PLLENA/OSCENA: the clock would stop, and which bits are missing', () => {
-    const cases: Array<[number, string]> = [
-      [0x07, 'PLLENA (bit 6) and OSCENA (bit 5)'],
-      [0x47, 'OSCENA (bit 5)'],
-      [0x2f, 'PLLENA (bit 6)'],
-      [0x0a, 'OSCENA (bit 5)'],
+    const cases: Array<[number, string[], RegExp]> = [
+      [0x07, ['PLLENA', 'OSCENA'], /from XINPUT \+ PLL16X but leaves PLLENA \(bit 6\) and OSCENA \(bit 5\) off/],
+      [0x47, ['OSCENA'], /leaves OSCENA \(bit 5\) off/],
+      [0x2f, ['PLLENA'], /from XTAL1 \+ PLL16X but leaves PLLENA \(bit 6\) off/],
+      [0x0a, ['OSCENA'], /from XTAL1 but leaves OSCENA/],
     ];
-    for (const [mode, missing] of cases) {
+    for (const [mode, missing, text] of cases) {
       const err = refusal(() => prepareImage(withClockMode(binary, mode)));
       assert.equal(err.details.rule, 'clock-mode-disabled');
       assert.equal(err.details.reason, 'imageClockModeDisabled');
-      assert.equal(err.details.missing, missing);
+      assert.deepEqual(err.details.missing, missing);
+      assert.match(err.message, text);
       assert.match(err.message, /clock would stop/);
     }
   });

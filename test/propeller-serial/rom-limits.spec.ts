@@ -107,6 +107,10 @@ describe('propeller ROM loader: inside what the chip can do', function () {
               err.details.bytes === image.length,
           );
         }
+        await assert.rejects(
+          loadOverSerial(handle, 'AAAA' as unknown as Buffer, { command: 'ram-run', resetMode: 'none', baudRate: 115200, timing: FAST }),
+          (err: InstrumentError) => err instanceof InstrumentError && err.details.reason === 'imageNotBuffer',
+        );
         assert.equal(heard, 0, 'no handshake was sent');
       } finally {
         await handle.close();

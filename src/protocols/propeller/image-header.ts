@@ -105,7 +105,10 @@ export function describeClockMode(mode: number): string {
 export const CLK = { reset: 0x80, pllEnable: 0x40, oscillatorEnable: 0x20, sourceMask: 0x07 } as const;
 const SOURCE_XINPUT = 2;
 
-export type ClockModeFault = { rule: 'clock-mode-reset' } | { rule: 'clock-mode-disabled'; missing: string[] };
+/** The enable bits a clock source needs, by name. */
+export type ClockEnableBit = 'PLLENA' | 'OSCENA';
+export type ClockModeFault = { rule: 'clock-mode-reset' } | { rule: 'clock-mode-disabled'; missing: ClockEnableBit[] };
+const BIT_OF: Record<ClockEnableBit, number> = { PLLENA: 6, OSCENA: 5 };
 
 /**
  * Why the chip cannot run a clock mode, if it cannot. Starting a program writes this byte to the CLK
@@ -117,9 +120,9 @@ export function clockModeFault(mode: number): ClockModeFault | undefined {
   if ((mode & CLK.reset) !== 0) return { rule: 'clock-mode-reset' };
   const source = mode & CLK.sourceMask;
   if (source < SOURCE_XINPUT) return undefined;
-  const missing = [
-    ...(source > SOURCE_XINPUT && (mode & CLK.pllEnable) === 0 ? ['PLLENA (bit 6)'] : []),
-    ...((mode & CLK.oscillatorEnable) === 0 ? ['OSCENA (bit 5)'] : []),
+  const missing: ClockEnableBit[] = [
+    ...(source > SOURCE_XINPUT && (mode & CLK.pllEnable) === 0 ? (['PLLENA'] as const) : []),
+    ...((mode & CLK.oscillatorEnable) === 0 ? (['OSCENA'] as const) : []),
   ];
   return missing.length > 0 ? { rule: 'clock-mode-disabled', missing } : undefined;
 }
@@ -136,11 +139,11 @@ export function checkClockMode(mode: number): void {
       { reason: 'imageClockModeReset', clockMode },
     );
   }
-  const missing = fault.missing.join(' and ');
+  const { missing } = fault;
   const clockSource = describeClockMode(mode);
   throw imageError(
     fault.rule,
-    `the clock mode ${clockMode} takes the clock from ${clockSource} but leaves ${missing} off, so the clock would stop and the chip hang until reset; rebuild the program with a valid clock mode (e.g. XTAL1 + PLL16X, 0x6F)`,
+    `the clock mode ${clockMode} takes the clock from ${clockSource} but leaves ${missing.map((bit) => `${bit} (bit ${BIT_OF[bit]})`).join(' and ')} off, so the clock would stop and the chip hang until reset; rebuild the program with a valid clock mode (e.g. XTAL1 + PLL16X, 0x6F)`,
     { reason: 'imageClockModeDisabled', clockMode, clockSource, missing },
   );
 }

@@ -45,13 +45,16 @@ export function handshakeBytes(): Buffer {
  * of the loader that skipped prepareImage still gets a clear refusal instead of a half-done load.
  */
 export function checkLoadable(image: unknown): asserts image is Buffer {
-  const bytes = Buffer.isBuffer(image) ? image.length : undefined;
-  if (bytes !== undefined && bytes > 0 && bytes <= HUB_RAM_SIZE && bytes % 4 === 0) return;
+  if (!Buffer.isBuffer(image)) {
+    throw new InstrumentError('BAD_INPUT', 'the image to load must be a Buffer of image bytes; prepare it from the file with prepareImage', {
+      reason: 'imageNotBuffer',
+    });
+  }
+  const bytes = image.length;
+  if (bytes > 0 && bytes <= HUB_RAM_SIZE && bytes % 4 === 0) return;
   throw new InstrumentError(
     'BAD_INPUT',
-    bytes === undefined
-      ? 'the image to load must be a Buffer of image bytes; prepare it from the file with prepareImage'
-      : `the image to load is ${bytes} bytes; the boot loader takes 4 to ${HUB_RAM_SIZE} bytes in whole 4-byte longs: prepare it from the file with prepareImage`,
+    `the image to load is ${bytes} bytes; the boot loader takes 4 to ${HUB_RAM_SIZE} bytes in whole 4-byte longs: prepare it from the file with prepareImage`,
     { reason: 'imageNotLoadable', bytes, max: HUB_RAM_SIZE },
   );
 }
