@@ -125,7 +125,11 @@ export function hostileFrame(r: Random, valid: readonly string[], huge: number, 
         msg: Buffer.alloc(r.int(4096), r.int(256)).toString('base64'),
       });
     case 7:
-      return JSON.stringify({ type: 'port-list', ports: Array.from({ length: r.int(huge / 8) }, (_v, i) => `COM${i}${'x'.repeat(r.int(8))}`) });
+      // Past the frame limit only the size counts: cheap to make, so the run's own work does not stall it.
+      return JSON.stringify({
+        type: 'port-list',
+        ports: Array.from({ length: r.int(Math.min(huge, 400_000) / 8) }, (_v, i) => `COM${i}${'x'.repeat(r.int(8))}`),
+      });
     default:
       return base;
   }
