@@ -1,5 +1,5 @@
 import { InstrumentError } from '../protocols/common/errors';
-import { canonicalCommand, type CommandRequest, type SemiAteTester } from '../protocols/semiate';
+import { canonicalCommand, commandOf, type CommandRequest, type SemiAteTester } from '../protocols/semiate';
 import { onClose, onInput } from '../nodered/lifecycle';
 import { configNumber, evaluateProperty } from '../nodered/properties';
 import type { NodeDef, RedAPI, RedNode } from '../nodered/red-types';
@@ -23,7 +23,7 @@ export = function (RED: RedAPI) {
     const tester: SemiAteTester = config.registry.register(node);
 
     onInput(node, async (msg, send) => {
-      const command = typeof msg.command === 'string' && msg.command !== '' ? msg.command : String(def.command ?? '');
+      const command = commandOf(msg.command, String(def.command ?? ''));
       if (command === '') throw new InstrumentError('BAD_INPUT', RED._('semiate-command.errors.no-command'));
       const request: CommandRequest = { command };
       // The client's own alias table (start → next …), so both agree on which parameters apply.

@@ -1,5 +1,5 @@
 import type { ConnectionStatus } from '../protocols/common/reconnecting-connection';
-import { SemiAteTester, FAILURE_STATES, type TesterOptions } from '../protocols/semiate';
+import { SemiAteTester, FAILURE_STATES, briefFailure, type TesterOptions } from '../protocols/semiate';
 import { ConnectionRegistry } from '../nodered/connection-registry';
 import { registerConnectionTest } from '../nodered/connection-test';
 import { onClose } from '../nodered/lifecycle';
@@ -8,12 +8,18 @@ import type { NodeDef, NodeStatus, RedAPI, RedNode } from '../nodered/red-types'
 import { connectionDot, shortText } from '../nodered/status';
 
 /** Busy states show a ring, failures red, everything else settled (ready, initialized) a green dot. */
-function stateDot(connection: ConnectionStatus, state: string | undefined): NodeStatus {
+function stateDot(tester: SemiAteTester): NodeStatus {
+  const connection = tester.status;
+  const failure = tester.failure;
+  const brief = failure && briefFailure(failure);
+  if (brief) return { fill: 'red', shape: 'dot', text: brief };
+  const state = tester.state;
   if (connection.state !== 'connected' || state === undefined) return connectionDot(connection);
-  if (FAILURE_STATES.includes(state)) return { fill: 'red', shape: 'dot', text: state };
-  if (state === 'ready' || state === 'initialized') return { fill: 'green', shape: 'dot', text: state };
-  if (state === 'testing') return { fill: 'blue', shape: 'dot', text: state };
-  return { fill: 'yellow', shape: 'ring', text: state };
+  const text = shortText(state);
+  if (FAILURE_STATES.includes(state)) return { fill: 'red', shape: 'dot', text };
+  if (state === 'ready' || state === 'initialized') return { fill: 'green', shape: 'dot', text };
+  if (state === 'testing') return { fill: 'blue', shape: 'dot', text };
+  return { fill: 'yellow', shape: 'ring', text };
 }
 
 /** The dialog's fields (strings from the editor, booleans from its checkboxes) and credentials as tester options. */
@@ -88,9 +94,14 @@ function semiateTester(RED: RedAPI): void {
     const registry = new ConnectionRegistry<SemiAteTester>({
       open: () => {
         const tester = new SemiAteTester(options);
-        const show = (): void => registry.setStatus(stateDot(tester.status, tester.state));
+        const show = (): void => registry.setStatus(stateDot(tester));
         tester.on('status', show);
         tester.on('state', show);
+        // The status has room for a few words; the whole reason goes to the log.
+        tester.on('status', (status) => {
+          if (status.state === 'failed') node.error(tester.failure?.message ?? status.error ?? 'failed');
+        });
+        tester.on('warning', (warning) => node.warn(warning.message));
         tester.start();
         return tester;
       },

@@ -75,8 +75,8 @@ for (const variant of variants) {
         );
       const unloaded = await tester.execute({ command: 'unload' }, { waitUntilDone: true });
       assert.equal(unloaded.state, 'initialized');
-      assert.equal(states[0], 'loading');
-      assert.deepEqual(states.slice(-2), ['unloading', 'initialized']);
+      // The websocket's status comes once per period: a phase shorter than that may never show.
+      assert.equal(states[states.length - 1], 'initialized');
       if (variant.transport === 'mqtt')
         assert.deepEqual(states, ['loading', 'ready', 'testing', 'ready', 'unloading', 'initialized'], 'MQTT reports every change');
       assert.equal(tester.yieldTracker.snapshot().total.tested, 2);
