@@ -9,6 +9,10 @@ import { WebSocketServer, WebSocket } from 'ws';
 export class FakeMaster {
   url = '';
   commands = 0;
+  /** The status sent after the connection id (none when undefined). */
+  greeting: Record<string, unknown> | undefined;
+  /** Called with each command a client sends (parsed), e.g. to answer it with something hostile. */
+  onCommand: ((command: Record<string, unknown>) => void) | undefined;
   private server: http.Server | undefined;
   private wss: WebSocketServer | undefined;
 
@@ -18,8 +22,19 @@ export class FakeMaster {
     master.wss = new WebSocketServer({ server: master.server, path: '/ws', maxPayload: 64 * 1024 });
     master.wss.on('connection', (socket) => {
       socket.on('error', () => socket.terminate());
-      socket.on('message', () => (master.commands += 1));
+      socket.on('message', (data) => {
+        master.commands += 1;
+        let command: unknown;
+        try {
+          command = JSON.parse(data.toString());
+        } catch {
+          return;
+        }
+        if (typeof command === 'object' && command !== null) master.onCommand?.(command as Record<string, unknown>);
+      });
       socket.send(JSON.stringify({ type: 'connectionid', payload: { connectionid: '00000000-0000-4000-8000-000000000000' } }));
+      // Like the real master's greeting, which ends with its status.
+      if (master.greeting) socket.send(JSON.stringify({ type: 'status', payload: master.greeting }));
     });
     await new Promise<void>((resolve) => master.server!.listen(0, '127.0.0.1', resolve));
     master.url = `ws://127.0.0.1:${(master.server.address() as AddressInfo).port}/ws`;
@@ -40,12 +55,12 @@ export class FakeMaster {
   }
 
   /** One message in `pieces` websocket fragments, `gapMs` apart. */
-  async trickle(text: string, pieces: number, gapMs: number): Promise<void> {
+  async trickle(text: string | Buffer, pieces: number, gapMs: number): Promise<void> {
     const size = Math.ceil(text.length / pieces);
     for (let i = 0; i < text.length; i += size) {
       const fin = i + size >= text.length;
-      for (const client of this.wss?.clients ?? [])
-        if (client.readyState === WebSocket.OPEN) client.send(text.slice(i, i + size), { fin, binary: false });
+      const piece = text.slice(i, i + size);
+      for (const client of this.wss?.clients ?? []) if (client.readyState === WebSocket.OPEN) client.send(piece, { fin, binary: false });
       if (!fin) await new Promise((r) => setTimeout(r, gapMs));
     }
   }

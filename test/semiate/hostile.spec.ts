@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import net, { type AddressInfo } from 'node:net';
 import mqtt from 'mqtt';
 import { SemiAteTester } from '../../src/protocols/semiate';
@@ -48,6 +49,19 @@ describe('semiate decoding what a tester sends', () => {
     const decoded = decodeMessage('{"type":"testresult","payload":[{"type":"PTR","LO_LIMIT":-Infinity,"RESULT":NaN,"TEST_TXT":"say \\"NaN\\""}]}');
     assert.ok(decoded.ok);
     assert.deepEqual(decoded.message.payload, [{ type: 'PTR', LO_LIMIT: '-inf', RESULT: 'nan', TEST_TXT: 'say "NaN"' }]);
+  });
+
+  it('reads any JSON object as JSON.parse does, whatever its strings hold (escaped quotes, brackets, N and I)', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 6 })), (value) => {
+        const text = JSON.stringify(value);
+        const decoded = decodeMessage(text);
+        assert.ok(decoded.ok, text);
+        assert.deepEqual(decoded.message, JSON.parse(text));
+      }),
+      { seed: 7, numRuns: 500 },
+    );
+    assert.ok(decodeMessage(`{"a":"${'[{'.repeat(500)}\\\\","b":"\\\\"}`).ok, 'brackets and backslashes inside strings do not count');
   });
 
   it('refuses too deep, too large, not JSON and not an object, saying why', () => {

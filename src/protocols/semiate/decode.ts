@@ -16,28 +16,38 @@ export type DropCause = 'tooLarge' | 'tooDeep' | 'notJson' | 'notMessage';
 
 export type Decoded = { ok: true; message: JsonObject } | { ok: false; cause: DropCause; text: string; details: Record<string, unknown> };
 
+/** Outside strings, the only characters that matter; inside, where a string may end. */
+const STRUCTURE = /["[\]{}NI]/g;
+const STRING_END = /["\\]/g;
+
 /**
- * One pass over the text outside strings: nesting depth (stopping at the limit, so a hostile
- * `[[[[…` costs no more than the limit says), and whether a capital N or I appears — the start of
- * Python's bare NaN / Infinity, which plain JSON never has outside a string.
+ * One pass over the text: nesting depth (stopping at the limit, so a hostile `[[[[…` costs no
+ * more than the limit says), and whether a capital N or I appears outside strings — the start of
+ * Python's bare NaN / Infinity, which plain JSON never has there. The regular expressions let the
+ * engine skip long strings and runs of numbers at native speed.
  */
 function scan(text: string, maxDepth: number): { tooDeep: boolean; python: boolean } {
   let depth = 0;
-  let inString = false;
   let python = false;
-  for (let i = 0; i < text.length; i += 1) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === BACKSLASH) i += 1;
-      else if (c === QUOTE) inString = false;
-    } else if (c === QUOTE) {
-      inString = true;
+  STRUCTURE.lastIndex = 0;
+  for (let found = STRUCTURE.exec(text); found !== null; found = STRUCTURE.exec(text)) {
+    const c = text.charCodeAt(found.index);
+    if (c === QUOTE) {
+      STRING_END.lastIndex = found.index + 1;
+      for (let end = STRING_END.exec(text); ; end = STRING_END.exec(text)) {
+        if (end === null) return { tooDeep: false, python };
+        if (text.charCodeAt(end.index) === QUOTE) {
+          STRUCTURE.lastIndex = end.index + 1;
+          break;
+        }
+        STRING_END.lastIndex = end.index + 2; // skip the escaped character
+      }
     } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
       depth += 1;
       if (depth > maxDepth) return { tooDeep: true, python };
     } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
       depth -= 1;
-    } else if (c === CAPITAL_N || c === CAPITAL_I) {
+    } else {
       python = true;
     }
   }

@@ -335,6 +335,17 @@ export class SemiAteTester extends EventEmitter<TesterEvents> {
   }
 
   private onEvent(event: TesterEvent): void {
+    if (event.kind === 'state' && event.state === '') {
+      // Not a state report: counting it as one would leave the client believing in a state "unknown".
+      this.warnings.offer(
+        new InstrumentError('PROTOCOL', `ignored a status from ${this.endpoint}: it names no state`, {
+          reason: 'messageDropped',
+          source: this.endpoint,
+          cause: 'noState',
+        }),
+      );
+      return;
+    }
     switch (event.kind) {
       case 'state':
         this.onState(event.state, event.message, event.raw);

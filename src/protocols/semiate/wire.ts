@@ -2,8 +2,8 @@ import { LIMITS, bounded } from './limits';
 import type { LogEntry, StdfRecord, TesterEvent } from './types';
 import { asString, isObject } from './types';
 
-/** A state name as reported, cut so a peer's text cannot flood a status or a msg. */
-export function stateName(value: unknown, fallback = 'unknown'): string {
+/** A state name as reported, cut so a peer's text cannot flood a status or a msg; '' when there is none. */
+export function stateName(value: unknown, fallback = ''): string {
   return bounded(asString(value, fallback), LIMITS.maxNameChars) || fallback;
 }
 
