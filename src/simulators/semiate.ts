@@ -318,10 +318,17 @@ export class SemiAteSimulator {
   }
 
   private next(requested: unknown): void {
+    // Like the master, test only sites it has: an unknown site id (a topic wildcard even) is not published to.
     const sites =
       Array.isArray(requested) && requested.length > 0
-        ? (requested as Array<{ siteid?: unknown; partid?: unknown }>)
+        ? (requested as Array<{ siteid?: unknown; partid?: unknown } | null>).flatMap((s) =>
+            s !== null && typeof s === 'object' && this.siteIds.includes(String(s.siteid)) ? [s] : [],
+          )
         : this.siteIds.map((siteid) => ({ siteid, partid: undefined }));
+    if (sites.length === 0) {
+      this.ignored.push(`next@${this.state}`);
+      return this.log('master', 'WARNING', 'ignored next: none of its sites exists');
+    }
     this.phase('next', 'testing', this.options.testMs, this.options.testTimeoutMs, () => {
       const response = sites.map((s) => {
         const site = String(s.siteid ?? '0');

@@ -260,12 +260,15 @@ describe('semiate client: websocket-only and MQTT-only commands', function () {
     await assert.rejects(mq.execute({ command: 'getlogs' }), /not a Semi-ATE MQTT handler command/);
   });
 
-  it("MQTT: the master's last will shows as crash", async () => {
+  it("MQTT: the master's last will shows as crash, and the master's return is noticed", async () => {
     const mq = open('mqtt');
     await waitFor(() => mq.state !== undefined, 5000, 'a state');
+    const before = mq.state;
     const master = (sim as unknown as { master: { stream: { destroy(): void } } }).master;
     master.stream.destroy();
     await waitFor(() => mq.state === 'crash', 5000, 'crash');
+    // The master reconnects by itself and does not announce its state; asked, it answers.
+    await waitFor(() => mq.state === before, 5000, `${before} again`);
   });
 });
 

@@ -132,6 +132,33 @@ describe('semiate over MQTT: the test apps write Python JSON', function () {
   });
 });
 
+describe('semiate over MQTT: sites come from the apps, not from stray results', function () {
+  this.timeout(15000);
+  it('a result published for a site the tester does not have does not make a default next wait for it', async () => {
+    const sim = new SemiAteSimulator({ ...FAST, sites: 2 });
+    await sim.start();
+    const tester = new SemiAteTester({ transport: 'mqtt', url: sim.mqttUrl, deviceId: sim.options.deviceId });
+    tester.start();
+    const raw = await mqtt.connectAsync(sim.mqttUrl);
+    try {
+      await waitFor(() => tester.state === 'initialized', 5000, 'initialized');
+      // Loading makes every site's apps report their status.
+      await tester.execute({ command: 'load', lotNumber: 'L' }, { waitUntilDone: true });
+      await waitFor(() => tester.sites.length === 2, 3000, 'two sites');
+      const stray = '{"type":"testresult","payload":[{"type":"PIR","SITE_NUM":99},{"type":"PRR","SITE_NUM":99,"PART_ID":"x"}]}';
+      await raw.publishAsync(`ate/${sim.options.deviceId}/TestApp/testresult/site99`, stray);
+      await waitFor(() => tester.yieldTracker.overall().tested === 1, 3000, 'the stray part counted');
+      assert.deepEqual(tester.sites, ['0', '1']);
+      const tested = await tester.execute({ command: 'next' }, { waitUntilDone: true, timeoutMs: 5000 });
+      assert.deepEqual(tested.sites, ['0', '1']);
+    } finally {
+      await raw.endAsync();
+      await tester.stop();
+      await sim.close();
+    }
+  });
+});
+
 describe('semiate MQTT tester stopped while the broker has not answered the login', function () {
   this.timeout(10000);
   it("does not throw the client's later CONNACK timeout", async () => {
@@ -286,6 +313,14 @@ describe('semiate-command refuses careless values before sending', function () {
       }
       const site = await caught({ command: transport === 'mqtt' ? 'next' : 'load', sites: [NaN], lotNumber: NaN });
       assert.match(site.error!.message, transport === 'mqtt' ? /each site for next must be a site id/ : /load needs a lot number/);
+      if (transport === 'mqtt') {
+        // A site id becomes part of a topic: a wildcard there would make the broker drop the master's connection.
+        for (const bad of ['+', 'a/b', '#', ' ', '0 1'])
+          assert.match(
+            (await caught({ command: 'next', sites: [bad] })).error!.message,
+            /each site for next must be a site id — a whole number, or text without/,
+          );
+      }
       await new Promise((r) => setTimeout(r, 200));
       assert.equal(sim.lotNumber, '', 'the configured load was never sent in place of the bad command');
       assert.deepEqual(sim.ignored, []);

@@ -311,11 +311,12 @@ describe(`semiate fuzz (seed ${scale.seed}, ${scale.runs} cases${scale.large ? '
       const tester = (helper.getNode('tester') as unknown as { registry: { current: SemiAteTester } }).registry.current;
       sim.dropClients();
       await waitFor(() => tester.status.state !== 'connected', 10_000, 'the tester to notice the drop');
-      await waitFor(
-        () => tester.status.state === 'connected' && tester.state === sim.state,
-        10_000,
-        `the tester's view to match the simulator's ${sim.state}`,
-      );
+      await waitFor(() => tester.status.state === 'connected' && tester.state === sim.state, 10_000, "the tester's view").catch((err: Error) => {
+        const master = (sim as unknown as { master?: { connected: boolean } }).master;
+        throw new Error(
+          `${err.message}: the tester is ${JSON.stringify(tester.status)} in state ${tester.state}, the simulator in ${sim.state} (its MQTT client ${master?.connected ? 'connected' : 'not connected'})`,
+        );
+      });
       if (sim.state === 'ready') await tracker.call({ command: 'unload', waitUntilDone: true, timeout: 5 }, 10_000);
       const loaded = await tracker.call({ command: 'load', payload: 'AFTER', waitUntilDone: true, timeout: 5 }, 10_000);
       assert.equal(loaded.kind, 'result', JSON.stringify(loaded));

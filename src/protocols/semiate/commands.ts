@@ -172,11 +172,17 @@ function testOptions(value: unknown): TestOption[] {
   });
 }
 
-/** A site id for next: a whole number ≥ 0 or a short non-empty text. */
+/** Text a site id cannot hold: it becomes part of MQTT topics (site<N>), where these are wildcards or separators. */
+const NOT_IN_SITE_ID = /[\s/+#]/;
+
+/** A site id for next: a whole number ≥ 0 or a short text that can stand in a topic. */
 function siteId(value: unknown): string | undefined {
   if (typeof value === 'number') return Number.isInteger(value) && value >= 0 ? String(value) : undefined;
-  if (typeof value === 'string') return value.trim() !== '' && value.length <= 64 ? value.trim() : undefined;
-  return undefined;
+  if (typeof value !== 'string') return undefined;
+  const id = value.trim();
+  // Control characters (below a space) have no place in a topic either.
+  const printable = [...id].every((c) => c.charCodeAt(0) >= 0x20);
+  return id !== '' && id.length <= 64 && printable && !NOT_IN_SITE_ID.test(id) ? id : undefined;
 }
 
 /** A part id for next: text or a finite number, at most 64 characters; absent gives '' (numbered by the client). */
@@ -200,7 +206,13 @@ export function nextSites(value: unknown, knownSites: readonly string[], nextPar
     throw bad(`next takes at most ${LIMITS.maxSites} sites; it got ${list.length}`, { reason: 'tooManySites', count: list.length });
   return list.map((item: unknown) => {
     const id = siteId(isObject(item) ? item.siteid : item);
-    if (id === undefined) throw bad('each site for next must be a site id (a whole number or text) or {"siteid": "0", "partid": "1"}');
+    if (id === undefined)
+      throw bad(
+        'each site for next must be a site id — a whole number, or text without spaces, "/", "+" or "#" — or {"siteid": "0", "partid": "1"}',
+        {
+          reason: 'badSiteId',
+        },
+      );
     const partid = partId(isObject(item) ? item.partid : undefined);
     return { siteid: id, partid: partid === '' ? nextPartId() : partid };
   });

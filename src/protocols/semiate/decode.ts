@@ -5,53 +5,43 @@ import { isObject } from './types';
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
 const CAPITAL_N = 0x4e;
 const CAPITAL_I = 0x49;
 
-export type DropCause = 'tooLarge' | 'tooDeep' | 'notJson' | 'notMessage';
+export type DropCause = 'tooLarge' | 'tooDeep' | 'notJson' | 'notMessage' | 'noType';
 
 export type Decoded = { ok: true; message: JsonObject } | { ok: false; cause: DropCause; text: string; details: Record<string, unknown> };
 
-/** Outside strings, the only characters that matter; inside, where a string may end. */
-const STRUCTURE = /["[\]{}NI]/g;
-const STRING_END = /["\\]/g;
-
 /**
- * One pass over the text: nesting depth (stopping at the limit, so a hostile `[[[[…` costs no
- * more than the limit says), and whether a capital N or I appears outside strings — the start of
- * Python's bare NaN / Infinity, which plain JSON never has there. The regular expressions let the
- * engine skip long strings and runs of numbers at native speed.
+ * Whether a parsed value nests deeper than `maxDepth`. V8 parses without recursion, so the parse
+ * itself is safe; what is not is everything after it (Node-RED copies a msg recursively). The
+ * walk uses its own stack and stops as soon as the limit is passed.
  */
-function scan(text: string, maxDepth: number): { tooDeep: boolean; python: boolean } {
-  let depth = 0;
-  let python = false;
-  STRUCTURE.lastIndex = 0;
-  for (let found = STRUCTURE.exec(text); found !== null; found = STRUCTURE.exec(text)) {
-    const c = text.charCodeAt(found.index);
-    if (c === QUOTE) {
-      STRING_END.lastIndex = found.index + 1;
-      for (let end = STRING_END.exec(text); ; end = STRING_END.exec(text)) {
-        if (end === null) return { tooDeep: false, python };
-        if (text.charCodeAt(end.index) === QUOTE) {
-          STRUCTURE.lastIndex = end.index + 1;
-          break;
+function deeperThan(value: object, maxDepth: number): boolean {
+  const values: object[] = [value];
+  const depths: number[] = [1];
+  while (values.length > 0) {
+    const current = values.pop()!;
+    const depth = depths.pop()!;
+    if (depth > maxDepth) return true;
+    if (Array.isArray(current)) {
+      for (const child of current as unknown[]) {
+        if (typeof child === 'object' && child !== null) {
+          values.push(child);
+          depths.push(depth + 1);
         }
-        STRING_END.lastIndex = end.index + 2; // skip the escaped character
       }
-    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
-      depth += 1;
-      if (depth > maxDepth) return { tooDeep: true, python };
-    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
-      depth -= 1;
     } else {
-      python = true;
+      for (const key in current) {
+        const child = (current as Record<string, unknown>)[key];
+        if (typeof child === 'object' && child !== null) {
+          values.push(child);
+          depths.push(depth + 1);
+        }
+      }
     }
   }
-  return { tooDeep: false, python };
+  return false;
 }
 
 /**
@@ -87,9 +77,9 @@ export function pythonTokensAsStrings(text: string): string {
 }
 
 /**
- * A message from the tester as a JSON object, or why it cannot be one. Size and depth are checked
- * before parsing: Node-RED copies a msg recursively when a node has several wires, and a value
- * thousands of levels deep overflows the stack there.
+ * A message from the tester as a JSON object, or why it cannot be one: not larger than
+ * maxMessageBytes, not nested deeper than maxDepth (Node-RED copies a msg recursively when a node
+ * has several wires, and a value thousands of levels deep overflows the stack there).
  */
 export function decodeMessage(text: string, byteLength = text.length): Decoded {
   if (byteLength > LIMITS.maxMessageBytes) {
@@ -100,21 +90,22 @@ export function decodeMessage(text: string, byteLength = text.length): Decoded {
       details: { bytes: byteLength, maxBytes: LIMITS.maxMessageBytes },
     };
   }
-  const { tooDeep, python } = scan(text, LIMITS.maxDepth);
-  if (tooDeep) {
-    return {
-      ok: false,
-      cause: 'tooDeep',
-      text: `it is nested more than ${LIMITS.maxDepth} levels deep`,
-      details: { maxDepth: LIMITS.maxDepth },
-    };
-  }
+  // Python's tokens are words JSON does not have; a cheap search tells whether to look for them.
+  const python = text.includes('NaN') || text.includes('Infinity');
   let value: unknown;
   try {
     value = JSON.parse(python ? pythonTokensAsStrings(text) : text);
   } catch (err) {
     const why = bounded(err instanceof Error ? err.message : String(err), 120);
     return { ok: false, cause: 'notJson', text: `it is not JSON (${why})`, details: { parseError: why } };
+  }
+  if (typeof value === 'object' && value !== null && deeperThan(value, LIMITS.maxDepth)) {
+    return {
+      ok: false,
+      cause: 'tooDeep',
+      text: `it is nested more than ${LIMITS.maxDepth} levels deep`,
+      details: { maxDepth: LIMITS.maxDepth },
+    };
   }
   if (!isObject(value)) return { ok: false, cause: 'notMessage', text: 'it is not a JSON object {"type": …, "payload": …}', details: {} };
   return { ok: true, message: value };

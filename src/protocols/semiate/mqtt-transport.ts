@@ -151,6 +151,7 @@ export class SemiAteMqtt extends EventEmitter<BaseConnectionEvents & TesterTrans
     const client = this.client;
     this.client = undefined;
     clearTimeout(this.askTimer);
+    this.askTimer = undefined;
     if (!client) return;
     // Only our own listeners go: mqtt.js keeps its internal ones (its 'close' handler clears the
     // CONNACK timer), and an 'error' listener stays for good, because that timer or a late socket
@@ -244,13 +245,24 @@ export class SemiAteMqtt extends EventEmitter<BaseConnectionEvents & TesterTrans
   /**
    * Master/status is only published on changes and never retained, so ask with get-state, and
    * ask again until an answer comes: after a broker restart the master may not have
-   * resubscribed yet when our first question arrives.
+   * resubscribed yet when our first question arrives. The same after its last will ("crash"):
+   * a master that comes back does not announce itself, but answers.
    */
   private askState(client: MqttClient): void {
     clearTimeout(this.askTimer);
     if (this.client !== client || !this.isConnected) return;
     client.publish(`${this.prefix}Master/cmd`, JSON.stringify({ type: 'get-state', payload: {} }), { qos: 2 });
     this.askTimer = setTimeout(() => this.askState(client), this.options.stateRetryMs ?? 1000);
+  }
+
+  /** A state report ends the asking; a crash (re)starts it, unless it is already going. */
+  private stateReported(state: string): void {
+    if (state !== 'crash') {
+      clearTimeout(this.askTimer);
+      this.askTimer = undefined;
+    } else if (this.askTimer === undefined && this.client) {
+      this.askState(this.client);
+    }
   }
 
   private onMessage(topic: string, buffer: Buffer): void {
@@ -267,21 +279,18 @@ export class SemiAteMqtt extends EventEmitter<BaseConnectionEvents & TesterTrans
   private eventOf(path: string, message: JsonObject): TesterEvent | undefined {
     const [app, channel, siteTopic = ''] = path.split('/', 3);
     const site = bounded(siteTopic.replace(/^site/, ''), LIMITS.maxNameChars);
-    if (app === 'Master' && (channel === 'status' || (channel === 'response' && message.type === 'get-state'))) clearTimeout(this.askTimer);
     if (app === 'Master' && channel === 'status') {
       const { state, message: text } = mqttStatusState(message);
+      this.stateReported(state);
       return { kind: 'state', state, message: text, raw: message };
     }
     if (app === 'Master' && channel === 'response') {
       const type = bounded(asString(message.type), LIMITS.maxNameChars);
       if (type === 'get-state' && isObject(message.payload)) {
         // The answer to get-state doubles as a state report.
-        this.emit('event', {
-          kind: 'state',
-          state: stateName(message.payload.state),
-          message: stateMessage(message.payload.message),
-          raw: message,
-        });
+        const state = stateName(message.payload.state);
+        this.stateReported(state);
+        this.emit('event', { kind: 'state', state, message: stateMessage(message.payload.message), raw: message });
       }
       return { kind: 'response', type, payload: message.payload };
     }
@@ -303,7 +312,10 @@ export class SemiAteMqtt extends EventEmitter<BaseConnectionEvents & TesterTrans
   }
 
   private setStatus(status: ConnectionStatus): void {
-    if (status.state !== 'connected') clearTimeout(this.askTimer);
+    if (status.state !== 'connected') {
+      clearTimeout(this.askTimer);
+      this.askTimer = undefined;
+    }
     this.current = status;
     this.emit('status', status);
   }

@@ -33,7 +33,8 @@ export interface PendingCommandOptions {
   doneMs: number;
   /** Limit for the confirmation when the caller does not wait for the outcome. */
   confirmMs: number;
-  endpoint: string;
+  /** The caller's limit as given, for messages (what is left of it after queueing is less). */
+  limitMs: number;
   currentState: () => MasterState | undefined;
 }
 
@@ -94,7 +95,7 @@ export class PendingCommand {
       () => undefined,
     );
     this.timers.push(setTimeout(() => this.fail(this.timeoutError()), options.doneMs));
-    if (!options.wait && options.confirmMs < options.doneMs) {
+    if (!options.wait) {
       this.timers.push(
         setTimeout(() => {
           if (!this.isConfirmed) this.fail(this.unconfirmedError());
@@ -243,23 +244,26 @@ export class PendingCommand {
   }
 
   private timeoutError(): InstrumentError {
-    const { name, doneMs } = this.options;
+    const { name, wait, doneMs } = this.options;
+    const limitMs = wait ? this.options.limitMs : doneMs;
     const state = this.options.currentState();
-    return new InstrumentError('TIMEOUT', `no ${this.describe()} within ${doneMs} ms (the tester is ${state ?? 'in an unknown state'})`, {
+    return new InstrumentError('TIMEOUT', `no ${this.describe()} within ${limitMs} ms (the tester is ${state ?? 'in an unknown state'})`, {
       reason: 'commandTimeout',
       command: name,
-      timeoutMs: doneMs,
+      expected: name === 'next' ? 'results' : PATHS[name]!.final,
+      sites: this.options.sites.length,
+      timeoutMs: limitMs,
       state,
     });
   }
 
   private unconfirmedError(): InstrumentError {
-    const { name, confirmMs } = this.options;
+    const { name, limitMs } = this.options;
     const state = this.options.currentState();
     return new InstrumentError(
       'TIMEOUT',
-      `no sign within ${confirmMs} ms that the tester acted on ${name} (it reports ${state ?? 'no state'}); check that it is running`,
-      { reason: 'noConfirmation', command: name, timeoutMs: confirmMs, state },
+      `no sign within ${limitMs} ms that the tester acted on ${name} (it reports ${state ?? 'no state'}); check that it is running`,
+      { reason: 'noConfirmation', command: name, timeoutMs: limitMs, state },
     );
   }
 }

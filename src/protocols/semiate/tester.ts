@@ -106,6 +106,7 @@ export class SemiAteTester extends EventEmitter<TesterEvents> {
         this.inFlight?.abort(
           new InstrumentError('DISCONNECTED', `lost ${this.endpoint} while waiting for the tester to act on ${this.lane.inProgress ?? 'a command'}`, {
             reason: 'connectionLost',
+            endpoint: this.endpoint,
             command: this.lane.inProgress,
           }),
         );
@@ -180,12 +181,7 @@ export class SemiAteTester extends EventEmitter<TesterEvents> {
     const deadline = Date.now() + timeoutMs;
     await this.transport.whenConnected(timeoutMs);
     if (this.currentState !== undefined) return this.currentState;
-    await this.waitForEvent(
-      (e) => e.kind === 'state',
-      Math.max(1, deadline - Date.now()),
-      "the tester's state",
-      () => undefined,
-    );
+    await this.waitForEvent((e) => e.kind === 'state', Math.max(1, deadline - Date.now()), "the tester's state");
     return this.currentState ?? 'unknown';
   }
 
@@ -215,7 +211,7 @@ export class SemiAteTester extends EventEmitter<TesterEvents> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_WAIT_MS[prepared.name] ?? 10_000;
     // Listen before sending: a fast master answers before send() returns.
     let cancel = (): void => undefined;
-    const waiting = target ? this.waitForEvent(target.accept, timeoutMs, target.describe, target.fail, (c) => (cancel = c)) : undefined;
+    const waiting = target ? this.waitForEvent(target.accept, timeoutMs, target.describe, (c) => (cancel = c)) : undefined;
     try {
       this.sendCommand(prepared.name, prepared.body);
     } catch (err) {
@@ -245,7 +241,11 @@ export class SemiAteTester extends EventEmitter<TesterEvents> {
     checkState(name, state);
     const prepared = prepareCommand(this.kind, request, { knownSites: this.sites, nextPartId: () => String(++this.partCounter) });
     const wait = options.waitUntilDone === true;
-    const doneMs = timeoutMs ?? DEFAULT_WAIT_MS[name] ?? 10_000;
+    // Without waiting, the caller hears once the master acted; the transition itself is still
+    // followed (the next command waits for it) until the master's own limit.
+    const ownLimitMs = DEFAULT_WAIT_MS[name] ?? 10_000;
+    const doneMs = wait ? (timeoutMs ?? ownLimitMs) : ownLimitMs;
+    const confirmMs = wait ? doneMs : Math.min(timeoutMs ?? CONFIRM_MS, ownLimitMs);
     const pending = new PendingCommand({
       kind: this.kind,
       name,
@@ -254,8 +254,8 @@ export class SemiAteTester extends EventEmitter<TesterEvents> {
       sites: prepared.sites ?? this.expectedSites(),
       wait,
       doneMs,
-      confirmMs: Math.min(timeoutMs ?? CONFIRM_MS, doneMs),
-      endpoint: this.endpoint,
+      confirmMs,
+      limitMs: options.timeoutMs ?? (wait ? doneMs : CONFIRM_MS),
       currentState: () => this.currentState,
     });
     this.inFlight = pending;
@@ -294,24 +294,20 @@ export class SemiAteTester extends EventEmitter<TesterEvents> {
   }
 
   /**
-   * Resolve when `accept` returns true for an event; reject when `fail` names a reason, on
-   * disconnect, on timeout, or when `cancel` (if given) is called back — which then frees the
-   * timer and listeners at once.
+   * Resolve when `accept` returns true for an event; reject on disconnect, on timeout, or when
+   * `cancel` (if given) is called back — which then frees the timer and listeners at once.
    */
   private waitForEvent(
     accept: (e: TesterEvent) => boolean,
     timeoutMs: number,
     describe: string,
-    fail: (e: TesterEvent) => string | undefined,
     onCancel?: (cancel: () => void) => void,
   ): Promise<void> {
     let cleanup = (): void => undefined;
     const waiter = new Promise<void>((resolve, reject) => {
       onCancel?.(() => reject(new InstrumentError('CLOSED', `stopped waiting for ${describe}`)));
       const onEvent = (event: TesterEvent): void => {
-        const reason = fail(event);
-        if (reason !== undefined) reject(new InstrumentError('REMOTE', reason, { state: this.currentState, message: this.stateText }));
-        else if (accept(event)) resolve();
+        if (accept(event)) resolve();
       };
       const onStatus = (status: ConnectionStatus): void => {
         if (status.state !== 'connected') reject(new InstrumentError('DISCONNECTED', `lost ${this.endpoint} while waiting for ${describe}`));
@@ -351,8 +347,9 @@ export class SemiAteTester extends EventEmitter<TesterEvents> {
         this.onState(event.state, event.message, event.raw);
         break;
       case 'part':
+        // A part does not make its site known: the master's list (websocket) or the apps' own status
+        // topics (MQTT) do. Else one stray result would become a site every default next waits for.
         for (const part of partsFromRecords(event.records, event.site || '0')) {
-          this.addSite(part.site);
           this.yieldTracker.add(part);
           this.emit('part', part, event.records);
         }

@@ -12,8 +12,6 @@ export const DEFAULT_WAIT_MS: Partial<Record<CommandName, number>> = { load: 190
 export interface WaitTarget {
   describe: string;
   accept(event: TesterEvent): boolean;
-  /** A reason when the event means the command failed. */
-  fail(event: TesterEvent): string | undefined;
   result(): Partial<CommandOutcome>;
 }
 
@@ -30,7 +28,6 @@ export function waitTarget(name: CommandName): WaitTarget | undefined {
       if (found) captured = found;
       return found !== undefined;
     },
-    fail: () => undefined,
     result: () => captured,
   });
   switch (name) {

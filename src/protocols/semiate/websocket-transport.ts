@@ -63,7 +63,7 @@ export class SemiAteWebSocket extends WebSocketConnection<TesterTransportEvents>
     const decoded = decodeMessage(text);
     const type = decoded.ok ? decoded.message.type : undefined;
     if (!decoded.ok || typeof type !== 'string') {
-      const failure = decoded.ok ? { ok: false as const, cause: 'notMessage' as const, text: 'it has no "type"', details: {} } : decoded;
+      const failure = decoded.ok ? { ok: false as const, cause: 'noType' as const, text: 'it has no "type"', details: {} } : decoded;
       this.emit('warning', droppedMessage(this.endpoint, failure));
       return;
     }
