@@ -173,6 +173,27 @@ for (const transport of ['websocket', 'mqtt'] as const) {
       assert.equal(sim.lotNumber, 'FROM-MSG');
     });
 
+    it('a flow that sends unload right after next gets the lot unloaded, and a double next reports each part once', async () => {
+      sim.options.testMs = 150;
+      await helper.load(nodes, flow(tester(), { waitUntilDone: true }));
+      await initialized();
+      assert.equal((await run({ payload: 'L1' })).state, 'ready');
+      const outs = collect<Msg>(helper.getNode('out'));
+      helper.getNode('cmd').receive({ command: 'next' });
+      helper.getNode('cmd').receive({ command: 'next' });
+      helper.getNode('cmd').receive({ command: 'unload' });
+      await waitFor(() => outs.length === 3, 8000, 'three outcomes');
+      assert.deepEqual(
+        outs.map((m) => m.topic),
+        ['next', 'next', 'unload'],
+      );
+      const partIds = outs.slice(0, 2).flatMap((m) => (m.payload as { parts: Array<{ partId: string }> }).parts.map((p) => p.partId));
+      assert.equal(new Set(partIds).size, 4, `four different parts: ${partIds.join(',')}`);
+      assert.equal(outs[2].state, 'initialized');
+      assert.deepEqual(sim.ignored, []);
+      assert.equal(sim.lotNumber, '');
+    });
+
     it('refuses bad input before sending: no lot number, unknown command', async () => {
       await helper.load(nodes, flow(tester()));
       await initialized();
