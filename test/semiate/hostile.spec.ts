@@ -3,8 +3,9 @@ import fc from 'fast-check';
 import net, { type AddressInfo } from 'node:net';
 import mqtt from 'mqtt';
 import { SemiAteTester } from '../../src/protocols/semiate';
-import type { InstrumentError } from '../../src/protocols/common/errors';
+import { InstrumentError } from '../../src/protocols/common/errors';
 import { decodeMessage, pythonTokensAsStrings } from '../../src/protocols/semiate/decode';
+import { WarningThrottle } from '../../src/protocols/semiate/warning-throttle';
 import { SemiAteSimulator } from '../../src/simulators/semiate';
 import { helper, collect, nextMessage, waitFor } from '../helpers/red';
 import { FakeMaster, nested } from './fake-master';
@@ -78,6 +79,35 @@ describe('semiate decoding what a tester sends', () => {
   });
 });
 
+describe('semiate warnings about unreadable messages', () => {
+  it('come at most five per ten seconds, and the next one after says how many were left out', () => {
+    const seen: InstrumentError[] = [];
+    const throttle = new WarningThrottle((w) => seen.push(w));
+    const warning = (i: number): InstrumentError => new InstrumentError('PROTOCOL', `bad ${i}`, { reason: 'messageNotJson' });
+    const realNow = Date.now;
+    let now = realNow();
+    Date.now = () => now;
+    try {
+      for (let i = 0; i < 8; i++) throttle.offer(warning(i));
+      assert.deepEqual(
+        seen.map((w) => w.message),
+        ['bad 0', 'bad 1', 'bad 2', 'bad 3', 'bad 4'],
+      );
+      now += 10_000;
+      throttle.offer(warning(8));
+      assert.deepEqual(
+        seen.slice(5).map((w) => [w.details.reason, w.details.count ?? w.message]),
+        [
+          ['warningsSuppressed', 3],
+          ['messageNotJson', 'bad 8'],
+        ],
+      );
+    } finally {
+      Date.now = realNow;
+    }
+  });
+});
+
 describe('semiate over MQTT: the test apps write Python JSON', function () {
   this.timeout(15000);
   let sim: SemiAteSimulator;
@@ -127,8 +157,9 @@ describe('semiate over MQTT: the test apps write Python JSON', function () {
     await raw.endAsync();
     await waitFor(() => warnings.length === 2, 3000, 'two warnings');
     assert.match(warnings[0].message, new RegExp(`^ignored a message from ${topic}: it is not JSON \\(`));
-    assert.deepEqual([warnings[0].details.reason, warnings[0].details.source, warnings[0].details.cause], ['messageDropped', topic, 'notJson']);
+    assert.deepEqual([warnings[0].details.reason, warnings[0].details.source], ['messageNotJson', topic]);
     assert.match(warnings[1].message, /it is nested more than 64 levels deep$/);
+    assert.equal(warnings[1].details.reason, 'messageTooDeep');
   });
 });
 

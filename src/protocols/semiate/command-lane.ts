@@ -12,6 +12,7 @@ export class CommandLane {
   private tail: Promise<void> = Promise.resolve();
   private queued = 0;
   private busyWith: string | undefined;
+  private lastQueued = '';
 
   /** The command whose transition the lane is waiting for, if any. */
   get inProgress(): string | undefined {
@@ -32,6 +33,9 @@ export class CommandLane {
       );
     }
     const previous = this.tail;
+    // Whom this command waits for, to name it should the wait run out.
+    const predecessor = this.lastQueued;
+    this.lastQueued = name;
     let release!: () => void;
     const mine = new Promise<void>((resolve) => (release = resolve));
     this.tail = previous.then(() => mine);
@@ -45,11 +49,11 @@ export class CommandLane {
           () =>
             new InstrumentError(
               'TIMEOUT',
-              `${name} was not sent: the tester was still busy with ${this.busyWith ?? 'an earlier command'} after ${limitMs} ms`,
+              `${name} was not sent: the tester was still busy with ${this.busyWith ?? predecessor} after ${limitMs} ms`,
               {
                 reason: 'queuedTooLong',
                 command: name,
-                busyWith: this.busyWith,
+                busyWith: this.busyWith ?? predecessor,
                 timeoutMs: limitMs,
               },
             ),

@@ -93,7 +93,7 @@ export function commandOf(fromMsg: unknown, configured: string): string {
     throw bad(`msg.command must be the name of a command as text, e.g. "next"; it is ${shown(fromMsg)}`, {
       reason: 'commandNotText',
       property: 'msg.command',
-      got: shown(fromMsg),
+      found: shown(fromMsg),
     });
   return fromMsg;
 }
@@ -114,8 +114,8 @@ export function checkState(name: CommandName, state: MasterState | undefined): v
   if (!allowed || (state !== undefined && allowed.includes(state))) return;
   throw new InstrumentError(
     'BAD_INPUT',
-    `${name} is not possible while the tester is ${state ?? 'in an unknown state'}; the master would ignore it (allowed in: ${allowed.join(', ')})`,
-    { reason: 'notAllowedInState', state, command: name, allowed: allowed.join(', ') },
+    `${name} is not possible while the tester is ${state ?? 'unknown'}; the master would ignore it (allowed in: ${allowed.join(', ')})`,
+    { reason: 'notAllowedInState', state: state ?? 'unknown', command: name, allowed: allowed.join(', ') },
   );
 }
 
@@ -143,7 +143,7 @@ function optionValue(item: JsonObject, index: number): number {
       reason: 'optionValueNotNumber',
       index,
       name: String(item.name),
-      got: shown(given),
+      found: shown(given),
     });
   return n === 0 ? -1 : n;
 }
@@ -156,7 +156,7 @@ function optionActive(item: JsonObject, index: number): boolean {
     reason: 'optionActiveNotBoolean',
     index,
     name: String(item.name),
-    got: shown(given),
+    found: shown(given),
   });
 }
 
@@ -164,7 +164,7 @@ function testOptions(value: unknown): TestOption[] {
   const list = Array.isArray(value) ? value : isObject(value) && Array.isArray(value.testoptions) ? value.testoptions : undefined;
   if (!list || list.length === 0) throw bad('usersettings needs test options: [{name, active, value}, …]');
   if (list.length > 64)
-    throw bad(`usersettings takes at most 64 test options; it got ${list.length}`, { reason: 'tooManyOptions', count: list.length });
+    throw bad(`usersettings takes at most 64 test options; it got ${list.length}`, { reason: 'tooManyOptions', count: list.length, max: 64 });
   return list.map((item: unknown, index: number) => {
     if (!isObject(item) || typeof item.name !== 'string' || item.name === '')
       throw bad('each test option needs a name, e.g. {"name": "stop_on_fail", "active": true, "value": -1}');
@@ -192,7 +192,7 @@ function partId(value: unknown): string {
   if (text === undefined || text.length > 64)
     throw bad(`a part id for next must be text or a number of at most 64 characters; it is ${shown(value)}`, {
       reason: 'badPartId',
-      got: shown(value),
+      found: shown(value),
     });
   return text;
 }
@@ -203,7 +203,11 @@ export function nextSites(value: unknown, knownSites: readonly string[], nextPar
   if (!Array.isArray(list) || list.length === 0)
     throw bad('next over MQTT needs sites, e.g. ["0","1"] or [{"siteid":"0","partid":"17"}], and none are known from the tester yet');
   if (list.length > LIMITS.maxSites)
-    throw bad(`next takes at most ${LIMITS.maxSites} sites; it got ${list.length}`, { reason: 'tooManySites', count: list.length });
+    throw bad(`next takes at most ${LIMITS.maxSites} sites; it got ${list.length}`, {
+      reason: 'tooManySites',
+      count: list.length,
+      max: LIMITS.maxSites,
+    });
   return list.map((item: unknown) => {
     const id = siteId(isObject(item) ? item.siteid : item);
     if (id === undefined)

@@ -8,7 +8,7 @@ const BACKSLASH = 0x5c;
 const CAPITAL_N = 0x4e;
 const CAPITAL_I = 0x49;
 
-export type DropCause = 'tooLarge' | 'tooDeep' | 'notJson' | 'notMessage' | 'noType';
+export type DropCause = 'tooLarge' | 'tooDeep' | 'notJson' | 'notMessage' | 'noType' | 'noState';
 
 export type Decoded = { ok: true; message: JsonObject } | { ok: false; cause: DropCause; text: string; details: Record<string, unknown> };
 
@@ -111,12 +111,21 @@ export function decodeMessage(text: string, byteLength = text.length): Decoded {
   return { ok: true, message: value };
 }
 
+/** One reason (one sentence in the catalogs) per way a message can be unusable. */
+const DROP_REASONS: Record<DropCause, string> = {
+  tooLarge: 'messageTooLarge',
+  tooDeep: 'messageTooDeep',
+  notJson: 'messageNotJson',
+  notMessage: 'messageNotObject',
+  noType: 'messageWithoutType',
+  noState: 'statusWithoutState',
+};
+
 /** The warning for a message that was not used: where it came from and why, never its content. */
 export function droppedMessage(source: string, failure: Extract<Decoded, { ok: false }>): InstrumentError {
   return new InstrumentError('PROTOCOL', `ignored a message from ${source}: ${failure.text}`, {
-    reason: 'messageDropped',
+    reason: DROP_REASONS[failure.cause],
     source,
-    cause: failure.cause,
     ...failure.details,
   });
 }

@@ -123,12 +123,14 @@ export class PendingCommand {
       const path = PATHS[name]!;
       if (FAILURE_STATES.includes(state) && this.moved) {
         this.fail(
-          new InstrumentError('REMOTE', `${name} failed: the tester went to ${state}${event.message ? ` (${event.message})` : ''}`, {
-            reason: 'commandFailed',
-            command: name,
-            state,
-            message: event.message,
-          }),
+          event.message
+            ? new InstrumentError('REMOTE', `${name} failed: the tester went to ${state} (${event.message})`, {
+                reason: 'commandFailedSaying',
+                command: name,
+                state,
+                message: event.message,
+              })
+            : new InstrumentError('REMOTE', `${name} failed: the tester went to ${state}`, { reason: 'commandFailed', command: name, state }),
         );
         return;
       }
@@ -238,31 +240,34 @@ export class PendingCommand {
     for (const timer of this.timers) clearTimeout(timer);
   }
 
-  private describe(): string {
-    const { name, sites } = this.options;
-    return name === 'next' ? `results of ${sites.length} site(s) after next` : `state ${PATHS[name]!.final} after ${name}`;
-  }
-
   private timeoutError(): InstrumentError {
-    const { name, wait, doneMs } = this.options;
-    const limitMs = wait ? this.options.limitMs : doneMs;
-    const state = this.options.currentState();
-    return new InstrumentError('TIMEOUT', `no ${this.describe()} within ${limitMs} ms (the tester is ${state ?? 'in an unknown state'})`, {
-      reason: 'commandTimeout',
+    const { name, wait, doneMs, sites } = this.options;
+    const timeoutMs = wait ? this.options.limitMs : doneMs;
+    const state = this.options.currentState() ?? 'unknown';
+    if (name === 'next') {
+      return new InstrumentError('TIMEOUT', `no results of ${sites.length} site(s) after next within ${timeoutMs} ms (the tester is ${state})`, {
+        reason: 'resultsTimeout',
+        sites: sites.length,
+        timeoutMs,
+        state,
+      });
+    }
+    const expected = PATHS[name]!.final!;
+    return new InstrumentError('TIMEOUT', `no state ${expected} after ${name} within ${timeoutMs} ms (the tester is ${state})`, {
+      reason: 'stateTimeout',
       command: name,
-      expected: name === 'next' ? 'results' : PATHS[name]!.final,
-      sites: this.options.sites.length,
-      timeoutMs: limitMs,
+      expected,
+      timeoutMs,
       state,
     });
   }
 
   private unconfirmedError(): InstrumentError {
     const { name, limitMs } = this.options;
-    const state = this.options.currentState();
+    const state = this.options.currentState() ?? 'unknown';
     return new InstrumentError(
       'TIMEOUT',
-      `no sign within ${limitMs} ms that the tester acted on ${name} (it reports ${state ?? 'no state'}); check that it is running`,
+      `no sign within ${limitMs} ms that the tester acted on ${name} (it reports ${state}); check that it is running`,
       { reason: 'noConfirmation', command: name, timeoutMs: limitMs, state },
     );
   }

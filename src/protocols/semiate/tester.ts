@@ -3,6 +3,7 @@ import { InstrumentError } from '../common/errors';
 import type { ConnectionStatus } from '../common/reconnecting-connection';
 import { withTimeout } from '../common/timers';
 import { CommandLane } from './command-lane';
+import { droppedMessage } from './decode';
 import { canonicalCommand, checkState, prepareCommand, type CommandName, type CommandRequest, type TransportKind } from './commands';
 import { LIMITS, bounded } from './limits';
 import { SemiAteMqtt, type MqttTransportOptions } from './mqtt-transport';
@@ -103,11 +104,12 @@ export class SemiAteTester extends EventEmitter<TesterEvents> {
       if (status.state === 'connected') this.identifyAnswered = this.identifyAsked;
       else {
         this.currentState = undefined;
-        this.inFlight?.abort(
-          new InstrumentError('DISCONNECTED', `lost ${this.endpoint} while waiting for the tester to act on ${this.lane.inProgress ?? 'a command'}`, {
+        const pending = this.inFlight;
+        pending?.abort(
+          new InstrumentError('DISCONNECTED', `lost ${this.endpoint} while waiting for the tester to act on ${pending.name}`, {
             reason: 'connectionLost',
             endpoint: this.endpoint,
-            command: this.lane.inProgress,
+            command: pending.name,
           }),
         );
       }
@@ -333,13 +335,7 @@ export class SemiAteTester extends EventEmitter<TesterEvents> {
   private onEvent(event: TesterEvent): void {
     if (event.kind === 'state' && event.state === '') {
       // Not a state report: counting it as one would leave the client believing in a state "unknown".
-      this.warnings.offer(
-        new InstrumentError('PROTOCOL', `ignored a status from ${this.endpoint}: it names no state`, {
-          reason: 'messageDropped',
-          source: this.endpoint,
-          cause: 'noState',
-        }),
-      );
+      this.warnings.offer(droppedMessage(this.endpoint, { ok: false, cause: 'noState', text: 'it is a status that names no state', details: {} }));
       return;
     }
     switch (event.kind) {

@@ -29,10 +29,14 @@ export class WarningThrottle {
     this.inWindow += 1;
     const left = this.suppressed;
     this.suppressed = 0;
-    this.emit(
-      left === 0
-        ? warning
-        : new InstrumentError(warning.code, `${warning.message} (${left} more like it were not reported)`, { ...warning.details, suppressed: left }),
-    );
+    if (left > 0) {
+      this.emit(
+        new InstrumentError('PROTOCOL', `${left} more warnings like the ones before were not reported`, {
+          reason: 'warningsSuppressed',
+          count: left,
+        }),
+      );
+    }
+    this.emit(warning);
   }
 }
