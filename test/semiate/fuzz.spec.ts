@@ -259,7 +259,7 @@ describe(`semiate fuzz (seed ${scale.seed}, ${scale.runs} cases${scale.large ? '
       await helper.unload();
       await master.close();
       console.log(
-        `      websocket fuzz: max stall ${report.maxStallMs} ms (wall-clock gap ${report.maxGapMs} ms), heap ${report.baselineHeapMb} → ${report.peakHeapMb} MB`,
+        `      websocket fuzz: max stall ${report.maxStallMs} ms (wall-clock gap ${report.maxGapMs} ms), memory ${report.baselineHeapMb} MB, peak ${report.peakHeapMb} MB, kept ${report.retainedHeapMb} MB`,
       );
       assertHealthy(report);
     }
@@ -328,7 +328,7 @@ describe(`semiate fuzz (seed ${scale.seed}, ${scale.runs} cases${scale.large ? '
       await publisher?.endAsync();
       await sim.close();
       console.log(
-        `      MQTT fuzz: max stall ${report.maxStallMs} ms (wall-clock gap ${report.maxGapMs} ms), heap ${report.baselineHeapMb} → ${report.peakHeapMb} MB`,
+        `      MQTT fuzz: max stall ${report.maxStallMs} ms (wall-clock gap ${report.maxGapMs} ms), memory ${report.baselineHeapMb} MB, peak ${report.peakHeapMb} MB, kept ${report.retainedHeapMb} MB`,
       );
       assertHealthy(report);
     }
