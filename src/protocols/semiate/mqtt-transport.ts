@@ -227,10 +227,11 @@ export class SemiAteMqtt extends EventEmitter<BaseConnectionEvents & TesterTrans
       // The broker answered with a refusal (an ACL): every reconnect would be refused the same way.
       this.client = undefined;
       client.end(true);
+      const error = describeSocketError(err);
       this.lastFailure = new InstrumentError(
         'AUTH_FAILED',
-        `the broker refused the subscription to ${this.prefix}… (${describeSocketError(err)}); check the broker's access rules for this user`,
-        { reason: 'subscriptionRefused', topics: `${this.prefix}…` },
+        `the broker refused the subscription to ${this.prefix}… (${error}); check the broker's access rules for this user`,
+        { reason: 'subscriptionRefused', topics: `${this.prefix}…`, error },
       );
       this.setStatus({ state: 'failed', error: this.lastFailure.message });
       return;
