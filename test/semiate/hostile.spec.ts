@@ -338,10 +338,13 @@ describe('semiate-command refuses careless values before sending', function () {
         const active = await caught({ command: 'usersettings', options: [{ name: 'stop_on_fail', active: 'yes', value: 1 }] });
         assert.match(active.error!.message, /needs active as true or false; it is the text "yes"/);
       }
+      const found = [];
       for (const command of [42, { name: 'next' }, ['unload'], true]) {
         const refused = await caught({ command, payload: 'x' });
         assert.match(refused.error!.message, /^msg\.command must be the name of a command as text, e\.g\. "next"; it is /);
+        found.push(refused.error!.message.split('; it is ')[1]);
       }
+      assert.deepEqual(found, ['42', 'an object', 'an array', 'a boolean']);
       const site = await caught({ command: transport === 'mqtt' ? 'next' : 'load', sites: [NaN], lotNumber: NaN });
       assert.match(site.error!.message, transport === 'mqtt' ? /each site for next must be a site id/ : /load needs a lot number/);
       if (transport === 'mqtt') {

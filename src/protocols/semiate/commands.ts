@@ -79,7 +79,8 @@ function shown(value: unknown): string {
   if (typeof value === 'number') return String(value);
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  return typeof value === 'string' ? `the text "${value.length > 20 ? `${value.slice(0, 19)}…` : value}"` : `a ${typeof value}`;
+  if (typeof value === 'string') return `the text "${value.length > 20 ? `${value.slice(0, 19)}…` : value}"`;
+  return typeof value === 'object' || typeof value === 'undefined' ? `an ${typeof value}` : `a ${typeof value}`;
 }
 
 /**
