@@ -1,5 +1,5 @@
 import { InstrumentError } from '../protocols/common/errors';
-import { canonicalCommand, type CommandRequest } from '../protocols/semiate';
+import { canonicalCommand, commandOf, type CommandRequest } from '../protocols/semiate';
 import { SEMIATE_TESTER } from '../nodered/config-nodes';
 import { configNumber, evaluateProperty } from '../nodered/properties';
 import type { NodeDef, RedAPI, RedNode } from '../nodered/red-types';
@@ -17,7 +17,7 @@ export = function (RED: RedAPI) {
     const tester = link.connection;
 
     user.onInput(async (msg, send) => {
-      const command = typeof msg.command === 'string' && msg.command !== '' ? msg.command : String(def.command ?? '');
+      const command = commandOf(msg.command, String(def.command ?? ''));
       if (command === '') throw new InstrumentError('BAD_INPUT', user.text('semiate-command.errors.no-command'));
       const request: CommandRequest = { command };
       // The client's own alias table (start → next …), so both agree on which parameters apply.

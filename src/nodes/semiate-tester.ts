@@ -6,16 +6,22 @@ import { onClose } from '../nodered/lifecycle';
 import { settingsNumber } from '../nodered/properties';
 import type { TesterConfigNode } from '../nodered/config-nodes';
 import type { NodeDef, NodeStatus, RedAPI, RedNode } from '../nodered/red-types';
-import { connectionDot, shortText } from '../nodered/status';
+import { errorText } from '../nodered/i18n';
+import { connectionDot, errorDot, shortText } from '../nodered/status';
 import { InstrumentError } from '../protocols/common/errors';
 
 /** Busy states show a ring, failures red, everything else settled (ready, initialized) a green dot; states are the tester's own words. */
-function stateDot(RED: RedAPI, connection: ConnectionStatus, state: string | undefined): NodeStatus {
+function stateDot(RED: RedAPI, tester: SemiAteTester): NodeStatus {
+  const connection = tester.status;
+  // A refused login or subscription: the short reason in the user's language (the whole sentence goes to the log).
+  if (tester.failure) return errorDot(RED, tester.failure, 'dot');
+  const state = tester.state;
   if (connection.state !== 'connected' || state === undefined) return connectionDot(RED, connection);
-  if (FAILURE_STATES.includes(state)) return { fill: 'red', shape: 'dot', text: state };
-  if (state === 'ready' || state === 'initialized') return { fill: 'green', shape: 'dot', text: state };
-  if (state === 'testing') return { fill: 'blue', shape: 'dot', text: state };
-  return { fill: 'yellow', shape: 'ring', text: state };
+  const text = shortText(state);
+  if (FAILURE_STATES.includes(state)) return { fill: 'red', shape: 'dot', text };
+  if (state === 'ready' || state === 'initialized') return { fill: 'green', shape: 'dot', text };
+  if (state === 'testing') return { fill: 'blue', shape: 'dot', text };
+  return { fill: 'yellow', shape: 'ring', text };
 }
 
 /** The dialog's fields (strings from the editor, booleans from its checkboxes) and credentials as tester options. */
@@ -105,9 +111,14 @@ export = function (RED: RedAPI): void {
     const registry = new ConnectionRegistry<SemiAteTester>({
       open: () => {
         const tester = new SemiAteTester(options);
-        const show = (): void => registry.setStatus(stateDot(RED, tester.status, tester.state));
+        const show = (): void => registry.setStatus(stateDot(RED, tester));
         tester.on('status', show);
         tester.on('state', show);
+        // The status has room for a few words; the whole reason goes to the log.
+        tester.on('status', (status) => {
+          if (status.state === 'failed') node.error(tester.failure ? errorText(RED, tester.failure) : (status.error ?? 'failed'));
+        });
+        tester.on('warning', (warning) => node.warn(errorText(RED, warning)));
         tester.start();
         return tester;
       },

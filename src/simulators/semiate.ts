@@ -13,7 +13,9 @@ import { TimerSet } from './timer-set';
 /**
  * A Semi-ATE tester: the master's state machine with N sites, its UI websocket (/ws) and its MQTT
  * topics on a broker (an embedded Aedes, or an external one such as mosquitto). Like the real
- * master it ignores commands that are not allowed in its state (it only logs them).
+ * master it ignores commands that are not allowed in its state (it only logs them), reports its
+ * state on the websocket about once a second (not at each change), and its test apps publish
+ * results over MQTT the way Python's json.dumps writes them (bare Infinity, -Infinity, NaN).
  */
 export interface SemiAteSimulatorOptions {
   host?: string;
@@ -37,8 +39,9 @@ export interface SemiAteSimulatorOptions {
   loadMs?: number;
   testMs?: number;
   unloadMs?: number;
+  /** Websocket status period (the real master: about a second). */
   statusIntervalMs?: number;
-  /** Also send the websocket status at once on every state change (default); false: only every statusIntervalMs. */
+  /** Also send the websocket status at once on every state change; the real master does not (default false). */
   statusOnChange?: boolean;
   /** The master's timeouts (real: load 180 s, test 30 s, unload 60 s). */
   loadTimeoutMs?: number;
@@ -81,7 +84,7 @@ export class SemiAteSimulator {
   private statusTimer: NodeJS.Timeout | undefined;
   private random: () => number;
   private partCounter = 0;
-  private prepared: Array<{ topic: string; texts: string[] }> = [];
+  private prepared: Array<{ topic: string; mqtt: string; texts: string[] }> = [];
   private logLevel = 20;
   private userSettings = SemiAteSimulator.defaultSettings();
   private readonly logLines: Array<{ source: string; date: string; type: string; description: string }> = [];
@@ -100,11 +103,12 @@ export class SemiAteSimulator {
       tests: DEFAULT_TESTS,
       seed: 1,
       startupMs: 100,
-      loadMs: 150,
+      // A real load takes seconds: long enough to show as "loading" in a status sent once a second.
+      loadMs: 1500,
       testMs: 20,
-      unloadMs: 100,
+      unloadMs: 500,
       statusIntervalMs: 1000,
-      statusOnChange: true,
+      statusOnChange: false,
       loadTimeoutMs: 180_000,
       testTimeoutMs: 30_000,
       unloadTimeoutMs: 60_000,
@@ -192,6 +196,14 @@ export class SemiAteSimulator {
     for (const socket of this.brokerSockets) if (socket.remotePort !== masterPort) socket.destroy();
   }
 
+  /**
+   * A command from another client — the tester's own UI, a prober — acted on at once, as the
+   * master would; this client's view of the state learns of it only from what the master sends.
+   */
+  press(command: 'load' | 'next' | 'unload' | 'reset', lotNumber = 'OTHER'): void {
+    this.command(command, command === 'load' ? { lot_number: lotNumber } : {}, () => undefined);
+  }
+
   /** Publish `count` parts back to back, as a fast multi-site lot would (benchmarks). */
   burst(count: number): void {
     for (let i = 0; i < count; i++) this.testPart(String(i % this.options.sites), String(++this.partCounter));
@@ -206,11 +218,11 @@ export class SemiAteSimulator {
     for (let i = 0; i < count; i++) {
       const site = String(i % this.options.sites);
       const entry = this.recordPart(site, String(++this.partCounter));
-      const result = JSON.stringify({ type: 'testresult', payload: entry.records });
       this.prepared.push({
         topic: `TestApp/testresult/site${site}`,
+        mqtt: pythonJson({ type: 'testresult', payload: entry.records }),
         texts: [
-          result,
+          JSON.stringify({ type: 'testresult', payload: entry.records }),
           JSON.stringify({ type: 'yield', payload: this.yieldPayload() }),
           JSON.stringify({ type: 'bintable', payload: this.binTable() }),
         ],
@@ -222,9 +234,9 @@ export class SemiAteSimulator {
   sendPrepared(count = this.prepared.length, via: 'websocket' | 'mqtt' | 'both' = 'both'): void {
     const clients = via === 'mqtt' ? [] : [...(this.wss?.clients ?? [])].filter((c) => c.readyState === WebSocket.OPEN);
     const master = via === 'websocket' ? undefined : this.master;
-    for (const { topic, texts } of this.prepared.slice(0, count)) {
+    for (const { topic, mqtt: text, texts } of this.prepared.slice(0, count)) {
       for (const client of clients) for (const text of texts) client.send(text);
-      if (master?.connected) master.publish(`ate/${this.options.deviceId}/${topic}`, texts[0]!, { qos: 2 });
+      if (master?.connected) master.publish(`ate/${this.options.deviceId}/${topic}`, text, { qos: 2 });
     }
   }
 
@@ -306,10 +318,17 @@ export class SemiAteSimulator {
   }
 
   private next(requested: unknown): void {
+    // Like the master, test only sites it has: an unknown site id (a topic wildcard even) is not published to.
     const sites =
       Array.isArray(requested) && requested.length > 0
-        ? (requested as Array<{ siteid?: unknown; partid?: unknown }>)
+        ? (requested as Array<{ siteid?: unknown; partid?: unknown } | null>).flatMap((s) =>
+            s !== null && typeof s === 'object' && this.siteIds.includes(String(s.siteid)) ? [s] : [],
+          )
         : this.siteIds.map((siteid) => ({ siteid, partid: undefined }));
+    if (sites.length === 0) {
+      this.ignored.push(`next@${this.state}`);
+      return this.log('master', 'WARNING', 'ignored next: none of its sites exists');
+    }
     this.phase('next', 'testing', this.options.testMs, this.options.testTimeoutMs, () => {
       const response = sites.map((s) => {
         const site = String(s.siteid ?? '0');
@@ -339,7 +358,8 @@ export class SemiAteSimulator {
 
   private testPart(site: string, partId: string): PartEntry {
     const entry = this.recordPart(site, partId);
-    this.publish(`TestApp/testresult/site${site}`, { type: 'testresult', payload: entry.records });
+    // The test app writes with Python's json.dumps; the master's websocket sends "inf"/"-inf" strings.
+    this.publishText(`TestApp/testresult/site${site}`, pythonJson({ type: 'testresult', payload: entry.records }));
     this.broadcast('testresult', entry.records);
     this.broadcast('yield', this.yieldPayload());
     this.broadcast('bintable', this.binTable());
@@ -558,8 +578,28 @@ export class SemiAteSimulator {
   }
 
   private publish(topic: string, message: unknown): void {
-    if (this.master?.connected) this.master.publish(`ate/${this.options.deviceId}/${topic}`, JSON.stringify(message), { qos: 2 });
+    this.publishText(topic, JSON.stringify(message));
   }
+
+  private publishText(topic: string, text: string): void {
+    if (this.master?.connected) this.master.publish(`ate/${this.options.deviceId}/${topic}`, text, { qos: 2 });
+  }
+}
+
+/** Limit fields the generator writes as "inf"/"-inf" (the websocket's form). */
+const LIMIT_FIELDS = new Set(['LO_LIMIT', 'HI_LIMIT', 'LO_SPEC', 'HI_SPEC']);
+
+/**
+ * What Python's json.dumps writes: infinite and missing numbers as bare Infinity, -Infinity and
+ * NaN (not JSON). Our records carry infinite limits as "inf"/"-inf" and may carry number values.
+ */
+export function pythonJson(value: unknown): string {
+  const text = JSON.stringify(value, (key, v: unknown) => {
+    const number = LIMIT_FIELDS.has(key) && (v === 'inf' || v === '-inf') ? (v === 'inf' ? Infinity : -Infinity) : v;
+    if (typeof number !== 'number' || Number.isFinite(number)) return v;
+    return `\u0000py:${Number.isNaN(number) ? 'NaN' : number > 0 ? 'Infinity' : '-Infinity'}`;
+  });
+  return text.replace(/"\\u0000py:(NaN|Infinity|-Infinity)"/g, '$1');
 }
 
 function numberOption(options: Record<string, string | boolean> | undefined, key: string): number | undefined {

@@ -75,8 +75,8 @@ for (const variant of variants) {
         );
       const unloaded = await tester.execute({ command: 'unload' }, { waitUntilDone: true });
       assert.equal(unloaded.state, 'initialized');
-      assert.equal(states[0], 'loading');
-      assert.deepEqual(states.slice(-2), ['unloading', 'initialized']);
+      // The websocket's status comes once per period: a phase shorter than that may never show.
+      assert.equal(states[states.length - 1], 'initialized');
       if (variant.transport === 'mqtt')
         assert.deepEqual(states, ['loading', 'ready', 'testing', 'ready', 'unloading', 'initialized'], 'MQTT reports every change');
       assert.equal(tester.yieldTracker.snapshot().total.tested, 2);
@@ -260,12 +260,15 @@ describe('semiate client: websocket-only and MQTT-only commands', function () {
     await assert.rejects(mq.execute({ command: 'getlogs' }), /not a Semi-ATE MQTT handler command/);
   });
 
-  it("MQTT: the master's last will shows as crash", async () => {
+  it("MQTT: the master's last will shows as crash, and the master's return is noticed", async () => {
     const mq = open('mqtt');
     await waitFor(() => mq.state !== undefined, 5000, 'a state');
+    const before = mq.state;
     const master = (sim as unknown as { master: { stream: { destroy(): void } } }).master;
     master.stream.destroy();
     await waitFor(() => mq.state === 'crash', 5000, 'crash');
+    // The master reconnects by itself and does not announce its state; asked, it answers.
+    await waitFor(() => mq.state === before, 5000, `${before} again`);
   });
 });
 

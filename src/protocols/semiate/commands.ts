@@ -1,6 +1,7 @@
 import { InstrumentError } from '../common/errors';
+import { LIMITS } from './limits';
 import type { JsonObject, MasterState, TestOption } from './types';
-import { asString, isObject } from './types';
+import { isObject } from './types';
 
 export type TransportKind = 'websocket' | 'mqtt';
 
@@ -69,8 +70,33 @@ export interface PreparedCommand {
   sites?: string[];
 }
 
-function bad(message: string): InstrumentError {
-  return new InstrumentError('BAD_INPUT', message);
+function bad(message: string, details: Record<string, unknown> = {}): InstrumentError {
+  return new InstrumentError('BAD_INPUT', message, details);
+}
+
+/** How a value a user sent looks in an error: its type, or the number itself (NaN, Infinity). */
+function shown(value: unknown): string {
+  if (typeof value === 'number') return String(value);
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return `the text "${value.length > 20 ? `${value.slice(0, 19)}…` : value}"`;
+  return typeof value === 'object' || typeof value === 'undefined' ? `an ${typeof value}` : `a ${typeof value}`;
+}
+
+/**
+ * The command a msg asks for: msg.command when given (it must then be a non-empty text),
+ * else the node's setting. A number or object in msg.command is refused, not silently replaced
+ * by the setting: the flow meant something else than what would be sent.
+ */
+export function commandOf(fromMsg: unknown, configured: string): string {
+  if (fromMsg === undefined || fromMsg === null || fromMsg === '') return configured;
+  if (typeof fromMsg !== 'string' || fromMsg.trim() === '')
+    throw bad(`msg.command must be the name of a command as text, e.g. "next"; it is ${shown(fromMsg)}`, {
+      reason: 'commandNotText',
+      property: 'msg.command',
+      found: shown(fromMsg),
+    });
+  return fromMsg;
 }
 
 export function canonicalCommand(command: string, transport: TransportKind): CommandName {
@@ -89,8 +115,8 @@ export function checkState(name: CommandName, state: MasterState | undefined): v
   if (!allowed || (state !== undefined && allowed.includes(state))) return;
   throw new InstrumentError(
     'BAD_INPUT',
-    `${name} is not possible while the tester is ${state ?? 'in an unknown state'}; the master would ignore it (allowed in: ${allowed.join(', ')})`,
-    { state, command: name },
+    `${name} is not possible while the tester is ${state ?? 'unknown'}; the master would ignore it (allowed in: ${allowed.join(', ')})`,
+    { reason: 'notAllowedInState', state: state ?? 'unknown', command: name, allowed: allowed.join(', ') },
   );
 }
 
@@ -108,16 +134,68 @@ function bin(value: unknown, what: string): number {
   throw bad(`binMap needs ${what} as a whole number ≥ 0`);
 }
 
+/** A test option's value: a finite number (or numeric text); absent means none (-1), as does 0 for the master. */
+function optionValue(item: JsonObject, index: number): number {
+  const given = item.value;
+  if (given === undefined || given === null) return -1;
+  const n = typeof given === 'string' && given.trim() !== '' ? Number(given) : given;
+  if (typeof n !== 'number' || !Number.isFinite(n))
+    throw bad(`test option ${index} ("${String(item.name)}") needs a finite number as its value; it is ${shown(given)}`, {
+      reason: 'optionValueNotNumber',
+      index,
+      name: String(item.name),
+      found: shown(given),
+    });
+  return n === 0 ? -1 : n;
+}
+
+function optionActive(item: JsonObject, index: number): boolean {
+  const given = item.active;
+  if (given === undefined || given === false || given === 'false') return false;
+  if (given === true || given === 'true') return true;
+  throw bad(`test option ${index} ("${String(item.name)}") needs active as true or false; it is ${shown(given)}`, {
+    reason: 'optionActiveNotBoolean',
+    index,
+    name: String(item.name),
+    found: shown(given),
+  });
+}
+
 function testOptions(value: unknown): TestOption[] {
   const list = Array.isArray(value) ? value : isObject(value) && Array.isArray(value.testoptions) ? value.testoptions : undefined;
   if (!list || list.length === 0) throw bad('usersettings needs test options: [{name, active, value}, …]');
-  return list.map((item: unknown) => {
+  if (list.length > 64)
+    throw bad(`usersettings takes at most 64 test options; it got ${list.length}`, { reason: 'tooManyOptions', count: list.length, max: 64 });
+  return list.map((item: unknown, index: number) => {
     if (!isObject(item) || typeof item.name !== 'string' || item.name === '')
       throw bad('each test option needs a name, e.g. {"name": "stop_on_fail", "active": true, "value": -1}');
-    const raw = Number(item.value ?? -1);
-    // The master treats 0 as "no value", which it stores as -1.
-    return { name: item.name, active: item.active === true || item.active === 'true', value: Number.isFinite(raw) && raw !== 0 ? raw : -1 };
+    return { name: item.name, active: optionActive(item, index), value: optionValue(item, index) };
   });
+}
+
+/** Text a site id cannot hold: it becomes part of MQTT topics (site<N>), where these are wildcards or separators. */
+const NOT_IN_SITE_ID = /[\s/+#]/;
+
+/** A site id for next: a whole number ≥ 0 or a short text that can stand in a topic. */
+function siteId(value: unknown): string | undefined {
+  if (typeof value === 'number') return Number.isInteger(value) && value >= 0 ? String(value) : undefined;
+  if (typeof value !== 'string') return undefined;
+  const id = value.trim();
+  // Control characters (below a space) have no place in a topic either.
+  const printable = [...id].every((c) => c.charCodeAt(0) >= 0x20);
+  return id !== '' && id.length <= 64 && printable && !NOT_IN_SITE_ID.test(id) ? id : undefined;
+}
+
+/** A part id for next: text or a finite number, at most 64 characters; absent gives '' (numbered by the client). */
+function partId(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  const text = typeof value === 'string' ? value : typeof value === 'number' && Number.isFinite(value) ? String(value) : undefined;
+  if (text === undefined || text.length > 64)
+    throw bad(`a part id for next must be text or a number of at most 64 characters; it is ${shown(value)}`, {
+      reason: 'badPartId',
+      found: shown(value),
+    });
+  return text;
 }
 
 /** Sites for an MQTT next: ["0","1"], [0,1], or [{siteid, partid}]; part ids default from `nextPartId`. */
@@ -125,13 +203,23 @@ export function nextSites(value: unknown, knownSites: readonly string[], nextPar
   const list = value === undefined || value === null || value === '' ? knownSites : value;
   if (!Array.isArray(list) || list.length === 0)
     throw bad('next over MQTT needs sites, e.g. ["0","1"] or [{"siteid":"0","partid":"17"}], and none are known from the tester yet');
+  if (list.length > LIMITS.maxSites)
+    throw bad(`next takes at most ${LIMITS.maxSites} sites; it got ${list.length}`, {
+      reason: 'tooManySites',
+      count: list.length,
+      max: LIMITS.maxSites,
+    });
   return list.map((item: unknown) => {
-    if (typeof item === 'string' || typeof item === 'number') return { siteid: String(item), partid: nextPartId() };
-    if (isObject(item) && (typeof item.siteid === 'string' || typeof item.siteid === 'number')) {
-      const partid = asString(item.partid);
-      return { siteid: String(item.siteid), partid: partid === '' ? nextPartId() : partid };
-    }
-    throw bad('each site for next must be a site id or {"siteid": "0", "partid": "1"}');
+    const id = siteId(isObject(item) ? item.siteid : item);
+    if (id === undefined)
+      throw bad(
+        'each site for next must be a site id — a whole number, or text without spaces, "/", "+" or "#" — or {"siteid": "0", "partid": "1"}',
+        {
+          reason: 'badSiteId',
+        },
+      );
+    const partid = partId(isObject(item) ? item.partid : undefined);
+    return { siteid: id, partid: partid === '' ? nextPartId() : partid };
   });
 }
 

@@ -3,9 +3,11 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { InstrumentError, describeSocketError } from '../common/errors';
 import type { BaseConnectionEvents, ConnectionStatus } from '../common/reconnecting-connection';
 import { withTimeout } from '../common/timers';
+import { decodeMessage, droppedMessage } from './decode';
+import { LIMITS, bounded } from './limits';
 import type { JsonObject, TesterEvent } from './types';
 import { asString, isObject } from './types';
-import { mqttStatusState, parseMqttLog, records } from './wire';
+import { mqttStatusState, parseMqttLog, records, stateMessage, stateName } from './wire';
 import type { TesterTransportEvents } from './websocket-transport';
 
 export interface MqttTransportOptions {
@@ -26,6 +28,24 @@ export interface MqttTransportOptions {
 
 /** MQTT refuses credentials with 4/5 (v3.1.1) or 134/135 (v5): retrying cannot help. */
 const AUTH_CODES = new Set([4, 5, 134, 135]);
+/** Of those, the ones that mean "not this user name and password" rather than "this user may not connect". */
+const BAD_CREDENTIALS = new Set([4, 134]);
+
+/** The broker's refusal in words, with what to do; never the credentials themselves. */
+export function loginRefused(returnCode: number): InstrumentError {
+  const credentials = BAD_CREDENTIALS.has(returnCode);
+  const why = credentials ? 'bad username or password' : 'this user is not authorized to connect';
+  const fix = credentials ? 'check username and password' : "check the broker's access rules for this user";
+  return new InstrumentError('AUTH_FAILED', `the broker refused the login (${why}, MQTT return code ${returnCode}); ${fix}`, {
+    reason: credentials ? 'loginRefusedCredentials' : 'loginRefusedNotAuthorized',
+    returnCode,
+  });
+}
+
+/** Errors of a client we have ended: nothing to report any more, but they must not go uncaught. */
+function ignoreLateError(): void {
+  // deliberately empty
+}
 
 /** A SUBACK with a failure code (0x80 and above): the broker answered, and said no. */
 function refusedBySuback(err: unknown): boolean {
@@ -46,6 +66,7 @@ export class SemiAteMqtt extends EventEmitter<BaseConnectionEvents & TesterTrans
   private readonly prefix: string;
   private readonly options: MqttTransportOptions;
   private askTimer: NodeJS.Timeout | undefined;
+  private lastFailure: InstrumentError | undefined;
 
   constructor(options: MqttTransportOptions) {
     super();
@@ -65,6 +86,11 @@ export class SemiAteMqtt extends EventEmitter<BaseConnectionEvents & TesterTrans
     return this.current.state === 'connected';
   }
 
+  /** Why the connection gave up for good (a refused login or subscription), with its reason key. */
+  get failure(): InstrumentError | undefined {
+    return this.lastFailure;
+  }
+
   start(): void {
     if (this.client) return;
     const options: IClientOptions = {
@@ -81,6 +107,7 @@ export class SemiAteMqtt extends EventEmitter<BaseConnectionEvents & TesterTrans
     this.client = client;
     client.on('connect', () => void this.onConnect(client));
     client.on('reconnect', () => {
+      if (this.client !== client) return;
       this.attempts += 1;
       this.setStatus({ state: 'reconnecting', attempt: this.attempts, error: this.current.error });
     });
@@ -96,10 +123,12 @@ export class SemiAteMqtt extends EventEmitter<BaseConnectionEvents & TesterTrans
       });
     });
     client.on('error', (err: Error & { code?: unknown }) => {
+      if (this.client !== client) return;
       if (typeof err.code === 'number' && AUTH_CODES.has(err.code)) {
         this.client = undefined;
         client.end(true);
-        this.setStatus({ state: 'failed', error: `the broker refused the login (${err.message}); check username and password` });
+        this.lastFailure = loginRefused(err.code);
+        this.setStatus({ state: 'failed', error: this.lastFailure.message });
         return;
       }
       this.current = { ...this.current, error: describeSocketError(err) };
@@ -110,11 +139,15 @@ export class SemiAteMqtt extends EventEmitter<BaseConnectionEvents & TesterTrans
   async stop(): Promise<void> {
     const client = this.client;
     this.client = undefined;
+    clearTimeout(this.askTimer);
+    this.askTimer = undefined;
     if (!client) return;
+    // Only our own listeners go: mqtt.js keeps its internal ones (its 'close' handler clears the
+    // CONNACK timer), and an 'error' listener stays for good, because that timer or a late socket
+    // error may still fire after end() has called back, and an 'error' without a listener throws.
+    client.on('error', ignoreLateError);
     client.removeAllListeners('message');
-    client.removeAllListeners('connect');
     await new Promise<void>((resolve) => client.end(true, {}, () => resolve()));
-    client.removeAllListeners();
     this.setStatus({ state: 'closed' });
   }
 
@@ -183,10 +216,13 @@ export class SemiAteMqtt extends EventEmitter<BaseConnectionEvents & TesterTrans
       // The broker answered with a refusal (an ACL): every reconnect would be refused the same way.
       this.client = undefined;
       client.end(true);
-      this.setStatus({
-        state: 'failed',
-        error: `the broker refused the subscription to ${this.prefix}… (${describeSocketError(err)}); check the broker's access rules for this user`,
-      });
+      const error = describeSocketError(err);
+      this.lastFailure = new InstrumentError(
+        'AUTH_FAILED',
+        `the broker refused the subscription to ${this.prefix}… (${error}); check the broker's access rules for this user`,
+        { reason: 'subscriptionRefused', topics: `${this.prefix}…`, error },
+      );
+      this.setStatus({ state: 'failed', error: this.lastFailure.message });
       return;
     }
     if (this.client !== client) return;
@@ -199,7 +235,8 @@ export class SemiAteMqtt extends EventEmitter<BaseConnectionEvents & TesterTrans
   /**
    * Master/status is only published on changes and never retained, so ask with get-state, and
    * ask again until an answer comes: after a broker restart the master may not have
-   * resubscribed yet when our first question arrives.
+   * resubscribed yet when our first question arrives. The same after its last will ("crash"):
+   * a master that comes back does not announce itself, but answers.
    */
   private askState(client: MqttClient): void {
     clearTimeout(this.askTimer);
@@ -208,37 +245,42 @@ export class SemiAteMqtt extends EventEmitter<BaseConnectionEvents & TesterTrans
     this.askTimer = setTimeout(() => this.askState(client), this.options.stateRetryMs ?? 1000);
   }
 
+  /** A state report ends the asking; a crash (re)starts it, unless it is already going. */
+  private stateReported(state: string): void {
+    if (state !== 'crash') {
+      clearTimeout(this.askTimer);
+      this.askTimer = undefined;
+    } else if (this.askTimer === undefined && this.client) {
+      this.askState(this.client);
+    }
+  }
+
   private onMessage(topic: string, buffer: Buffer): void {
     if (!topic.startsWith(this.prefix)) return;
-    let message: unknown;
-    try {
-      message = JSON.parse(buffer.toString('utf8'));
-    } catch {
+    const decoded = decodeMessage(buffer.length > LIMITS.maxMessageBytes ? '' : buffer.toString('utf8'), buffer.length);
+    if (!decoded.ok) {
+      this.emit('warning', droppedMessage(bounded(topic, 200), decoded));
       return;
     }
-    if (!isObject(message)) return;
-    const event = this.eventOf(topic.slice(this.prefix.length), message);
+    const event = this.eventOf(topic.slice(this.prefix.length), decoded.message);
     if (event) this.emit('event', event);
   }
 
   private eventOf(path: string, message: JsonObject): TesterEvent | undefined {
-    const [app, channel, siteTopic = ''] = path.split('/');
-    const site = siteTopic.replace(/^site/, '');
-    if (app === 'Master' && (channel === 'status' || (channel === 'response' && message.type === 'get-state'))) clearTimeout(this.askTimer);
+    const [app, channel, siteTopic = ''] = path.split('/', 3);
+    const site = bounded(siteTopic.replace(/^site/, ''), LIMITS.maxNameChars);
     if (app === 'Master' && channel === 'status') {
       const { state, message: text } = mqttStatusState(message);
+      this.stateReported(state);
       return { kind: 'state', state, message: text, raw: message };
     }
     if (app === 'Master' && channel === 'response') {
-      const type = asString(message.type);
+      const type = bounded(asString(message.type), LIMITS.maxNameChars);
       if (type === 'get-state' && isObject(message.payload)) {
         // The answer to get-state doubles as a state report.
-        this.emit('event', {
-          kind: 'state',
-          state: asString(message.payload.state, 'unknown'),
-          message: asString(message.payload.message),
-          raw: message,
-        });
+        const state = stateName(message.payload.state);
+        this.stateReported(state);
+        this.emit('event', { kind: 'state', state, message: stateMessage(message.payload.message), raw: message });
       }
       return { kind: 'response', type, payload: message.payload };
     }
@@ -249,18 +291,21 @@ export class SemiAteMqtt extends EventEmitter<BaseConnectionEvents & TesterTrans
     }
     if (channel === 'status') {
       const payload = isObject(message.payload) ? message.payload : {};
-      const state = asString(payload.state) || asString(message.state);
+      const state = stateName(payload.state, '') || stateName(message.state, '');
       return {
         kind: 'data',
         type: 'sitestatus',
-        payload: { site, app: app === 'Control' ? 'control' : 'testapp', state, message: asString(payload.error_message ?? payload.message) },
+        payload: { site, app: app === 'Control' ? 'control' : 'testapp', state, message: stateMessage(payload.error_message ?? payload.message) },
       };
     }
     return undefined;
   }
 
   private setStatus(status: ConnectionStatus): void {
-    if (status.state !== 'connected') clearTimeout(this.askTimer);
+    if (status.state !== 'connected') {
+      clearTimeout(this.askTimer);
+      this.askTimer = undefined;
+    }
     this.current = status;
     this.emit('status', status);
   }

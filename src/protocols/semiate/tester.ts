@@ -2,14 +2,26 @@ import { EventEmitter } from 'node:events';
 import { InstrumentError } from '../common/errors';
 import type { ConnectionStatus } from '../common/reconnecting-connection';
 import { withTimeout } from '../common/timers';
+import { CommandLane } from './command-lane';
+import { droppedMessage } from './decode';
 import { canonicalCommand, checkState, prepareCommand, type CommandName, type CommandRequest, type TransportKind } from './commands';
+import { LIMITS, bounded } from './limits';
 import { SemiAteMqtt, type MqttTransportOptions } from './mqtt-transport';
+import { PendingCommand, changesState } from './pending-command';
 import { partsFromRecords } from './stdf';
 import type { JsonObject, LogEntry, MasterState, PartResult, StdfRecord, TesterEvent, YieldSnapshot } from './types';
 import { asString, isObject } from './types';
+import { WarningThrottle } from './warning-throttle';
 import { SemiAteWebSocket } from './websocket-transport';
+import { siteIds } from './wire';
 import { YieldTracker } from './yield-tracker';
 import { waitTarget, DEFAULT_WAIT_MS } from './wait-targets';
+
+/** Without waiting for the outcome, how long a state-changing command may take to show it was acted on. */
+const CONFIRM_MS = 10_000;
+
+/** The message types whose latest payload is kept (anything else is passed on, not stored). */
+const KEPT_TYPES = new Set(['masterconfiguration', 'usersettings', 'lotdata', 'bintable', 'yield', 'logfile', 'status']);
 
 export type TesterOptions =
   { transport: 'websocket'; url: string; reconnectMs?: number; connectTimeoutMs?: number } | ({ transport: 'mqtt' } & MqttTransportOptions);
@@ -45,6 +57,8 @@ export type TesterEvents = {
   state: [{ state: MasterState; previous: MasterState | undefined; message: string }];
   part: [PartResult, StdfRecord[]];
   event: [TesterEvent];
+  /** Something the tester sent that could not be used (a few per window; see WarningThrottle). */
+  warning: [InstrumentError];
 };
 
 type Transport = SemiAteWebSocket | SemiAteMqtt;
@@ -66,6 +80,13 @@ export class SemiAteTester extends EventEmitter<TesterEvents> {
   private loadedLot: string | undefined;
   /** Latest payloads by websocket message type (masterconfiguration, usersettings, lotdata, bintable, yield, status). */
   readonly latest = new Map<string, unknown>();
+  private readonly lane = new CommandLane();
+  /** The state-changing command the master is working on, as far as we know. */
+  private inFlight: PendingCommand | undefined;
+  /** MQTT: identify questions sent and answered since connecting (the answers come in order). */
+  private identifyAsked = 0;
+  private identifyAnswered = 0;
+  private readonly warnings = new WarningThrottle((warning) => this.emit('warning', warning));
 
   constructor(options: TesterOptions) {
     super();
@@ -80,10 +101,22 @@ export class SemiAteTester extends EventEmitter<TesterEvents> {
           })
         : new SemiAteMqtt(options);
     this.transport.on('status', (status) => {
-      if (status.state !== 'connected') this.currentState = undefined;
+      if (status.state === 'connected') this.identifyAnswered = this.identifyAsked;
+      else {
+        this.currentState = undefined;
+        const pending = this.inFlight;
+        pending?.abort(
+          new InstrumentError('DISCONNECTED', `lost ${this.endpoint} while waiting for the tester to act on ${pending.name}`, {
+            reason: 'connectionLost',
+            endpoint: this.endpoint,
+            command: pending.name,
+          }),
+        );
+      }
       this.emit('status', status);
     });
     this.transport.on('event', (event) => this.onEvent(event));
+    this.transport.on('warning', (warning) => this.warnings.offer(warning));
   }
 
   get endpoint(): string {
@@ -118,6 +151,11 @@ export class SemiAteTester extends EventEmitter<TesterEvents> {
     return [...this.knownSites].sort((a, b) => Number(a) - Number(b));
   }
 
+  /** Why the connection gave up for good (e.g. a refused MQTT login), with a reason key; undefined while it retries. */
+  get failure(): InstrumentError | undefined {
+    return this.transport instanceof SemiAteMqtt && this.transport.status.state === 'failed' ? this.transport.failure : undefined;
+  }
+
   start(): void {
     this.transport.start();
   }
@@ -145,12 +183,7 @@ export class SemiAteTester extends EventEmitter<TesterEvents> {
     const deadline = Date.now() + timeoutMs;
     await this.transport.whenConnected(timeoutMs);
     if (this.currentState !== undefined) return this.currentState;
-    await this.waitForEvent(
-      (e) => e.kind === 'state',
-      Math.max(1, deadline - Date.now()),
-      "the tester's state",
-      () => undefined,
-    );
+    await this.waitForEvent((e) => e.kind === 'state', Math.max(1, deadline - Date.now()), "the tester's state");
     return this.currentState ?? 'unknown';
   }
 
@@ -160,30 +193,102 @@ export class SemiAteTester extends EventEmitter<TesterEvents> {
     const name = canonicalCommand(request.command, this.kind);
     const defaultSites = this.kind === 'mqtt' && name === 'next' && (request.sites === undefined || request.sites === null || request.sites === '');
     if (!defaultSites) prepareCommand(this.kind, request, { knownSites: [], nextPartId: () => '' });
+    if (!changesState(name) && name !== 'usersettings') return this.send(name, request, options);
+    // A command that moves the master waits for the one before to settle: sent earlier, the
+    // master would ignore it. With its own time limit, that counts from now.
+    const deadline = options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs;
+    return this.lane.run(name, options.timeoutMs, async (hold) => {
+      const left = deadline === undefined ? undefined : Math.max(1, deadline - Date.now());
+      if (!changesState(name)) return this.send(name, request, { ...options, timeoutMs: left });
+      return this.sendAndFollow(name, request, options, left, hold);
+    });
+  }
+
+  /** A command the master answers (queries) or simply takes (settings): checked, sent, its answer awaited when it has one. */
+  private async send(name: CommandName, request: CommandRequest, options: ExecuteOptions): Promise<CommandOutcome> {
     const state = await this.ready(options.connectTimeoutMs ?? 5000);
     checkState(name, state);
     const prepared = prepareCommand(this.kind, request, { knownSites: this.sites, nextPartId: () => String(++this.partCounter) });
-    const target = waitTarget(this.kind, prepared.name, options.waitUntilDone === true, prepared.sites ?? this.expectedSites(), state);
+    const target = waitTarget(prepared.name);
     const timeoutMs = options.timeoutMs ?? DEFAULT_WAIT_MS[prepared.name] ?? 10_000;
     // Listen before sending: a fast master answers before send() returns.
     let cancel = (): void => undefined;
-    const waiting = target ? this.waitForEvent(target.accept, timeoutMs, target.describe, target.fail, (c) => (cancel = c)) : undefined;
+    const waiting = target ? this.waitForEvent(target.accept, timeoutMs, target.describe, (c) => (cancel = c)) : undefined;
     try {
-      this.transport.sendCommand(prepared.name, prepared.body);
+      this.sendCommand(prepared.name, prepared.body);
     } catch (err) {
       waiting?.catch(() => undefined);
       cancel();
       throw err;
     }
-    if (prepared.name === 'load') this.loadedLot = String(request.lotNumber);
     const outcome: CommandOutcome = { command: prepared.name, state: this.currentState ?? 'unknown', waited: waiting !== undefined };
-    if (prepared.sites) outcome.sites = prepared.sites;
     if (!waiting || !target) return outcome;
     await waiting;
-    // The master is ready again once every site has reported; its websocket status may say so
-    // only a second later, and the next command must not be refused meanwhile.
-    if (prepared.name === 'next' && this.currentState === 'testing') this.onState('ready', '', { inferred: true });
     return { ...outcome, ...target.result(), state: this.currentState ?? 'unknown' };
+  }
+
+  /**
+   * load, next, unload, reset: sent only in a state that allows them, then followed until the
+   * master shows it acted (or it is certain that it ignored the command), and — when the caller
+   * waits — until the outcome. The lane holds the next command until this one has settled.
+   */
+  private async sendAndFollow(
+    name: CommandName,
+    request: CommandRequest,
+    options: ExecuteOptions,
+    timeoutMs: number | undefined,
+    hold: (settled: Promise<unknown>) => void,
+  ): Promise<CommandOutcome> {
+    const state = await this.ready(Math.min(options.connectTimeoutMs ?? 5000, timeoutMs ?? Infinity));
+    checkState(name, state);
+    const prepared = prepareCommand(this.kind, request, { knownSites: this.sites, nextPartId: () => String(++this.partCounter) });
+    const wait = options.waitUntilDone === true;
+    // Without waiting, the caller hears once the master acted; the transition itself is still
+    // followed (the next command waits for it) until the master's own limit.
+    const ownLimitMs = DEFAULT_WAIT_MS[name] ?? 10_000;
+    const doneMs = wait ? (timeoutMs ?? ownLimitMs) : ownLimitMs;
+    const confirmMs = wait ? doneMs : Math.min(timeoutMs ?? CONFIRM_MS, ownLimitMs);
+    const pending = new PendingCommand({
+      kind: this.kind,
+      name,
+      before: state,
+      lot: name === 'load' ? String(request.lotNumber) : undefined,
+      sites: prepared.sites ?? this.expectedSites(),
+      wait,
+      doneMs,
+      confirmMs,
+      limitMs: options.timeoutMs ?? (wait ? doneMs : CONFIRM_MS),
+      currentState: () => this.currentState,
+    });
+    this.inFlight = pending;
+    hold(pending.settled);
+    void pending.settled.then(() => {
+      if (this.inFlight === pending) this.inFlight = undefined;
+    });
+    try {
+      this.sendCommand(prepared.name, prepared.body);
+      // Over MQTT the master answers in order: once it has answered an identify sent after the
+      // command, it has read the command.
+      if (this.kind === 'mqtt') {
+        this.sendCommand('identify', { payload: {} });
+        pending.barrierAt = this.identifyAsked;
+      }
+    } catch (err) {
+      pending.abort(err instanceof Error ? err : new Error(String(err)));
+      throw err;
+    }
+    if (name === 'load') this.loadedLot = String(request.lotNumber);
+    const outcome: CommandOutcome = { command: name, state: this.currentState ?? 'unknown', waited: wait };
+    if (prepared.sites) outcome.sites = prepared.sites;
+    await pending.confirmed;
+    if (!wait) return { ...outcome, state: this.currentState ?? 'unknown' };
+    const result = await pending.finished;
+    return { ...outcome, ...result, state: this.currentState ?? 'unknown' };
+  }
+
+  private sendCommand(name: CommandName, body: JsonObject): void {
+    this.transport.sendCommand(name, body);
+    if (name === 'identify') this.identifyAsked += 1;
   }
 
   private expectedSites(): string[] {
@@ -191,24 +296,20 @@ export class SemiAteTester extends EventEmitter<TesterEvents> {
   }
 
   /**
-   * Resolve when `accept` returns true for an event; reject when `fail` names a reason, on
-   * disconnect, on timeout, or when `cancel` (if given) is called back — which then frees the
-   * timer and listeners at once.
+   * Resolve when `accept` returns true for an event; reject on disconnect, on timeout, or when
+   * `cancel` (if given) is called back — which then frees the timer and listeners at once.
    */
   private waitForEvent(
     accept: (e: TesterEvent) => boolean,
     timeoutMs: number,
     describe: string,
-    fail: (e: TesterEvent) => string | undefined,
     onCancel?: (cancel: () => void) => void,
   ): Promise<void> {
     let cleanup = (): void => undefined;
     const waiter = new Promise<void>((resolve, reject) => {
       onCancel?.(() => reject(new InstrumentError('CLOSED', `stopped waiting for ${describe}`)));
       const onEvent = (event: TesterEvent): void => {
-        const reason = fail(event);
-        if (reason !== undefined) reject(new InstrumentError('REMOTE', reason, { state: this.currentState, message: this.stateText }));
-        else if (accept(event)) resolve();
+        if (accept(event)) resolve();
       };
       const onStatus = (status: ConnectionStatus): void => {
         if (status.state !== 'connected') reject(new InstrumentError('DISCONNECTED', `lost ${this.endpoint} while waiting for ${describe}`));
@@ -232,13 +333,19 @@ export class SemiAteTester extends EventEmitter<TesterEvents> {
   }
 
   private onEvent(event: TesterEvent): void {
+    if (event.kind === 'state' && event.state === '') {
+      // Not a state report: counting it as one would leave the client believing in a state "unknown".
+      this.warnings.offer(droppedMessage(this.endpoint, { ok: false, cause: 'noState', text: 'it is a status that names no state', details: {} }));
+      return;
+    }
     switch (event.kind) {
       case 'state':
         this.onState(event.state, event.message, event.raw);
         break;
       case 'part':
+        // A part does not make its site known: the master's list (websocket) or the apps' own status
+        // topics (MQTT) do. Else one stray result would become a site every default next waits for.
         for (const part of partsFromRecords(event.records, event.site || '0')) {
-          this.knownSites.add(part.site);
           this.yieldTracker.add(part);
           this.emit('part', part, event.records);
         }
@@ -249,11 +356,43 @@ export class SemiAteTester extends EventEmitter<TesterEvents> {
       default:
         break;
     }
+    const pending = this.inFlight;
+    if (pending) {
+      pending.feed(event);
+      if (pending.isOver && pending === this.inFlight) this.afterCommand(pending);
+    }
+    if (event.kind === 'response' && event.type === 'identify') {
+      this.identifyAnswered = Math.min(this.identifyAnswered + 1, this.identifyAsked);
+      const current = this.inFlight;
+      if (current?.barrierAt !== undefined && this.identifyAnswered >= current.barrierAt) current.barrier();
+    }
     this.emit('event', event);
   }
 
+  /**
+   * The master is ready again once every site has reported; its websocket status may say so only
+   * a second later, and the next command must not wait for that.
+   */
+  private afterCommand(pending: PendingCommand): void {
+    this.inFlight = undefined;
+    if (pending.name === 'next' && this.currentState === 'testing') this.onState('ready', '', { inferred: true });
+  }
+
+  /** Remember a site id, up to maxSites of them (a tester has a handful; a hostile peer could send millions). */
+  private addSite(site: string): void {
+    if (this.knownSites.size < LIMITS.maxSites) this.knownSites.add(bounded(site, LIMITS.maxNameChars));
+  }
+
+  /** The master's own list of its sites replaces what we gathered. */
+  private setSites(value: unknown): void {
+    const ids = siteIds(value);
+    if (!ids) return;
+    this.knownSites.clear();
+    for (const id of ids) this.knownSites.add(id);
+  }
+
   private onState(state: MasterState, message: string, raw: JsonObject): void {
-    if (Array.isArray(raw.sites)) for (const site of raw.sites) this.knownSites.add(asString(site));
+    this.setSites(raw.sites);
     if (this.kind === 'websocket' && raw.lot_number !== undefined) {
       // A periodic status may never show "loading" for a quick load: a new lot number also starts a new yield.
       const before = this.latest.get('status');
@@ -270,11 +409,11 @@ export class SemiAteTester extends EventEmitter<TesterEvents> {
   }
 
   private onData(type: string, payload: unknown): void {
-    this.latest.set(type, payload);
-    if (type === 'masterconfiguration' && isObject(payload) && Array.isArray(payload.sites)) {
-      for (const site of payload.sites) this.knownSites.add(asString(site));
+    if (KEPT_TYPES.has(type)) this.latest.set(type, payload);
+    if (type === 'masterconfiguration' && isObject(payload)) {
+      this.setSites(payload.sites);
     } else if (type === 'sitestatus' && isObject(payload) && asString(payload.site) !== '') {
-      this.knownSites.add(asString(payload.site));
+      this.addSite(asString(payload.site));
     }
   }
 }

@@ -1,11 +1,15 @@
 import { InstrumentError } from '../common/errors';
 import { WebSocketConnection, type WebSocketConnectionOptions } from '../common/websocket-connection';
+import { decodeMessage, droppedMessage } from './decode';
+import { LIMITS, bounded } from './limits';
 import type { TesterEvent, JsonObject } from './types';
 import { asString, isObject } from './types';
 import { websocketEvent } from './wire';
 
 export type TesterTransportEvents = {
   event: [TesterEvent];
+  /** A message the transport could not use (not JSON, too large or deep, not a message object). */
+  warning: [InstrumentError];
 };
 
 /**
@@ -55,14 +59,16 @@ export class SemiAteWebSocket extends WebSocketConnection<TesterTransportEvents>
   protected override onText(text: string): void {
     const optional = OPTIONAL_TYPES.exec(text);
     if (optional && !this.wanted(optional[1]!)) return;
-    let message: unknown;
-    try {
-      message = JSON.parse(text);
-    } catch {
-      return; // not ours to judge; the master only sends JSON
+    // The socket already refuses frames above its maxPayload; the decoder bounds the nesting.
+    const decoded = decodeMessage(text);
+    const type = decoded.ok ? decoded.message.type : undefined;
+    if (!decoded.ok || typeof type !== 'string') {
+      const failure = decoded.ok ? { ok: false as const, cause: 'noType' as const, text: 'it has no "type"', details: {} } : decoded;
+      this.emit('warning', droppedMessage(this.endpoint, failure));
+      return;
     }
-    if (!isObject(message) || typeof message.type !== 'string') return;
-    if (message.type === 'connectionid') {
+    const message = decoded.message;
+    if (type === 'connectionid') {
       this.id = asString(isObject(message.payload) ? message.payload.connectionid : undefined) || undefined;
       if (this.id === undefined) {
         this.lost(new InstrumentError('PROTOCOL', `${this.endpoint} sent an empty connection id`));
@@ -73,6 +79,6 @@ export class SemiAteWebSocket extends WebSocketConnection<TesterTransportEvents>
       greeted?.();
       return;
     }
-    this.emit('event', websocketEvent(message.type, message.payload));
+    this.emit('event', websocketEvent(bounded(type, LIMITS.maxNameChars), message.payload));
   }
 }

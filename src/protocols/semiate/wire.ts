@@ -1,5 +1,27 @@
+import { LIMITS, bounded } from './limits';
 import type { LogEntry, StdfRecord, TesterEvent } from './types';
 import { asString, isObject } from './types';
+
+/** A state name as reported, cut so a peer's text cannot flood a status or a msg; '' when there is none. */
+export function stateName(value: unknown, fallback = ''): string {
+  return bounded(asString(value, fallback), LIMITS.maxNameChars) || fallback;
+}
+
+/** The master's message about its state (an error text), cut to a readable length. */
+export function stateMessage(value: unknown): string {
+  return bounded(asString(value), LIMITS.maxMessageChars);
+}
+
+/** Site ids from a list the master sent (status, configuration): strings, cut, at most maxSites of them. */
+export function siteIds(value: unknown): string[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const ids: string[] = [];
+  for (const site of value.slice(0, LIMITS.maxSites)) {
+    const id = bounded(asString(site), LIMITS.maxNameChars);
+    if (id !== '') ids.push(id);
+  }
+  return ids;
+}
 
 /** Log fields arrive space-padded from the master: trim them. */
 export function trimLogs(payload: unknown): LogEntry[] {
@@ -33,7 +55,7 @@ export function websocketEvent(type: string, payload: unknown): TesterEvent {
   switch (type) {
     case 'status': {
       const body = isObject(payload) ? payload : {};
-      return { kind: 'state', state: asString(body.state, 'unknown'), message: asString(body.error_message), raw: body };
+      return { kind: 'state', state: stateName(body.state), message: stateMessage(body.error_message), raw: body };
     }
     case 'testresult':
       return { kind: 'part', site: '', records: records(payload) };
@@ -49,6 +71,6 @@ export function websocketEvent(type: string, payload: unknown): TesterEvent {
 /** The state in a Master/status message: top level, or inside payload (the last will carries only the top level). */
 export function mqttStatusState(message: Record<string, unknown>): { state: string; message: string } {
   const payload = isObject(message.payload) ? message.payload : {};
-  const state = asString(payload.state) || asString(message.state, 'unknown');
-  return { state, message: asString(payload.message) };
+  const state = stateName(payload.state, '') || stateName(message.state);
+  return { state, message: stateMessage(payload.message) };
 }

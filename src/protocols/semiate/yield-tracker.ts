@@ -1,3 +1,4 @@
+import { LIMITS } from './limits';
 import type { PartResult, SiteYield, YieldSnapshot } from './types';
 
 function siteYield(site: string, tested: number, passed: number): SiteYield {
@@ -12,6 +13,9 @@ interface Count {
 /**
  * Running yield per site and over all sites, kept incrementally so a long lot stays cheap.
  * Like the master, a retest of a part id replaces its earlier result instead of counting twice.
+ * Bounded whatever the tester sends: the most recent maxTrackedParts part ids are remembered for
+ * the retest rule, and at most maxSites sites are counted one by one (parts of further sites
+ * count in the total only).
  */
 export class YieldTracker {
   private readonly byPart = new Map<string, { site: string; pass: boolean }>();
@@ -21,7 +25,13 @@ export class YieldTracker {
   add(part: PartResult): void {
     if (part.partId !== '') {
       const earlier = this.byPart.get(part.partId);
-      if (earlier) this.count(earlier.site, earlier.pass, -1);
+      if (earlier) {
+        this.count(earlier.site, earlier.pass, -1);
+        this.byPart.delete(part.partId);
+      } else if (this.byPart.size >= LIMITS.maxTrackedParts) {
+        // Maps keep insertion order: the first key is the part tested longest ago.
+        this.byPart.delete(this.byPart.keys().next().value!);
+      }
       this.byPart.set(part.partId, { site: part.site, pass: part.pass });
     }
     this.count(part.site, part.pass, 1);
@@ -57,15 +67,14 @@ export class YieldTracker {
 
   private count(site: string, pass: boolean, delta: 1 | -1): void {
     let count = this.perSite.get(site);
-    if (!count) {
+    if (!count && this.perSite.size < LIMITS.maxSites) {
       count = { tested: 0, passed: 0 };
       this.perSite.set(site, count);
     }
-    count.tested += delta;
     this.total.tested += delta;
-    if (pass) {
-      count.passed += delta;
-      this.total.passed += delta;
-    }
+    if (pass) this.total.passed += delta;
+    if (!count) return;
+    count.tested += delta;
+    if (pass) count.passed += delta;
   }
 }

@@ -1,0 +1,254 @@
+import assert from 'node:assert/strict';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { helper } from './red';
+
+/**
+ * Shared parts of the fuzz suites (test/<system>/fuzz.spec.ts): a hostile peer or careless msgs
+ * against a real Node-RED, while the process must live, the event loop must not stall over a
+ * second, the heap must stay bounded and every call must end with a result or a clear error.
+ *
+ * Small in `npm test`; large with `npm run fuzz` (or LABWIRE_FUZZ=large). The seed is fixed unless
+ * LABWIRE_FUZZ_SEED says otherwise, and printed with every failure so a run can be repeated.
+ */
+export interface FuzzScale {
+  large: boolean;
+  seed: number;
+  /** Cases per property. */
+  runs: number;
+  /** Stop starting new cases after this long (fast-check's interruptAfterTimeLimit). */
+  timeLimitMs: number;
+}
+
+export function fuzzScale(
+  small: { runs: number; timeLimitMs: number },
+  large: { runs: number; timeLimitMs: number },
+  defaultSeed = 20_240_917,
+): FuzzScale {
+  const isLarge = process.env.LABWIRE_FUZZ === 'large';
+  const chosen = isLarge ? large : small;
+  const seed = Number(process.env.LABWIRE_FUZZ_SEED ?? defaultSeed);
+  const runs = Number(process.env.LABWIRE_FUZZ_RUNS ?? chosen.runs);
+  return { large: isLarge, seed, runs, timeLimitMs: chosen.timeLimitMs };
+}
+
+/** fast-check's run options for a scale (no shrinking: a case against live sockets is not replayable step by step). */
+export function fuzzRunOptions(scale: FuzzScale): { seed: number; numRuns: number; interruptAfterTimeLimit: number; endOnFailure: boolean } {
+  return { seed: scale.seed, numRuns: scale.runs, interruptAfterTimeLimit: scale.timeLimitMs, endOnFailure: true };
+}
+
+export interface VitalsReport {
+  /**
+   * Longest time the event loop was blocked by this process's own work, ms: each gap between
+   * ticks counts only as long as the process was running (on a busy machine the rest of a
+   * wall-clock gap is time the system gave to other processes).
+   */
+  maxStallMs: number;
+  /** Longest wall-clock gap between ticks, ms (for the record). */
+  maxGapMs: number;
+  /** Memory in use (JS heap and Buffers) after a collection when watching began, MB. */
+  baselineHeapMb: number;
+  /** At its highest while watching (garbage not yet collected included), MB. */
+  peakHeapMb: number;
+  /** Still in use after a collection when watching ended, MB: what was kept, not what was passing through. */
+  retainedHeapMb: number;
+  /** Uncaught exceptions and unhandled rejections seen meanwhile (text). */
+  uncaught: string[];
+}
+
+/**
+ * Watches the process while a fuzz run goes on: event-loop stalls, heap, and errors nobody
+ * caught (those would end a real Node-RED; here they are recorded instead).
+ */
+export class Vitals {
+  private readonly ticker: NodeJS.Timeout;
+  private lastTick = process.hrtime.bigint();
+  private lastCpu = process.cpuUsage();
+  private maxStall = 0;
+  private maxGap = 0;
+  private counting = true;
+  private readonly baseline = memoryAfterCollection();
+  private peak = this.baseline;
+  private readonly uncaught: string[] = [];
+  private readonly record = (err: unknown): void => {
+    if (this.uncaught.length < 20) this.uncaught.push(err instanceof Error ? `${err.name}: ${err.message}` : String(err));
+  };
+  private readonly mochaHandlers = process.listeners('uncaughtException');
+
+  constructor() {
+    this.ticker = setInterval(() => this.tick(), 10);
+    process.removeAllListeners('uncaughtException');
+    process.on('uncaughtException', this.record);
+    process.on('unhandledRejection', this.record);
+  }
+
+  /**
+   * Call at the start of each case: stalls from the fuzzer's own work before it (generating a
+   * 12 MB frame blocks this process too) do not count. The short wait lets a tick close that gap.
+   */
+  async caseStarted(): Promise<void> {
+    this.counting = false;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    this.counting = true;
+  }
+
+  /** Call at the end of each case. */
+  caseEnded(): void {
+    this.tick();
+  }
+
+  stop(): VitalsReport {
+    this.tick();
+    clearInterval(this.ticker);
+    process.off('uncaughtException', this.record);
+    process.off('unhandledRejection', this.record);
+    for (const handler of this.mochaHandlers) process.on('uncaughtException', handler);
+    const mb = (bytes: number): number => Math.round(bytes / 1024 / 1024);
+    return {
+      maxStallMs: Math.round(this.maxStall),
+      maxGapMs: Math.round(this.maxGap),
+      baselineHeapMb: mb(this.baseline),
+      peakHeapMb: mb(this.peak),
+      retainedHeapMb: mb(memoryAfterCollection()),
+      uncaught: [...this.uncaught],
+    };
+  }
+
+  private tick(): void {
+    const now = process.hrtime.bigint();
+    const cpu = process.cpuUsage(this.lastCpu);
+    const gapMs = Number(now - this.lastTick) / 1e6;
+    const ranMs = (cpu.user + cpu.system) / 1000;
+    this.lastTick = now;
+    this.lastCpu = process.cpuUsage();
+    this.peak = Math.max(this.peak, memoryInUse());
+    if (!this.counting) return;
+    this.maxGap = Math.max(this.maxGap, gapMs);
+    // GC helper threads add CPU time while the loop is blocked; the gap itself is the upper bound.
+    this.maxStall = Math.max(this.maxStall, Math.min(gapMs, ranMs));
+  }
+}
+
+/**
+ * The process lived, its own work never blocked the event loop for `maxStallMs`, no wall-clock
+ * gap reached `maxGapMs` (a blocking system call uses no CPU, so only the gap shows it), memory
+ * kept after the run grew by less than `maxRetainedGrowthMb`, and at its peak by less than
+ * `maxPeakGrowthMb`.
+ */
+export function assertHealthy(
+  report: VitalsReport,
+  limits: { maxStallMs?: number; maxGapMs?: number; maxRetainedGrowthMb?: number; maxPeakGrowthMb?: number } = {},
+): void {
+  const { maxStallMs = 1000, maxGapMs = 5000, maxRetainedGrowthMb = 128, maxPeakGrowthMb = 1024 } = limits;
+  assert.deepEqual(report.uncaught, [], 'nothing uncaught (it would end Node-RED)');
+  assert.ok(report.maxStallMs < maxStallMs, `the event loop was blocked for ${report.maxStallMs} ms`);
+  assert.ok(report.maxGapMs < maxGapMs, `the event loop did not turn for ${report.maxGapMs} ms`);
+  assert.ok(
+    report.retainedHeapMb - report.baselineHeapMb < maxRetainedGrowthMb,
+    `memory kept grew from ${report.baselineHeapMb} MB to ${report.retainedHeapMb} MB`,
+  );
+  assert.ok(
+    report.peakHeapMb - report.baselineHeapMb < maxPeakGrowthMb,
+    `memory peaked at ${report.peakHeapMb} MB (from ${report.baselineHeapMb} MB)`,
+  );
+}
+
+/** JS heap and Buffers (a message held whole as bytes shows only in the latter). */
+function memoryInUse(): number {
+  const memory = process.memoryUsage();
+  return memory.heapUsed + memory.external;
+}
+
+/**
+ * Node's garbage collector, reachable without --expose-gc: the flag can be set at run time, and a
+ * fresh context then has gc().
+ */
+const collect: () => void = (() => {
+  v8.setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+})();
+
+function memoryAfterCollection(): number {
+  collect();
+  return memoryInUse();
+}
+
+export type FlowNode = Record<string, unknown> & { id: string; type: string };
+
+/** Ids of the nodes fuzzFlow adds. */
+export const FUZZ_OUT = ['fuzz-out-a', 'fuzz-out-b'] as const;
+export const FUZZ_CAUGHT = 'fuzz-caught';
+
+/**
+ * A flow around the nodes under test: every output of each wired to two nodes (so Node-RED copies
+ * each msg, as it does for a real flow with a branch) and a Catch node for the tab.
+ */
+export function fuzzFlow(underTest: FlowNode[], configs: FlowNode[] = []): FlowNode[] {
+  const z = 'fuzz-tab';
+  return [
+    { id: z, type: 'tab', label: 'fuzz' },
+    ...configs,
+    ...underTest.map((node) => {
+      const outputs = typeof node.outputs === 'number' ? node.outputs : 1;
+      return { ...node, z, wires: Array.from({ length: outputs }, () => [...FUZZ_OUT]) };
+    }),
+    ...FUZZ_OUT.map((id) => ({ id, type: 'helper', z })),
+    { id: 'fuzz-catch', type: 'catch', z, scope: null, uncaught: false, wires: [[FUZZ_CAUGHT]] },
+    { id: FUZZ_CAUGHT, type: 'helper', z },
+  ];
+}
+
+/** A thrown programming error, not a message for a user. */
+const UNCLEAR =
+  /^(TypeError|RangeError|ReferenceError|SyntaxError|Error)\b|Cannot read propert|is not a function|is not iterable|undefined is not|Maximum call stack|\[object Object\]/;
+
+export function isClearError(message: unknown): boolean {
+  return typeof message === 'string' && message.length >= 10 && message.length <= 2000 && !UNCLEAR.test(message);
+}
+
+export type CallEnd = { kind: 'result'; msg: Record<string, unknown> } | { kind: 'error'; message: string };
+
+/**
+ * Sends msgs into a node of a fuzzFlow and follows each to its end: a msg out of the node (the
+ * node passes the msg on, so its _msgid is kept) or an error at the Catch node.
+ */
+export class CallTracker {
+  private readonly waiting = new Map<string, (end: CallEnd) => void>();
+  private counter = 0;
+
+  constructor(private readonly nodeId: string) {
+    helper.getNode(FUZZ_OUT[0]).on('input', (msg: Record<string, unknown>) => this.end(msg._msgid, { kind: 'result', msg }));
+    helper
+      .getNode(FUZZ_CAUGHT)
+      .on('input', (msg: Record<string, unknown> & { error?: { message?: unknown } }) =>
+        this.end(msg._msgid, { kind: 'error', message: String(msg.error?.message) }),
+      );
+  }
+
+  /** Resolve with how the call ended, or reject when it has not ended within `deadlineMs`. */
+  call(msg: Record<string, unknown>, deadlineMs: number): Promise<CallEnd> {
+    const id = `fuzz-${++this.counter}`;
+    return new Promise<CallEnd>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        reject(
+          new Error(
+            `call ${JSON.stringify(msg, (_k, v: unknown) => (typeof v === 'string' && v.length > 80 ? `${v.slice(0, 80)}…` : v))} did not end within ${deadlineMs} ms`,
+          ),
+        );
+      }, deadlineMs);
+      this.waiting.set(id, (end) => {
+        clearTimeout(timer);
+        resolve(end);
+      });
+      helper.getNode(this.nodeId).receive({ ...msg, _msgid: id });
+    });
+  }
+
+  private end(id: unknown, end: CallEnd): void {
+    const done = typeof id === 'string' ? this.waiting.get(id) : undefined;
+    if (!done) return;
+    this.waiting.delete(id as string);
+    done(end);
+  }
+}
