@@ -1,4 +1,5 @@
 import { InstrumentError } from '../common/errors';
+import { MAX_JSON_DEPTH, jsonTextTooDeep } from '../common/json-limits';
 
 /**
  * BPWin writes Windows paths into its JSON without escaping the backslashes (the vendor's own
@@ -20,6 +21,14 @@ export interface LenientParse {
 
 /** JSON.parse that survives BPWin's unescaped backslashes; throws PROTOCOL with a snippet otherwise (`what` names the text, e.g. "BPWin GET /version"). */
 export function parseLenientJson(text: string, what: string): LenientParse {
+  // BPWin's JSON is a few levels deep; a deeper text would become a msg that Node-RED cannot clone or format.
+  if (jsonTextTooDeep(text)) {
+    throw new InstrumentError('TOO_LARGE', `${what}: nested more than ${MAX_JSON_DEPTH} levels deep; refused`, {
+      reason: 'bpwinTooDeep',
+      what,
+      maxDepth: MAX_JSON_DEPTH,
+    });
+  }
   // Fast path: nothing to repair (every SocketStatus event, most REST replies).
   if (text.indexOf('\\') === -1) return { value: parseOrThrow(text, what), repaired: false };
   const repairedText = repairBackslashes(text);
