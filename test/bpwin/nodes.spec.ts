@@ -73,6 +73,28 @@ describe('BPWin nodes on a Node-RED runtime', function () {
       const msg = await caught;
       assert.match(msg.error!.message, /"format-c" is not a BPWin request/);
       assert.equal(sim.hitCount('/auth'), 0);
+      assert.deepEqual(lastStatus('req'), { fill: 'red', shape: 'ring', text: 'bad request' });
+    });
+
+    it('health: the dot tells the truth when BPWin is unreachable or not ready, and the answer still goes out', async function () {
+      const port = await freePort();
+      await helper.load(BPWIN_NODES, placed(requestFlow('health', port)), credentials(PASS));
+      let reply = nextMessage<Msg>(helper.getNode('out'));
+      helper.getNode('req').receive({});
+      assert.equal((await reply).payload.Ready, false);
+      assert.deepEqual(lastStatus('req'), { fill: 'red', shape: 'ring', text: 'unreachable' });
+      await helper.unload();
+      sim.setFault('/health', 'http500');
+      await helper.load(BPWIN_NODES, placed(requestFlow('health')), credentials(PASS));
+      reply = nextMessage<Msg>(helper.getNode('out'));
+      helper.getNode('req').receive({});
+      assert.equal((await reply).payload.Ready, false);
+      assert.deepEqual(lastStatus('req'), { fill: 'yellow', shape: 'ring', text: 'not ready (HTTP 500)' });
+      sim.clearFaults();
+      reply = nextMessage<Msg>(helper.getNode('out'));
+      helper.getNode('req').receive({});
+      assert.equal((await reply).payload.Ready, true);
+      assert.deepEqual(lastStatus('req'), { fill: 'green', shape: 'dot', text: 'ready' });
     });
 
     it('returns a clear "no job session" for job-stats outside a session', async function () {
