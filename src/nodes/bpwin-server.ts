@@ -128,5 +128,10 @@ export = function (RED: RedAPI): void {
   }
 
   RED.nodes.registerType('bpwin-server', BpwinServer, { credentials: { passphrase: { type: 'password' } } });
-  registerConnectionTest(RED, 'bpwin-server', async (config, credentials) => probeBpwin(RED, clientOptionsOf(config, credentials)));
+  registerConnectionTest(RED, 'bpwin-server', async (config, credentials) => probeBpwin(RED, clientOptionsOf(config, credentials)), {
+    address: (config) => {
+      const { host, port } = clientOptionsOf(config, {});
+      return `${host.trim().toLowerCase()}:${port}`;
+    },
+  });
 };
