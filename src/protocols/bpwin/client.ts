@@ -11,6 +11,12 @@ export const REFUSED_MESSAGE = 'BPWin refused the passphrase (HTTP 403)';
 export const DEFAULT_RECHECK_MS = 60_000;
 /** A re-check is an /auth and one call: never more often than this, whatever the settings say. */
 export const MIN_RECHECK_MS = 1_000;
+/**
+ * BPWin's replies are a few kilobytes (system-info of 26 sites with 26 sockets each stays under
+ * 100 KB). A reply of megabytes is not BPWin's, and turning it into typed msgs for several
+ * outputs would hold up every flow: it is refused unread.
+ */
+export const MAX_REPLY_BYTES = 1024 * 1024;
 /** The one call of a re-check: a data endpoint, which BPWin certainly guards with the passphrase. */
 const RECHECK_PATH = '/data/machine-name';
 
@@ -196,6 +202,7 @@ export class BpwinClient extends EventEmitter<BpwinClientEvents> {
         url: `${this.baseUrl}${path}`,
         headers,
         timeoutMs: this.timeoutMs,
+        maxBytes: MAX_REPLY_BYTES,
         agent: this.agent,
         label: `BPWin GET ${path}`,
       });
