@@ -3,6 +3,10 @@ export interface AdminRequest {
   params: Record<string, string>;
   body: unknown;
   query: Record<string, unknown>;
+  /** The editor user when adminAuth is on (Node-RED's passport user). */
+  user?: { username?: unknown };
+  ip?: string;
+  path?: string;
 }
 
 export interface AdminResponse {

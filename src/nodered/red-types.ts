@@ -2,7 +2,7 @@
  * The slice of Node-RED's runtime API this package uses, typed strictly. Kept local instead of
  * depending on @types/node-red, which lags the runtime and types most things as any.
  */
-import type { Express, RequestHandler } from './express-types';
+import type { AdminRequest, Express, RequestHandler } from './express-types';
 
 export type NodeMessage = Record<string, unknown> & { _msgid?: string; payload?: unknown; topic?: unknown };
 
@@ -55,6 +55,8 @@ export interface RedAPI {
     ): void;
     getNode(id: string): RedNode | null;
     getCredentials(id: string): Record<string, string | undefined> | undefined;
+    /** Every deployed node's config (credentials are not in it). */
+    eachNode(callback: (def: NodeDef) => void): void;
   };
   settings: Record<string, unknown>;
   httpAdmin: Express;
@@ -66,5 +68,12 @@ export interface RedAPI {
     cloneMessage<T extends NodeMessage>(msg: T): T;
   };
   _: (key: string, substitutions?: Record<string, string | number>) => string;
-  log: { info(message: unknown): void; warn(message: unknown): void; error(message: unknown): void; debug(message: unknown): void };
+  log: {
+    info(message: unknown): void;
+    warn(message: unknown): void;
+    error(message: unknown): void;
+    debug(message: unknown): void;
+    /** An entry in Node-RED's audit log; with the request, Node-RED adds the user, path and ip. */
+    audit(entry: Record<string, unknown>, req?: AdminRequest): void;
+  };
 }

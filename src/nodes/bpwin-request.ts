@@ -1,9 +1,9 @@
 import { BPWIN_SERVER } from '../nodered/config-nodes';
-import type { NodeDef, RedAPI, RedNode } from '../nodered/red-types';
+import type { NodeDef, NodeStatus, RedAPI, RedNode } from '../nodered/red-types';
 import { userNode } from '../nodered/user-node';
 import { parseEndpointName } from '../protocols/bpwin/endpoints';
 import { errorKind, errorStatusCode } from '../protocols/bpwin/error-kind';
-import { request } from '../protocols/bpwin/requests';
+import { request, type BpwinResult } from '../protocols/bpwin/requests';
 
 export = function (RED: RedAPI): void {
   function BpwinRequest(this: RedNode, def: NodeDef): void {
@@ -20,20 +20,34 @@ export = function (RED: RedAPI): void {
     if (!link) return;
     const client = link.connection;
 
+    const failed = (err: unknown): NodeStatus => ({
+      fill: 'red',
+      shape: 'ring',
+      text: user.text(`bpwin-request.errors.${errorKind(err)}`, { status: errorStatusCode(err) ?? '' }),
+    });
+    /** health answers rather than fails, so its dot reads the answer: green only when BPWin says it is ready. */
+    const healthDot = (result: BpwinResult): NodeStatus => {
+      if (result.payload.Ready === true) return { fill: 'green', shape: 'dot', text: user.text('bpwin-request.status.ready') };
+      if (result.failure) return failed(result.failure);
+      const text =
+        result.httpStatus === 200
+          ? user.text('bpwin-request.status.notReady')
+          : user.text('bpwin-request.status.notReadyHttp', { status: result.httpStatus });
+      return { fill: 'yellow', shape: 'ring', text };
+    };
+
     user.onInput(async (msg, send) => {
-      const endpoint = parseEndpointName(configured !== '' ? configured : msg.topic);
       try {
+        const endpoint = parseEndpointName(configured !== '' ? configured : msg.topic);
         const result = await request(client, endpoint);
         msg.topic = endpoint;
         msg.payload = result.payload;
         msg.raw = result.raw;
-        user.status({ fill: 'green', shape: 'dot', text: endpoint });
+        user.status(endpoint === 'health' ? healthDot(result) : { fill: 'green', shape: 'dot', text: endpoint });
         send(msg);
       } catch (err) {
         // A refusal is already shown on every node of this server.
-        const kind = errorKind(err);
-        if (kind !== 'refused')
-          user.status({ fill: 'red', shape: 'ring', text: user.text(`bpwin-request.errors.${kind}`, { status: errorStatusCode(err) ?? '' }) });
+        if (errorKind(err) !== 'refused') user.status(failed(err));
         throw err;
       }
     });

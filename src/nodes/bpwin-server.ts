@@ -5,7 +5,7 @@ import { configNumber, settingsNumber } from '../nodered/properties';
 import type { BpwinServerNode } from '../nodered/config-nodes';
 import type { NodeDef, NodeStatus, RedAPI, RedNode } from '../nodered/red-types';
 import { connectionDot } from '../nodered/status';
-import { BpwinClient, DEFAULT_PORT, DEFAULT_TIMEOUT_MS, type BpwinClientOptions } from '../protocols/bpwin/client';
+import { BpwinClient, DEFAULT_PORT, DEFAULT_RECHECK_MS, DEFAULT_TIMEOUT_MS, type BpwinClientOptions } from '../protocols/bpwin/client';
 import { BpwinEventStream } from '../protocols/bpwin/event-stream';
 import { request } from '../protocols/bpwin/requests';
 import { InstrumentError } from '../protocols/common/errors';
@@ -60,37 +60,50 @@ export = function (RED: RedAPI): void {
   function BpwinServer(this: RedNode, def: NodeDef): void {
     RED.nodes.createNode(this, def);
     const node = this as BpwinServerNode;
-    const clientOptions = clientOptionsOf(def, node.credentials);
+    // settings.js, not a dialog field: how often to knock at BPWin with a refused passphrase is the administrator's policy.
+    const clientOptions = { ...clientOptionsOf(def, node.credentials), recheckMs: settingsNumber(RED, 'bpwinRecheckTime', DEFAULT_RECHECK_MS) };
     node.backoff = {
       initialMs: configNumber(def.reconnectMin, settingsNumber(RED, 'bpwinReconnectTime', 500)),
       maxMs: configNumber(def.reconnectMax, 30_000),
     };
     const refusedDot = (): NodeStatus => ({ fill: 'red', shape: 'dot', text: RED._('bpwin-server.status.refused') });
-    // A refusal seen by REST or /ws is shown on every user node of this server.
+    const connected = (): NodeStatus => connectionDot(RED, { state: 'connected' });
+    // A refusal is shown on every request user, and on the event users unless their stream is up (BPWin may leave /ws unguarded).
     const refused = (): void => {
       node.requests.setStatus(refusedDot());
-      node.events.setStatus(refusedDot());
+      if (!node.events.current?.isConnected) node.events.setStatus(refusedDot());
+    };
+    // BPWin accepts again; a stream that stopped on the refusal reopens by itself and shows its own states.
+    const accepted = (): void => {
+      node.requests.setStatus(connected());
+      if (node.events.current?.isConnected) node.events.setStatus(connected());
     };
 
-    node.requests = new ConnectionRegistry<BpwinClient>({
-      open: () => {
+    // One client for REST and /ws: one challenge, one refusal state, one slow re-check.
+    let shared: { client: BpwinClient; users: number } | undefined;
+    const acquire = (): BpwinClient => {
+      if (!shared) {
         const client = new BpwinClient(clientOptions);
         client.on('refused', refused);
-        client.on('authenticated', () => {
-          node.requests.setStatus({});
-          // The refusal was also put on the event nodes: give them back their stream's own state.
-          const stream = node.events.current;
-          if (stream && !stream.client.isRefused) node.events.setStatus(connectionDot(RED, stream.status));
-        });
-        return client;
-      },
-      close: (client) => client.close(),
-    });
+        client.on('authenticated', accepted);
+        shared = { client, users: 0 };
+      }
+      shared.users += 1;
+      return shared.client;
+    };
+    const release = (client: BpwinClient): void => {
+      if (shared?.client !== client) return;
+      shared.users -= 1;
+      if (shared.users > 0) return;
+      shared = undefined;
+      client.close();
+    };
+
+    node.requests = new ConnectionRegistry<BpwinClient>({ open: acquire, close: release });
 
     node.events = new ConnectionRegistry<BpwinEventStream>({
       open: () => {
-        const client = new BpwinClient(clientOptions);
-        client.on('refused', refused);
+        const client = acquire();
         const stream = new BpwinEventStream({ client, backoff: node.backoff, connectTimeoutMs: clientOptions.timeoutMs });
         stream.on('status', (status) => {
           if (status.state === 'failed' && client.isRefused) return;
@@ -101,7 +114,7 @@ export = function (RED: RedAPI): void {
       },
       close: async (stream) => {
         await stream.stop();
-        stream.client.close();
+        release(stream.client);
       },
     });
 
@@ -115,5 +128,10 @@ export = function (RED: RedAPI): void {
   }
 
   RED.nodes.registerType('bpwin-server', BpwinServer, { credentials: { passphrase: { type: 'password' } } });
-  registerConnectionTest(RED, 'bpwin-server', async (config, credentials) => probeBpwin(RED, clientOptionsOf(config, credentials)));
+  registerConnectionTest(RED, 'bpwin-server', async (config, credentials) => probeBpwin(RED, clientOptionsOf(config, credentials)), {
+    address: (config) => {
+      const { host, port } = clientOptionsOf(config, {});
+      return `${host.trim().toLowerCase()}:${port}`;
+    },
+  });
 };

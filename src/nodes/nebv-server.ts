@@ -7,7 +7,7 @@ import { errorText } from '../nodered/i18n';
 import type { NodeDef, RedAPI, RedNode } from '../nodered/red-types';
 import { connectionDot } from '../nodered/status';
 import { InstrumentError } from '../protocols/common/errors';
-import { parseSocketTarget, type SocketTarget } from '../protocols/common/tcp-connection';
+import { describeTarget, parseSocketTarget, type SocketTarget } from '../protocols/common/tcp-connection';
 import { DEFAULT_MAX_REPLY_BYTES, DEFAULT_TIMEOUT_MS, NebvClient, describeReply, type NebvClientOptions } from '../protocols/nebv/client';
 
 /** The dialog's fields as a socket target; throws a message naming the bad field. */
@@ -47,8 +47,23 @@ function clientOptionsOf(config: Record<string, unknown>): NebvClientOptions & {
   };
 }
 
-/** The "Test connection" button: one connection attempt (every port of a range, in order), no retries. */
+/** neoEBV binds one port of its range, and several viewers on one PC take neighbouring ports: a test tries no more than this. */
+const TEST_PORTS_MAX = 16;
+
+/** The "Test connection" button: one connection attempt (every port of a short range, in order), no retries. */
 async function probeNebv(RED: RedAPI, options: NebvClientOptions & { timeoutMs: number }): Promise<string> {
+  const target = typeof options.target === 'string' ? parseSocketTarget(options.target) : options.target;
+  if (target.kind === 'tcp' && target.ports.length > TEST_PORTS_MAX) {
+    throw new InstrumentError(
+      'BAD_INPUT',
+      `Test connection tries at most ${TEST_PORTS_MAX} ports, not ${target.ports.length}: narrow the port range`,
+      {
+        reason: 'testTooManyPorts',
+        max: TEST_PORTS_MAX,
+        count: target.ports.length,
+      },
+    );
+  }
   const timeoutMs = Math.min(options.timeoutMs, 5000);
   const client = new NebvClient({ ...options, reconnect: false, connectTimeoutMs: timeoutMs });
   try {
@@ -93,5 +108,7 @@ export = function (RED: RedAPI): void {
   }
 
   RED.nodes.registerType('nebv-server', NebvServer);
-  registerConnectionTest(RED, 'nebv-server', async (config) => probeNebv(RED, clientOptionsOf(config)));
+  registerConnectionTest(RED, 'nebv-server', async (config) => probeNebv(RED, clientOptionsOf(config)), {
+    address: (config) => describeTarget(targetOf(config)),
+  });
 };

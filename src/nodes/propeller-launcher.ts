@@ -1,5 +1,5 @@
 import { ConnectionRegistry } from '../nodered/connection-registry';
-import { registerConnectionTest } from '../nodered/connection-test';
+import { admitDialOut, auditDialOut, registerConnectionTest } from '../nodered/connection-test';
 import { onClose } from '../nodered/lifecycle';
 import { LAUNCHER_CONFIG, type LauncherConfigNode } from '../nodered/config-nodes';
 import { errorText, reasonOf } from '../nodered/i18n';
@@ -82,14 +82,34 @@ export = function (RED: RedAPI) {
       res.json({ ports: live });
       return;
     }
-    probeLauncher(body.url ?? deployed?.url).then(
-      ({ ports }) => res.json({ ports }),
-      (err: unknown) => res.status(502).json({ error: errorText(RED, err) }),
+    // Dialling an address the request names: limited and audited like Test connection.
+    const id = typeof body.id === 'string' ? body.id : undefined;
+    const url = launcherUrl(body.url ?? deployed?.url);
+    const limited = admitDialOut(RED, req, 'propeller-launcher', id);
+    if (limited) {
+      auditDialOut(RED, req, { type: 'propeller-launcher', id, address: url, result: 'limited' });
+      res.status(429).json({ error: errorText(RED, limited) });
+      return;
+    }
+    probeLauncher(url).then(
+      ({ ports }) => {
+        auditDialOut(RED, req, { type: 'propeller-launcher', id, address: url, result: 'ok' });
+        res.json({ ports });
+      },
+      (err: unknown) => {
+        auditDialOut(RED, req, { type: 'propeller-launcher', id, address: url, result: 'failed', reason: reasonOf(err) });
+        res.status(502).json({ error: errorText(RED, err) });
+      },
     );
   });
 
-  registerConnectionTest(RED, 'propeller-launcher', async (config) => {
-    const { version, ports } = await probeLauncher(config.url);
-    return RED._('propeller-launcher.test.answer', { version, ports: ports.length ? ports.join(', ') : RED._('propeller-launcher.test.noPorts') });
-  });
+  registerConnectionTest(
+    RED,
+    'propeller-launcher',
+    async (config) => {
+      const { version, ports } = await probeLauncher(config.url);
+      return RED._('propeller-launcher.test.answer', { version, ports: ports.length ? ports.join(', ') : RED._('propeller-launcher.test.noPorts') });
+    },
+    { address: (config) => launcherUrl(config.url) },
+  );
 };

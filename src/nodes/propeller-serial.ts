@@ -70,10 +70,15 @@ export = function (RED: RedAPI) {
   }
 
   RED.nodes.registerType('propeller-serial', PropellerSerialNode);
-  registerConnectionTest(RED, 'propeller-serial', async (config) => {
-    const path = serialOptionsOf(config).path;
-    return RED._(`propeller-serial.test.${await inspectSerialPort(path)}`, { path });
-  });
+  registerConnectionTest(
+    RED,
+    'propeller-serial',
+    async (config) => {
+      const path = serialOptionsOf(config).path;
+      return RED._(`propeller-serial.test.${await inspectSerialPort(path)}`, { path });
+    },
+    { address: (config) => serialOptionsOf(config).path },
+  );
 
   // The editor's port picker. A system that cannot list ports (no udev) says so; a typed path still works.
   RED.httpAdmin.get('/propeller-serial/ports', RED.auth.needsPermission('propeller-serial.read'), (_req: AdminRequest, res: AdminResponse) => {

@@ -40,6 +40,13 @@ function testerOptionsOf(config: Record<string, unknown>, credentials: Record<st
     : { transport: 'websocket', url: String(config.url ?? ''), reconnectMs };
 }
 
+/** Where the login goes: the broker and how far TLS is trusted (a password sent over unverified TLS could be read), or the websocket. */
+function testerAddress(options: TesterOptions): string {
+  return options.transport === 'mqtt'
+    ? `mqtt ${options.url.trim()} tls=${options.tls} insecure=${options.tlsInsecure}`
+    : `websocket ${options.url.trim()}`;
+}
+
 /** What a probe reports when the connection gives up: the websocket's errors already start with its URL; the MQTT client's do not. */
 function failureAt(endpoint: string, url: string, status: ConnectionStatus): Error {
   const text = status.error ?? '';
@@ -134,7 +141,10 @@ export = function (RED: RedAPI): void {
     credentials: { username: { type: 'text' }, password: { type: 'password' } },
     settings: { semiateTesterReconnectTime: { value: 2000, exportable: false } },
   });
-  registerConnectionTest(RED, 'semiate-tester', async (config, credentials) =>
-    probeTester(RED, testerOptionsOf(config, credentials, settingsNumber(RED, 'semiateTesterReconnectTime', 2000))),
+  registerConnectionTest(
+    RED,
+    'semiate-tester',
+    async (config, credentials) => probeTester(RED, testerOptionsOf(config, credentials, settingsNumber(RED, 'semiateTesterReconnectTime', 2000))),
+    { address: (config) => testerAddress(testerOptionsOf(config, {}, 0)) },
   );
 };

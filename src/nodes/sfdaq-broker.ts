@@ -49,5 +49,10 @@ export = function (RED: RedAPI): void {
   }
 
   RED.nodes.registerType('sfdaq-broker', SfdaqBroker);
-  registerConnectionTest(RED, 'sfdaq-broker', async (config) => probeSfdaq(RED, clientOptionsOf(config)));
+  registerConnectionTest(RED, 'sfdaq-broker', async (config) => probeSfdaq(RED, clientOptionsOf(config)), {
+    address: (config) => {
+      const { fastUrl, slowUrl } = clientOptionsOf(config);
+      return [fastUrl, slowUrl].filter(Boolean).join(' ');
+    },
+  });
 };

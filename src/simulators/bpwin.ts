@@ -19,6 +19,11 @@ export interface BpwinSimulatorOptions {
   port?: number;
   /** Contents of Auth.txt; '' = open API. */
   passphrase?: string;
+  /**
+   * Whether the /ws upgrade must carry the challenge headers (default true). BPWin's document does
+   * not say; clients send them anyway, and a simulator that demands them tests that they do.
+   */
+  wsAuth?: boolean;
   mode?: SimMode;
   /** Run jobs by itself, one after another (the demo); tests drive it by hand. */
   autorun?: boolean;
@@ -83,9 +88,21 @@ export function eventText(fields: Record<string, string>, unescaped: Record<stri
   return `{\n${parts.join(',\n')}\n}`;
 }
 
+/** One request as the simulator answered it, for tests that count what a client sends. */
+export interface SimRequest {
+  path: string;
+  status: number;
+  at: number;
+}
+
+/** The request log keeps the most recent entries only: a long demo must not grow without bound. */
+const REQUEST_LOG_LIMIT = 10_000;
+
 export class BpwinSimulator {
   challenge = newChallenge();
+  /** The passphrase in force (BPWin read Auth.txt when it started). */
   passphrase: string;
+  wsAuth: boolean;
   mode: SimMode;
   readonly host: string;
   port: number;
@@ -94,6 +111,10 @@ export class BpwinSimulator {
   readonly cycleMs: number;
   /** Requests seen per path, for tests (e.g. how often /auth was asked). */
   readonly hits = new Map<string, number>();
+  /** Every request (REST and /ws upgrades) with the status it got, oldest first. */
+  readonly requests: SimRequest[] = [];
+  /** Auth.txt as last written; BPWin reads it at start only, so it applies at the next restart(). */
+  private authFile: string | undefined;
   jobLoaded = false;
   deviceSelected = false;
   session: Session | undefined;
@@ -112,6 +133,7 @@ export class BpwinSimulator {
     this.host = options.host ?? '127.0.0.1';
     this.port = options.port ?? 0;
     this.passphrase = options.passphrase ?? '';
+    this.wsAuth = options.wsAuth ?? true;
     this.mode = options.mode ?? 'aps';
     this.autorun = options.autorun ?? false;
     this.cycleMs = Math.max(20, options.cycleMs ?? 700);
@@ -139,6 +161,19 @@ export class BpwinSimulator {
 
   hitCount(path: string): number {
     return this.hits.get(path) ?? 0;
+  }
+
+  /** How many requests (REST and /ws) were answered with HTTP 403 since `since` (ms since the epoch). */
+  refusals(since = 0): number {
+    return this.requests.filter((r) => r.status === 403 && r.at >= since).length;
+  }
+
+  /**
+   * Change C:\BP\Auth.txt on the BPWin PC ('' = open API). Like BPWin, the simulator goes on with
+   * the passphrase it started with until restart().
+   */
+  writeAuthFile(passphrase: string): void {
+    this.authFile = passphrase;
   }
 
   /** Listen (again, on the same port after a stop). */
@@ -184,11 +219,13 @@ export class BpwinSimulator {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  /** BPWin closed and opened again: same port, new challenge, job session gone. */
+  /** BPWin closed and opened again: same port, new challenge, job session gone, Auth.txt read again. */
   async restart(): Promise<void> {
     await this.stop();
     this.challenge = newChallenge();
     this.session = undefined;
+    if (this.authFile !== undefined) this.passphrase = this.authFile;
+    this.authFile = undefined;
     await this.start();
   }
 
@@ -358,10 +395,17 @@ export class BpwinSimulator {
     return req.headers['random-challenge'] === this.challenge && req.headers.passphrase === this.passphrase;
   }
 
+  private record(path: string, status: number): void {
+    this.requests.push({ path, status, at: Date.now() });
+    if (this.requests.length > REQUEST_LOG_LIMIT) this.requests.splice(0, this.requests.length - REQUEST_LOG_LIMIT);
+  }
+
   private upgrade(wss: WebSocketServer, req: http.IncomingMessage, socket: net.Socket, head: Buffer): void {
     const path = (req.url ?? '').split('?')[0];
     this.hits.set('/ws', this.hitCount('/ws') + 1);
-    if (path !== '/ws' || !this.authorized(req)) {
+    const refused = path === '/ws' && this.wsAuth && !this.authorized(req);
+    this.record('/ws', path !== '/ws' ? 404 : refused ? 403 : 101);
+    if (path !== '/ws' || refused) {
       const status = path !== '/ws' ? '404 Not Found' : '403 Forbidden';
       socket.end(
         `HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(AUTH_FAILED)}\r\nConnection: close\r\n\r\n${AUTH_FAILED}`,
@@ -379,6 +423,7 @@ export class BpwinSimulator {
     const path = (req.url ?? '/').split('?')[0]!;
     this.hits.set(path, this.hitCount(path) + 1);
     const send = (status: number, body: string): void => {
+      this.record(path, status);
       res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
       res.end(body);
     };
@@ -476,6 +521,7 @@ export const simulator: SimulatorDefinition = {
   summary: 'BP Microsystems BPWin REST API and /ws events (job sessions that run by themselves)',
   optionHelp: [
     '--passphrase TEXT   require this passphrase (default: open API, as with an empty Auth.txt)',
+    '--open-ws           accept /ws upgrades without the challenge headers',
     '--mode aps|manual   APS autohandler (default) or manual sites',
     '--cycle MS          time per programmed device (default 700)',
     '--no-autorun        do not run jobs by itself',
@@ -491,6 +537,7 @@ export const simulator: SimulatorDefinition = {
       host: options.host,
       port: options.port,
       passphrase: optionString(opts.passphrase) ?? '',
+      wsAuth: opts['open-ws'] !== true,
       mode: mode as SimMode | undefined,
       cycleMs: cycle === undefined ? undefined : Number(cycle),
       autorun: opts['no-autorun'] !== true && opts.autorun !== 'false',

@@ -44,8 +44,18 @@ describe('bpwin-server "Test connection"', function () {
   it('says nothing answers on a wrong port', async function () {
     await helper.load(BPWIN_NODES, [serverNode(sim.port)], credentials(PASS));
     const port = await freePort();
-    const answer = await testConnection('bpwin-server', dialog(port), { passphrase: '__PWRD__' }, SERVER_ID);
+    const answer = await testConnection('bpwin-server', dialog(port), { passphrase: PASS }, SERVER_ID);
     assert.equal(answer.ok, false);
     assert.match(answer.message, new RegExp(`BPWin at http://127\\.0\\.0\\.1:${port} is not ready: .*connection refused`));
+  });
+
+  it('keeps the stored passphrase for the stored address: on another port it asks for it again', async function () {
+    await helper.load(BPWIN_NODES, [serverNode(sim.port)], credentials(PASS));
+    const port = await freePort();
+    const answer = await testConnection('bpwin-server', dialog(port), { passphrase: '__PWRD__' }, SERVER_ID);
+    assert.deepEqual(answer, {
+      ok: false,
+      message: 'a saved password or passphrase is only sent to the saved address: type it again to test this address',
+    });
   });
 });

@@ -143,10 +143,10 @@ describe('BPWin /ws event stream against the simulator', function () {
     await sim.close();
   });
 
-  async function open(passphrase: string, simPassphrase = 'pw'): Promise<{ events: BpwinEvent[]; statuses: ConnectionStatus[] }> {
+  async function open(passphrase: string, simPassphrase = 'pw', recheckMs?: number): Promise<{ events: BpwinEvent[]; statuses: ConnectionStatus[] }> {
     sim = new BpwinSimulator({ passphrase: simPassphrase });
     await sim.start();
-    const client = new BpwinClient({ host: '127.0.0.1', port: sim.port, passphrase, timeoutMs: 1000 });
+    const client = new BpwinClient({ host: '127.0.0.1', port: sim.port, passphrase, timeoutMs: 1000, recheckMs });
     stream = new BpwinEventStream({ client, backoff: { initialMs: 10, maxMs: 50 } });
     const events: BpwinEvent[] = [];
     const statuses: ConnectionStatus[] = [];
@@ -204,6 +204,31 @@ describe('BPWin /ws event stream against the simulator', function () {
     assert.ok(!JSON.stringify(statuses).includes('wrong'));
     await new Promise((r) => setTimeout(r, 150));
     assert.equal(sim.hitCount('/ws'), upgrades, 'no retry loop');
+  });
+
+  it('opens again by itself once the re-check finds BPWin accepting (Auth.txt fixed, BPWin restarted)', async function () {
+    const { events, statuses } = await open('wrong', 'pw', 1000);
+    await waitFor(() => statuses.some((s) => s.state === 'failed'), 3000, 'failure');
+    sim.writeAuthFile('wrong');
+    await sim.restart();
+    await waitFor(() => stream!.isConnected, 4000, 'the stream to open again');
+    assert.equal(sim.hitCount('/ws'), 3, 'two refused upgrades, then one that BPWin accepts');
+    sim.completeJob(0);
+    await waitFor(() => events.some((e) => e.outcome === 'complete'), 2000, 'an event');
+  });
+
+  it('passes on an unreadable frame with its error, its text cut, and stays connected', async function () {
+    const invalid: Array<[string, string]> = [];
+    await open('pw');
+    stream!.on('invalid', (err, text) => invalid.push([err.message, text]));
+    await stream!.whenConnected(2000);
+    sim.broadcast(`{"Note":${'['.repeat(5000)}${']'.repeat(5000)}}`);
+    sim.broadcast(`{"Note":"${'x'.repeat(200_000)}`);
+    await waitFor(() => invalid.length === 2, 2000, 'two invalid frames');
+    assert.match(invalid[0]![0], /BPWin event: nested more than 64 levels deep; refused/);
+    assert.match(invalid[1]![0], /BPWin event: not valid JSON/);
+    assert.ok(invalid.every(([message, text]) => text.length <= 1001 && message.length < 400));
+    assert.equal(stream!.isConnected, true);
   });
 
   it('leaves no websocket behind when stopped while it waits for the challenge', async function () {

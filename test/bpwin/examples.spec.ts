@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { listExamples, type FlowNode } from '../../src/cli/example-flows';
@@ -158,6 +159,49 @@ describe('BPWin example flows against the simulator', function () {
     assert.equal((await job).payload, 'APITestBp.bp · APITestDataPattern.bin');
     sim.completeJob(0);
     await waitFor(() => (tower.at(-1)!.payload as { status: string }).status === 'No job session', 5000, 'the idle tower');
+  });
+
+  it("02 shows a yield that agrees with the pie, even for BPWin's own example reply (Job_Yield 0 with a device passed)", async function () {
+    // The autohandler reply of the REST API document, word for word.
+    const documented =
+      '{"Machine_Status": "Active","Red_Light_On": "false","Amber_Light_On": "false","Green_Light_On": "true","Job_Yield": 0,' +
+      '"Elapsed_Time": "00:00:01","Remaining_Time": "--:--:--","Idle_Time": "00:00:00","Actual_DPH": 0,"Potential_DPH": 0,' +
+      '"Passed_Device": 1,"Failed_Device": 0,"Active_Device": 0,"Remaining_Device": 19}';
+    const bpwin = http.createServer((req, res) => {
+      res.setHeader('Content-Type', 'application/json');
+      if (req.url === '/data/job-stats') res.end(documented);
+      else if (req.url === '/auth') res.end('{ "Number" : 7241978785468376164 }');
+      else res.end('{"Type":"APS","Description":"4000 APS","Serial_Number":"H4911810120010"}');
+    });
+    await new Promise<void>((resolve) => bpwin.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (bpwin.address() as { port: number }).port;
+      const nodes = example('02').map((node) => (node.type === 'bpwin-server' ? { ...node, host: '127.0.0.1', port } : node));
+      const { flow } = runnable(nodes, { ...running, configure: () => undefined }, csvFile);
+      await helper.load([...BPWIN_NODES, ...CORE], flow, {});
+      const yieldText = collect<Msg>(helper.getNode('bp2-yield'));
+      const pie = collect<Msg>(helper.getNode('bp2-pie'));
+      await waitFor(() => yieldText.length > 0 && pie.length > 0, 5000, 'the yield and the pie');
+      assert.deepEqual(plain(pie[0]!.payload), [
+        { kind: 'Passed', devices: 1 },
+        { kind: 'Failed', devices: 0 },
+        { kind: 'Remaining', devices: 19 },
+      ]);
+      assert.equal(yieldText[0]!.payload, '100 %');
+    } finally {
+      await helper.unload();
+      bpwin.closeAllConnections();
+      await new Promise((resolve) => bpwin.close(resolve));
+    }
+  });
+
+  it('02 shows no yield before the first device of a job is done', async function () {
+    sim.beginJob(10);
+    const { flow, credentials } = runnable(example('02'), running, csvFile);
+    await helper.load([...BPWIN_NODES, ...CORE], flow, credentials);
+    const yieldText = collect<Msg>(helper.getNode('bp2-yield'));
+    await waitFor(() => yieldText.length > 0, 5000, 'the yield');
+    assert.equal(yieldText[0]!.payload, '-');
   });
 
   it('03 writes failed devices to CSV and alerts on the third failure in a row of one socket', async function () {

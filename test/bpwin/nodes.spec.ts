@@ -54,7 +54,7 @@ describe('BPWin nodes on a Node-RED runtime', function () {
         const msg = await reply;
         assert.equal(msg.topic, endpoint);
         check(msg);
-        assert.deepEqual(lastStatus('req'), { fill: 'green', shape: 'dot', text: endpoint });
+        assert.deepEqual(lastStatus('req'), { fill: 'green', shape: 'dot', text: endpoint === 'health' ? 'ready' : endpoint });
         await helper.unload();
       }
     });
@@ -73,6 +73,28 @@ describe('BPWin nodes on a Node-RED runtime', function () {
       const msg = await caught;
       assert.match(msg.error!.message, /"format-c" is not a BPWin request/);
       assert.equal(sim.hitCount('/auth'), 0);
+      assert.deepEqual(lastStatus('req'), { fill: 'red', shape: 'ring', text: 'bad request' });
+    });
+
+    it('health: the dot tells the truth when BPWin is unreachable or not ready, and the answer still goes out', async function () {
+      const port = await freePort();
+      await helper.load(BPWIN_NODES, placed(requestFlow('health', port)), credentials(PASS));
+      let reply = nextMessage<Msg>(helper.getNode('out'));
+      helper.getNode('req').receive({});
+      assert.equal((await reply).payload.Ready, false);
+      assert.deepEqual(lastStatus('req'), { fill: 'red', shape: 'ring', text: 'unreachable' });
+      await helper.unload();
+      sim.setFault('/health', 'http500');
+      await helper.load(BPWIN_NODES, placed(requestFlow('health')), credentials(PASS));
+      reply = nextMessage<Msg>(helper.getNode('out'));
+      helper.getNode('req').receive({});
+      assert.equal((await reply).payload.Ready, false);
+      assert.deepEqual(lastStatus('req'), { fill: 'yellow', shape: 'ring', text: 'not ready (HTTP 500)' });
+      sim.clearFaults();
+      reply = nextMessage<Msg>(helper.getNode('out'));
+      helper.getNode('req').receive({});
+      assert.equal((await reply).payload.Ready, true);
+      assert.deepEqual(lastStatus('req'), { fill: 'green', shape: 'dot', text: 'ready' });
     });
 
     it('returns a clear "no job session" for job-stats outside a session', async function () {
@@ -212,6 +234,8 @@ describe('BPWin nodes on a Node-RED runtime', function () {
         errors.some((e) => e.error!.source!.id === 'stats'),
         'the poller reports it too',
       );
+      // The stream gives up after its own second 403, a moment after the REST calls.
+      await waitFor(() => sim.hitCount('/ws') === 2 && sim.refusals() === 6, 3000, 'the stream to be refused twice');
       const hits = sim.hitCount('/data/job-stats') + sim.hitCount('/ws') + sim.hitCount('/auth');
       await new Promise((r) => setTimeout(r, 400));
       assert.equal(sim.hitCount('/data/job-stats') + sim.hitCount('/ws') + sim.hitCount('/auth'), hits, 'nothing retries by itself');
@@ -221,25 +245,24 @@ describe('BPWin nodes on a Node-RED runtime', function () {
   });
 
   describe('passphrase fixed after a refusal', function () {
-    it('puts the event nodes back to "connected" once a request is accepted again', async function () {
+    it('a request accepted again reopens the stream at once, without waiting for the re-check', async function () {
       const flow = [
         ...requestFlow('version'),
         { id: 'events', type: 'bpwin-events', z: 'f1', server: 'srv', wires: [['eventsOut']] },
         { id: 'eventsOut', type: 'helper', z: 'f1' },
       ];
-      await helper.load(BPWIN_NODES, placed(flow), credentials(PASS));
-      await waitFor(() => lastStatus('events')?.text === 'connected', 3000, 'the websocket');
-      sim.passphrase = 'changed in Auth.txt';
-      const errors = collect<Msg>(helper.getNode('caught'));
-      helper.getNode('req').receive({});
-      await waitFor(() => errors.length === 1, 3000, 'the refusal');
-      assert.equal(lastStatus('events')!.text, 'passphrase refused (403)');
-      sim.passphrase = PASS;
+      await helper.load(BPWIN_NODES, placed(flow), credentials('changed on this side'));
+      await waitFor(() => lastStatus('events')?.text === 'passphrase refused (403)', 3000, 'the refused stream');
+      await waitFor(() => sim.hitCount('/ws') === 2, 3000, 'the second refused upgrade');
+      // Auth.txt now holds what the node sends; BPWin reads it when it starts.
+      sim.writeAuthFile('changed on this side');
+      await sim.restart();
       const answer = nextMessage<Msg>(helper.getNode('out'));
       helper.getNode('req').receive({});
       assert.equal((await answer).topic, 'version');
-      await waitFor(() => lastStatus('events')?.text === 'connected', 1000, 'the event node to stop saying "refused"');
+      await waitFor(() => lastStatus('events')?.text === 'connected', 3000, 'the event node to stop saying "refused"');
       assert.equal(lastStatus('events')!.fill, 'green');
+      assert.equal(sim.wsClients, 1);
     });
   });
 

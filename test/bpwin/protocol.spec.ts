@@ -6,6 +6,7 @@ import { request } from '../../src/protocols/bpwin/requests';
 import { InstrumentError } from '../../src/protocols/common/errors';
 import { BpwinSimulator } from '../../src/simulators/bpwin';
 import { freePort } from '../../src/cli/node-red-process';
+import { waitFor } from '../helpers/red';
 
 const PASS = 'correct horse';
 
@@ -91,6 +92,44 @@ describe('BPWin client against the simulator', function () {
     await request(client, 'version');
     assert.equal(authenticated, 1);
     assert.equal(client.isRefused, false);
+  });
+
+  it('after a refusal asks again once per re-check interval (/auth and one call), and says when BPWin accepts', async function () {
+    this.timeout(10_000);
+    const wrong = new BpwinClient({ host: '127.0.0.1', port: sim.port, passphrase: 'wrong', timeoutMs: 1000, recheckMs: 1000 });
+    let authenticated = 0;
+    wrong.on('authenticated', () => (authenticated += 1));
+    try {
+      await rejectsWith(request(wrong, 'version'), 'AUTH_FAILED', /refused/);
+      const refusedAfter = sim.requests.length;
+      await new Promise((r) => setTimeout(r, 2500));
+      const rechecks = sim.requests.slice(refusedAfter);
+      assert.deepEqual(
+        rechecks.map((r) => `${r.path} ${r.status}`),
+        ['/auth 200', '/data/machine-name 403', '/auth 200', '/data/machine-name 403'],
+      );
+      assert.ok(rechecks[2]!.at - rechecks[0]!.at >= 900, 'a second apart');
+      assert.equal(authenticated, 0);
+      sim.writeAuthFile('wrong');
+      await sim.restart();
+      await waitFor(() => authenticated === 1, 3000, 'BPWin to accept');
+      assert.equal(wrong.isRefused, false);
+      assert.equal(wrong.currentChallenge, sim.challenge, 'the re-check left a good challenge for the next call');
+    } finally {
+      wrong.close();
+    }
+  });
+
+  it('a closed client leaves no re-check behind; a re-check interval below a second is raised to one', async function () {
+    const timers = (): number => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+    const wrong = new BpwinClient({ host: '127.0.0.1', port: sim.port, passphrase: 'wrong', timeoutMs: 1000, recheckMs: 1 });
+    await rejectsWith(request(wrong, 'version'), 'AUTH_FAILED', /refused/);
+    const refusedAfter = sim.requests.length;
+    const pending = timers();
+    wrong.close();
+    assert.equal(timers(), pending - 1, 'the re-check timer is gone');
+    await new Promise((r) => setTimeout(r, 600));
+    assert.equal(sim.requests.length, refusedAfter, 'no re-check after close');
   });
 
   it('works with an open API (empty Auth.txt) and no passphrase', async function () {

@@ -25,7 +25,7 @@ function probeConfig(RED: RedAPI): void {
       if (config.host === 'throws') throw new Error('bad options, thrown before any await');
       return probe(config, credentials);
     },
-    300,
+    { address: (config) => String(config.host), timeoutMs: 300 },
   );
 }
 
@@ -66,18 +66,30 @@ describe('the "Test connection" admin endpoint', () => {
     await helper.load(probeConfig as never, flow, { cfg: { secret: 'stored-secret' } });
     await (helper.request() as Agent)
       .post(connectionTestPath('probe-config'))
-      .send({ id: 'cfg', config: { host: 'x' }, credentials: { secret: '__PWRD__' } });
+      .send({ id: 'cfg', config: { host: 'stored' }, credentials: { secret: '__PWRD__' } });
     assert.deepEqual(seen[0]!.credentials, { secret: 'stored-secret' });
   });
 
   it('reports failure with the reason and never echoes the secret', async () => {
-    await helper.load(probeConfig as never, flow, { cfg: { secret: 'stored-secret' } });
+    await helper.load(probeConfig as never, [{ id: 'cfg', type: 'probe-config', host: 'bad' }], { cfg: { secret: 'stored-secret' } });
     const res = await (helper.request() as Agent)
       .post(connectionTestPath('probe-config'))
       .send({ id: 'cfg', config: { host: 'bad' }, credentials: { secret: '__PWRD__' } });
     assert.equal(res.body.ok, false);
     assert.match(res.body.message, /refused with secret •••/);
     assert.doesNotMatch(res.body.message, /stored-secret/);
+  });
+
+  it('uses no stored secret for another address: the user must type it again, and the probe does not run', async () => {
+    await helper.load(probeConfig as never, flow, { cfg: { secret: 'stored-secret' } });
+    const res = await (helper.request() as Agent)
+      .post(connectionTestPath('probe-config'))
+      .send({ id: 'cfg', config: { host: 'elsewhere' }, credentials: { secret: '__PWRD__' } });
+    assert.deepEqual(res.body, {
+      ok: false,
+      message: 'a saved password or passphrase is only sent to the saved address: type it again to test this address',
+    });
+    assert.deepEqual(seen, []);
   });
 
   it('answers a probe that throws at once like one that rejects', async () => {

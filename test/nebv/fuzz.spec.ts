@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { JsonFramer } from '../../src/protocols/common/json-framer';
 import { helper, waitFor } from '../helpers/red';
-import { MAX_HEAP_GROWTH_MB, MAX_STALL_MS, fuzzPlan, watchProcess } from './fuzz-watch';
+import { MAX_HEAP_GROWTH_MB, MAX_STALL_MS, fuzzPlan, watchProcess } from '../helpers/fuzz-watch';
 import serverNode = require('../../src/nodes/nebv-server');
 import rpcNode = require('../../src/nodes/nebv-rpc');
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { helper, waitFor } from '../helpers/red';
-import { MAX_HEAP_GROWTH_MB, MAX_STALL_MS, fuzzPlan, watchProcess } from '../nebv/fuzz-watch';
+import { MAX_HEAP_GROWTH_MB, MAX_STALL_MS, fuzzPlan, watchProcess } from '../helpers/fuzz-watch';
 import sfdaqBroker = require('../../src/nodes/sfdaq-broker');
 import sfdaqCall = require('../../src/nodes/sfdaq-call');
 

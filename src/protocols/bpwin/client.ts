@@ -7,6 +7,18 @@ import { extractChallenge } from './challenge';
 export const DEFAULT_PORT = 8080;
 export const DEFAULT_TIMEOUT_MS = 3_000;
 export const REFUSED_MESSAGE = 'BPWin refused the passphrase (HTTP 403)';
+/** After a refusal, how long until the client asks BPWin once more whether it accepts the passphrase. */
+export const DEFAULT_RECHECK_MS = 60_000;
+/** A re-check is an /auth and one call: never more often than this, whatever the settings say. */
+export const MIN_RECHECK_MS = 1_000;
+/**
+ * BPWin's replies are a few kilobytes (system-info of 26 sites with 26 sockets each stays under
+ * 100 KB). A reply of megabytes is not BPWin's, and turning it into typed msgs for several
+ * outputs would hold up every flow: it is refused unread.
+ */
+export const MAX_REPLY_BYTES = 1024 * 1024;
+/** The one call of a re-check: a data endpoint, which BPWin certainly guards with the passphrase. */
+const RECHECK_PATH = '/data/machine-name';
 
 export interface BpwinClientOptions {
   host: string;
@@ -15,12 +27,14 @@ export interface BpwinClientOptions {
   passphrase?: string;
   /** Per-request timeout in ms. */
   timeoutMs?: number;
+  /** After a refusal, the time between re-checks in ms (default one minute, at least one second). */
+  recheckMs?: number;
 }
 
 export type BpwinClientEvents = {
-  /** A second 403 in a row: the passphrase is wrong. Nothing retries until a later call succeeds. */
+  /** A second 403 in a row: the passphrase is wrong. From then on only a slow re-check asks BPWin again. */
   refused: [InstrumentError];
-  /** A call succeeded after a refusal (BPWin's Auth.txt or our passphrase was fixed). */
+  /** BPWin accepts the passphrase again (a call or a re-check succeeded after a refusal): whatever stopped may resume. */
   authenticated: [];
 };
 
@@ -44,6 +58,11 @@ export function refusedError(): InstrumentError {
  * BPWin's REST API with its challenge handshake: GET /auth once, then send Random-Challenge and
  * Passphrase on every call. When BPWin restarts the challenge goes stale and calls get 403, so
  * one 403 fetches a new challenge and retries once; a second 403 is a wrong passphrase.
+ *
+ * A wrong passphrase is fixed on the BPWin PC by correcting Auth.txt and restarting BPWin, which
+ * nobody tells us about. So after a refusal the client asks again, slowly: every `recheckMs` one
+ * fresh /auth and one call, no retry. When BPWin accepts, it says 'authenticated' and everything
+ * that stopped on the refusal (event stream, poller) resumes by itself.
  */
 export class BpwinClient extends EventEmitter<BpwinClientEvents> {
   readonly baseUrl: string;
@@ -54,6 +73,8 @@ export class BpwinClient extends EventEmitter<BpwinClientEvents> {
   private challengeRequest: Promise<string | undefined> | undefined;
   private refused = false;
   private closed = false;
+  private readonly recheckMs: number;
+  private recheckTimer: NodeJS.Timeout | undefined;
 
   constructor(options: BpwinClientOptions) {
     super();
@@ -76,6 +97,8 @@ export class BpwinClient extends EventEmitter<BpwinClientEvents> {
     this.baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     this.timeoutMs = options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : DEFAULT_TIMEOUT_MS;
     this.agent = createKeepAliveAgent(false, 4);
+    const recheckMs = options.recheckMs ?? DEFAULT_RECHECK_MS;
+    this.recheckMs = Number.isFinite(recheckMs) ? Math.max(MIN_RECHECK_MS, recheckMs) : DEFAULT_RECHECK_MS;
   }
 
   /** The challenge in use (digits as text), for diagnostics; never the passphrase. */
@@ -101,10 +124,11 @@ export class BpwinClient extends EventEmitter<BpwinClientEvents> {
     if (stale === undefined || this.challenge === stale) this.challenge = undefined;
   }
 
-  /** Record a refusal seen elsewhere (the /ws upgrade) so every user hears about it. */
+  /** Record a refusal seen elsewhere (the /ws upgrade) so every user hears about it; the slow re-check starts. */
   markRefused(err: InstrumentError = refusedError()): InstrumentError {
     this.refused = true;
     this.emit('refused', err);
+    this.scheduleRecheck();
     return err;
   }
 
@@ -120,17 +144,47 @@ export class BpwinClient extends EventEmitter<BpwinClientEvents> {
       response = await this.getOnce(path, this.headersFor(challenge));
       if (response.status === 403) throw this.markRefused();
     }
-    if (this.refused) {
-      this.refused = false;
-      this.emit('authenticated');
-    }
+    this.accepted();
     return response;
   }
 
   close(): void {
     this.closed = true;
+    clearTimeout(this.recheckTimer);
+    this.recheckTimer = undefined;
     this.agent.destroy();
     this.removeAllListeners();
+  }
+
+  private accepted(): void {
+    if (!this.refused) return;
+    this.refused = false;
+    clearTimeout(this.recheckTimer);
+    this.recheckTimer = undefined;
+    this.emit('authenticated');
+  }
+
+  /** One re-check pending at most; a refusal seen while one waits does not move it closer. */
+  private scheduleRecheck(): void {
+    if (this.closed || this.recheckTimer !== undefined) return;
+    this.recheckTimer = setTimeout(() => {
+      this.recheckTimer = undefined;
+      void this.recheck();
+    }, this.recheckMs);
+  }
+
+  /** A fresh challenge and one call, no retry: any answer but 403 means BPWin accepts the passphrase again. */
+  private async recheck(): Promise<void> {
+    if (this.closed || !this.refused) return;
+    this.forgetChallenge();
+    try {
+      const challenge = await this.ensureChallenge();
+      const response = await this.getOnce(RECHECK_PATH, this.headersFor(challenge));
+      if (response.status !== 403) this.accepted();
+    } catch {
+      // BPWin is down (restarting, perhaps with a corrected Auth.txt): ask again at the next re-check.
+    }
+    if (this.refused) this.scheduleRecheck();
   }
 
   private headersFor(challenge: string | undefined): Record<string, string> {
@@ -148,6 +202,7 @@ export class BpwinClient extends EventEmitter<BpwinClientEvents> {
         url: `${this.baseUrl}${path}`,
         headers,
         timeoutMs: this.timeoutMs,
+        maxBytes: MAX_REPLY_BYTES,
         agent: this.agent,
         label: `BPWin GET ${path}`,
       });

@@ -133,7 +133,7 @@ function decodeSocket(event: BpwinEvent, raw: Record<string, string>): void {
       event.socketLetter = where.letter;
     }
   }
-  if (raw.ResultCode !== undefined && /^-?\d+$/.test(raw.ResultCode.trim())) {
+  if (raw.ResultCode !== undefined && /^-?\d{1,9}$/.test(raw.ResultCode.trim())) {
     event.resultCode = Number(raw.ResultCode);
     event.passed = event.resultCode === 0;
     event.description = describeResultCode(event.resultCode);
@@ -153,7 +153,8 @@ function decodeJob(event: BpwinEvent, raw: Record<string, string>): void {
     return;
   }
   if (raw.Code === undefined) return;
-  event.code = Number(raw.Code);
+  // A code that is not a whole number stays out of `code` (NaN would travel on as null in JSON); `raw` keeps it.
+  if (/^\s*-?\d{1,9}\s*$/.test(raw.Code)) event.code = Number(raw.Code);
   const known = JOB_CODES[raw.Code.trim()];
   event.outcome = known?.outcome ?? 'unknown';
   event.description = known?.description ?? `Job ended with code ${raw.Code}`;

@@ -17,6 +17,13 @@ export interface BpwinResult {
 
 const NO_SESSION = /session/i;
 
+/** BPWin's own words go into error messages; a reply of kilobytes of text would bury the sentence around them. */
+const MAX_REMOTE_TEXT = 300;
+
+function cut(text: string): string {
+  return text.length > MAX_REMOTE_TEXT ? `${text.slice(0, MAX_REMOTE_TEXT - 1)}…` : text;
+}
+
 /** Call one endpoint and return its typed result; `{"Success":0}` replies throw with BPWin's message. */
 export async function request(client: BpwinClient, endpoint: EndpointName): Promise<BpwinResult> {
   const path = ENDPOINTS[endpoint];
@@ -36,7 +43,7 @@ export async function request(client: BpwinClient, endpoint: EndpointName): Prom
   if (!isRecord(raw))
     throw new InstrumentError('PROTOCOL', `BPWin's reply to GET ${path} is not a JSON object`, { reason: 'bpwinNotObject', endpoint, path });
   if (raw.Success === 0 || raw.Success === '0') {
-    const message = typeof raw.Message === 'string' ? raw.Message.trim() : 'no message';
+    const message = typeof raw.Message === 'string' ? cut(raw.Message.trim()) : 'no message';
     if (endpoint === 'job-stats' && NO_SESSION.test(message)) {
       return { endpoint, payload: { Session: false, Message: message }, raw, httpStatus: response.status };
     }
@@ -89,7 +96,7 @@ async function health(client: BpwinClient): Promise<BpwinResult> {
 function remoteMessage(text: string): string {
   try {
     const parsed = JSON.parse(text) as unknown;
-    if (isRecord(parsed) && typeof parsed.Message === 'string') return parsed.Message;
+    if (isRecord(parsed) && typeof parsed.Message === 'string') return cut(parsed.Message);
   } catch {
     // not JSON
   }
