@@ -3,7 +3,7 @@ import path from 'node:path';
 import { loadSimulators } from '../simulators';
 import type { RunningSimulator } from '../simulators/simulator';
 import { assembleDemoFlows, keepUserFlows, listExamples, type FlowNode } from './example-flows';
-import { brokerFromUrl } from './mqtt-url';
+import { asThisEdge, brokerFromUrl } from './uns-broker';
 import { freePort, getJson, portIsFree, prepareUserDir, requestJson, startNodeRed, type NodeRedProcess } from './node-red-process';
 
 export interface DemoOptions {
@@ -55,7 +55,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     const nodeRed = await startNodeRed(options.userDir, port, { quiet: options.quiet });
     const examples = assembleDemoFlows(
       listExamples(path.join(options.packageRoot, 'examples')),
-      simulators.map((s) => s.running),
+      simulators.map((s) => (s.name === 'mqtt' ? asThisEdge(s.running) : s.running)),
     );
     // Node-RED started with the flows of the last run: the user's own tabs stay, the examples are renewed.
     const previous = await getJson(`${nodeRed.url}/flows`, 10_000);

@@ -41,7 +41,7 @@ export const EXAMPLE_NODE_PACKAGES = ['@flowfuse/node-red-dashboard'];
  * A Node-RED user directory with this package installed the way a user's ~/.node-red has it
  * (node_modules/<name> pointing at the package), tours and telemetry off.
  */
-export function prepareUserDir(userDir: string, packageRoot: string): void {
+export function prepareUserDir(userDir: string, packageRoot: string, settings: Record<string, unknown> = {}): void {
   fs.mkdirSync(path.join(userDir, 'node_modules', '@labwire'), { recursive: true });
   const link = path.join(userDir, 'node_modules', '@labwire', 'node-red-instruments');
   try {
@@ -81,6 +81,8 @@ export function prepareUserDir(userDir: string, packageRoot: string): void {
       "  logging: { console: { level: 'info', metrics: false, audit: false } },",
       '  diagnostics: { enabled: false },',
       '  externalModules: { autoInstall: false, palette: { allowInstall: false } },',
+      // More settings from the caller, e.g. a shorter mqttReconnectTime for tests.
+      ...Object.entries(settings).map(([key, value]) => `  ${JSON.stringify(key)}: ${JSON.stringify(value)},`),
       '};',
       '',
     ].join('\n'),
@@ -105,14 +107,18 @@ export async function requestJson(
 }
 
 /** Start Node-RED from its package as a child process and wait until the admin API answers. */
-export async function startNodeRed(userDir: string, port: number, options: { quiet?: boolean; timeoutMs?: number } = {}): Promise<NodeRedProcess> {
+export async function startNodeRed(
+  userDir: string,
+  port: number,
+  options: { quiet?: boolean; timeoutMs?: number; env?: Record<string, string> } = {},
+): Promise<NodeRedProcess> {
   // LABWIRE_NODE_RED_MODULES selects another Node-RED install (the Node-RED 5 test lane).
   const modules = process.env.LABWIRE_NODE_RED_MODULES;
   const redJs = modules ? require.resolve('node-red/red.js', { paths: [modules] }) : require.resolve('node-red/red.js');
   let output = '';
   const child = spawn(process.execPath, [redJs, '--userDir', userDir, '--port', String(port)], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_RED_ENABLE_TOURS: 'false' },
+    env: { ...process.env, NODE_RED_ENABLE_TOURS: 'false', ...options.env },
   });
   const collect = (chunk: Buffer): void => {
     const text = chunk.toString();

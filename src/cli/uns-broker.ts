@@ -34,3 +34,22 @@ export function brokerFromUrl(text: string): RunningSimulator {
     close: async () => undefined,
   };
 }
+
+/**
+ * The demo is one edge of the namespace: the MQTT broker node's birth, close and last-will topic
+ * follows UNS_PREFIX and UNS_EDGE as the example flows do, with the same defaults, so
+ * `UNS_EDGE=bench-2 MQTT_URL=… npm start` on a second machine joins the same overview.
+ */
+export function asThisEdge(broker: RunningSimulator, env: NodeJS.ProcessEnv = process.env): RunningSimulator {
+  return {
+    ...broker,
+    configure(node: FlowConfigNode) {
+      const result = broker.configure(node);
+      if (result) {
+        const topic = `${env.UNS_PREFIX || 'labwire/lab'}/_edge/${env.UNS_EDGE || 'edge-1'}/status`;
+        Object.assign(node, { birthTopic: topic, closeTopic: topic, willTopic: topic });
+      }
+      return result;
+    },
+  };
+}

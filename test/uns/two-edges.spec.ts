@@ -1,0 +1,251 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import mqtt from 'mqtt';
+import { BpwinSimulator, runningSimulator } from '../../src/simulators/bpwin';
+import { simulator as nebv } from '../../src/simulators/nebv';
+import { simulator as semiate } from '../../src/simulators/semiate';
+import { simulator as sfdaq } from '../../src/simulators/sfdaq';
+import type { RunningSimulator } from '../../src/simulators/simulator';
+import { chromiumPath, launchChromium } from '../helpers/chromium';
+import { startSharedBroker, type SharedBroker } from './broker';
+import { PREFIX, startEdge, type Edge } from './edges';
+
+const root = path.resolve(__dirname, '..', '..');
+const artifacts = path.join(root, 'test-artifacts', 'uns');
+const KEEPALIVE_S = 2;
+const OVERVIEW = 'UNS: line overview';
+
+interface Row {
+  path: string;
+  line: string;
+  instrument: string;
+  edge: string;
+  online: boolean | null;
+  state: string;
+  yield: string;
+}
+
+async function until<T>(check: () => Promise<T | undefined | false>, ms: number, what: () => string): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** What a subscriber that connects now gets: every retained message under the prefix. */
+async function retainedNow(url: string): Promise<Map<string, string>> {
+  const client = await mqtt.connectAsync(url, { reconnectPeriod: 0 });
+  const seen = new Map<string, string>();
+  client.on('message', (topic, payload, packet) => {
+    if (packet.retain) seen.set(topic, payload.toString());
+  });
+  await client.subscribeAsync(`${PREFIX}/#`, { qos: 1 });
+  // Retained messages come right after the subscription; a quiet second means all are in.
+  let count = -1;
+  while (count !== seen.size) {
+    count = seen.size;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  await client.endAsync();
+  return seen;
+}
+
+/**
+ * A site split over Node-RED instances: edge A runs the BPWin and Semi-ATE examples against their
+ * simulators on line 1, edge B the sf-daq and neoEBV ones on line 2, and a third instance runs
+ * only the line overview. They share one broker and nothing else.
+ */
+describe('two edges, one view: the Unified Namespace across Node-RED instances', function () {
+  this.timeout(240_000);
+  let broker: SharedBroker;
+  const simulators: RunningSimulator[] = [];
+  let a: Edge;
+  let b: Edge;
+  let overview: Edge;
+  const figures: string[] = [];
+
+  const rows = async (): Promise<Row[]> => ((await overview.flowContext(OVERVIEW, 'line')) as Row[] | undefined) ?? [];
+  const row = (all: Row[], instrument: string): Row | undefined => all.find((r) => r.instrument === instrument);
+
+  before(async () => {
+    execFileSync(process.execPath, [path.join(root, 'scripts', 'build.mjs'), '--if-needed'], { stdio: 'inherit' });
+    broker = await startSharedBroker();
+    const bpwin = new BpwinSimulator({ autorun: true, cycleMs: 50 });
+    await bpwin.start();
+    simulators.push(runningSimulator(bpwin));
+    const [tester, daq, viewer] = await Promise.all([semiate.start({ options: { 'test-ms': '5' } }), sfdaq.start({}), nebv.start({})]);
+    simulators.push(tester, daq, viewer);
+    const common = { simulators, broker, keepalive: KEEPALIVE_S };
+    [a, b, overview] = await Promise.all([
+      startEdge({
+        ...common,
+        name: 'edge-a',
+        line: 'floor-1/line-1',
+        examples: ['01 - BPWin into the namespace', '02 - Semi-ATE into the namespace'],
+      }),
+      startEdge({
+        ...common,
+        name: 'edge-b',
+        line: 'floor-1/line-2',
+        examples: ['04 - SwissFEL DAQ into the namespace', '05 - neoEBV into the namespace'],
+      }),
+      startEdge({ ...common, name: 'overview', line: 'floor-1/office', examples: ['10 - Line overview'] }),
+    ]);
+  });
+
+  after(async () => {
+    await Promise.all([a, b, overview].map((edge) => edge?.stop()));
+    await Promise.all(simulators.map((s) => s.close()));
+    await broker?.stop();
+    if (figures.length) console.log(`      ${broker?.kind} broker; ${figures.join('; ')}`);
+  });
+
+  it('shows on the third instance every instrument of both edges: line, state, online, yield', async () => {
+    await a.inject('Run a lot');
+    const all = await until(
+      async () => {
+        const now = await rows();
+        const ready =
+          row(now, 'bpwin-1')?.yield &&
+          row(now, 'semiate-1')?.yield &&
+          ['sfdaq-1', 'nebv-1'].every((name) => row(now, name)?.state) &&
+          now.every((r) => r.online === true);
+        return ready ? now : undefined;
+      },
+      60_000,
+      () => 'all four instruments online, with the yield of BPWin and Semi-ATE',
+    );
+    assert.deepEqual(
+      all.map((r) => `${r.line} ${r.instrument} ${r.edge}`),
+      ['floor-1/line-1 bpwin-1 edge-a', 'floor-1/line-1 semiate-1 edge-a', 'floor-1/line-2 nebv-1 edge-b', 'floor-1/line-2 sfdaq-1 edge-b'],
+    );
+    assert.match(row(all, 'bpwin-1')!.yield, /^\d+(\.\d+)? %$/);
+    assert.match(row(all, 'semiate-1')!.yield, /^\d+(\.\d+)? %$/);
+    assert.equal(row(all, 'sfdaq-1')!.state, 'acquiring');
+  });
+
+  it('shows the instruments of a frozen edge offline within the keep-alive, and online again when it resumes', async () => {
+    // A stopped process keeps its connection open but sends nothing, like a hung host or a pulled
+    // cable: only the keep-alive tells the broker, which then sends the edge's last will.
+    const frozen = Date.now();
+    b.nodeRed.child.kill('SIGSTOP');
+    try {
+      const after = await until(
+        async () => {
+          const now = await rows();
+          return row(now, 'sfdaq-1')?.online === false && row(now, 'nebv-1')?.online === false ? now : undefined;
+        },
+        // The broker gives up 1.5 keep-alives after the last packet; allow for a busy machine.
+        KEEPALIVE_S * 1500 + 10_000,
+        () => 'edge B shown offline',
+      );
+      figures.push(`frozen edge shown offline after ${((Date.now() - frozen) / 1000).toFixed(1)} s (keep-alive ${KEEPALIVE_S} s)`);
+      assert.equal(row(after, 'bpwin-1')!.online, true, 'edge A stays online');
+      assert.equal(row(after, 'sfdaq-1')!.state, 'acquiring', 'the last state of an offline instrument is kept');
+    } finally {
+      b.nodeRed.child.kill('SIGCONT');
+    }
+    await until(
+      async () => {
+        const now = await rows();
+        return row(now, 'sfdaq-1')?.online === true && row(now, 'nebv-1')?.online === true;
+      },
+      30_000,
+      () => 'edge B online again after it resumed',
+    );
+  });
+
+  it('shows the instruments of a killed edge offline through its last will', async () => {
+    const killed = Date.now();
+    a.nodeRed.child.kill('SIGKILL');
+    const after = await until(
+      async () => {
+        const now = await rows();
+        return row(now, 'bpwin-1')?.online === false && row(now, 'semiate-1')?.online === false ? now : undefined;
+      },
+      // The system closes a killed process's connections, so the broker knows at once; the keep-alive is the bound.
+      KEEPALIVE_S * 1500 + 10_000,
+      () => 'edge A shown offline',
+    );
+    figures.push(`killed edge shown offline after ${((Date.now() - killed) / 1000).toFixed(1)} s`);
+    assert.equal(row(after, 'sfdaq-1')!.online, true, 'edge B stays online');
+    assert.equal(row(after, 'bpwin-1')!.yield !== '', true, 'the last figures of an offline instrument are kept');
+  });
+
+  it('draws the line overview on the dashboard: every instrument, the killed edge offline', async function () {
+    const executable = await chromiumPath();
+    if (!executable) this.skip();
+    const browser = await launchChromium(executable);
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 600 } });
+      await page.goto(`${overview.url}/dashboard/uns`);
+      await page.getByText('edge-a offline').first().waitFor({ timeout: 30_000 });
+      await page.getByText('nebv-1').waitFor({ timeout: 30_000 });
+      const text = await page.locator('body').innerText();
+      for (const name of ['bpwin-1', 'semiate-1', 'sfdaq-1', 'nebv-1']) assert.match(text, new RegExp(name));
+      assert.match(text, /edge-b online/);
+      assert.match(text, /\d+(\.\d+)? %/, 'a yield is shown');
+      fs.mkdirSync(artifacts, { recursive: true });
+      await page.screenshot({ path: path.join(artifacts, 'line-overview.png') });
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('loses no retained state when the broker restarts', async () => {
+    await broker.restart();
+    // Edge B reconnects and says online again; everything else comes from the broker's store.
+    const retained = await until(
+      async () => {
+        const now = await retainedNow(broker.url);
+        return now.get(`${PREFIX}/_edge/edge-b/status`) === 'online' ? now : undefined;
+      },
+      30_000,
+      () => 'edge B online again',
+    );
+    assert.equal(retained.get(`${PREFIX}/_edge/edge-a/status`), 'offline', "the dead edge's last will");
+    for (const topic of [
+      'floor-1/line-1/bpwin-1/state',
+      'floor-1/line-1/bpwin-1/metric/yield',
+      'floor-1/line-1/semiate-1/info',
+      'floor-1/line-2/sfdaq-1/state',
+    ])
+      assert.ok(retained.has(`${PREFIX}/${topic}`), `${topic} is still retained`);
+    const state = JSON.parse(retained.get(`${PREFIX}/floor-1/line-1/bpwin-1/state`)!) as { edge: string; ts: string };
+    assert.equal(state.edge, 'edge-a');
+    assert.ok(Number.isFinite(Date.parse(state.ts)), 'state has an ISO timestamp');
+    // The overview subscribed again and still sees both edges as they are.
+    await until(
+      async () => {
+        const now = await rows();
+        return row(now, 'bpwin-1')?.online === false && row(now, 'sfdaq-1')?.online === true;
+      },
+      30_000,
+      () => 'the overview after the restart',
+    );
+  });
+
+  it("gets the live edges' state back from the edges when the broker lost its store", async () => {
+    await broker.restartEmpty();
+    // Nothing is stored now: what comes back was published again by edge B on reconnecting.
+    const retained = await until(
+      async () => {
+        const now = await retainedNow(broker.url);
+        return now.has(`${PREFIX}/floor-1/line-2/sfdaq-1/state`) && now.has(`${PREFIX}/floor-1/line-2/nebv-1/metric/marks`) ? now : undefined;
+      },
+      30_000,
+      () => "edge B's retained topics published again",
+    );
+    assert.equal(retained.get(`${PREFIX}/_edge/edge-b/status`), 'online');
+    assert.ok(retained.has(`${PREFIX}/floor-1/line-2/nebv-1/info`));
+    assert.ok(
+      !retained.has(`${PREFIX}/floor-1/line-1/bpwin-1/state`),
+      'the killed edge republished nothing (the test would prove nothing otherwise)',
+    );
+  });
+});
