@@ -29,7 +29,16 @@ async function published(url: string, topics: string[], ms: number): Promise<Map
 }
 
 const LINE = 'labwire/lab/floor-1/line-1';
-const TOPICS = [`${LINE}/bpwin-1/state`, `${LINE}/sfdaq-1/state`, `${LINE}/nebv-1/metric/marks`, 'labwire/lab/_edge/edge-1/status'];
+/** One topic of each UNS example, and the edge's birth. */
+const TOPICS = [
+  `${LINE}/bpwin-1/state`,
+  `${LINE}/semiate-1/info`,
+  `${LINE}/propeller-launcher-1/metric/ports`,
+  `${LINE}/propeller-serial-1/state`,
+  `${LINE}/sfdaq-1/state`,
+  `${LINE}/nebv-1/metric/marks`,
+  'labwire/lab/_edge/edge-1/status',
+];
 
 describe('npm start with the Unified Namespace examples', function () {
   this.timeout(180_000);
