@@ -87,7 +87,11 @@ function startSimulatorWorker(passphrase: string): Promise<SimWorker> {
  * call: a million events would be measured as a million spy records. Benchmarks put the real
  * methods back, for every contender alike.
  */
-async function load(nodes: unknown[], flow: Array<Record<string, unknown>>, credentials?: Record<string, Record<string, string>>): Promise<void> {
+export async function load(
+  nodes: unknown[],
+  flow: Array<Record<string, unknown>>,
+  credentials?: Record<string, Record<string, string>>,
+): Promise<void> {
   // load() installs the spies before its first await and the nodes copy `send` when created: unwrap in between.
   const loading = helper.load(nodes as never, flow, credentials ?? {});
   const proto = (helper as unknown as { _NodePrototype: Record<string, { wrappedMethod?: unknown }> })._NodePrototype;
