@@ -51,6 +51,8 @@ function listening(port: number): Promise<boolean> {
 async function startMosquitto(): Promise<SharedBroker> {
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uns-mosquitto-'));
+  // Started as root, mosquitto drops to its own user: that user writes the store here.
+  fs.chmodSync(dir, 0o777);
   const config = path.join(dir, 'mosquitto.conf');
   fs.writeFileSync(config, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence true', `persistence_location ${dir}/`, ''].join('\n'));
   let child: ChildProcess | undefined;

@@ -22,6 +22,8 @@ export interface EdgeOptions {
   broker: { host: string; port: number };
   /** MQTT keep-alive in seconds: the broker sends the last will after 1.5 times this without a packet. */
   keepalive: number;
+  /** Start Node-RED but deploy the flows only when deploy() is called (to connect at a chosen moment). */
+  deployLater?: boolean;
 }
 
 /** A Node-RED process that runs some of the UNS examples, as one instance ("edge") of a site would. */
@@ -30,6 +32,8 @@ export interface Edge {
   url: string;
   nodeRed: NodeRedProcess;
   flows: FlowNode[];
+  /** Deploy the flows (done by startEdge unless deployLater). */
+  deploy(): Promise<void>;
   /** The deployed id of a node, found by its type and name. */
   idOf(type: string, name: string): string;
   /** Press an inject node's button, found by its name. */
@@ -73,8 +77,11 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
   prepareUserDir(userDir, root, { mqttReconnectTime: 500 });
   const env = { UNS_PREFIX: PREFIX, UNS_LINE: options.line, UNS_EDGE: options.name, UNS_EDGE_TOPIC: `${PREFIX}/_edge/${options.name}/status` };
   const nodeRed = await startNodeRed(userDir, await freePort(), { quiet: true, env });
-  const deployed = await requestJson('POST', `${nodeRed.url}/flows`, flows, { 'Node-RED-Deployment-Type': 'full' });
-  assert.equal(deployed.status, 204, `${options.name} deployed its flows: ${deployed.body}`);
+  const deploy = async (): Promise<void> => {
+    const deployed = await requestJson('POST', `${nodeRed.url}/flows`, flows, { 'Node-RED-Deployment-Type': 'full' });
+    assert.equal(deployed.status, 204, `${options.name} deployed its flows: ${deployed.body}`);
+  };
+  if (!options.deployLater) await deploy();
   const idOf = (type: string, name: string): string => {
     const node = flows.find((n) => n.type === type && (n.name === name || n.label === name));
     assert.ok(node, `${options.name} has a ${type} named ${name}`);
@@ -85,6 +92,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     url: nodeRed.url,
     nodeRed,
     flows,
+    deploy,
     idOf,
     async inject(name) {
       const res = await requestJson('POST', `${nodeRed.url}/inject/${idOf('inject', name)}`, {});

@@ -10,7 +10,7 @@ import { simulator as sfdaq } from '../../src/simulators/sfdaq';
 import type { RunningSimulator } from '../../src/simulators/simulator';
 import { chromiumPath, launchChromium } from '../helpers/chromium';
 import { startSharedBroker, type SharedBroker } from './broker';
-import { PREFIX, startEdge, type Edge } from './edges';
+import { PREFIX, startEdge, type Edge, type EdgeOptions } from './edges';
 
 const root = path.resolve(__dirname, '..', '..');
 const artifacts = path.join(root, 'test-artifacts', 'uns');
@@ -67,9 +67,16 @@ describe('two edges, one view: the Unified Namespace across Node-RED instances',
   let a: Edge;
   let b: Edge;
   let overview: Edge;
+  let edgeB: EdgeOptions;
   const figures: string[] = [];
 
-  const rows = async (): Promise<Row[]> => ((await overview.flowContext(OVERVIEW, 'line')) as Row[] | undefined) ?? [];
+  /** What the overview showed at the last look, for the message of a wait that failed. */
+  let last = '';
+  const rows = async (): Promise<Row[]> => {
+    const now = ((await overview.flowContext(OVERVIEW, 'line')) as Row[] | undefined) ?? [];
+    last = JSON.stringify(now.map((r) => [r.instrument, r.online, r.state, r.yield]));
+    return now;
+  };
   const row = (all: Row[], instrument: string): Row | undefined => all.find((r) => r.instrument === instrument);
 
   before(async () => {
@@ -81,6 +88,12 @@ describe('two edges, one view: the Unified Namespace across Node-RED instances',
     const [tester, daq, viewer] = await Promise.all([semiate.start({ options: { 'test-ms': '5' } }), sfdaq.start({}), nebv.start({})]);
     simulators.push(tester, daq, viewer);
     const common = { simulators, broker, keepalive: KEEPALIVE_S };
+    edgeB = {
+      ...common,
+      name: 'edge-b',
+      line: 'floor-1/line-2',
+      examples: ['04 - SwissFEL DAQ into the namespace', '05 - neoEBV into the namespace'],
+    };
     [a, b, overview] = await Promise.all([
       startEdge({
         ...common,
@@ -88,12 +101,7 @@ describe('two edges, one view: the Unified Namespace across Node-RED instances',
         line: 'floor-1/line-1',
         examples: ['01 - BPWin into the namespace', '02 - Semi-ATE into the namespace'],
       }),
-      startEdge({
-        ...common,
-        name: 'edge-b',
-        line: 'floor-1/line-2',
-        examples: ['04 - SwissFEL DAQ into the namespace', '05 - neoEBV into the namespace'],
-      }),
+      startEdge(edgeB),
       startEdge({ ...common, name: 'overview', line: 'floor-1/office', examples: ['10 - Line overview'] }),
     ]);
   });
@@ -118,7 +126,7 @@ describe('two edges, one view: the Unified Namespace across Node-RED instances',
         return ready ? now : undefined;
       },
       60_000,
-      () => 'all four instruments online, with the yield of BPWin and Semi-ATE',
+      () => `all four instruments online, with the yield of BPWin and Semi-ATE (the overview shows ${last})`,
     );
     assert.deepEqual(
       all.map((r) => `${r.line} ${r.instrument} ${r.edge}`),
@@ -142,7 +150,7 @@ describe('two edges, one view: the Unified Namespace across Node-RED instances',
         },
         // The broker gives up 1.5 keep-alives after the last packet; allow for a busy machine.
         KEEPALIVE_S * 1500 + 10_000,
-        () => 'edge B shown offline',
+        () => `edge B shown offline (the overview shows ${last})`,
       );
       figures.push(`frozen edge shown offline after ${((Date.now() - frozen) / 1000).toFixed(1)} s (keep-alive ${KEEPALIVE_S} s)`);
       assert.equal(row(after, 'bpwin-1')!.online, true, 'edge A stays online');
@@ -156,8 +164,34 @@ describe('two edges, one view: the Unified Namespace across Node-RED instances',
         return row(now, 'sfdaq-1')?.online === true && row(now, 'nebv-1')?.online === true;
       },
       30_000,
-      () => 'edge B online again after it resumed',
+      () => `edge B online again after it resumed (the overview shows ${last})`,
     );
+  });
+
+  it('keeps an edge online that restarts while its old connection still hangs (same client id: the old will comes first)', async () => {
+    // A host that hung and came back: the old process still holds its connection when the new one
+    // connects, well within the old one's keep-alive (Node-RED is started beforehand, its flows deployed then).
+    const old = b;
+    const fresh = await startEdge({ ...edgeB, deployLater: true });
+    old.nodeRed.child.kill('SIGSTOP');
+    try {
+      b = fresh;
+      await fresh.deploy();
+      const restarted = Date.now();
+      await until(
+        async () => row(await rows(), 'sfdaq-1')?.online === true,
+        30_000,
+        () => 'edge B online after its restart',
+      );
+      // Without the takeover, the old connection's will would arrive 1.5 keep-alives after it fell silent, over the new birth.
+      while (Date.now() - restarted < KEEPALIVE_S * 1500 + 3000) {
+        assert.equal(row(await rows(), 'sfdaq-1')?.online, true, 'edge B shown offline although it runs');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    } finally {
+      old.nodeRed.child.kill('SIGKILL');
+      await old.stop();
+    }
   });
 
   it('shows the instruments of a killed edge offline through its last will', async () => {
@@ -170,7 +204,7 @@ describe('two edges, one view: the Unified Namespace across Node-RED instances',
       },
       // The system closes a killed process's connections, so the broker knows at once; the keep-alive is the bound.
       KEEPALIVE_S * 1500 + 10_000,
-      () => 'edge A shown offline',
+      () => `edge A shown offline (the overview shows ${last})`,
     );
     figures.push(`killed edge shown offline after ${((Date.now() - killed) / 1000).toFixed(1)} s`);
     assert.equal(row(after, 'sfdaq-1')!.online, true, 'edge B stays online');
@@ -226,7 +260,7 @@ describe('two edges, one view: the Unified Namespace across Node-RED instances',
         return row(now, 'bpwin-1')?.online === false && row(now, 'sfdaq-1')?.online === true;
       },
       30_000,
-      () => 'the overview after the restart',
+      () => `the overview after the restart (the overview shows ${last})`,
     );
   });
 
