@@ -9,12 +9,12 @@
  */
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Worker } from 'node:worker_threads';
 import { listExamples, type FlowNode } from '../src/cli/example-flows';
 import { helper } from '../test/helpers/red';
 import type { BenchRow, BenchRun } from './bench-types';
 import { load } from './bpwin.bench';
 import { median } from './stats';
+import { startWorker, type BenchWorker } from './worker';
 import bpwinServer = require('../src/nodes/bpwin-server');
 import bpwinEvents = require('../src/nodes/bpwin-events');
 import semiateTester = require('../src/nodes/semiate-tester');
@@ -27,29 +27,6 @@ const LIMIT_MS = 120_000;
 
 const functionNode = require('@node-red/nodes/core/function/10-function.js') as unknown;
 const mqttNodes = require('@node-red/nodes/core/network/10-mqtt.js') as unknown;
-
-/** A worker thread answering numbered requests: `ask('cmd', {...})` resolves with its reply. */
-function startWorker<Ready>(
-  source: string,
-): Promise<{ ready: Ready; ask(cmd: string, extra?: Record<string, unknown>): Promise<Record<string, unknown>>; stop(): Promise<void> }> {
-  const worker = new Worker(source, { eval: true });
-  let next = 0;
-  const ask = (cmd: string, extra: Record<string, unknown> = {}): Promise<Record<string, unknown>> =>
-    new Promise((resolve) => {
-      const id = ++next;
-      const onMessage = (m: Record<string, unknown>): void => {
-        if (m.id !== id) return;
-        worker.off('message', onMessage);
-        resolve(m);
-      };
-      worker.on('message', onMessage);
-      worker.postMessage({ cmd, id, ...extra });
-    });
-  return new Promise((resolve, reject) => {
-    worker.once('error', reject);
-    worker.once('message', (ready: Ready) => resolve({ ready, ask, stop: async () => void (await worker.terminate()) }));
-  });
-}
 
 const src = (file: string): string => JSON.stringify(path.join(__dirname, '..', 'src', 'simulators', file));
 
@@ -96,8 +73,8 @@ parentPort.on('message', (m) => {
   }
 });`;
 
-type Sources = Awaited<ReturnType<typeof startWorker<{ bpwinPort: number; wsUrl: string }>>>;
-type MqttSide = Awaited<ReturnType<typeof startWorker<{ host: string; port: number }>>>;
+type Sources = BenchWorker<{ bpwinPort: number; wsUrl: string }>;
+type MqttSide = BenchWorker<{ host: string; port: number }>;
 
 /** The UNS example's function for a system, as the demo deploys it. */
 function toNamespace(title: string): FlowNode {

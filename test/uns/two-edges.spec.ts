@@ -78,6 +78,18 @@ describe('two edges, one view: the Unified Namespace across Node-RED instances',
     return now;
   };
   const row = (all: Row[], instrument: string): Row | undefined => all.find((r) => r.instrument === instrument);
+  /** Wait until the overview shows each instrument named online (true) or offline (false); its rows then. */
+  const shown = (expected: Record<string, boolean>, what: string, ms = 30_000): Promise<Row[]> =>
+    until(
+      async () => {
+        const now = await rows();
+        return Object.entries(expected).every(([name, online]) => row(now, name)?.online === online) ? now : undefined;
+      },
+      ms,
+      () => `${what} (the overview shows ${last})`,
+    );
+  /** The broker sends a will 1.5 keep-alives after the last packet; with room for a busy machine. */
+  const WILL_MS = KEEPALIVE_S * 1500 + 10_000;
 
   before(async () => {
     execFileSync(process.execPath, [path.join(root, 'scripts', 'build.mjs'), '--if-needed'], { stdio: 'inherit' });
@@ -143,29 +155,14 @@ describe('two edges, one view: the Unified Namespace across Node-RED instances',
     const frozen = Date.now();
     b.nodeRed.child.kill('SIGSTOP');
     try {
-      const after = await until(
-        async () => {
-          const now = await rows();
-          return row(now, 'sfdaq-1')?.online === false && row(now, 'nebv-1')?.online === false ? now : undefined;
-        },
-        // The broker gives up 1.5 keep-alives after the last packet; allow for a busy machine.
-        KEEPALIVE_S * 1500 + 10_000,
-        () => `edge B shown offline (the overview shows ${last})`,
-      );
+      const after = await shown({ 'sfdaq-1': false, 'nebv-1': false }, 'edge B shown offline', WILL_MS);
       figures.push(`frozen edge shown offline after ${((Date.now() - frozen) / 1000).toFixed(1)} s (keep-alive ${KEEPALIVE_S} s)`);
       assert.equal(row(after, 'bpwin-1')!.online, true, 'edge A stays online');
       assert.equal(row(after, 'sfdaq-1')!.state, 'acquiring', 'the last state of an offline instrument is kept');
     } finally {
       b.nodeRed.child.kill('SIGCONT');
     }
-    await until(
-      async () => {
-        const now = await rows();
-        return row(now, 'sfdaq-1')?.online === true && row(now, 'nebv-1')?.online === true;
-      },
-      30_000,
-      () => `edge B online again after it resumed (the overview shows ${last})`,
-    );
+    await shown({ 'sfdaq-1': true, 'nebv-1': true }, 'edge B online again after it resumed');
   });
 
   it('keeps an edge online that restarts while its old connection still hangs (same client id: the old will comes first)', async () => {
@@ -178,11 +175,7 @@ describe('two edges, one view: the Unified Namespace across Node-RED instances',
       b = fresh;
       await fresh.deploy();
       const restarted = Date.now();
-      await until(
-        async () => row(await rows(), 'sfdaq-1')?.online === true,
-        30_000,
-        () => 'edge B online after its restart',
-      );
+      await shown({ 'sfdaq-1': true }, 'edge B online after its restart');
       // Without the takeover, the old connection's will would arrive 1.5 keep-alives after it fell silent, over the new birth.
       while (Date.now() - restarted < KEEPALIVE_S * 1500 + 3000) {
         assert.equal(row(await rows(), 'sfdaq-1')?.online, true, 'edge B shown offline although it runs');
@@ -197,15 +190,8 @@ describe('two edges, one view: the Unified Namespace across Node-RED instances',
   it('shows the instruments of a killed edge offline through its last will', async () => {
     const killed = Date.now();
     a.nodeRed.child.kill('SIGKILL');
-    const after = await until(
-      async () => {
-        const now = await rows();
-        return row(now, 'bpwin-1')?.online === false && row(now, 'semiate-1')?.online === false ? now : undefined;
-      },
-      // The system closes a killed process's connections, so the broker knows at once; the keep-alive is the bound.
-      KEEPALIVE_S * 1500 + 10_000,
-      () => `edge A shown offline (the overview shows ${last})`,
-    );
+    // The system closes a killed process's connections, so the broker knows at once; the keep-alive is the bound.
+    const after = await shown({ 'bpwin-1': false, 'semiate-1': false }, 'edge A shown offline', WILL_MS);
     figures.push(`killed edge shown offline after ${((Date.now() - killed) / 1000).toFixed(1)} s`);
     assert.equal(row(after, 'sfdaq-1')!.online, true, 'edge B stays online');
     assert.equal(row(after, 'bpwin-1')!.yield !== '', true, 'the last figures of an offline instrument are kept');
@@ -254,14 +240,7 @@ describe('two edges, one view: the Unified Namespace across Node-RED instances',
     assert.equal(state.edge, 'edge-a');
     assert.ok(Number.isFinite(Date.parse(state.ts)), 'state has an ISO timestamp');
     // The overview subscribed again and still sees both edges as they are.
-    await until(
-      async () => {
-        const now = await rows();
-        return row(now, 'bpwin-1')?.online === false && row(now, 'sfdaq-1')?.online === true;
-      },
-      30_000,
-      () => `the overview after the restart (the overview shows ${last})`,
-    );
+    await shown({ 'bpwin-1': false, 'sfdaq-1': true }, 'the overview after the restart');
   });
 
   it("gets the live edges' state back from the edges when the broker lost its store", async () => {
