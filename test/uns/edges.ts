@@ -68,6 +68,17 @@ function brokerFor(options: EdgeOptions): RunningSimulator {
   };
 }
 
+/** Ports given to edges in this run: edges start side by side, and a port just let go may be offered twice. */
+const given = new Set<number>();
+async function edgePort(): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    if (given.has(port)) continue;
+    given.add(port);
+    return port;
+  }
+}
+
 export async function startEdge(options: EdgeOptions): Promise<Edge> {
   const examples = listExamples(path.join(root, 'examples')).filter((e) => e.system === 'UNS' && options.examples.includes(e.title));
   assert.equal(examples.length, options.examples.length, `examples ${options.examples.join(', ')} exist`);
@@ -76,7 +87,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
   // Reconnect soon after the broker comes back (Node-RED's default is 5 s).
   prepareUserDir(userDir, root, { mqttReconnectTime: 500 });
   const env = { UNS_PREFIX: PREFIX, UNS_LINE: options.line, UNS_EDGE: options.name, UNS_EDGE_TOPIC: `${PREFIX}/_edge/${options.name}/status` };
-  const nodeRed = await startNodeRed(userDir, await freePort(), { quiet: true, env });
+  const nodeRed = await startNodeRed(userDir, await edgePort(), { quiet: true, env });
   const deploy = async (): Promise<void> => {
     const deployed = await requestJson('POST', `${nodeRed.url}/flows`, flows, { 'Node-RED-Deployment-Type': 'full' });
     assert.equal(deployed.status, 204, `${options.name} deployed its flows: ${deployed.body}`);

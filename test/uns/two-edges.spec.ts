@@ -14,7 +14,8 @@ import { PREFIX, startEdge, type Edge, type EdgeOptions } from './edges';
 
 const root = path.resolve(__dirname, '..', '..');
 const artifacts = path.join(root, 'test-artifacts', 'uns');
-const KEEPALIVE_S = 2;
+/** Short, so the tests see a last will soon, yet long enough for a Node-RED to connect within it on a busy machine. */
+const KEEPALIVE_S = 4;
 const OVERVIEW = 'UNS: line overview';
 
 interface Row {
@@ -167,21 +168,32 @@ describe('two edges, one view: the Unified Namespace across Node-RED instances',
 
   it('keeps an edge online that restarts while its old connection still hangs (same client id: the old will comes first)', async () => {
     // A host that hung and came back: the old process still holds its connection when the new one
-    // connects, well within the old one's keep-alive (Node-RED is started beforehand, its flows deployed then).
+    // connects, within the old one's keep-alive (Node-RED is started beforehand, its flows deployed then).
+    const births = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
+    let born = 0;
+    births.on('message', (_topic, payload, packet) => {
+      if (!packet.retain && payload.toString() === 'online') born = Date.now();
+    });
+    await births.subscribeAsync(`${PREFIX}/_edge/edge-b/status`, { qos: 1 });
     const old = b;
     const fresh = await startEdge({ ...edgeB, deployLater: true });
     old.nodeRed.child.kill('SIGSTOP');
     try {
       b = fresh;
       await fresh.deploy();
-      const restarted = Date.now();
+      await until(
+        async () => born > 0,
+        30_000,
+        () => 'the birth of the restarted edge',
+      );
       await shown({ 'sfdaq-1': true }, 'edge B online after its restart');
-      // Without the takeover, the old connection's will would arrive 1.5 keep-alives after it fell silent, over the new birth.
-      while (Date.now() - restarted < KEEPALIVE_S * 1500 + 3000) {
+      // Without the takeover, the old connection's will would come 1.5 keep-alives after it fell silent, over the new birth.
+      while (Date.now() - born < KEEPALIVE_S * 1500 + 3000) {
         assert.equal(row(await rows(), 'sfdaq-1')?.online, true, 'edge B shown offline although it runs');
         await new Promise((r) => setTimeout(r, 200));
       }
     } finally {
+      await births.endAsync();
       old.nodeRed.child.kill('SIGKILL');
       await old.stop();
     }
