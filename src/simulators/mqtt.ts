@@ -101,7 +101,7 @@ export function runningBroker(broker: EmbeddedMqttBroker): RunningSimulator {
 
 export const simulator: SimulatorDefinition = {
   name: 'mqtt',
-  summary: 'MQTT broker (Aedes) for the Unified Namespace examples; retained messages survive its restarts',
+  summary: 'MQTT broker (Aedes) for the Unified Namespace examples',
   async start(options: SimulatorStartOptions): Promise<RunningSimulator> {
     const broker = new EmbeddedMqttBroker({ host: options.host, port: options.port, log: options.log });
     await broker.start();
