@@ -13,7 +13,6 @@ import http from 'node:http';
 import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { Worker } from 'node:worker_threads';
 import WebSocket from 'ws';
 import { helper } from '../test/helpers/red';
 import type { BenchRow, BenchRun } from './bench-types';
@@ -21,6 +20,7 @@ import serverNode = require('../src/nodes/bpwin-server');
 import eventsNode = require('../src/nodes/bpwin-events');
 import requestNode = require('../src/nodes/bpwin-request');
 import { median, percentile } from './stats';
+import { startWorker } from './worker';
 
 const EVENTS = 100_000;
 const ROUNDS = 2;
@@ -39,9 +39,9 @@ interface SimWorker {
 }
 
 /** A simulator in a worker thread, driven by messages. */
-function startSimulatorWorker(passphrase: string): Promise<SimWorker> {
+async function startSimulatorWorker(passphrase: string): Promise<SimWorker> {
   const sim = path.join(__dirname, '..', 'src', 'simulators', 'bpwin.ts');
-  const worker = new Worker(
+  const worker = await startWorker<{ port: number }>(
     `require('tsx/cjs');
      const { parentPort } = require('node:worker_threads');
      const { BpwinSimulator } = require(${JSON.stringify(sim)});
@@ -52,34 +52,16 @@ function startSimulatorWorker(passphrase: string): Promise<SimWorker> {
        if (m.cmd === 'clients') parentPort.postMessage({ id: m.id, clients: sim.wsClients });
        if (m.cmd === 'close') { await sim.close(); parentPort.postMessage({ id: m.id }); }
      });`,
-    { eval: true },
   );
-  let nextId = 0;
-  const ask = (cmd: string, extra: Record<string, unknown> = {}): Promise<{ clients?: number }> =>
-    new Promise((resolve) => {
-      const id = ++nextId;
-      const onMessage = (m: { id?: number; clients?: number }): void => {
-        if (m.id !== id) return;
-        worker.off('message', onMessage);
-        resolve(m);
-      };
-      worker.on('message', onMessage);
-      worker.postMessage({ cmd, id, ...extra });
-    });
-  return new Promise((resolve, reject) => {
-    worker.once('error', reject);
-    worker.once('message', (m: { port: number }) =>
-      resolve({
-        port: m.port,
-        blast: async (count) => void (await ask('blast', { count })),
-        clients: async () => (await ask('clients')).clients ?? 0,
-        close: async () => {
-          await ask('close');
-          await worker.terminate();
-        },
-      }),
-    );
-  });
+  return {
+    port: worker.ready.port,
+    blast: async (count) => void (await worker.ask('blast', { count })),
+    clients: async () => Number((await worker.ask('clients')).clients ?? 0),
+    close: async () => {
+      await worker.ask('close');
+      await worker.stop();
+    },
+  };
 }
 
 /**
@@ -87,7 +69,11 @@ function startSimulatorWorker(passphrase: string): Promise<SimWorker> {
  * call: a million events would be measured as a million spy records. Benchmarks put the real
  * methods back, for every contender alike.
  */
-async function load(nodes: unknown[], flow: Array<Record<string, unknown>>, credentials?: Record<string, Record<string, string>>): Promise<void> {
+export async function load(
+  nodes: unknown[],
+  flow: Array<Record<string, unknown>>,
+  credentials?: Record<string, Record<string, string>>,
+): Promise<void> {
   // load() installs the spies before its first await and the nodes copy `send` when created: unwrap in between.
   const loading = helper.load(nodes as never, flow, credentials ?? {});
   const proto = (helper as unknown as { _NodePrototype: Record<string, { wrappedMethod?: unknown }> })._NodePrototype;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { loadSimulators } from '../simulators';
 import type { RunningSimulator } from '../simulators/simulator';
 import { assembleDemoFlows, keepUserFlows, listExamples, type FlowNode } from './example-flows';
+import { asThisEdge, brokerFromUrl } from './uns-broker';
 import { freePort, getJson, portIsFree, prepareUserDir, requestJson, startNodeRed, type NodeRedProcess } from './node-red-process';
 
 export interface DemoOptions {
@@ -11,6 +12,8 @@ export interface DemoOptions {
   /** Editor port; 0 picks 1880 when free, else any free port. */
   port?: number;
   quiet?: boolean;
+  /** A real MQTT broker for the Unified Namespace examples (MQTT_URL), instead of the embedded one. */
+  mqttUrl?: string;
 }
 
 export interface RunningDemo {
@@ -28,7 +31,14 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     await Promise.all(simulators.map((s) => s.running.close().catch(() => undefined)));
   };
   try {
+    // The Unified Namespace examples need a broker: the user's own (MQTT_URL), else the embedded one below.
+    const ownBroker = options.mqttUrl ? brokerFromUrl(options.mqttUrl) : undefined;
+    if (ownBroker) {
+      simulators.push({ name: 'mqtt', running: ownBroker });
+      log(`MQTT broker: ${ownBroker.endpoints.join(', ')}`);
+    }
     for (const definition of loadSimulators()) {
+      if (ownBroker && definition.name === 'mqtt') continue;
       // One simulator that cannot start (no pseudo-terminals for the fake Propeller, say) must not stop the demo.
       try {
         const running = await definition.start({ host: '127.0.0.1', port: 0 });
@@ -45,7 +55,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     const nodeRed = await startNodeRed(options.userDir, port, { quiet: options.quiet });
     const examples = assembleDemoFlows(
       listExamples(path.join(options.packageRoot, 'examples')),
-      simulators.map((s) => s.running),
+      simulators.map((s) => (s.name === 'mqtt' ? asThisEdge(s.running) : s.running)),
     );
     // Node-RED started with the flows of the last run: the user's own tabs stay, the examples are renewed.
     const previous = await getJson(`${nodeRed.url}/flows`, 10_000);
@@ -76,7 +86,12 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
 async function main(): Promise<void> {
   const packageRoot = path.resolve(__dirname, '..', '..');
   const requested = Number(process.env.PORT ?? 0);
-  const demo = await startDemo({ packageRoot, userDir: path.join(packageRoot, '.demo'), port: Number.isInteger(requested) ? requested : 0 });
+  const demo = await startDemo({
+    packageRoot,
+    userDir: path.join(packageRoot, '.demo'),
+    port: Number.isInteger(requested) ? requested : 0,
+    mqttUrl: process.env.MQTT_URL || undefined,
+  });
   console.log(`\nNode-RED editor: ${demo.url}/\nPress Ctrl-C to stop Node-RED and the simulators.`);
   let stopping = false;
   const stop = (): void => {

@@ -61,6 +61,9 @@ export function isConfigNode(node: FlowNode): boolean {
 function target(node: FlowNode): string | undefined {
   const text = (key: string): string | undefined => (typeof node[key] === 'string' && node[key] !== '' ? String(node[key]) : undefined);
   if (node.type === 'semiate-tester') return node.transport === 'mqtt' ? text('broker') : text('url');
+  // Node-RED's MQTT broker node takes a host and port, or a whole URL in its broker field.
+  if (node.type === 'mqtt-broker')
+    return text('broker')?.includes('://') ? text('broker') : `${text('broker') ?? 'localhost'}:${String(node.port ?? 1883)}`;
   if (node.type === 'nebv-server' && node.transport === 'unix') return text('path');
   if (text('host') && node.port !== undefined) return `${text('host')}:${String(node.port)}`;
   return text('url') ?? text('fastUrl') ?? text('port');
@@ -97,7 +100,9 @@ export function assembleDemoFlows(examples: ExampleFile[], simulators: RunningSi
             if (result.credentials) node.credentials = result.credentials;
             const where = target(node);
             // "BPWin on localhost:8080" becomes "BPWin simulator on 127.0.0.1:40655": the name says where it points.
-            if (where && typeof node.name === 'string') node.name = `${node.name.split(' on ')[0]} simulator on ${where}`;
+            // An MQTT broker is a real one (embedded, or the user's own), not a simulator.
+            const kind = node.type === 'mqtt-broker' ? '' : ' simulator';
+            if (where && typeof node.name === 'string') node.name = `${node.name.split(' on ')[0]}${kind} on ${where}`;
             break;
           }
         }

@@ -41,7 +41,7 @@ export const EXAMPLE_NODE_PACKAGES = ['@flowfuse/node-red-dashboard'];
  * A Node-RED user directory with this package installed the way a user's ~/.node-red has it
  * (node_modules/<name> pointing at the package), tours and telemetry off.
  */
-export function prepareUserDir(userDir: string, packageRoot: string): void {
+export function prepareUserDir(userDir: string, packageRoot: string, settings: Record<string, unknown> = {}): void {
   fs.mkdirSync(path.join(userDir, 'node_modules', '@labwire'), { recursive: true });
   const link = path.join(userDir, 'node_modules', '@labwire', 'node-red-instruments');
   try {
@@ -81,6 +81,8 @@ export function prepareUserDir(userDir: string, packageRoot: string): void {
       "  logging: { console: { level: 'info', metrics: false, audit: false } },",
       '  diagnostics: { enabled: false },',
       '  externalModules: { autoInstall: false, palette: { allowInstall: false } },',
+      // More settings from the caller, e.g. a shorter mqttReconnectTime for tests.
+      ...Object.entries(settings).map(([key, value]) => `  ${JSON.stringify(key)}: ${JSON.stringify(value)},`),
       '};',
       '',
     ].join('\n'),

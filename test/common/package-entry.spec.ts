@@ -25,6 +25,6 @@ describe('the package entry point (package.json main)', () => {
     const simulators = (entry.loadSimulators as () => Array<{ name: string }>)()
       .map((s) => s.name)
       .sort();
-    assert.deepEqual(simulators, ['bpwin', 'launcher', 'nebv', 'propeller-chip', 'semiate', 'sfdaq']);
+    assert.deepEqual(simulators, ['bpwin', 'launcher', 'mqtt', 'nebv', 'propeller-chip', 'semiate', 'sfdaq']);
   });
 });
