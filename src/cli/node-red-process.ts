@@ -67,6 +67,11 @@ export function prepareUserDir(userDir: string, packageRoot: string): void {
       2,
     ),
   );
+  writeSettings(userDir);
+}
+
+/** settings.js for a user directory the package's tools start Node-RED in: tours, telemetry and installs off. */
+export function writeSettings(userDir: string): void {
   fs.writeFileSync(
     path.join(userDir, 'settings.js'),
     [

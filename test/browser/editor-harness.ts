@@ -12,6 +12,8 @@ export interface NodeTypeInfo {
   type: string;
   category: string;
   isConfig: boolean;
+  /** The palette icon the editor file names (config nodes have none). */
+  icon: string | undefined;
 }
 
 /** The package's node types and their palette categories, read from the editor files. */
@@ -23,7 +25,8 @@ export function packageNodeTypes(): NodeTypeInfo[] {
       const html = fs.readFileSync(path.join(root, 'nodes', `${type}.html`), 'utf8');
       const at = html.search(new RegExp(`registerType\\(\\s*['"]${type}['"]`));
       const category = /category\s*:\s*['"]([^'"]+)['"]/.exec(html.slice(at))?.[1] ?? '';
-      return { type, category, isConfig: category === 'config' };
+      const icon = /\bicon\s*:\s*['"]([^'"]+)['"]/.exec(html.slice(at))?.[1];
+      return { type, category, isConfig: category === 'config', icon };
     });
 }
 

@@ -91,6 +91,65 @@ describe('the editor in Chromium', function () {
     );
   });
 
+  it("shows every package node in the palette with the package's own icon, and every icon loads", async () => {
+    const { page } = session;
+    const userNodes = types.filter((t) => !t.isConfig);
+    // The palette fills category by category: wait for every entry before reading them.
+    const selector = (type: string): string => `.red-ui-palette-node[data-palette-type="${type}"]`;
+    await page.waitForFunction(
+      (list) => list.every((s) => document.querySelector(s) !== null),
+      userNodes.map((t) => selector(t.type)),
+      { timeout: 10_000 },
+    );
+    // Node-RED's palette sets each icon as an inline background image (a missing file shows nothing, no broken image).
+    const icons = await page.evaluate(
+      (list) =>
+        list.map(({ type, selector }) => {
+          const css = document.querySelector<HTMLElement>(`${selector} .red-ui-palette-icon`)?.style.backgroundImage ?? '';
+          const url = /url\("?(.*?)"?\)/.exec(css)?.[1];
+          return { type, url: url ? new URL(url, location.href).href : '' };
+        }),
+      userNodes.map((t) => ({ type: t.type, selector: selector(t.type) })),
+    );
+    for (const { type, url } of icons) {
+      const named = userNodes.find((t) => t.type === type)!.icon;
+      assert.ok(named && fs.existsSync(path.join(root, 'icons', named)), `${type} names an icon of the package's icons/ folder (${named})`);
+      // Node-RED falls back to a core icon when it does not find the named one among the package's icons.
+      assert.ok(url.endsWith(`/icons/@labwire/node-red-instruments/${named}`), `${type}: the palette shows ${named}, not ${url}`);
+    }
+    const loaded = await page.evaluate(
+      (urls) =>
+        Promise.all(
+          urls.map(
+            (url) =>
+              new Promise<{ url: string; width: number }>((resolve) => {
+                const image = new Image();
+                image.onload = () => resolve({ url, width: image.naturalWidth });
+                image.onerror = () => resolve({ url, width: 0 });
+                image.src = url;
+              }),
+          ),
+        ),
+      [...new Set(icons.map((i) => i.url))],
+    );
+    for (const { url, width } of loaded) assert.ok(width > 0, `${url} loads as an image`);
+
+    // A picture of the package's palette categories for a human to look at.
+    const categories = [...new Set(userNodes.map((t) => categoryId(t.category.split('-')[0]!)))];
+    await page.evaluate((ids) => {
+      for (const el of Array.from(document.querySelectorAll<HTMLElement>('.red-ui-palette-category'))) {
+        if (!ids.includes(el.id)) el.style.display = 'none';
+      }
+    }, categories);
+    const viewport = page.viewportSize();
+    await page.setViewportSize({ width: 1500, height: 1400 });
+    await page.locator('#red-ui-palette').screenshot({ path: path.join(artifacts, 'palette.png') });
+    if (viewport) await page.setViewportSize(viewport);
+    await page.evaluate(() => {
+      for (const el of Array.from(document.querySelectorAll<HTMLElement>('.red-ui-palette-category'))) el.style.display = '';
+    });
+  });
+
   let column = 0;
   for (const info of types) {
     it(`${info.type}: ${info.isConfig ? 'config dialog' : 'drags onto the workspace, dialog'} opens, flags a missing required field, saves; help renders`, async () => {
