@@ -65,6 +65,7 @@ for (const file of editorFiles) {
   types.set(type, { config: isConfig });
   const required = isConfig ? ['defaults'] : ['color', 'defaults', 'inputs', 'outputs', 'icon'];
   for (const key of required) check(new RegExp(`\\b${key}\\s*:`).test(body), rel, `registerType has ${key}`);
+  check(/\bdefaults\s*:\s*\{/.test(body), rel, 'registerType has its defaults inline (the flow library reads their names)');
   if (!isConfig) {
     const icon = /\bicon\s*:\s*['"]([^'"]+)['"]/.exec(body)?.[1] ?? '';
     check(

@@ -58,6 +58,15 @@ export async function openEditor(executablePath: string): Promise<EditorSession>
   page.on('pageerror', (err) => pageErrors.push(err.message));
   await page.goto(`${nodeRed.url}/`);
   await page.waitForFunction(() => document.querySelector('.red-ui-palette-node[data-palette-type="inject"]') !== null, null, { timeout: 60_000 });
+  // The editor loads node modules one after another, core first: wait for this package's node types too.
+  await page.waitForFunction(
+    (types) => {
+      const RED = (window as unknown as { RED: { nodes: { getType(t: string): unknown } } }).RED;
+      return types.every((t) => RED.nodes.getType(t) !== undefined);
+    },
+    packageNodeTypes().map((t) => t.type),
+    { timeout: 60_000 },
+  );
   fs.mkdirSync(artifacts, { recursive: true });
   return {
     nodeRed,
