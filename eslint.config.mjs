@@ -37,7 +37,12 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/nodered/**', '**/nodes/**', 'node-red'], message: 'protocol code must not depend on Node-RED' }] },
+        {
+          patterns: [
+            { group: ['**/nodered/**', '**/nodes/**', 'node-red'], message: 'protocol code must not depend on Node-RED' },
+            { group: ['**/simulators/**'], message: 'protocol code must not depend on the simulators (they stand in for the instruments)' },
+          ],
+        },
       ],
     },
   },

@@ -152,7 +152,8 @@ describe('the editor in Chromium', function () {
 
   let column = 0;
   for (const info of types) {
-    it(`${info.type}: ${info.isConfig ? 'config dialog' : 'drags onto the workspace, dialog'} opens, flags a missing required field, saves; help renders`, async () => {
+    const opening = info.isConfig ? 'config dialog' : 'drags onto the workspace, dialog';
+    it(`${info.type}: ${opening} opens, flags a missing required field, saves; help renders`, async () => {
       const { page } = session;
       const prefix = info.isConfig ? 'node-config-input-' : 'node-input-';
       const okButton = info.isConfig ? '#node-config-dialog-ok' : '#node-dialog-ok';

@@ -32,6 +32,7 @@ helper.init(nodeRedRuntimePath());
 }
 
 export { helper };
+export { waitFor } from './wait-for';
 
 /** Resolve with the next msg a node sends (or reject after `ms`), for use with a helper node. */
 export function nextMessage<T = Record<string, unknown>>(
@@ -57,15 +58,6 @@ export function collect<T = Record<string, unknown>>(node: { on(event: 'input', 
   const seen: T[] = [];
   node.on('input', (msg: T) => seen.push(msg));
   return seen;
-}
-
-/** Poll until `check` returns true or throw after `ms` with `what` in the message. */
-export async function waitFor(check: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** What a config node's "Test connection" button gets back. */

@@ -224,7 +224,8 @@ export class NebvClient extends TcpConnection<NebvClientEvents> {
       err instanceof InstrumentError && err.code === 'TOO_LARGE'
         ? new InstrumentError(
             'TOO_LARGE',
-            `a reply from ${this.endpoint} exceeded the ${this.maxReplyBytes}-byte limit; the connection was reset (raise the maximum reply size if such replies are expected)`,
+            `a reply from ${this.endpoint} exceeded the ${this.maxReplyBytes}-byte limit; ` +
+              `the connection was reset (raise the maximum reply size if such replies are expected)`,
           )
         : new InstrumentError('PROTOCOL', `the reply stream from ${this.endpoint} broke (${errorMessage(err)}); the connection was reset`);
     this.emit('streamError', reason);

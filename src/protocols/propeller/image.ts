@@ -68,7 +68,8 @@ export function prepareImage(data: Buffer, options: PrepareOptions = {}): Prepar
     if (data.readUInt16LE(8) !== data.length) {
       throw imageError(
         'vbase-length',
-        `vbase is ${data.readUInt16LE(8)} but the .binary file is ${data.length} bytes; vbase marks the end of the code and must equal the file length`,
+        `vbase is ${data.readUInt16LE(8)} but the .binary file is ${data.length} bytes; ` +
+          `vbase marks the end of the code and must equal the file length`,
       );
     }
     checksumOk = isChecksumValid(data);
@@ -80,7 +81,8 @@ export function prepareImage(data: Buffer, options: PrepareOptions = {}): Prepar
     if (options.fixChecksum !== true) {
       throw imageError(
         'checksum',
-        `the checksum byte is 0x${hex(image[5])} but must be 0x${hex(computeChecksum(image))} (all bytes plus 0xEC must sum to 0 mod 256); the file is damaged or was edited`,
+        `the checksum byte is 0x${hex(image[5])} but must be 0x${hex(computeChecksum(image))} (all bytes plus 0xEC must sum to 0 mod 256); ` +
+          `the file is damaged or was edited`,
       );
     }
     image = fixChecksum(image);

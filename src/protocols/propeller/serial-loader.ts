@@ -116,7 +116,8 @@ export async function loadOverSerial(port: LoaderPort, image: Buffer, options: S
     if ((await pollAcknowledgement(port, inbox, timing, timing.ramCheckMs, 'the RAM checksum')) === 1) {
       throw serialError(
         'ram-checksum',
-        `RAM checksum failed: the Propeller on ${port.path} received a different image than was sent (noise on the line, or a wrong baud rate); try again or lower the baud rate`,
+        `RAM checksum failed: the Propeller on ${port.path} received a different image than was sent ` +
+          `(noise on the line, or a wrong baud rate); try again or lower the baud rate`,
       );
     }
     if (options.command !== 'ram-run') {
@@ -152,7 +153,9 @@ async function resetChip(port: LoaderPort, mode: ResetMode, timing: LoaderTiming
     } catch (err) {
       throw serialError(
         'reset-failed',
-        `could not pulse ${mode.toUpperCase()} on ${port.path} to reset the Propeller (${err instanceof Error ? err.message : String(err)}); pseudo-terminals and some adapters have no control lines: set the reset mode to "none" and reset the board another way`,
+        `could not pulse ${mode.toUpperCase()} on ${port.path} to reset the Propeller (${err instanceof Error ? err.message : String(err)}); ` +
+          `pseudo-terminals and some adapters have no control lines: ` +
+          `set the reset mode to "none" and reset the board another way`,
         { port: port.path },
         err,
       );

@@ -183,10 +183,8 @@ export class SemiAteMqtt extends EventEmitter<BaseConnectionEvents & TesterTrans
       // The broker answered with a refusal (an ACL): every reconnect would be refused the same way.
       this.client = undefined;
       client.end(true);
-      this.setStatus({
-        state: 'failed',
-        error: `the broker refused the subscription to ${this.prefix}… (${describeSocketError(err)}); check the broker's access rules for this user`,
-      });
+      const refusal = `the broker refused the subscription to ${this.prefix}… (${describeSocketError(err)})`;
+      this.setStatus({ state: 'failed', error: `${refusal}; check the broker's access rules for this user` });
       return;
     }
     if (this.client !== client) return;
