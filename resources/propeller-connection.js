@@ -5,9 +5,11 @@
  *   - lists connectionType, launcher and serial in its defaults (inline: the flow library reads them), each
  *     config node validated with labwirePropellerConnection.chosen('launcher' | 'serial')
  *   - fills the template once, after registerType: labwirePropellerConnection.rows('<type>')
- *   - wires the rows in oneditprepare: labwirePropellerConnection(onChange), which shows the launcher row
- *     or the serial row for #node-input-connectionType; onChange(serial), when given, runs after each toggle
- *     so a dialog can show or hide its own extras.
+ *   - wires the rows in oneditprepare: labwirePropellerConnection(onChange, node), which shows the launcher
+ *     row or the serial row for #node-input-connectionType; onChange(serial), when given, runs after each
+ *     toggle so a dialog can show or hide its own extras. With the node, a node saved before the select
+ *     existed (config version 1, as the runtime migrates it) gets the kind of the field that is set, the
+ *     Launcher when both are.
  * Labels come from the node's own catalog: <type>.label.connectionType|launcher|serial, <type>.connectionType.*. */
 (function () {
   'use strict';
@@ -35,8 +37,10 @@
       .join('\n');
   }
 
-  window.labwirePropellerConnection = function (onChange) {
+  window.labwirePropellerConnection = function (onChange, node) {
     var kind = $('#node-input-connectionType');
+    if (node && node.connectionType !== 'launcher' && node.connectionType !== 'serial')
+      kind.val(!node.launcher && node.serial ? 'serial' : 'launcher');
     kind.on('change', function () {
       var serial = kind.val() === 'serial';
       $('.propeller-launcher-row').toggle(!serial);

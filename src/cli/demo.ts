@@ -2,8 +2,8 @@
 import path from 'node:path';
 import { loadSimulators } from '../simulators';
 import type { RunningSimulator } from '../simulators/simulator';
-import { assembleDemoFlows, listExamples } from './example-flows';
-import { freePort, portIsFree, prepareUserDir, requestJson, startNodeRed, type NodeRedProcess } from './node-red-process';
+import { assembleDemoFlows, keepUserFlows, listExamples, type FlowNode } from './example-flows';
+import { freePort, getJson, portIsFree, prepareUserDir, requestJson, startNodeRed, type NodeRedProcess } from './node-red-process';
 
 export interface DemoOptions {
   packageRoot: string;
@@ -44,16 +44,21 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     prepareUserDir(options.userDir, options.packageRoot);
     const port = options.port || ((await portIsFree(1880)) ? 1880 : await freePort());
     const nodeRed = await startNodeRed(options.userDir, port, { quiet: options.quiet });
-    const flows = assembleDemoFlows(
+    const examples = assembleDemoFlows(
       listExamples(path.join(options.packageRoot, 'examples')),
       simulators.map((s) => s.running),
     );
+    // Node-RED started with the flows of the last run: the user's own tabs stay, the examples are renewed.
+    const previous = await getJson(`${nodeRed.url}/flows`, 10_000);
+    const userFlows = previous.status === 200 ? (JSON.parse(previous.body) as FlowNode[]) : [];
+    const flows = keepUserFlows(userFlows, examples);
+    const kept = flows.length - examples.length;
     const deployed = await requestJson('POST', `${nodeRed.url}/flows`, flows, { 'Node-RED-Deployment-Type': 'full', 'Node-RED-API-Version': 'v1' });
     if (deployed.status >= 300) {
       await nodeRed.stop();
       throw new Error(`deploying the example flows failed (HTTP ${deployed.status}): ${deployed.body}`);
     }
-    log(`deployed ${flows.filter((n) => n.type === 'tab').length} example tabs`);
+    log(`deployed ${examples.filter((n) => n.type === 'tab').length} example tabs${kept > 0 ? ` and kept ${kept} nodes of your own` : ''}`);
     return {
       url: nodeRed.url,
       nodeRed,

@@ -53,19 +53,31 @@ function stableId(seed: string): string {
 }
 
 /** Node types that are config nodes: they have no z in an export, or no wires/x/y. */
-function isConfigNode(node: FlowNode): boolean {
+export function isConfigNode(node: FlowNode): boolean {
   return node.type !== 'tab' && node.type !== 'group' && node.x === undefined && node.wires === undefined;
+}
+
+/** Where a config node points, from the fields our config nodes use, for its name in the demo. */
+function target(node: FlowNode): string | undefined {
+  const text = (key: string): string | undefined => (typeof node[key] === 'string' && node[key] !== '' ? String(node[key]) : undefined);
+  if (node.type === 'semiate-tester') return node.transport === 'mqtt' ? text('broker') : text('url');
+  if (node.type === 'nebv-server' && node.transport === 'unix') return text('path');
+  if (text('host') && node.port !== undefined) return `${text('host')}:${String(node.port)}`;
+  return text('url') ?? text('fastUrl') ?? text('port');
 }
 
 /**
  * All examples as one deployable flow: each example on its own tab with fresh ids (examples may
- * reuse ids), config nodes pointed at the running simulators and given their credentials.
+ * reuse ids), config nodes pointed at the running simulators and given their credentials. Config
+ * nodes keep their ids: the examples of a system share one (one per instrument), so it is
+ * deployed once, and Import › Examples of another example reuses it.
  */
 export function assembleDemoFlows(examples: ExampleFile[], simulators: RunningSimulator[]): FlowNode[] {
   const flows: FlowNode[] = [];
+  const configs = new Set<string>();
   for (const example of examples) {
     const ids = new Map<string, string>();
-    for (const node of example.nodes) ids.set(node.id, stableId(`${example.file}:${node.id}`));
+    for (const node of example.nodes) if (!isConfigNode(node)) ids.set(node.id, stableId(`${example.file}:${node.id}`));
     const tabs = example.nodes.filter((n) => n.type === 'tab');
     const tabId = tabs[0] ? ids.get(tabs[0].id)! : stableId(`${example.file}:tab`);
     if (tabs.length === 0) flows.push({ id: tabId, type: 'tab', label: `${example.system}: ${example.title}`, disabled: false, info: '' });
@@ -76,11 +88,16 @@ export function assembleDemoFlows(examples: ExampleFile[], simulators: RunningSi
         continue;
       }
       if (isConfigNode(node)) {
+        if (configs.has(node.id)) continue;
+        configs.add(node.id);
         delete node.z;
         for (const sim of simulators) {
           const result = sim.configure(node as FlowConfigNode);
           if (result) {
             if (result.credentials) node.credentials = result.credentials;
+            const where = target(node);
+            // "BPWin on localhost:8080" becomes "BPWin simulator on 127.0.0.1:40655": the name says where it points.
+            if (where && typeof node.name === 'string') node.name = `${node.name.split(' on ')[0]} simulator on ${where}`;
             break;
           }
         }
@@ -91,4 +108,15 @@ export function assembleDemoFlows(examples: ExampleFile[], simulators: RunningSi
     }
   }
   return flows;
+}
+
+/**
+ * The demo's flows after a restart: the examples as assembled now, and everything the user added
+ * (own tabs, own config nodes) kept as it was. What belonged to an example tab is replaced.
+ */
+export function keepUserFlows(deployed: FlowNode[], examples: FlowNode[]): FlowNode[] {
+  const exampleIds = new Set(examples.map((n) => n.id));
+  const exampleTabs = new Set(examples.filter((n) => n.type === 'tab').map((n) => n.id));
+  const kept = deployed.filter((n) => !exampleIds.has(n.id) && !(n.z !== undefined && exampleTabs.has(n.z)));
+  return [...examples, ...kept];
 }

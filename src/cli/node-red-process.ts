@@ -110,14 +110,18 @@ export async function requestJson(
 }
 
 /** Start Node-RED from its package as a child process and wait until the admin API answers. */
-export async function startNodeRed(userDir: string, port: number, options: { quiet?: boolean; timeoutMs?: number } = {}): Promise<NodeRedProcess> {
+export async function startNodeRed(
+  userDir: string,
+  port: number,
+  options: { quiet?: boolean; timeoutMs?: number; env?: Record<string, string> } = {},
+): Promise<NodeRedProcess> {
   // LABWIRE_NODE_RED_MODULES selects another Node-RED install (the Node-RED 5 test lane).
   const modules = process.env.LABWIRE_NODE_RED_MODULES;
   const redJs = modules ? require.resolve('node-red/red.js', { paths: [modules] }) : require.resolve('node-red/red.js');
   let output = '';
   const child = spawn(process.execPath, [redJs, '--userDir', userDir, '--port', String(port)], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_RED_ENABLE_TOURS: 'false' },
+    env: { ...process.env, NODE_RED_ENABLE_TOURS: 'false', ...options.env },
   });
   const collect = (chunk: Buffer): void => {
     const text = chunk.toString();

@@ -1,3 +1,4 @@
+import { InstrumentError } from '../protocols/common/errors';
 import type { NodeStatus } from './red-types';
 
 export interface StatusTarget {
@@ -45,7 +46,9 @@ export class ConnectionRegistry<C> {
 
   /** Add a user and return the shared connection (opening it if this is the first user). */
   register(user: StatusTarget): C {
-    if (this.closed) throw new Error('the configuration node has been closed; redeploy the flow');
+    if (this.closed) {
+      throw new InstrumentError('CLOSED', 'the configuration node has been closed; redeploy the flow', { reason: 'configClosed' });
+    }
     this.users.set(user.id, user);
     if (this.connection === undefined) this.connection = this.options.open();
     const replay = this.lastStatus;

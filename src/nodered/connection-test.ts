@@ -1,8 +1,9 @@
-import { errorMessage } from '../protocols/common/errors';
+import { InstrumentError } from '../protocols/common/errors';
 import { withTimeout } from '../protocols/common/timers';
+import { errorText } from './i18n';
 import type { RedAPI } from './red-types';
 
-/** Tries the connection the dialog describes; resolves with a short human answer, rejects with the reason. */
+/** Tries the connection the dialog describes; resolves with a short answer in the runtime's language, rejects with the reason. */
 export type ConnectionProbe = (config: Record<string, unknown>, credentials: Record<string, string>) => Promise<string>;
 
 /** The editor sends this placeholder for a password field the user has not retyped. */
@@ -36,13 +37,16 @@ export function registerConnectionTest(RED: RedAPI, type: string, probe: Connect
     }
     // A probe that throws before its first await (bad options) still answers {ok: false}, not HTTP 500.
     const probing = Promise.resolve().then(() => probe(config, credentials));
-    withTimeout(
-      probing,
-      timeoutMs,
-      () => new Error(`no answer within ${timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`}`),
+    withTimeout(probing, timeoutMs, () =>
+      timeoutMs >= 1000
+        ? new InstrumentError('TIMEOUT', `no answer within ${Math.round(timeoutMs / 1000)} s`, {
+            reason: 'noAnswerWithinSeconds',
+            seconds: Math.round(timeoutMs / 1000),
+          })
+        : new InstrumentError('TIMEOUT', `no answer within ${timeoutMs} ms`, { reason: 'noAnswerWithinMs', ms: timeoutMs }),
     ).then(
       (message) => res.json({ ok: true, message }),
-      (err: unknown) => res.json({ ok: false, message: scrub(errorMessage(err), credentials) }),
+      (err: unknown) => res.json({ ok: false, message: scrub(errorText(RED, err), credentials) }),
     );
   });
 }

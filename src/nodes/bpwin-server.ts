@@ -2,21 +2,13 @@ import { ConnectionRegistry } from '../nodered/connection-registry';
 import { registerConnectionTest } from '../nodered/connection-test';
 import { onClose } from '../nodered/lifecycle';
 import { configNumber, settingsNumber } from '../nodered/properties';
+import type { BpwinServerNode } from '../nodered/config-nodes';
 import type { NodeDef, NodeStatus, RedAPI, RedNode } from '../nodered/red-types';
 import { connectionDot } from '../nodered/status';
 import { BpwinClient, DEFAULT_PORT, DEFAULT_TIMEOUT_MS, type BpwinClientOptions } from '../protocols/bpwin/client';
 import { BpwinEventStream } from '../protocols/bpwin/event-stream';
 import { request } from '../protocols/bpwin/requests';
-import type { BackoffOptions } from '../protocols/common/backoff';
-
-/** What user nodes see of their server (they import this type only). */
-interface BpwinServerNode extends RedNode {
-  /** Request and job-stats nodes share one REST client (one challenge, one keep-alive pool). */
-  requests: ConnectionRegistry<BpwinClient>;
-  /** Event nodes share one /ws connection. */
-  events: ConnectionRegistry<BpwinEventStream>;
-  backoff: BackoffOptions;
-}
+import { InstrumentError } from '../protocols/common/errors';
 
 /** The dialog's fields (strings from the editor, numbers from a flow file) and credentials as client options. */
 function clientOptionsOf(config: Record<string, unknown>, credentials: Record<string, string | undefined> | undefined): BpwinClientOptions {
@@ -29,14 +21,23 @@ function clientOptionsOf(config: Record<string, unknown>, credentials: Record<st
 }
 
 /** The "Test connection" button: GET /health through the challenge handshake, then /version for the answer. */
-async function probeBpwin(options: BpwinClientOptions): Promise<string> {
+async function probeBpwin(RED: RedAPI, options: BpwinClientOptions): Promise<string> {
   // Three requests at most (/auth, /health, /version) must fit in the button's 10 s.
   const client = new BpwinClient({ ...options, timeoutMs: Math.min(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 3000) });
   try {
     const health = await request(client, 'health');
     if (health.payload.Ready !== true) {
+      const url = client.baseUrl;
+      if (health.failure)
+        throw new InstrumentError(
+          'CONNECT_FAILED',
+          `BPWin at ${url} is not ready: ${health.failure.message}`,
+          { reason: 'bpwinUnreachable', url },
+          { cause: health.failure },
+        );
+      // BPWin's own words when it gave any.
       const why = typeof health.payload.Message === 'string' && health.payload.Message !== '' ? health.payload.Message : `HTTP ${health.httpStatus}`;
-      throw new Error(`BPWin at ${client.baseUrl} is not ready: ${why}`);
+      throw new InstrumentError('REMOTE', `BPWin at ${url} is not ready: ${why}`, { reason: 'bpwinNotReady', url, why });
     }
     let version = '';
     try {
@@ -49,13 +50,13 @@ async function probeBpwin(options: BpwinClientOptions): Promise<string> {
     } catch {
       // /health answered; an older BPWin without /version is still ready.
     }
-    return version ? `BPWin is ready (${version})` : 'BPWin is ready';
+    return version ? RED._('bpwin-server.test.readyVersion', { version }) : RED._('bpwin-server.test.ready');
   } finally {
     client.close();
   }
 }
 
-function register(RED: RedAPI): void {
+export = function (RED: RedAPI): void {
   function BpwinServer(this: RedNode, def: NodeDef): void {
     RED.nodes.createNode(this, def);
     const node = this as BpwinServerNode;
@@ -79,7 +80,7 @@ function register(RED: RedAPI): void {
           node.requests.setStatus({});
           // The refusal was also put on the event nodes: give them back their stream's own state.
           const stream = node.events.current;
-          if (stream && !stream.client.isRefused) node.events.setStatus(connectionDot(stream.status));
+          if (stream && !stream.client.isRefused) node.events.setStatus(connectionDot(RED, stream.status));
         });
         return client;
       },
@@ -93,7 +94,7 @@ function register(RED: RedAPI): void {
         const stream = new BpwinEventStream({ client, backoff: node.backoff, connectTimeoutMs: clientOptions.timeoutMs });
         stream.on('status', (status) => {
           if (status.state === 'failed' && client.isRefused) return;
-          node.events.setStatus(connectionDot(status));
+          node.events.setStatus(connectionDot(RED, status));
         });
         stream.start();
         return stream;
@@ -104,18 +105,15 @@ function register(RED: RedAPI): void {
       },
     });
 
-    onClose(node, async () => {
-      await Promise.all([node.requests.closeAll(), node.events.closeAll()]);
-    });
+    onClose(
+      node,
+      async () => {
+        await Promise.all([node.requests.closeAll(), node.events.closeAll()]);
+      },
+      { RED },
+    );
   }
 
   RED.nodes.registerType('bpwin-server', BpwinServer, { credentials: { passphrase: { type: 'password' } } });
-  registerConnectionTest(RED, 'bpwin-server', async (config, credentials) => probeBpwin(clientOptionsOf(config, credentials)));
-}
-
-// eslint-disable-next-line @typescript-eslint/no-namespace -- the only way to export a type beside `export =`
-declare namespace register {
-  export type { BpwinServerNode };
-}
-
-export = register;
+  registerConnectionTest(RED, 'bpwin-server', async (config, credentials) => probeBpwin(RED, clientOptionsOf(config, credentials)));
+};

@@ -1,56 +1,47 @@
-import { onClose, onInput } from '../nodered/lifecycle';
+import { NEBV_SERVER } from '../nodered/config-nodes';
+import { localizedError } from '../nodered/i18n';
 import { configNumber } from '../nodered/properties';
 import type { NodeDef, NodeMessage, NodeStatus, RedAPI, RedNode } from '../nodered/red-types';
 import { errorDot } from '../nodered/status';
-import { InstrumentError, errorMessage } from '../protocols/common/errors';
-import type { NebvClient } from '../protocols/nebv/client';
+import { userNode } from '../nodered/user-node';
 import { buildParams, normalizeMethod, parseParamsField, type ParamsSource } from '../protocols/nebv/params';
-import { NebvRpcError } from '../protocols/nebv/rpc-error';
-import type { NebvServerNode } from './nebv-server';
+import { CaughtRpcError, NebvRpcError } from '../protocols/nebv/rpc-error';
 
 /** How often the "N in flight" status may change: a burst of 1000 calls should not mean 2000 editor updates. */
 const STATUS_INTERVAL_MS = 100;
 
-function register(RED: RedAPI): void {
+export = function (RED: RedAPI): void {
   function NebvRpc(this: RedNode, def: NodeDef): void {
-    RED.nodes.createNode(this, def);
-    const node = this;
-    const server = RED.nodes.getNode(String(def.server ?? '')) as NebvServerNode | null;
+    const user = userNode(RED, this, def);
     const configuredMethod = typeof def.method === 'string' ? def.method.trim() : '';
     const source: ParamsSource = def.paramsFrom === 'payload' || def.paramsFrom === 'both' ? def.paramsFrom : 'field';
     const errorOutput = def.errorOutput === true;
     // The dialog says seconds; empty leaves the server's default, which the client already holds.
     const timeoutSeconds = configNumber(def.timeout, Number.NaN);
     const callOptions = { timeoutMs: Number.isNaN(timeoutSeconds) ? undefined : Math.round(timeoutSeconds * 1000) };
-    let client: NebvClient | undefined;
-    let setupError: Error | undefined;
     let field: Record<string, unknown> = {};
     let inFlight = 0;
-    let lastError: string | undefined;
+    let lastError: unknown;
     let connection: NodeStatus = {};
     let statusTimer: NodeJS.Timeout | undefined;
-    let closed = false;
 
     const showStatus = (): void => {
       clearTimeout(statusTimer);
       statusTimer = undefined;
-      // A call may finish after close on a connection other nodes still share; a redeployed node with this id owns the status now.
-      if (closed) return;
       if (inFlight > 0) {
-        const text = RED._('nebv-rpc.status.inflight', { count: inFlight });
-        node.status({
+        user.status({
           fill: connection.fill === 'green' ? 'blue' : 'yellow',
           shape: 'dot',
-          text: text === 'nebv-rpc.status.inflight' ? `${inFlight} in flight` : text,
+          text: user.text('nebv-rpc.status.inflight', { count: inFlight }),
         });
-      } else if (lastError !== undefined) node.status(errorDot(lastError));
-      else node.status(connection);
+      } else if (lastError !== undefined) user.status(errorDot(RED, lastError));
+      else user.status(connection);
     };
     const statusSoon = (): void => {
-      if (!closed) statusTimer ??= setTimeout(showStatus, STATUS_INTERVAL_MS);
+      if (!user.closed) statusTimer ??= setTimeout(showStatus, STATUS_INTERVAL_MS);
     };
     const statusTarget = {
-      id: node.id,
+      id: this.id,
       status: (status: NodeStatus | Record<string, never>) => {
         // News about the connection is fresher than the last failed call (often the drop it reports).
         connection = status;
@@ -61,18 +52,19 @@ function register(RED: RedAPI): void {
 
     try {
       field = parseParamsField(def.params);
-      if (!server) throw new InstrumentError('BAD_INPUT', RED._('nebv-rpc.errors.noServer'));
-      client = server.clients.register(statusTarget);
     } catch (err) {
-      setupError = err instanceof Error ? err : new Error(String(err));
-      node.status(errorDot(setupError.message));
+      user.refuse(err, 'status.invalidConfig');
+      return;
     }
+    const link = user.use(NEBV_SERVER, def.server, (server) => server.clients, statusTarget);
+    if (!link) return;
+    const client = link.connection;
+    user.onClose(() => clearTimeout(statusTimer));
 
     /** Method from the dialog, else msg.method, else msg.topic. */
     const methodOf = (msg: NodeMessage): string => normalizeMethod(configuredMethod || (msg.method ?? msg.topic));
 
-    onInput(node, async (msg, send) => {
-      if (!client || !server) throw setupError ?? new Error(RED._('nebv-rpc.errors.noServer'));
+    user.onInput(async (msg, send) => {
       const method = methodOf(msg);
       const params = buildParams({ source, field, payload: msg.payload, item: msg.item, itemList: msg.itemList });
       inFlight += 1;
@@ -84,30 +76,22 @@ function register(RED: RedAPI): void {
         lastError = undefined;
         send(errorOutput ? [msg, null] : msg);
       } catch (err) {
-        lastError = errorMessage(err);
+        lastError = err;
         if (!(err instanceof NebvRpcError)) throw err;
         msg.rpcError = { code: err.rpcCode, message: err.rpcMessage, data: err.rpcData, method };
         if (errorOutput) {
           send([null, msg]);
           return;
         }
-        // An own `code` property is copied to msg.error.code for the Catch node.
-        throw Object.assign(new Error(err.message), { code: err.rpcCode });
+        // msg.error.code is the JSON-RPC code; the message has no "Error: " in front.
+        throw new CaughtRpcError(err, localizedError(RED, err).message);
       } finally {
         inFlight -= 1;
         if (inFlight === 0) showStatus();
         else statusSoon();
       }
     });
-
-    onClose(node, async () => {
-      closed = true;
-      clearTimeout(statusTimer);
-      await server?.clients.deregister(statusTarget);
-    });
   }
 
   RED.nodes.registerType('nebv-rpc', NebvRpc);
-}
-
-export = register;
+};

@@ -2,21 +2,23 @@ import { ConnectionRegistry } from '../nodered/connection-registry';
 import { registerConnectionTest } from '../nodered/connection-test';
 import { onClose } from '../nodered/lifecycle';
 import { configNumber, settingsNumber } from '../nodered/properties';
+import type { NebvServerNode } from '../nodered/config-nodes';
+import { errorText } from '../nodered/i18n';
 import type { NodeDef, RedAPI, RedNode } from '../nodered/red-types';
 import { connectionDot } from '../nodered/status';
+import { InstrumentError } from '../protocols/common/errors';
 import { parseSocketTarget, type SocketTarget } from '../protocols/common/tcp-connection';
-import { DEFAULT_MAX_REPLY_BYTES, DEFAULT_TIMEOUT_MS, NebvClient, type NebvClientOptions } from '../protocols/nebv/client';
-
-/** What rpc nodes see of their server (they import this type only). */
-interface NebvServerNode extends RedNode {
-  clients: ConnectionRegistry<NebvClient>;
-}
+import { DEFAULT_MAX_REPLY_BYTES, DEFAULT_TIMEOUT_MS, NebvClient, describeReply, type NebvClientOptions } from '../protocols/nebv/client';
 
 /** The dialog's fields as a socket target; throws a message naming the bad field. */
 function targetOf(def: Record<string, unknown>): SocketTarget {
   if (def.transport === 'unix') {
     const socketPath = String(def.path ?? '').trim();
-    if (socketPath === '') throw new Error('a Unix socket path is required (the --json-rpc-unix-server=<path> neoEBV was started with)');
+    if (socketPath === '') {
+      throw new InstrumentError('BAD_INPUT', 'a Unix socket path is required (the --json-rpc-unix-server=<path> neoEBV was started with)', {
+        reason: 'nebvSocketPathMissing',
+      });
+    }
     return { kind: 'unix', path: socketPath };
   }
   const host = String(def.host ?? '').trim() || '127.0.0.1';
@@ -46,21 +48,21 @@ function clientOptionsOf(config: Record<string, unknown>): NebvClientOptions & {
 }
 
 /** The "Test connection" button: one connection attempt (every port of a range, in order), no retries. */
-async function probeNebv(options: NebvClientOptions & { timeoutMs: number }): Promise<string> {
+async function probeNebv(RED: RedAPI, options: NebvClientOptions & { timeoutMs: number }): Promise<string> {
   const timeoutMs = Math.min(options.timeoutMs, 5000);
   const client = new NebvClient({ ...options, reconnect: false, connectTimeoutMs: timeoutMs });
   try {
     await client.whenConnected(timeoutMs + 500).catch((err: unknown) => {
       // The dial's own reason names the address once; the wait's message would repeat it.
-      throw client.status.error ? new Error(client.status.error) : err;
+      throw client.status.failure ?? (client.status.error ? new Error(client.status.error) : err);
     });
-    return `connected to ${client.endpoint}`;
+    return RED._('nebv-server.test.connected', { endpoint: client.endpoint });
   } finally {
     await client.close();
   }
 }
 
-function register(RED: RedAPI): void {
+export = function (RED: RedAPI): void {
   function NebvServer(this: RedNode, def: NodeDef): void {
     RED.nodes.createNode(this, def);
     const node = this as NebvServerNode;
@@ -71,32 +73,25 @@ function register(RED: RedAPI): void {
           ...clientOptionsOf(def),
           backoff: { initialMs: settingsNumber(RED, 'nebvServerReconnectTime', 500), maxMs: 30_000 },
         });
-        client.on('status', (status) => node.clients.setStatus(connectionDot(status)));
+        client.on('status', (status) => node.clients.setStatus(connectionDot(RED, status)));
         // A reply nobody waits for is usually a late answer to a call that timed out; after a burst of
         // timeouts there may be hundreds, so say it at most every 10 s.
         let lastWarned = 0;
         client.on('unmatched', (reply) => {
           if (Date.now() - lastWarned < 10_000) return;
           lastWarned = Date.now();
-          node.warn(RED._('nebv-server.warn.unmatched', { reply: JSON.stringify(reply).slice(0, 200) }));
+          node.warn(RED._('nebv-server.warn.unmatched', { reply: describeReply(reply) }));
         });
-        client.on('streamError', (err) => node.warn(err.message));
+        client.on('streamError', (err) => node.warn(errorText(RED, err)));
         client.start();
         return client;
       },
       close: (client) => client.close(),
     });
 
-    onClose(node, () => node.clients.closeAll());
+    onClose(node, () => node.clients.closeAll(), { RED });
   }
 
   RED.nodes.registerType('nebv-server', NebvServer);
-  registerConnectionTest(RED, 'nebv-server', async (config) => probeNebv(clientOptionsOf(config)));
-}
-
-// eslint-disable-next-line @typescript-eslint/no-namespace -- the only way to export a type beside `export =`
-declare namespace register {
-  export type { NebvServerNode };
-}
-
-export = register;
+  registerConnectionTest(RED, 'nebv-server', async (config) => probeNebv(RED, clientOptionsOf(config)));
+};

@@ -1,6 +1,6 @@
-import { onInput } from '../nodered/lifecycle';
 import type { NodeDef, NodeMessage, RedAPI, RedNode } from '../nodered/red-types';
 import { errorDot, shortText } from '../nodered/status';
+import { userNode } from '../nodered/user-node';
 import { InstrumentError } from '../protocols/common/errors';
 import { binaryToEeprom, prepareImage, type PreparedImage } from '../protocols/propeller/image';
 import { imageBytesFrom, imageFormatFor, readImageFile } from '../protocols/propeller/image-source';
@@ -15,12 +15,11 @@ function facts(p: PreparedImage): Record<string, unknown> {
 
 export = function (RED: RedAPI) {
   function PropellerImageNode(this: RedNode, def: NodeDef) {
-    RED.nodes.createNode(this, def);
-    const node = this;
+    const user = userNode(RED, this, def);
     const source = def.source === 'file' ? 'file' : 'payload';
     const output: Output = def.output === 'binary' || def.output === 'eeprom' ? def.output : 'facts';
 
-    onInput(node, async (msg: NodeMessage, send) => {
+    user.onInput(async (msg: NodeMessage, send) => {
       const file = typeof msg.filename === 'string' && msg.filename !== '' ? msg.filename : String(def.file ?? '');
       let prepared: PreparedImage;
       try {
@@ -35,7 +34,8 @@ export = function (RED: RedAPI) {
         });
       } catch (err) {
         // Every refusal replaces the last image's green dot: a missing file or bad payload included.
-        node.status(errorDot(err instanceof InstrumentError && err.details.rule !== undefined ? String(err.details.rule) : 'no image'));
+        const rule = err instanceof InstrumentError && err.details.rule !== undefined ? String(err.details.rule) : undefined;
+        user.status(errorDot(RED, rule ?? user.text('propeller-image.status.noImage')));
         throw err;
       }
       const summary = facts(prepared);
@@ -46,7 +46,7 @@ export = function (RED: RedAPI) {
         msg.payload = output === 'eeprom' ? binaryToEeprom(prepared.image) : prepared.image;
         msg.image = summary;
       }
-      node.status({
+      user.status({
         fill: prepared.checksumFixed ? 'yellow' : 'green',
         shape: 'dot',
         text: shortText(`${prepared.format} ${prepared.size} B ${prepared.clockModeText}`, 32),

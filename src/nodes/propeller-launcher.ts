@@ -1,16 +1,14 @@
 import { ConnectionRegistry } from '../nodered/connection-registry';
 import { registerConnectionTest } from '../nodered/connection-test';
 import { onClose } from '../nodered/lifecycle';
-import type { PropellerConfigNode } from '../nodered/propeller-config';
+import { LAUNCHER_CONFIG, type LauncherConfigNode } from '../nodered/config-nodes';
+import { errorText, reasonOf } from '../nodered/i18n';
 import { settingsNumber } from '../nodered/properties';
 import type { NodeDef, NodeStatus, RedAPI, RedNode } from '../nodered/red-types';
-import { connectionDot, shortText } from '../nodered/status';
+import { connectionDot, errorDot } from '../nodered/status';
 import type { AdminRequest, AdminResponse } from '../nodered/express-types';
 import type { ConnectionStatus } from '../protocols/common/reconnecting-connection';
-import { errorMessage } from '../protocols/common/errors';
 import { DEFAULT_LAUNCHER_URL, LauncherClient } from '../protocols/propeller/launcher-client';
-
-type LauncherConfigNode = PropellerConfigNode & { url: string; client(): LauncherClient | undefined };
 
 /** ws:// or wss:// only; anything else would fail later with a less helpful message. */
 function launcherUrl(value: unknown): string {
@@ -36,13 +34,13 @@ async function probeLauncher(url: unknown): Promise<{ version: string; ports: st
   }
 }
 
-function statusFor(status: ConnectionStatus, client: LauncherClient): NodeStatus {
-  if (status.state === 'connected') {
-    const ports = client.ports;
-    return { fill: 'green', shape: 'dot', text: ports ? `connected (${ports.length} port${ports.length === 1 ? '' : 's'})` : 'connected' };
-  }
-  if (status.state === 'failed' && /too old/.test(status.error ?? '')) return { fill: 'red', shape: 'dot', text: 'Launcher too old' };
-  return connectionDot(status);
+function statusFor(RED: RedAPI, status: ConnectionStatus, client: LauncherClient): NodeStatus {
+  const ports = client.ports;
+  if (status.state === 'connected' && ports)
+    return { fill: 'green', shape: 'dot', text: RED._('propeller-launcher.status.connected', { count: ports.length }) };
+  // A Launcher too old stays so until someone installs a newer one: say it on every user node.
+  if (status.state === 'failed' && reasonOf(status.failure) === 'launcherTooOld') return errorDot(RED, status.failure, 'dot');
+  return connectionDot(RED, status);
 }
 
 export = function (RED: RedAPI) {
@@ -54,10 +52,10 @@ export = function (RED: RedAPI) {
     const registry = new ConnectionRegistry<LauncherClient>({
       open: () => {
         const client = new LauncherClient({ url: node.url, backoff: { initialMs: Math.min(500, maxRetryMs), maxMs: maxRetryMs } });
-        const refresh = (): void => registry.setStatus(statusFor(client.status, client));
+        const refresh = (): void => registry.setStatus(statusFor(RED, client.status, client));
         client.on('status', (status) => {
           refresh();
-          if (status.state === 'failed') node.error(`${node.url}: ${status.error ?? 'connection failed'}`);
+          if (status.state === 'failed') node.error(`${node.url}: ${errorText(RED, status.failure ?? status.error)}`);
         });
         client.on('ports', refresh);
         client.start();
@@ -68,7 +66,7 @@ export = function (RED: RedAPI) {
     node.acquire = (user) => registry.register(user);
     node.release = (user) => registry.deregister(user);
     node.client = () => registry.current;
-    onClose(node, () => registry.closeAll());
+    onClose(node, () => registry.closeAll(), { RED });
   }
 
   RED.nodes.registerType('propeller-launcher', PropellerLauncherNode);
@@ -77,20 +75,21 @@ export = function (RED: RedAPI) {
   // (write permission, as the Test connection button: it makes the runtime dial out).
   RED.httpAdmin.post('/propeller-launcher/ports', RED.auth.needsPermission('propeller-launcher.write'), (req: AdminRequest, res: AdminResponse) => {
     const body = (req.body ?? {}) as { id?: unknown; url?: unknown };
-    const deployed = typeof body.id === 'string' ? (RED.nodes.getNode(body.id) as LauncherConfigNode | null) : null;
-    const live = deployed?.client?.()?.ports;
+    const found = typeof body.id === 'string' ? RED.nodes.getNode(body.id) : null;
+    const deployed = LAUNCHER_CONFIG.is(found) ? found : undefined;
+    const live = deployed?.client()?.ports;
     if (live) {
       res.json({ ports: live });
       return;
     }
     probeLauncher(body.url ?? deployed?.url).then(
       ({ ports }) => res.json({ ports }),
-      (err: unknown) => res.status(502).json({ error: shortText(errorMessage(err), 300) }),
+      (err: unknown) => res.status(502).json({ error: errorText(RED, err) }),
     );
   });
 
   registerConnectionTest(RED, 'propeller-launcher', async (config) => {
     const { version, ports } = await probeLauncher(config.url);
-    return `BlocklyProp Launcher ${version}; ports: ${ports.length ? ports.join(', ') : 'none yet'}`;
+    return RED._('propeller-launcher.test.answer', { version, ports: ports.length ? ports.join(', ') : RED._('propeller-launcher.test.noPorts') });
   });
 };

@@ -1,32 +1,26 @@
-import { onClose, onInput } from '../nodered/lifecycle';
-import { acquirePropellerConnection } from '../nodered/propeller-config';
+import { PROPELLER_CONNECTION_KIND, usePropellerConnection } from '../nodered/propeller-config';
 import type { NodeDef, RedAPI, RedNode } from '../nodered/red-types';
+import { userNode } from '../nodered/user-node';
 
 export = function (RED: RedAPI) {
   function PropellerPortsNode(this: RedNode, def: NodeDef) {
-    RED.nodes.createNode(this, def);
-    const node = this;
-    const acquired = acquirePropellerConnection(RED, node, def);
-    if (!acquired) return;
-    const { config, connection } = acquired;
-    let unwatch: (() => void) | undefined;
-    if (def.watch === true || def.watch === 'true') {
+    const user = userNode(RED, this, def, { migrations: [PROPELLER_CONNECTION_KIND] });
+    const link = usePropellerConnection(user);
+    if (!link) return;
+    const { connection } = link;
+    if (user.def.watch === true || user.def.watch === 'true') {
       if (connection.watchPorts) {
-        unwatch = connection.watchPorts((ports) => node.send({ topic: 'ports', payload: ports, changed: true }));
+        const unwatch = connection.watchPorts((ports) => this.send({ topic: 'ports', payload: ports, changed: true }));
+        user.onClose(unwatch);
       } else {
-        node.warn(`this ${connection.kind} connection cannot report port changes; the node answers on input only`);
+        this.warn(user.text('propeller-ports.warn.cannotWatch', { kind: connection.kind }));
       }
     }
 
-    onInput(node, async (msg, send) => {
+    user.onInput(async (msg, send) => {
       msg.payload = await connection.listPorts();
       msg.topic = 'ports';
       send(msg);
-    });
-
-    onClose(node, async () => {
-      unwatch?.();
-      await config.release(node);
     });
   }
 

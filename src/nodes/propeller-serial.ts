@@ -2,24 +2,20 @@ import { ConnectionRegistry } from '../nodered/connection-registry';
 import { registerConnectionTest } from '../nodered/connection-test';
 import type { AdminRequest, AdminResponse } from '../nodered/express-types';
 import { onClose } from '../nodered/lifecycle';
-import type { PropellerConfigNode } from '../nodered/propeller-config';
+import type { PropellerConfigNode } from '../nodered/config-nodes';
+import { lookup } from '../nodered/i18n';
 import { configNumber, settingsNumber } from '../nodered/properties';
 import type { NodeDef, NodeStatus, RedAPI, RedNode } from '../nodered/red-types';
 import { shortText } from '../nodered/status';
 import { SerialPropellerConnection, type SerialConnectionOptions, type SerialConnectionStatus } from '../protocols/propeller/serial-connection';
 import { RESET_MODES, type ResetMode } from '../protocols/propeller/serial-loader';
-import { listSerialPorts, probeSerialPort } from '../protocols/propeller/serial-port-handle';
+import { inspectSerialPort, listSerialPorts } from '../protocols/propeller/serial-port-handle';
 
 type SerialConfigNode = PropellerConfigNode & { port: string; baudRate: number; resetMode: ResetMode };
 
-type Translate = (key: string) => string;
-
 /** Status texts from the message catalog; a reason without its own entry is shown as it is. */
-function dotFor(status: SerialConnectionStatus, port: string, t: Translate): NodeStatus {
-  const text = (key: string, fallback: string): string => {
-    const translated = t(`propeller-serial.status.${key}`);
-    return shortText(translated.startsWith('propeller-serial.') ? fallback : translated);
-  };
+function dotFor(RED: RedAPI, status: SerialConnectionStatus, port: string): NodeStatus {
+  const text = (key: string, fallback: string): string => shortText(lookup(RED, `propeller-serial.status.${key}`) ?? fallback);
   switch (status.state) {
     case 'opening':
       return { fill: 'yellow', shape: 'ring', text: text('opening', 'opening') };
@@ -57,7 +53,7 @@ export = function (RED: RedAPI) {
           ...options,
           loadTimeoutMs: settingsNumber(RED, 'propellerSerialLoadTimeout', 120_000),
         });
-        connection.on('status', (status: SerialConnectionStatus) => registry.setStatus(dotFor(status, node.port, (key) => RED._(key))));
+        connection.on('status', (status: SerialConnectionStatus) => registry.setStatus(dotFor(RED, status, node.port)));
         // The port itself opens on the first load or terminal, not at deploy.
         registry.setStatus(
           node.port
@@ -70,11 +66,14 @@ export = function (RED: RedAPI) {
     });
     node.acquire = (user) => registry.register(user);
     node.release = (user) => registry.deregister(user);
-    onClose(node, () => registry.closeAll());
+    onClose(node, () => registry.closeAll(), { RED });
   }
 
   RED.nodes.registerType('propeller-serial', PropellerSerialNode);
-  registerConnectionTest(RED, 'propeller-serial', async (config) => probeSerialPort(serialOptionsOf(config).path));
+  registerConnectionTest(RED, 'propeller-serial', async (config) => {
+    const path = serialOptionsOf(config).path;
+    return RED._(`propeller-serial.test.${await inspectSerialPort(path)}`, { path });
+  });
 
   // The editor's port picker. A system that cannot list ports (no udev) says so; a typed path still works.
   RED.httpAdmin.get('/propeller-serial/ports', RED.auth.needsPermission('propeller-serial.read'), (_req: AdminRequest, res: AdminResponse) => {

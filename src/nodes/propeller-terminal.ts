@@ -1,8 +1,9 @@
-import { onClose, onInput } from '../nodered/lifecycle';
-import { acquirePropellerConnection } from '../nodered/propeller-config';
+import { errorText } from '../nodered/i18n';
+import { PROPELLER_CONNECTION_KIND, usePropellerConnection } from '../nodered/propeller-config';
 import { configNumber, settingsNumber } from '../nodered/properties';
 import type { NodeDef, NodeMessage, RedAPI, RedNode } from '../nodered/red-types';
 import { errorDot } from '../nodered/status';
+import { userNode } from '../nodered/user-node';
 import { InstrumentError, errorMessage } from '../protocols/common/errors';
 import type { TerminalSession } from '../protocols/propeller/connection';
 import { ENCODINGS, TerminalDecoder, type TerminalEncoding } from '../protocols/propeller/terminal-decoder';
@@ -11,12 +12,13 @@ import { ENCODINGS, TerminalDecoder, type TerminalEncoding } from '../protocols/
 const RETRY_MS = 5_000;
 
 export = function (RED: RedAPI) {
-  function PropellerTerminalNode(this: RedNode, def: NodeDef) {
-    RED.nodes.createNode(this, def);
+  function PropellerTerminalNode(this: RedNode, config: NodeDef) {
     const node = this;
-    const acquired = acquirePropellerConnection(RED, node, def);
-    if (!acquired) return;
-    const { config, connection } = acquired;
+    const user = userNode(RED, node, config, { migrations: [PROPELLER_CONNECTION_KIND] });
+    const link = usePropellerConnection(user);
+    if (!link) return;
+    const { connection } = link;
+    const def = user.def;
     const encoding = ENCODINGS.includes(def.encoding as TerminalEncoding) ? (def.encoding as TerminalEncoding) : 'utf8';
     const split = def.split === 'line' || def.split === 'delimiter' ? def.split : 'none';
     const decoder = new TerminalDecoder({ split, delimiter: String(def.delimiter ?? '\\n'), output: def.output === 'buffer' ? 'buffer' : encoding });
@@ -27,32 +29,32 @@ export = function (RED: RedAPI) {
     };
     const retryMs = settingsNumber(RED, 'propellerTerminalRetryTime', RETRY_MS);
     let session: TerminalSession | undefined;
-    let closed = false;
     let retry: NodeJS.Timeout | undefined;
     let lastError = '';
     let gap: { expected: number; received: number } | undefined;
 
     // A problem is reported once; the node keeps trying quietly until it changes or data flows.
     const report = (err: Error): void => {
-      node.status(errorDot(err.message));
-      if (err.message === lastError) return;
-      lastError = err.message;
-      node.error(err.message, { topic: options.port ?? '', payload: err.message });
+      user.status(errorDot(RED, err));
+      const text = errorText(RED, err);
+      if (text === lastError) return;
+      lastError = text;
+      node.error(text, { topic: options.port ?? '', payload: text });
     };
     const retryLater = (): void => {
-      if (!closed) retry = setTimeout(() => void open(), retryMs);
+      if (!user.closed) retry = setTimeout(() => void open(), retryMs);
     };
 
     const open = async (): Promise<void> => {
       retry = undefined;
       try {
         const opened = await connection.openTerminal(options);
-        if (closed) {
+        if (user.closed) {
           await opened.close();
           return;
         }
         session = opened;
-        node.status({ fill: 'green', shape: 'dot', text: `${options.mode} ${opened.port} @ ${options.baudrate}` });
+        user.status({ fill: 'green', shape: 'dot', text: `${options.mode} ${opened.port} @ ${options.baudrate}` });
         // Packets that arrive together (a burst read in one go) leave as one msg: a Node-RED msg
         // costs far more than a packet, and the order and bytes are the same.
         let burst: Buffer[] = [];
@@ -72,7 +74,7 @@ export = function (RED: RedAPI) {
         });
         opened.on('gap', (g: { expected: number; received: number }) => {
           gap = g;
-          node.warn(`lost ${g.received - g.expected} terminal packet(s) from ${opened.port} (expected packetID ${g.expected}, got ${g.received})`);
+          node.warn(user.text('propeller-terminal.warn.gap', { ...g, lost: g.received - g.expected, port: opened.port }));
         });
         // "Port not found" / "failed to connect": let go of the port and try again later (a board may be plugged in).
         opened.on('error', (err: Error) => {
@@ -83,30 +85,31 @@ export = function (RED: RedAPI) {
           retryLater();
         });
       } catch (err) {
-        if (closed) return;
+        if (user.closed) return;
         report(err instanceof Error ? err : new Error(errorMessage(err)));
         retryLater();
       }
     };
     void open();
 
-    onInput(node, (msg) => {
-      if (!session) throw new InstrumentError('DISCONNECTED', `the terminal is not open yet${lastError ? ` (${lastError})` : ''}`);
+    user.onInput((msg) => {
+      if (!session) {
+        const why = { reason: lastError ? 'terminalNotOpenBecause' : 'terminalNotOpen', error: lastError };
+        throw new InstrumentError('DISCONNECTED', `the terminal is not open yet${lastError ? ` (${lastError})` : ''}`, why);
+      }
       const payload = msg.payload;
       if (Buffer.isBuffer(payload)) session.write(payload);
       else if (typeof payload === 'string') session.write(Buffer.from(payload, encoding === 'hex' || encoding === 'base64' ? 'utf8' : encoding));
       else if (typeof payload === 'number' || typeof payload === 'boolean') session.write(String(payload));
-      else throw new InstrumentError('BAD_INPUT', 'msg.payload must be a string or a Buffer to send to the Propeller');
+      else throw new InstrumentError('BAD_INPUT', 'msg.payload must be a string or a Buffer to send to the Propeller', { reason: 'terminalPayload' });
     });
 
-    onClose(node, async () => {
-      closed = true;
+    user.onClose(async () => {
       clearTimeout(retry);
       decoder.reset();
       const current = session;
       session = undefined;
       await current?.close().catch(() => undefined);
-      await config.release(node);
     });
   }
 

@@ -1,30 +1,24 @@
 import { InstrumentError } from '../protocols/common/errors';
-import { canonicalCommand, type CommandRequest, type SemiAteTester } from '../protocols/semiate';
-import { onClose, onInput } from '../nodered/lifecycle';
+import { canonicalCommand, type CommandRequest } from '../protocols/semiate';
+import { SEMIATE_TESTER } from '../nodered/config-nodes';
 import { configNumber, evaluateProperty } from '../nodered/properties';
 import type { NodeDef, RedAPI, RedNode } from '../nodered/red-types';
-import type { TesterConfigNode } from './semiate-tester';
+import { userNode } from '../nodered/user-node';
 
 /** msg properties that override a command's parameters (same names as the request's fields). */
 const MSG_FIELDS = ['options', 'level', 'sBin', 'hBin', 'layout'] as const;
 
 export = function (RED: RedAPI) {
   function SemiAteCommandNode(this: RedNode, def: NodeDef): void {
-    RED.nodes.createNode(this, def);
     const node = this;
-    const config = RED.nodes.getNode(String(def.tester ?? '')) as TesterConfigNode | null;
-    if (!config?.registry) {
-      node.status({ fill: 'red', shape: 'ring', text: RED._('semiate-command.status.no-tester') });
-      onInput(node, () => {
-        throw new InstrumentError('BAD_INPUT', RED._('semiate-command.errors.no-tester'));
-      });
-      return;
-    }
-    const tester: SemiAteTester = config.registry.register(node);
+    const user = userNode(RED, node, def);
+    const link = user.use(SEMIATE_TESTER, def.tester, (config) => config.registry);
+    if (!link) return;
+    const tester = link.connection;
 
-    onInput(node, async (msg, send) => {
+    user.onInput(async (msg, send) => {
       const command = typeof msg.command === 'string' && msg.command !== '' ? msg.command : String(def.command ?? '');
-      if (command === '') throw new InstrumentError('BAD_INPUT', RED._('semiate-command.errors.no-command'));
+      if (command === '') throw new InstrumentError('BAD_INPUT', user.text('semiate-command.errors.no-command'));
       const request: CommandRequest = { command };
       // The client's own alias table (start → next …), so both agree on which parameters apply.
       const name = canonicalCommand(command, tester.kind);
@@ -50,8 +44,6 @@ export = function (RED: RedAPI) {
       msg.state = outcome.state;
       send(msg);
     });
-
-    onClose(node, () => config.registry.deregister(node));
   }
   RED.nodes.registerType('semiate-command', SemiAteCommandNode);
 };

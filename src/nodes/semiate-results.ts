@@ -1,19 +1,15 @@
-import type { PartResult, SemiAteTester, StdfRecord } from '../protocols/semiate';
-import { onClose } from '../nodered/lifecycle';
+import type { PartResult, StdfRecord } from '../protocols/semiate';
+import { SEMIATE_TESTER } from '../nodered/config-nodes';
 import type { NodeDef, NodeMessage, RedAPI, RedNode } from '../nodered/red-types';
-import type { TesterConfigNode } from './semiate-tester';
+import { userNode } from '../nodered/user-node';
 
 export = function (RED: RedAPI) {
   function SemiAteResultsNode(this: RedNode, def: NodeDef): void {
-    RED.nodes.createNode(this, def);
-    const config = RED.nodes.getNode(String(def.tester ?? '')) as TesterConfigNode | null;
-    if (!config?.registry) {
-      this.status({ fill: 'red', shape: 'ring', text: RED._('semiate-results.status.no-tester') });
-      this.error(RED._('semiate-results.errors.no-tester'));
-      return;
-    }
+    const user = userNode(RED, this, def, { noInput: true });
+    const link = user.use(SEMIATE_TESTER, def.tester, (config) => config.registry);
+    if (!link) return;
+    const tester = link.connection;
     const includeRecords = def.includeRecords === true;
-    const tester: SemiAteTester = config.registry.register(this);
     const onPart = (part: PartResult, records: StdfRecord[]): void => {
       const msg: NodeMessage = {
         topic: `site${part.site}`,
@@ -25,9 +21,8 @@ export = function (RED: RedAPI) {
       this.send(msg);
     };
     tester.on('part', onPart);
-    onClose(this, async () => {
+    user.onClose(() => {
       tester.off('part', onPart);
-      await config.registry.deregister(this);
     });
   }
   RED.nodes.registerType('semiate-results', SemiAteResultsNode);

@@ -1,23 +1,19 @@
-import type { SemiAteTester, TesterEvent } from '../protocols/semiate';
-import { onClose } from '../nodered/lifecycle';
+import type { TesterEvent } from '../protocols/semiate';
+import { SEMIATE_TESTER } from '../nodered/config-nodes';
 import type { NodeDef, NodeMessage, RedAPI, RedNode } from '../nodered/red-types';
-import type { TesterConfigNode } from './semiate-tester';
+import { userNode } from '../nodered/user-node';
 
 /** Optional outputs, by the config checkbox that enables them. */
 const OPTIONAL = ['logs', 'yield', 'bintable', 'lotdata', 'usersettings', 'sitestatus'] as const;
 
 export = function (RED: RedAPI) {
   function SemiAteStatusNode(this: RedNode, def: NodeDef): void {
-    RED.nodes.createNode(this, def);
     const node = this;
-    const config = RED.nodes.getNode(String(def.tester ?? '')) as TesterConfigNode | null;
-    if (!config?.registry) {
-      node.status({ fill: 'red', shape: 'ring', text: RED._('semiate-status.status.no-tester') });
-      node.error(RED._('semiate-status.errors.no-tester'));
-      return;
-    }
+    const user = userNode(RED, node, def, { noInput: true });
+    const link = user.use(SEMIATE_TESTER, def.tester, (config) => config.registry);
+    if (!link) return;
+    const tester = link.connection;
     const wanted = new Set<string>(OPTIONAL.filter((name) => def[name] === true));
-    const tester: SemiAteTester = config.registry.register(node);
     const about = (): Record<string, unknown> => ({
       transport: tester.kind,
       state: tester.state,
@@ -47,11 +43,10 @@ export = function (RED: RedAPI) {
     tester.on('state', onState);
     tester.on('event', onEvent);
     const withdraw = [...wanted].map((type) => tester.want(type));
-    onClose(node, async () => {
+    user.onClose(() => {
       for (const done of withdraw) done();
       tester.off('state', onState);
       tester.off('event', onEvent);
-      await config.registry.deregister(node);
     });
   }
   RED.nodes.registerType('semiate-status', SemiAteStatusNode);

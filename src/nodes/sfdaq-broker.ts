@@ -2,16 +2,11 @@ import { ConnectionRegistry } from '../nodered/connection-registry';
 import { registerConnectionTest } from '../nodered/connection-test';
 import { onClose } from '../nodered/lifecycle';
 import { configNumber } from '../nodered/properties';
+import type { SfdaqBrokerNode } from '../nodered/config-nodes';
 import type { NodeDef, RedAPI, RedNode } from '../nodered/red-types';
 import { SfdaqClient } from '../protocols/sfdaq/client';
 import type { SfdaqClientOptions } from '../protocols/sfdaq/client';
 import { DEFAULT_TIMEOUT_MS } from '../protocols/sfdaq/routes';
-
-/** What call nodes see of their broker config (they import this type only). */
-interface SfdaqBrokerNode extends RedNode {
-  /** One client per config node; calls take turns through the client's queue per broker address (shared by all clients in the process). */
-  clients: ConnectionRegistry<SfdaqClient>;
-}
 
 /** The dialog's fields (strings from the editor, numbers from a flow file) as client options; the dialog says seconds. */
 function clientOptionsOf(config: Record<string, unknown>): SfdaqClientOptions {
@@ -24,7 +19,7 @@ function clientOptionsOf(config: Record<string, unknown>): SfdaqClientOptions {
 }
 
 /** The "Test connection" button: ask the fast broker which detectors this beamline has (read-only). */
-async function probeSfdaq(options: SfdaqClientOptions): Promise<string> {
+async function probeSfdaq(RED: RedAPI, options: SfdaqClientOptions): Promise<string> {
   // Leave room in the button's 10 s for a 405 retry with the other method.
   const client = new SfdaqClient({ ...options, timeoutMs: Math.min(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, 4000) });
   try {
@@ -32,13 +27,16 @@ async function probeSfdaq(options: SfdaqClientOptions): Promise<string> {
     const detectors = Array.isArray(result.detectors) ? result.detectors.map(String) : [];
     const names = Array.isArray(result.names) ? result.names.map(String) : [];
     const listed = detectors.map((id, i) => (names[i] && names[i] !== id ? `${id} (${names[i]})` : id));
-    return `${client.fastUrl}: ${detectors.length} detector${detectors.length === 1 ? '' : 's'} allowed${listed.length ? `: ${listed.join(', ')}` : ''}`;
+    const url = client.fastUrl;
+    return listed.length
+      ? RED._('sfdaq-broker.test.detectors', { url, count: listed.length, list: listed.join(', ') })
+      : RED._('sfdaq-broker.test.noDetectors', { url });
   } finally {
     client.close();
   }
 }
 
-function register(RED: RedAPI): void {
+export = function (RED: RedAPI): void {
   function SfdaqBroker(this: RedNode, def: NodeDef): void {
     RED.nodes.createNode(this, def);
     const node = this as SfdaqBrokerNode;
@@ -47,16 +45,9 @@ function register(RED: RedAPI): void {
       open: () => new SfdaqClient(options),
       close: (client) => client.close(),
     });
-    onClose(node, () => node.clients.closeAll());
+    onClose(node, () => node.clients.closeAll(), { RED });
   }
 
   RED.nodes.registerType('sfdaq-broker', SfdaqBroker);
-  registerConnectionTest(RED, 'sfdaq-broker', async (config) => probeSfdaq(clientOptionsOf(config)));
-}
-
-// eslint-disable-next-line @typescript-eslint/no-namespace -- the only way to export a type beside `export =`
-declare namespace register {
-  export type { SfdaqBrokerNode };
-}
-
-export = register;
+  registerConnectionTest(RED, 'sfdaq-broker', async (config) => probeSfdaq(RED, clientOptionsOf(config)));
+};

@@ -1,13 +1,13 @@
-import { onClose, onInput } from '../nodered/lifecycle';
+import { SFDAQ_BROKER } from '../nodered/config-nodes';
 import { evaluateProperty } from '../nodered/properties';
 import type { NodeDef, NodeMessage, NodeStatus, RedAPI, RedNode } from '../nodered/red-types';
 import { errorDot, shortText } from '../nodered/status';
+import { userNode } from '../nodered/user-node';
 import { InstrumentError } from '../protocols/common/errors';
-import type { SfdaqClient } from '../protocols/sfdaq/client';
-import { ROUTES, findRoute } from '../protocols/sfdaq/routes';
+import { markReply, planCall } from '../protocols/sfdaq/call-input';
+import { ROUTES } from '../protocols/sfdaq/routes';
 import { isPlainObject } from '../protocols/sfdaq/validate';
 import type { Params } from '../protocols/sfdaq/validate';
-import type { SfdaqBrokerNode } from './sfdaq-broker';
 
 /** A dialog parameter: a typed input (str/num/bool/json/msg/flow/global/env). */
 interface ParamProperty {
@@ -17,33 +17,21 @@ interface ParamProperty {
 
 const LITERAL_TYPES = new Set(['str', 'num', 'json', 'bool']);
 const BUSY_STATUS_AFTER_MS = 250;
-/**
- * Errors start with what failed ("take_pedestal failed: …", "sf-daq get_pvlist (GET http://…): …");
- * the 20-character status would show only that, so it shows the reason after it.
- */
-const WHAT_FAILED = /^(?:sf-daq \S+ \([^)]*\)|\S+(?: failed)?): (?=\S)/;
 
-function register(RED: RedAPI): void {
+export = function (RED: RedAPI): void {
   // The editor builds its operation list and parameter rows from the same table the client validates with.
   RED.httpAdmin.get('/sfdaq/routes', RED.auth.needsPermission('sfdaq-call.read'), (_req, res) => {
     res.json(ROUTES);
   });
 
   function SfdaqCall(this: RedNode, def: NodeDef): void {
-    RED.nodes.createNode(this, def);
     const node = this;
-    const config = RED.nodes.getNode(String(def.broker ?? '')) as SfdaqBrokerNode | null;
+    const user = userNode(RED, node, def);
+    const link = user.use(SFDAQ_BROKER, def.broker, (broker) => broker.clients);
+    if (!link) return;
+    const client = link.connection;
     const configured = typeof def.operation === 'string' ? def.operation : '';
     const properties: Record<string, ParamProperty> = isPlainObject(def.params) ? (def.params as Record<string, ParamProperty>) : {};
-    let client: SfdaqClient | undefined;
-    let setupError: Error | undefined;
-    try {
-      if (!config) throw new InstrumentError('BAD_INPUT', RED._('sfdaq-call.errors.noBroker'));
-      client = config.clients.register(node);
-    } catch (err) {
-      setupError = err instanceof Error ? err : new Error(String(err));
-      node.status(errorDot(setupError.message));
-    }
 
     const hasDialogParams = Object.keys(properties).length > 0;
 
@@ -61,59 +49,49 @@ function register(RED: RedAPI): void {
     // Status changes only when its text does: a scan's hundred identical "run 12" updates would
     // each travel to every open editor.
     let shown = '';
-    let closed = false;
     const show = (status: NodeStatus): void => {
-      // A call may finish after close (other nodes keep the client); a redeployed node with this id owns the status now.
-      if (closed) return;
       const key = `${status.fill}|${status.shape}|${status.text}`;
       if (key === shown) return;
       shown = key;
-      node.status(status);
+      user.status(status);
     };
 
-    onInput(node, async (msg, send) => {
-      if (!client) throw setupError ?? new Error(RED._('sfdaq-call.errors.noBroker'));
+    user.onInput(async (msg, send) => {
       const operation = configured || (typeof msg.operation === 'string' ? msg.operation : '');
-      if (!operation) throw new InstrumentError('BAD_INPUT', RED._('sfdaq-call.errors.noOperation'));
-      // msg.payload (an object) overrides dialog values parameter by parameter.
-      const params = { ...(hasDialogParams ? await dialogParams(msg) : {}), ...(isPlainObject(msg.payload) ? msg.payload : {}) };
-      const timeoutMs = typeof msg.timeout === 'number' && msg.timeout > 0 ? msg.timeout : undefined;
-      const broker = findRoute(operation)?.broker;
-      const waiting = broker ? client.pending(broker) : 0;
-      // A call that answers quickly never shows "busy"; a slow one (a pedestal) does.
+      if (!operation) throw new InstrumentError('BAD_INPUT', user.text('sfdaq-call.errors.noOperation'));
+      // The rule (fields, then msg.payload unless it is an earlier reply; msg.timeout in seconds) lives in planCall.
+      const { params, timeoutMs } = planCall({ fields: hasDialogParams ? await dialogParams(msg) : {}, payload: msg.payload, timeout: msg.timeout });
+      // A call that answers quickly never shows "busy"; a slow one (a pedestal) does; a call waiting for the broker shows "queued".
       const busy = { fill: 'blue', shape: 'dot', text: operation } as const;
-      if (waiting > 0) show({ fill: 'yellow', shape: 'ring', text: RED._('sfdaq-call.status.queued', { count: waiting }) });
-      const slow = setTimeout(() => show(busy), BUSY_STATUS_AFTER_MS);
+      let slow: NodeJS.Timeout | undefined;
       try {
-        const reply = await client.call(operation, params, { confirm: msg.confirm, timeoutMs });
-        msg.payload = reply.result;
+        const reply = await client.call(operation, params, {
+          confirm: msg.confirm,
+          timeoutMs,
+          onQueued: (ahead) => show({ fill: 'yellow', shape: 'ring', text: user.text('sfdaq-call.status.queued', { count: ahead }) }),
+          onSending: () => (slow = setTimeout(() => show(busy), BUSY_STATUS_AFTER_MS)),
+        });
+        msg.payload = markReply(reply.result);
         msg.raw = reply.raw;
         msg.topic = operation;
         msg.sfdaq = { operation, broker: reply.broker, method: reply.method, url: reply.url };
         const run = reply.result.run_number;
-        show({ fill: 'green', shape: 'dot', text: typeof run === 'number' ? RED._('sfdaq-call.status.run', { run }) : shortText(operation) });
+        show({ fill: 'green', shape: 'dot', text: typeof run === 'number' ? user.text('sfdaq-call.status.run', { run }) : shortText(operation) });
         send(msg);
       } catch (err) {
         // Partial results (copy_user_files) stay with the msg a Catch node receives.
         if (err instanceof InstrumentError && err.details.result !== undefined) {
-          msg.payload = err.details.result;
+          msg.payload = markReply(err.details.result as object);
           msg.raw = err.details.reply;
           msg.topic = operation;
         }
-        show(errorDot((err instanceof Error ? err.message : String(err)).replace(WHAT_FAILED, '')));
+        show(errorDot(RED, err));
         throw err;
       } finally {
         clearTimeout(slow);
       }
     });
-
-    onClose(node, () => {
-      closed = true;
-      return config?.clients.deregister(node);
-    });
   }
 
   RED.nodes.registerType('sfdaq-call', SfdaqCall);
-}
-
-export = register;
+};

@@ -80,6 +80,13 @@ interface Peer {
 export class NebvSimulator extends EventEmitter {
   /** Test hooks: stop answering (requests are still read and counted). */
   silent = false;
+  /**
+   * Test hook for replies the spec does not describe but a broken or hostile peer sends (cut off
+   * part-way, nested thousands deep, huge, invalid UTF-8, foreign ids): return the raw bytes to write
+   * for a request instead of the normal reply, or undefined to answer normally. Written as they are,
+   * with no chunking.
+   */
+  rawReply: ((request: { id: RpcId; method: string }) => string | Buffer | undefined) | undefined;
   requestCount = 0;
   port = 0;
   unixPath: string | undefined;
@@ -200,6 +207,11 @@ export class NebvSimulator extends EventEmitter {
     }
     if (this.silent) return;
     const id = isRecord(request) && (typeof request.id === 'string' || typeof request.id === 'number') ? request.id : null;
+    const raw = this.rawReply?.({ id, method: isRecord(request) && typeof request.method === 'string' ? request.method : '' });
+    if (raw !== undefined) {
+      if (!peer.socket.destroyed) peer.socket.write(raw);
+      return;
+    }
     if (!isRecord(request) || request.jsonrpc !== '2.0' || typeof request.method !== 'string') {
       this.reply(peer, id, undefined, new RpcFailure(-32600, 'Invalid Request'));
       return;

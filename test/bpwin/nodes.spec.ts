@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { freePort } from '../../src/cli/node-red-process';
 import { BpwinSimulator } from '../../src/simulators/bpwin';
-import { collect, helper, nextMessage, waitFor } from '../helpers/red';
+import { closeAndWatch, collect, helper, nextMessage, waitFor } from '../helpers/red';
 import { BPWIN_NODES, CATCH, TAB, credentials, lastStatus, placed, runtimeWithSimulator, serverNode, statusesOf } from './flow';
 
 const PASS = 'tr0ub4dor&3';
@@ -85,9 +85,9 @@ describe('BPWin nodes on a Node-RED runtime', function () {
     });
 
     const failures: Array<[string, (s: BpwinSimulator) => void, RegExp, string]> = [
-      ['HTTP 500', (s) => s.setFault('/version', 'http500'), /HTTP 500/, 'bpwin-request.errors.http'],
-      ['malformed JSON', (s) => s.setFault('/version', 'malformed'), /not valid JSON/, 'bpwin-request.errors.bad-reply'],
-      ['a timeout', (s) => s.setFault('/version', 'hang'), /no reply within 1000 ms/, 'bpwin-request.errors.timeout'],
+      ['HTTP 500', (s) => s.setFault('/version', 'http500'), /HTTP 500/, 'HTTP 500'],
+      ['malformed JSON', (s) => s.setFault('/version', 'malformed'), /not valid JSON/, 'bad reply'],
+      ['a timeout', (s) => s.setFault('/version', 'hang'), /no reply within 1000 ms/, 'timeout'],
     ];
     for (const [what, inject, message, status] of failures) {
       it(`reports ${what} to a Catch node and on the status`, async function () {
@@ -108,7 +108,7 @@ describe('BPWin nodes on a Node-RED runtime', function () {
       const caught = nextMessage<Msg>(helper.getNode('caught'));
       helper.getNode('req').receive({});
       assert.match((await caught).error!.message, /connection refused/);
-      assert.equal(lastStatus('req')!.text, 'bpwin-request.errors.unreachable');
+      assert.equal(lastStatus('req')!.text, 'unreachable');
     });
 
     it('turns a {"Success":0} reply into a catchable error with BPWin\'s message', async function () {
@@ -205,14 +205,7 @@ describe('BPWin nodes on a Node-RED runtime', function () {
       const errors = collect<Msg>(helper.getNode('caught'));
       helper.getNode('req').receive({});
       await waitFor(() => errors.some((e) => e.error!.source!.id === 'req'), 3000, 'the request error');
-      await waitFor(
-        () =>
-          ['req', 'stats', 'events'].every(
-            (id) => lastStatus(id)?.text === 'bpwin-server.status.refused' || lastStatus(id)?.text === 'bpwin-job-stats.status.refused',
-          ),
-        3000,
-        'refused everywhere',
-      );
+      await waitFor(() => ['req', 'stats', 'events'].every((id) => lastStatus(id)?.text === 'passphrase refused (403)'), 3000, 'refused everywhere');
       for (const id of ['req', 'stats', 'events']) assert.equal(lastStatus(id)!.fill, 'red');
       assert.match(errors.find((e) => e.error!.source!.id === 'req')!.error!.message, /BPWin refused the passphrase \(HTTP 403\)/);
       assert.ok(
@@ -240,7 +233,7 @@ describe('BPWin nodes on a Node-RED runtime', function () {
       const errors = collect<Msg>(helper.getNode('caught'));
       helper.getNode('req').receive({});
       await waitFor(() => errors.length === 1, 3000, 'the refusal');
-      assert.equal(lastStatus('events')!.text, 'bpwin-server.status.refused');
+      assert.equal(lastStatus('events')!.text, 'passphrase refused (403)');
       sim.passphrase = PASS;
       const answer = nextMessage<Msg>(helper.getNode('out'));
       helper.getNode('req').receive({});
@@ -261,13 +254,29 @@ describe('BPWin nodes on a Node-RED runtime', function () {
       ];
     }
 
+    it('sets no status once closed, even when its poll in flight fails later on the shared client', async function () {
+      sim.beginJob(10);
+      const flow = [...statsFlow(), { id: 'req', type: 'bpwin-request', z: 'f1', server: 'srv', endpoint: 'health', wires: [[]] }];
+      await helper.load(BPWIN_NODES, placed(flow), credentials(PASS));
+      await nextMessage<Msg>(helper.getNode('out'));
+      sim.setFault('/data/job-stats', 'hang');
+      const hits = sim.hitCount('/data/job-stats');
+      await waitFor(() => sim.hitCount('/data/job-stats') > hits, 3000, 'a poll to hang');
+      const sockets = sim.openConnections;
+      const after = await closeAndWatch('stats');
+      // The request node keeps the client; the hanging poll times out after 1000 ms and drops its socket.
+      await waitFor(() => sim.openConnections < sockets, 3000, 'the hanging poll to time out');
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(after, [], 'no status from a closed node');
+    });
+
     it('shows idle without a session and emits the no-session state once', async function () {
       await helper.load(BPWIN_NODES, placed(statsFlow()), credentials(PASS));
       const seen = collect<Msg>(helper.getNode('out'));
       await waitFor(() => sim.hitCount('/data/job-stats') >= 4, 3000, 'four polls');
       assert.equal(seen.length, 1);
       assert.equal(seen[0]!.payload.Session, false);
-      assert.deepEqual(lastStatus('stats'), { fill: 'grey', shape: 'ring', text: 'bpwin-job-stats.status.idle' });
+      assert.deepEqual(lastStatus('stats'), { fill: 'grey', shape: 'ring', text: 'idle (no job session)' });
     });
 
     it('emits only on change, with machine state and light tower on the status', async function () {
@@ -276,7 +285,7 @@ describe('BPWin nodes on a Node-RED runtime', function () {
       await helper.load(BPWIN_NODES, placed(statsFlow({ emit: 'counts' })), credentials(PASS));
       const seen = collect<Msg>(helper.getNode('out'));
       await waitFor(() => seen.length === 1, 3000, 'the first reading');
-      assert.deepEqual(lastStatus('stats'), { fill: 'green', shape: 'dot', text: 'Active · bpwin-job-stats.light.green' });
+      assert.deepEqual(lastStatus('stats'), { fill: 'green', shape: 'dot', text: 'Active · green' });
       const polls = sim.hitCount('/data/job-stats');
       await waitFor(() => sim.hitCount('/data/job-stats') >= polls + 3, 3000, 'more polls');
       assert.equal(seen.length, 1, 'nothing changed, nothing sent');
@@ -286,7 +295,7 @@ describe('BPWin nodes on a Node-RED runtime', function () {
       sim.setMachineStatus('Error');
       await waitFor(() => seen.length === 3, 3000, 'the error state');
       assert.equal(seen[2]!.payload.Light_Tower, 'red');
-      assert.deepEqual(lastStatus('stats'), { fill: 'red', shape: 'dot', text: 'Error · bpwin-job-stats.light.red' });
+      assert.deepEqual(lastStatus('stats'), { fill: 'red', shape: 'dot', text: 'Error · red' });
       sim.setMachineStatus('Paused');
       await waitFor(() => lastStatus('stats')?.fill === 'yellow', 3000, 'amber');
     });
@@ -305,7 +314,7 @@ describe('BPWin nodes on a Node-RED runtime', function () {
       await helper.load(BPWIN_NODES, placed(statsFlow()), credentials(PASS));
       const msg = await nextMessage<Msg>(helper.getNode('out'));
       assert.equal(msg.payload.Mode, 'Manual');
-      assert.equal(lastStatus('stats')!.text, 'bpwin-job-stats.status.manual');
+      assert.equal(lastStatus('stats')!.text, 'Manual · 1 pass, 0 fail');
     });
 
     it('reads now on any input', async function () {
@@ -324,7 +333,7 @@ describe('BPWin nodes on a Node-RED runtime', function () {
       const errors = collect<Msg>(helper.getNode('caught'));
       await nextMessage<Msg>(out);
       await sim.stop();
-      await waitFor(() => statusesOf('stats').filter((s) => s.text === 'bpwin-job-stats.status.disconnected').length >= 3, 3000, 'retries');
+      await waitFor(() => statusesOf('stats').filter((s) => /^disconnected, retry in \d+ s$/.test(s.text ?? '')).length >= 3, 3000, 'retries');
       assert.equal(lastStatus('stats')!.fill, 'red');
       assert.equal(errors.length, 1, 'one error, not one per retry');
       assert.match(errors[0]!.error!.message, /connection refused/);
@@ -340,14 +349,14 @@ describe('BPWin nodes on a Node-RED runtime', function () {
       const out = helper.getNode('out');
       await nextMessage<Msg>(out);
       await sim.stop();
-      await waitFor(() => lastStatus('stats')?.text === 'bpwin-job-stats.status.disconnected', 3000, 'disconnected');
+      await waitFor(() => /^disconnected, retry in/.test(lastStatus('stats')?.text ?? ''), 3000, 'disconnected');
       await sim.restart();
       sim.beginJob(10);
       const answer = nextMessage<Msg>(out);
       helper.getNode('stats').receive({});
       assert.equal((await answer).payload.Session, true);
       await waitFor(() => lastStatus('stats')?.fill === 'green', 1000, 'the status to follow the successful read');
-      assert.notEqual(lastStatus('stats')!.text, 'bpwin-job-stats.status.disconnected');
+      assert.doesNotMatch(lastStatus('stats')!.text!, /disconnected/);
     });
 
     it('keeps polling through a restart (new challenge) without a passphrase error', async function () {
@@ -374,6 +383,18 @@ describe('BPWin nodes on a Node-RED runtime', function () {
       return [TAB, serverNode(sim.port), { id: 'ev', type: 'bpwin-events', z: 'f1', server: 'srv', wires, ...extra }, ...helpers, ...CATCH];
     }
 
+    it('sets no status once closed, whatever the shared event stream does next', async function () {
+      const flow = [...eventsFlow(), { id: 'ev2', type: 'bpwin-events', z: 'f1', server: 'srv', wires: [[]] }];
+      await helper.load(BPWIN_NODES, placed(flow), credentials(PASS));
+      await waitFor(() => lastStatus('ev2')?.text === 'connected', 3000, 'connected');
+      const after = await closeAndWatch('ev');
+      await sim.stop();
+      await waitFor(() => /reconnecting/.test(lastStatus('ev2')?.text ?? ''), 3000, 'the open node to see the drop');
+      await sim.restart();
+      await waitFor(() => lastStatus('ev2')?.text === 'connected', 3000, 'the open node to reconnect');
+      assert.deepEqual(after, [], 'no status from a closed node');
+    });
+
     it('decodes every event of a job and shows connected', async function () {
       await helper.load(BPWIN_NODES, placed(eventsFlow()), credentials(PASS));
       const seen = collect<Msg>(helper.getNode('out0'));
@@ -396,6 +417,44 @@ describe('BPWin nodes on a Node-RED runtime', function () {
       assert.match(String(fail.payload.timestamp), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$/);
       assert.equal((fail.payload.raw as Record<string, string>).Site_Socket, '3B');
       assert.equal(seen.at(-1)!.payload.outcome, 'hard-abort');
+    });
+
+    it('gives a flow saved before the Note checkboxes (no version) every Note, as it always did; a current one only the ticked', async function () {
+      const ALL = { version: 1, noteDataPattern: true, noteJobFile: true, noteJob: true, noteSocketStatus: true, noteOther: true };
+      const jobEvents = async (extra: Record<string, unknown>): Promise<{ topics: string[]; all: string[] }> => {
+        const flow = [
+          ...eventsFlow(extra),
+          { id: 'evAll', type: 'bpwin-events', z: 'f1', server: 'srv', wires: [['all']], ...ALL },
+          { id: 'all', type: 'helper', z: 'f1' },
+        ];
+        await helper.load(BPWIN_NODES, placed(flow), credentials(PASS));
+        const seen = collect<Msg>(helper.getNode('out0'));
+        const all = collect<Msg>(helper.getNode('all'));
+        await waitFor(() => lastStatus('evAll')?.text === 'connected', 3000, 'the websocket');
+        sim.loadJob();
+        sim.beginJob(2);
+        sim.programDevice('3A', 0);
+        sim.completeJob(1001);
+        // Both nodes hear the same stream in order: once the complete-all node has the last event, so has the other.
+        await waitFor(() => all.some((m) => m.payload.outcome !== undefined), 3000, 'the end of the job');
+        await helper.unload();
+        const topics = (msgs: Msg[]): string[] => [...new Set(msgs.map((m) => String(m.topic)))].sort();
+        return { topics: topics(seen), all: topics(all) };
+      };
+      const old = await jobEvents({});
+      assert.ok(old.all.length >= 3, `the job has several Notes (${old.all.join(', ')})`);
+      assert.deepEqual(old.topics, old.all, 'every Note, as before the checkboxes existed');
+      const current = await jobEvents({
+        version: 1,
+        noteSocketStatus: true,
+        noteJob: false,
+        noteJobFile: false,
+        noteDataPattern: false,
+        noteOther: false,
+      });
+      assert.deepEqual(current.topics, ['SocketStatus']);
+      const leftOut = await jobEvents({ version: 1, noteSocketStatus: true });
+      assert.deepEqual(leftOut.topics, ['SocketStatus'], 'in a current flow a Note field left out is not ticked');
     });
 
     it('filters by Note and Status', async function () {
@@ -458,7 +517,7 @@ describe('BPWin nodes on a Node-RED runtime', function () {
       await waitFor(() => sim.wsClients === 1, 3000, 'the websocket');
       const caught = nextMessage<Msg>(helper.getNode('caught'));
       sim.broadcast('{"Category":"Event", "Note": ');
-      assert.match((await caught).error!.message, /BPWin event is not valid JSON/);
+      assert.match((await caught).error!.message, /BPWin event: not valid JSON/);
       sim.programDevice('1A', 0);
       await waitFor(() => seen.length === 2, 3000, 'later events');
     });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import './editor-globals';
 import { artifacts, chromiumPath, openEditor, root, type EditorSession } from './editor-harness';
 
 interface ExampleRef {
@@ -113,4 +114,25 @@ describe('every example imports from Import › Examples and deploys', function 
       assert.deepEqual(session.pageErrors, [], 'no script errors in the editor');
     });
   }
+
+  it("imported every system's examples onto one config node per instrument (Import copy reuses it)", async () => {
+    const counts = await session.page.evaluate(() => {
+      const out: Record<string, number> = {};
+      window.RED.nodes.eachConfig((n) => {
+        out[n.type] = (out[n.type] ?? 0) + 1;
+      });
+      return out;
+    });
+    // Semi-ATE has two instruments in the examples: one tester over its UI websocket, one over MQTT.
+    const expected: Record<string, number> = {
+      'bpwin-server': 1,
+      'propeller-launcher': 1,
+      'propeller-serial': 1,
+      'semiate-tester': 2,
+      'sfdaq-broker': 1,
+      'nebv-server': 1,
+      'ui-base': 1,
+    };
+    for (const [type, count] of Object.entries(expected)) assert.equal(counts[type], count, `${type} config nodes after importing every example`);
+  });
 });

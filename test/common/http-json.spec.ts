@@ -38,6 +38,9 @@ describe('httpJson', () => {
           res.statusCode = 405;
           res.setHeader('Content-Type', 'text/html');
           res.end('<html>Method not allowed</html>');
+        } else if (req.url === '/deep') {
+          res.setHeader('Content-Type', 'application/json');
+          res.end(`{"a":${'['.repeat(5000)}"]]]"${']'.repeat(5000)}}`);
         } else if (req.url === '/huge') {
           res.end('x'.repeat(100_000));
         } else if (req.url === '/slow') {
@@ -118,5 +121,27 @@ describe('httpJson', () => {
   it('refuses invalid and non-http URLs before connecting', async () => {
     await assert.rejects(httpJson({ method: 'GET', url: 'not a url' }), /is not a valid URL/);
     await assert.rejects(httpJson({ method: 'GET', url: 'ftp://example.invalid/x' }), /only http and https/);
+  });
+
+  it('refuses a JSON reply nested deeper than the limit before parsing it (brackets in strings do not count)', async () => {
+    await assert.rejects(httpJson({ method: 'GET', url: `${base}/deep` }), (err: unknown) => {
+      assert.ok(err instanceof InstrumentError);
+      assert.equal(err.code, 'TOO_LARGE');
+      assert.equal(err.details.reason, 'replyTooDeep');
+      assert.match(err.message, /\/deep: the reply is nested more than 64 levels deep and was refused/);
+      return true;
+    });
+    const ok = await httpJson({ method: 'GET', url: `${base}/deep`, maxDepth: 6000 });
+    assert.equal(ok.isJson, true);
+  });
+
+  it('leaves a password in the URL out of the details of its errors', async () => {
+    const url = base.replace('http://', 'http://user:s3cret@');
+    await assert.rejects(httpJson({ method: 'GET', url: `${url}/slow`, timeoutMs: 50 }), (err: unknown) => {
+      assert.ok(err instanceof InstrumentError);
+      assert.doesNotMatch(`${err.message} ${JSON.stringify(err.details)}`, /s3cret/);
+      assert.equal(err.details.url, `${url.replace(':s3cret', '')}/slow`);
+      return true;
+    });
   });
 });

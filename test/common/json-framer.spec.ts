@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { InstrumentError } from '../../src/protocols/common/errors';
 import { JsonFramer } from '../../src/protocols/common/json-framer';
 
 function splitAt(buffer: Buffer, cuts: number[]): Buffer[] {
@@ -91,5 +92,25 @@ describe('JsonFramer', () => {
     const out: unknown[] = [];
     for (let i = 0; i < bytes.length; i += 1) out.push(...framer.push(bytes.subarray(i, i + 1)).map((t) => JSON.parse(t) as unknown));
     assert.deepEqual(out, values);
+  });
+
+  it('refuses a value nested deeper than maxDepth as soon as it gets there, then frames on', () => {
+    const framer = new JsonFramer({ maxDepth: 3 });
+    assert.deepEqual(framer.push(Buffer.from('[[["[[[[["]]]')), ['[[["[[[[["]]]'], 'brackets inside strings do not count');
+    assert.throws(
+      () => framer.push(Buffer.from('{"a":[[[')),
+      (err: unknown) =>
+        err instanceof InstrumentError && err.code === 'TOO_LARGE' && err.details.reason === 'tooDeep' && /more than 3 levels/.test(err.message),
+    );
+    assert.equal(framer.midValue, false);
+    assert.deepEqual(framer.push(Buffer.from('{"b":1}')), ['{"b":1}']);
+  });
+
+  it('says whether a value is under way (a reply cut off part-way)', () => {
+    const framer = new JsonFramer();
+    framer.push(Buffer.from('{"id":1,"result":{"a"'));
+    assert.equal(framer.midValue, true);
+    framer.push(Buffer.from(':1}}'));
+    assert.equal(framer.midValue, false);
   });
 });

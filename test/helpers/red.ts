@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import helper from 'node-red-node-test-helper';
 
 /** The Node-RED 5 lane points this at another Node-RED install (see scripts/node-red-5-lane.mjs). */
@@ -25,10 +27,74 @@ helper.init(nodeRedRuntimePath());
     };
   }
   const load = internals.load.bind(helper);
-  internals.load = ((...args: Parameters<typeof helper.load>) => {
+  internals.load = (async (testNode: unknown, ...rest: unknown[]) => {
     registered.clear();
-    return load(...args);
+    await catalogsLoaded;
+    const modules = (Array.isArray(testNode) ? testNode : [testNode]) as Array<(red: unknown) => unknown>;
+    return (load as (...args: unknown[]) => Promise<void>)(modules.map(withCatalog), ...rest);
   }) as typeof helper.load;
+}
+
+/**
+ * Message catalogs as a real runtime has them. The test helper hands every node module a RED._
+ * that echoes the key; this gives each of our modules Node-RED's own i18n instead, namespaced to
+ * its node type as Node-RED's loader does ("<package>/<type>:<key>"), with this package's
+ * catalogs and Node-RED's core messages (node-red:common.status.*) registered. The language is
+ * en-US unless a test calls setRuntimeLanguage().
+ */
+interface I18n {
+  init(settings: { lang?: string }): void;
+  registerMessageCatalog(namespace: string, dir: string, file: string): Promise<void>;
+  _(key: string, substitutions?: Record<string, unknown>): string;
+  i: { changeLanguage(lang: string): Promise<unknown>; language: string };
+}
+
+const PACKAGE_ROOT = path.resolve(__dirname, '..', '..');
+const PACKAGE_NAME = (JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { name: string }).name;
+const nodeRedDir = path.dirname(require.resolve('node-red/package.json', { paths: [path.dirname(nodeRedRuntimePath())] }));
+const i18n = (require(require.resolve('@node-red/util', { paths: [nodeRedDir] })) as { i18n: I18n }).i18n;
+i18n.init({ lang: 'en-US' });
+const coreLocales = path.join(path.dirname(require.resolve('@node-red/nodes/package.json', { paths: [nodeRedDir] })), 'locales');
+const localesDir = path.join(PACKAGE_ROOT, 'locales');
+const catalogsLoaded = Promise.all([
+  i18n.registerMessageCatalog('node-red', coreLocales, 'messages.json'),
+  ...fs
+    .readdirSync(path.join(localesDir, 'en-US'))
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => i18n.registerMessageCatalog(`${PACKAGE_NAME}/${f.slice(0, -5)}`, localesDir, f)),
+]);
+
+/** The node type a module of ours registers (src/nodes/<type>.ts), found from the module's file name. */
+function nodeTypeOf(module: unknown): string | undefined {
+  for (const cached of Object.values(require.cache)) {
+    if (!cached || cached.exports !== module) continue;
+    const match = /[\\/]src[\\/]nodes[\\/]([a-z0-9-]+)\.ts$/.exec(cached.filename);
+    if (match) return match[1];
+  }
+  return undefined;
+}
+
+function withCatalog(module: (red: unknown) => unknown): (red: unknown) => unknown {
+  const type = nodeTypeOf(module);
+  if (!type) return module;
+  const wrapped = (red: unknown): unknown => {
+    const api = Object.create(red as object) as { _: (key: string, substitutions?: Record<string, unknown>) => string };
+    api._ = (key, substitutions) => i18n._(key.includes(':') ? key : `${PACKAGE_NAME}/${type}:${key}`, substitutions);
+    return module(api);
+  };
+  return wrapped;
+}
+
+/** RED._ as a node of `type` has it in a real runtime (after setRuntimeLanguage, in that language). */
+export async function translatorFor(type: string): Promise<(key: string, substitutions?: Record<string, unknown>) => string> {
+  await catalogsLoaded;
+  return (key, substitutions) => i18n._(key.includes(':') ? key : `${PACKAGE_NAME}/${type}:${key}`, substitutions);
+}
+
+/** Switch the runtime's language (Node-RED's `lang` setting) for the nodes' texts; tests restore 'en-US' afterwards. */
+export async function setRuntimeLanguage(lang: string): Promise<void> {
+  await catalogsLoaded;
+  await i18n.i.changeLanguage(lang);
 }
 
 export { helper };
@@ -81,4 +147,20 @@ export async function testConnection(
   const res = await (helper.request() as AdminAgent).post(`/labwire-instruments/${type}/test`).send({ id, config, credentials });
   if (res.status !== 200) throw new Error(`the ${type} test endpoint answered HTTP ${res.status}`);
   return res.body;
+}
+
+/**
+ * Close a deployed node as a redeploy does (its close handlers run; the node object lives on, as
+ * it does while a call it started is still in flight) and record every status it sets from then
+ * on. A closed node must set none: its redeployed successor with the same id owns the status.
+ */
+export async function closeAndWatch(id: string): Promise<Array<Record<string, unknown>>> {
+  const node = helper.getNode(id) as unknown as {
+    on(event: 'call:status', fn: (call: { args: [Record<string, unknown>] }) => void): void;
+    close(removed: boolean): Promise<void>;
+  };
+  const statuses: Array<Record<string, unknown>> = [];
+  node.on('call:status', (call) => statuses.push(call.args[0]));
+  await node.close(false);
+  return statuses;
 }

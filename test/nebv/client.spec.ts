@@ -174,14 +174,33 @@ describe('nebv client', function () {
     }
   });
 
-  it('waits for a server that is not up yet, within the call timeout', async () => {
+  it('fails a call at once with NOT_CONNECTED when neoEBV is not running, naming the address once', async () => {
     const port = await freePortBlock(1);
-    client = quickClient(`127.0.0.1:${port}`);
-    const call = client.call('MarkList.items', {}, { timeoutMs: 5000 });
-    await new Promise((r) => setTimeout(r, 150));
+    client = quickClient(`127.0.0.1:${port}`, { backoff: { initialMs: 60_000, maxMs: 60_000 } });
+    // A timeout far beyond the test's own: waiting it out would fail the test.
+    const err = await rejectionOf(client.call('MarkList.items', {}, { timeoutMs: 60_000 }));
+    assert.equal(err.code, 'NOT_CONNECTED');
+    assert.match(
+      err.message,
+      new RegExp(`^pynebv\\.MarkList\\.items was not sent, neoEBV is not connected: 127\\.0\\.0\\.1:${port}: connection refused`),
+    );
+    assert.equal(err.message.split(String(port)).length, 2, `the port appears once: ${err.message}`);
+    assert.doesNotMatch(err.message, /127\.0\.0\.1 \d+:/);
+    assert.equal((err as unknown as { details: Record<string, unknown> }).details.reason, 'nebvNotConnectedRetry');
+    // While the link stays down, later calls fail at once too, and nothing waits in the client.
+    assert.equal((await rejectionOf(client.call('MarkList.items', {}, { timeoutMs: 60_000 }))).code, 'NOT_CONNECTED');
+    assert.equal(client.inFlight, 0);
+  });
+
+  it('after NOT_CONNECTED, calls go through again once the retry finds neoEBV up', async () => {
+    const port = await freePortBlock(1);
+    client = quickClient(`127.0.0.1:${port}`, { backoff: { initialMs: 50, maxMs: 100 } });
+    assert.equal((await rejectionOf(client.call('MarkList.items'))).code, 'NOT_CONNECTED');
     const late = await NebvSimulator.start({ port });
     try {
-      assert.deepEqual(await call, []);
+      const c = client;
+      await waitFor(() => c.isConnected, 5000, 'the retry to connect');
+      assert.deepEqual(await client.call('MarkList.items'), []);
     } finally {
       await client.close();
       client = undefined;
@@ -189,12 +208,24 @@ describe('nebv client', function () {
     }
   });
 
+  it('waits for the connection being dialled, and for the redial after a drop, within the call timeout', async () => {
+    client = quickClient(`127.0.0.1:${sim.port}`, { backoff: { initialMs: 300, maxMs: 300 } });
+    // The first call finds the client idle: it waits for the dial instead of failing.
+    assert.deepEqual(await client.call('MarkList.items'), []);
+    sim.dropConnections();
+    const c = client;
+    await waitFor(() => !c.isConnected, 2000, 'the drop to be noticed');
+    assert.deepEqual(await client.call('MarkList.items', {}, { timeoutMs: 5000 }), []);
+  });
+
   it('fails a call still waiting for the connection with CLOSED when the client is closed', async () => {
-    const port = await freePortBlock(1);
-    client = quickClient(`127.0.0.1:${port}`);
+    client = quickClient(`127.0.0.1:${sim.port}`, { backoff: { initialMs: 10_000, maxMs: 10_000 } });
+    await client.call('MarkList.items');
+    sim.dropConnections();
+    const c = client;
+    await waitFor(() => !c.isConnected, 2000, 'the drop to be noticed');
     const waiting = rejectionOf(client.call('MarkList.items', {}, { timeoutMs: 5000 }));
-    await new Promise((r) => setTimeout(r, 50));
-    assert.equal(client.inFlight, 1);
+    await waitFor(() => c.inFlight === 1, 2000, 'the call to wait for the redial');
     await client.close();
     const err = await waiting;
     assert.equal(err.code, 'CLOSED');
@@ -202,12 +233,13 @@ describe('nebv client', function () {
     assert.equal(client.inFlight, 0);
   });
 
-  it('times out a call when nothing listens, naming the last connection error', async () => {
-    const port = await freePortBlock(1);
-    client = quickClient(`127.0.0.1:${port}`);
-    const err = await rejectionOf(client.call('MarkList.items', {}, { timeoutMs: 300 }));
-    assert.equal(err.code, 'TIMEOUT');
-    assert.match(err.message, /not connected to 127\.0\.0\.1:\d+ within 300 ms \(last error: .*connection refused/);
+  it('names each port of a range once when none accepts', async () => {
+    const base = await freePortBlock(3);
+    client = quickClient(`127.0.0.1:${base}-${base + 2}`);
+    const err = await rejectionOf(client.call('MarkList.items'));
+    assert.equal(err.code, 'NOT_CONNECTED');
+    assert.match(err.message, new RegExp(`no port in 127\\.0\\.0\\.1:${base}-${base + 2} accepted \\(${base}: connection refused`));
+    assert.doesNotMatch(err.message, /127\.0\.0\.1 no port|127\.0\.0\.1:\d+: 127/);
   });
 
   it('refuses bad params and method names before anything is sent', async () => {
@@ -229,7 +261,7 @@ describe('nebv client', function () {
     }
     const circular: Record<string, unknown> = {};
     circular.self = circular;
-    assert.match((await rejectionOf(client.call('MarkList.add', circular))).message, /cannot be sent as JSON/);
+    assert.match((await rejectionOf(client.call('MarkList.add', circular))).message, /params\.self is a reference to itself/);
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(sim.requestCount, before);
   });

@@ -45,10 +45,10 @@ describe('nebv example flows', function () {
 
   it('01: opens a layout, places marks from a list of points, reads their properties and closes the file', async () => {
     await load('01 - Marks from a list of points');
-    const result = nextMessage<Msg>(helper.getNode('ex1-debug'), 8000, 'the mark properties');
+    const result = nextMessage<Msg>(helper.getNode('nebv-ex1-debug'), 8000, 'the mark properties');
     let errors = 0;
-    helper.getNode('ex1-errors').on('input', () => (errors += 1));
-    helper.getNode('ex1-start').receive({});
+    helper.getNode('nebv-ex1-errors').on('input', () => (errors += 1));
+    helper.getNode('nebv-ex1-start').receive({});
     const props = (await result).payload as Array<Record<string, string>>;
     assert.deepEqual(
       props.map((p) => p.Location),
@@ -60,19 +60,19 @@ describe('nebv example flows', function () {
 
   it('02: places one mark per CSV row, lists them via msg.topic, and routes a misspelt method to the error output', async () => {
     await load('02 - Batch marks from CSV');
-    const placed = nextMessage<Msg>(helper.getNode('ex2-debug'), 8000, 'the placed marks');
-    helper.getNode('ex2-csv').receive({});
+    const placed = nextMessage<Msg>(helper.getNode('nebv-ex2-debug'), 8000, 'the placed marks');
+    helper.getNode('nebv-ex2-csv').receive({});
     assert.deepEqual((await placed).payload, [
       { name: 'Mark 1', location: '0.0,0.0' },
       { name: 'Mark 2', location: '1500.5,0.0' },
       { name: 'Mark 3', location: '1500.5,2000.0' },
       { name: 'Mark 4', location: '0.0,2000.0' },
     ]);
-    const count = nextMessage<Msg>(helper.getNode('ex2-debug2'));
-    helper.getNode('ex2-list').receive({});
+    const count = nextMessage<Msg>(helper.getNode('nebv-ex2-debug2'));
+    helper.getNode('nebv-ex2-list').receive({});
     assert.equal((await count).payload, 4);
-    const failed = nextMessage<Msg>(helper.getNode('ex2-rpcerr'));
-    helper.getNode('ex2-bad').receive({});
+    const failed = nextMessage<Msg>(helper.getNode('nebv-ex2-rpcerr'));
+    helper.getNode('nebv-ex2-bad').receive({});
     assert.equal((await failed).rpcError!.code, -32601);
   });
 });

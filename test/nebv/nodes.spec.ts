@@ -148,7 +148,8 @@ describe('nebv nodes', function () {
     await helper.load(nodes, flow(tcp(), { method: 'pynebv.test' }));
     const caught = await call({ payload: 1 }, 'caught');
     assert.equal(caught.error!.code, -32601);
-    assert.match(caught.error!.message, /neoEBV refused pynebv\.test: Method not found \(code -32601\)/);
+    // The sentence itself, like every other error of the package: no "Error: " in front.
+    assert.match(caught.error!.message, /^neoEBV refused pynebv\.test: Method not found \(code -32601\)/);
     assert.deepEqual(caught.rpcError, { code: -32601, message: 'Method not found', data: undefined, method: 'pynebv.test' });
   });
 
@@ -209,7 +210,7 @@ describe('nebv nodes', function () {
     rpc.on('call:status', (c: { args: Array<{ fill?: string; text?: string }> }) => seen.push(c.args[0]!));
     await call({ method: 'pynebv.test' }, 'caught');
     await waitFor(() => seen.length > 0 && seen[seen.length - 1]!.fill === 'red', 2000, 'a red status');
-    assert.deepEqual(seen[seen.length - 1], { fill: 'red', shape: 'ring', text: 'neoEBV refused pyne…' });
+    assert.deepEqual(seen[seen.length - 1], { fill: 'red', shape: 'ring', text: 'neoEBV refused pynebv.test…' });
     await call({ method: 'MarkList.items' });
     await waitFor(() => seen[seen.length - 1]!.fill === 'green', 2000, 'the status back to connected');
     assert.equal(seen[seen.length - 1]!.text, 'connected');
@@ -287,7 +288,10 @@ describe('nebv nodes', function () {
 
   it('reports a missing server or a bad address to the Catch node', async () => {
     await helper.load(nodes, flow(tcp(), { server: 'nope' }));
-    assert.match((await call({}, 'caught')).error!.message, /^(nebv-rpc\.errors\.noServer|no neoEBV server configured)/);
+    assert.equal(
+      (await call({}, 'caught')).error!.message,
+      'the chosen nebv-server configuration (nope) is missing or disabled: open the node and choose another',
+    );
     await helper.unload();
     await helper.load(nodes, flow({ port: '70000' }));
     assert.match((await call({}, 'caught')).error!.message, /ports must be whole numbers from 1 to 65535/);
@@ -347,5 +351,60 @@ describe('nebv nodes', function () {
         await waitFor(() => handles() <= baseline, 3000, `round ${round}: active handles back to ${baseline}`);
       }
     }
+  });
+
+  it('reports NOT_CONNECTED to the Catch node at once when neoEBV is not running, naming the address once', async () => {
+    const port = await freePortBlock(1);
+    // A 60 s timeout: waiting it out, as before, would fail this test.
+    await helper.load(nodes, flow({ port: String(port), timeout: 60 }, { method: 'MarkList.items', params: '{}' }));
+    const caught = await call({}, 'caught');
+    assert.equal(caught.error!.code, 'NOT_CONNECTED');
+    assert.match(
+      caught.error!.message,
+      new RegExp(`^pynebv\\.MarkList\\.items was not sent, neoEBV is not connected: 127\\.0\\.0\\.1:${port}: connection refused`),
+    );
+    assert.equal(caught.error!.message.split(String(port)).length, 2, 'the address once');
+  });
+
+  describe('a reply nested thousands deep', () => {
+    /** The rpc node's result output wired to two nodes (Node-RED then clones the msg) besides the Catch node. */
+    function twoOutputs(): Flow {
+      const f = flow(tcp(), { method: 'MarkList.items', params: '{}', wires: [['out', 'out2']] });
+      f.push({ id: 'out2', type: 'helper', z: 'f1' });
+      return f;
+    }
+
+    it('reaches the Catch node as a clear error, and the next call works', async () => {
+      await helper.load(nodes, twoOutputs());
+      sim.rawReply = ({ id }) => {
+        sim.rawReply = undefined;
+        return `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${'['.repeat(2500)}${']'.repeat(2500)}}`;
+      };
+      const caught = await call({}, 'caught');
+      assert.equal(caught.error!.code, 'TOO_LARGE');
+      assert.match(caught.error!.message, /nested more than 64 levels deep/);
+      const both = Promise.all([nextMessage<Msg>(helper.getNode('out')), nextMessage<Msg>(helper.getNode('out2'))]);
+      helper.getNode('rpc').receive({});
+      assert.deepEqual(
+        (await both).map((m) => m.payload),
+        [[], []],
+      );
+    });
+
+    it('with an id no call waits for: a short warning, no crash', async () => {
+      await helper.load(nodes, twoOutputs());
+      const warnings: string[] = [];
+      helper.getNode('srv').on('call:warn', (c: { args: unknown[] }) => warnings.push(String(c.args[0])));
+      await call({});
+      sim.writeRaw(`{"jsonrpc":"2.0","id":424242,"result":${'{"a":'.repeat(6000)}1${'}'.repeat(6000)}}`);
+      await waitFor(() => warnings.length > 0, 3000, 'a warning');
+      assert.match(warnings[0]!, /nested more than 64 levels deep/);
+      await waitFor(() => sim.connectionCount === 1, 3000, 'the reconnect');
+      assert.deepEqual((await call({})).payload, []);
+      // A foreign id within the limits is warned about (cut short: see describeReply) and the node goes on.
+      sim.writeRaw(`{"jsonrpc":"2.0","id":515151,"result":{"blob":"${'x'.repeat(100_000)}"}}`);
+      await waitFor(() => warnings.length > 1, 3000, 'a second warning');
+      assert.deepEqual((await call({})).payload, []);
+    });
   });
 });

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EventEmitter } from 'node:events';
-import { collect, helper, nextMessage, waitFor } from '../helpers/red';
+import { closeAndWatch, collect, helper, nextMessage, waitFor } from '../helpers/red';
 import { LauncherSimulator, type LauncherSimulatorOptions } from '../../src/simulators/launcher';
 import type { NodeDef, RedAPI, RedNode } from '../../src/nodered/red-types';
 import type { PropellerConnection } from '../../src/protocols/propeller/connection';
@@ -304,10 +304,25 @@ describe('propeller nodes (Launcher)', function () {
       assert.match(await caughtError({ payload: makeBinary() }), /1\.0\.0 is too old: version 1\.0\.1 or newer/);
     });
 
+    it('sets no status once closed, even when a load it started finishes later on the shared connection', async function () {
+      await start({ stepMs: 20 });
+      const withPorts = flow(loadDef());
+      withPorts.push({ id: 'ports', type: 'propeller-ports', z: 't1', connectionType: 'launcher', launcher: 'launcher', wires: [[]] });
+      await helper.load(nodes, withPorts);
+      const result = nextMessage<Msg>(helper.getNode('out'), 5000, 'the load result');
+      helper.getNode('user').receive({ payload: makeBinary(4096) });
+      await waitFor(() => sim.loads.length === 1, 3000, 'the load to start');
+      // The ports node keeps the connection, so the load runs on to the end.
+      const after = await closeAndWatch('user');
+      assert.equal(((await result).payload as Result).success, true);
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(after, [], 'no status from a closed node');
+    });
+
     it('says which connection is missing, and follows the connection kind select', async function () {
       await start();
       await helper.load(nodes, flow(loadDef({ connectionType: 'serial', serial: '' })));
-      assert.match(await caughtError({ payload: makeBinary() }), /pick a Propeller serial port \(propeller-serial\)/);
+      assert.match(await caughtError({ payload: makeBinary() }), /no propeller-serial configuration is chosen: open the node and choose one/);
       await helper.unload();
       const withSerial = flow(loadDef({ connectionType: 'serial', serial: 'ser' }));
       withSerial.push({ id: 'ser', type: 'propeller-serial' });
@@ -424,6 +439,87 @@ describe('propeller nodes (Launcher)', function () {
       // The simulator greets only when a terminal is opened, so a second greeting proves the node
       // opened it again on the new connection (a line still in flight from the old one would not).
       await waitFor(() => lines.some((m) => m.payload === 'Hello from the simulated Propeller'), 5000, 'the greeting of the reopened terminal');
+    });
+  });
+
+  describe('flows saved before config versions (no version field) deploy and behave as before', function () {
+    /** The flow as an older release wrote it: no connectionType, no version. */
+    function oldFlow(user: Record<string, unknown>, extra: Flow = []): Flow {
+      const nodesOf = flow(user).map((n) => (n.id === 'user' ? Object.fromEntries(Object.entries(n).filter(([k]) => k !== 'connectionType')) : n));
+      return [...nodesOf, ...extra];
+    }
+    const serialConfig = { id: 'ser', type: 'propeller-serial' };
+
+    it('propeller-load: the Launcher field alone, "Store in" and "Afterwards" in any case, a file path without fileType', async function () {
+      await start();
+      const file = path.join(tmp, 'old.binary');
+      fs.writeFileSync(file, makeBinary(256));
+      const old = loadDef({ source: 'file', file, action: 'eeprom', debug: 'TERM' });
+      await helper.load(nodes, oldFlow(old));
+      assert.equal(((await loadOnce({})).result.payload as Result).success, true);
+      assert.deepEqual(sim.loads, [{ action: 'EEPROM', portPath: 'COM3', debug: 'term', bytes: 256 }]);
+    });
+
+    it('propeller-load: both fields set means the Launcher; the serial field alone means the serial port', async function () {
+      await start();
+      await helper.load(nodes, oldFlow(loadDef({ serial: 'ser' }), [serialConfig]));
+      assert.equal(((await loadOnce({ payload: makeBinary() })).result.payload as Result).port, 'COM3');
+      assert.equal(sim.loads.length, 1);
+      await helper.unload();
+      await helper.load(nodes, oldFlow(loadDef({ launcher: '', serial: 'ser' }), [serialConfig]));
+      assert.equal(((await loadOnce({ payload: makeBinary() })).result.payload as Result).port, '/dev/ttyFAKE');
+      assert.equal(sim.loads.length, 1, 'nothing went to the Launcher');
+    });
+
+    it('propeller-ports and propeller-terminal: the serial field alone means the serial port', async function () {
+      await start();
+      await helper.load(nodes, oldFlow({ type: 'propeller-ports', launcher: '', serial: 'ser' }, [serialConfig]));
+      const answer = nextMessage<Msg>(helper.getNode('out'), 5000, 'the port list');
+      helper.getNode('user').receive({});
+      assert.deepEqual((await answer).payload, ['/dev/ttyFAKE']);
+      await helper.unload();
+      await helper.load(
+        nodes,
+        oldFlow({ type: 'propeller-terminal', launcher: '', serial: 'ser', port: '', baudrate: 115200, mode: 'term' }, [serialConfig]),
+      );
+      // Every status the node set, from the helper's spy (the terminal may open before a listener could be added).
+      const spy = helper.getNode('user').status as unknown as { getCalls(): Array<{ thisValue: { id: string }; args: [{ text?: string }] }> };
+      const texts = (): string[] =>
+        spy
+          .getCalls()
+          .filter((c) => c.thisValue.id === 'user')
+          .map((c) => String(c.args[0].text));
+      await waitFor(() => texts().includes('term /dev/ttyFAKE @ 115200'), 5000, 'the terminal open on the serial port');
+    });
+  });
+
+  describe('closed nodes', function () {
+    it('a closed terminal or ports node sets no status, whatever the shared connection does next', async function () {
+      await start();
+      const flowWith = flow({
+        type: 'propeller-terminal',
+        port: 'COM3',
+        baudrate: 115200,
+        mode: 'term',
+        output: 'string',
+        encoding: 'utf8',
+        split: 'line',
+      });
+      flowWith.push(
+        { id: 'ports', type: 'propeller-ports', z: 't1', connectionType: 'launcher', launcher: 'launcher', wires: [[]] },
+        { id: 'keeper', type: 'propeller-ports', z: 't1', connectionType: 'launcher', launcher: 'launcher', wires: [[]] },
+      );
+      await helper.load(nodes, flowWith);
+      await nextMessage<Msg>(helper.getNode('out'), 5000, 'terminal data');
+      const open: string[] = [];
+      (helper.getNode('keeper') as unknown as EventEmitter).on('call:status', (call: { args: [{ text?: string }] }) =>
+        open.push(String(call.args[0].text)),
+      );
+      const closed = [await closeAndWatch('user'), await closeAndWatch('ports')];
+      sim.disconnectAll();
+      await waitFor(() => open.some((t) => /reconnecting/.test(t)), 5000, 'the open node to see the drop');
+      await waitFor(() => /^connected/.test(open.at(-1) ?? ''), 5000, 'the open node to see the reconnect');
+      assert.deepEqual(closed, [[], []], 'no status from a closed node');
     });
   });
 

@@ -42,7 +42,7 @@ describe('propeller serial example flows', function () {
     await helper.load(modules, exampleFlow(examples, title, running) as never);
   }
 
-  it('uses every serial node type, each config node on a board of its own', () => {
+  it('uses every serial node type, and both examples talk to one board through one shared config node', () => {
     const types = new Set(examples.flatMap((e) => e.nodes.map((n) => n.type)));
     for (const type of ['propeller-serial', 'propeller-image', 'propeller-load', 'propeller-terminal']) assert.ok(types.has(type), type);
     assert.equal(examples.length, 2);
@@ -53,7 +53,10 @@ describe('propeller serial example flows', function () {
         running.configure(copy as never);
         return copy.port;
       });
-    assert.equal(new Set(ports).size, ports.length);
+    assert.equal(ports.length, 2);
+    assert.equal(new Set(ports).size, 1, 'one board on one port');
+    const ids = examples.flatMap((e) => e.nodes.filter((n) => n.type === 'propeller-serial').map((n) => n.id));
+    assert.deepEqual([...new Set(ids)], ['labwire-propeller-serial']);
   });
 
   it('10: checks the image, loads it into RAM over serial, and logs the running program', async () => {

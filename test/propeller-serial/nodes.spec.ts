@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import type { EventEmitter } from 'node:events';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { listSerialPorts, SerialPortHandle } from '../../src/protocols/propeller/serial-port-handle';
 import { FakeChipBench } from '../../src/simulators/propeller-chip';
-import { collect, helper, nextMessage, waitFor } from '../helpers/red';
+import { closeAndWatch, collect, helper, nextMessage, waitFor } from '../helpers/red';
 import { makeBinary, makeElf } from './image-fixtures';
 import serialNode = require('../../src/nodes/propeller-serial');
 import imageNode = require('../../src/nodes/propeller-image');
@@ -245,6 +246,23 @@ describe('propeller nodes on a serial port (fake chip on a pseudo-terminal)', fu
         { id: 'caught', type: 'helper', z: 't1' },
       ];
     }
+
+    it('sets no status once closed, even when a file it was reading arrives later', async function () {
+      if (process.platform === 'win32') this.skip();
+      // A named pipe: the node's read waits until the test writes the image into it.
+      const pipe = path.join(tmp, 'slow.binary');
+      execFileSync('mkfifo', [pipe]);
+      await helper.load(nodes, imageFlow({ source: 'file', file: pipe }));
+      const out = nextMessage<Msg>(helper.getNode('out'), 5000, 'the image facts');
+      helper.getNode('img').receive({});
+      await new Promise((r) => setImmediate(r));
+      const after = await closeAndWatch('img');
+      // Resolves once the node has the pipe open, so the read finishes after the close.
+      await fs.promises.writeFile(pipe, makeBinary(64));
+      assert.equal((await out).topic, 'binary');
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(after, [], 'no status from a closed node');
+    });
 
     it('gives the facts of a .binary', async () => {
       await helper.load(nodes, imageFlow({}));

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { helper, nextMessage, collect, waitFor } from '../helpers/red';
+import { closeAndWatch, helper, nextMessage, collect, waitFor } from '../helpers/red';
 import { SemiAteSimulator } from '../../src/simulators/semiate';
 import { FAST } from './fixtures';
 import testerNode = require('../../src/nodes/semiate-tester');
@@ -191,6 +191,26 @@ for (const transport of ['websocket', 'mqtt'] as const) {
       assert.equal((await run({ payload: 'AFTER' })).state, 'ready');
     });
 
+    it('sets no status from a closed command, status or results node, whatever the shared connection does next', async () => {
+      const extra = { id: 'cmd2', type: 'semiate-command', z: 'f1', tester: 'tester', command: 'reset', wires: [[]] };
+      await helper.load(nodes, [...flow(tester()), extra]);
+      await initialized();
+      const open: string[] = [];
+      helper.getNode('cmd2').on('call:status', (call: { args: Array<{ text?: string }> }) => open.push(String(call.args[0]?.text)));
+      // A command in flight when its node closes: it finishes on the connection cmd2 keeps.
+      const inFlight = run({ payload: 'LOT-CLOSED' }).catch(() => undefined);
+      const closed = await Promise.all(['cmd', 'status', 'results'].map((id) => closeAndWatch(id)));
+      await inFlight;
+      sim.dropClients();
+      await waitFor(
+        () =>
+          open.some((t) => /reconnecting/.test(t)) && open[open.length - 1] !== undefined && !/reconnecting|connecting/.test(open[open.length - 1]!),
+        10000,
+        'the open node to see the reconnect and its end',
+      );
+      assert.deepEqual(closed, [[], [], []], 'no status from a closed node');
+    });
+
     it('redeploys without leaking connections or sockets', async () => {
       const sockets = (): number => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
       const before = sockets();
@@ -321,12 +341,12 @@ describe('semiate nodes: transport-specific outputs', function () {
     ]);
     const caught = nextMessage<Msg>(helper.getNode('caught'));
     helper.getNode('cmd').receive({ payload: 'x' });
-    assert.match((await caught).error!.message, /semiate-command.errors.no-tester|No Semi-ATE tester/);
+    assert.equal((await caught).error!.message, 'no semiate-tester configuration is chosen: open the node and choose one');
     const errors = (helper.getNode('res').error as unknown as { getCalls(): Array<{ args: unknown[] }> }).getCalls();
-    assert.ok(errors.some((c) => /no-tester|No Semi-ATE tester/.test(String(c.args[0]))));
+    assert.ok(errors.some((c) => /no semiate-tester configuration is chosen/.test(String(c.args[0]))));
     const statusErrors = (helper.getNode('st').error as unknown as { getCalls(): Array<{ args: unknown[] }> }).getCalls();
     assert.ok(
-      statusErrors.some((c) => /no-tester|No Semi-ATE tester/.test(String(c.args[0]))),
+      statusErrors.some((c) => /no semiate-tester configuration is chosen/.test(String(c.args[0]))),
       'the status node reports it too',
     );
   });

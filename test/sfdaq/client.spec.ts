@@ -94,17 +94,17 @@ const OPERATIONS: Record<string, Check> = {
   },
   async set_detector_settings(call, sim, mode) {
     const { result } = await call('set_detector_settings', { detector_name: DET, parameters: { delay: 0.00088, gain_mode: 'dynamic' } });
-    assert.deepEqual(result.changed_parameters, mode === 'current' ? { delay: [0.00089, 0.00088] } : {});
+    // The documented broker answers only {"status":"ok"}: what changed is unknown, not "nothing".
+    if (mode === 'current') assert.deepEqual(result.changed_parameters, { delay: [0.00089, 0.00088] });
+    else assert.equal('changed_parameters' in result, false);
+    assert.deepEqual(result.requested, { delay: 0.00088, gain_mode: 'dynamic' });
     assert.equal(sim.settings.get(DET)!.delay, 0.00088);
   },
-  async copy_user_files(call, sim, mode) {
+  async copy_user_files(call, sim) {
     await call('retrieve_from_buffers', { pgroup: 'p17502', start_pulseid: 1, stop_pulseid: 2, pv_list: ['X'] });
     const { result } = await call('copy_user_files', { pgroup: 'p17502', run_number: 1, files: [FILE1] });
-    assert.deepEqual(result.copied, [
-      mode === 'current'
-        ? { source: FILE1, destination: '/sf/alvra/data/p17502/raw/run0001/aux/test1.json' }
-        : { destination: '/sf/alvra/data/p17502/raw/run0001/aux/test1.json' },
-    ]);
+    // Same fields from both generations (the documented one names only the destination; the source is the file of that name).
+    assert.deepEqual(result.copied, [{ source: FILE1, destination: '/sf/alvra/data/p17502/raw/run0001/aux/test1.json' }]);
     assert.deepEqual(result.failed, []);
     assert.deepEqual(sim.pgroup('alvra', 'p17502')!.runs.get(1)!.aux, ['/sf/alvra/data/p17502/raw/run0001/aux/test1.json']);
   },
@@ -214,24 +214,33 @@ describe('sf-daq client against the simulator', () => {
         if (mode === 'documented') assert.match(String(err.details.status), /^failure, epics config file not exist/);
       });
 
-      it('copy_user_files keeps the partial result when some files fail', async () => {
+      it('copy_user_files: a partial copy is the same error with the same fields on either generation', async () => {
         await client.call('retrieve_from_buffers', { pgroup: 'p17502', start_pulseid: 1, stop_pulseid: 2, pv_list: ['X'] });
         const call = client.call('copy_user_files', { pgroup: 'p17502', run_number: 1, files: [FILE1, '/nowhere/x.json'] });
-        const copied =
-          mode === 'current'
-            ? [{ source: FILE1, destination: '/sf/alvra/data/p17502/raw/run0001/aux/test1.json' }]
-            : [{ destination: '/sf/alvra/data/p17502/raw/run0001/aux/test1.json' }];
-        if (mode === 'current') {
-          const err = await rejects(call, 'REMOTE', /copy_user_files failed: copying user file\(s\) finished with errors/);
-          assert.deepEqual(err.details.result, {
-            message: 'copying user file(s) finished with errors, check "error_files"',
-            copied,
-            failed: [{ file: '/nowhere/x.json', reason: 'file "/nowhere/x.json" does not exist' }],
-          });
-        } else {
-          // The documented broker says "ok" and lists the failures.
-          assert.deepEqual((await call).result.failed, [{ file: '/nowhere/x.json' }]);
-        }
+        // The current broker says "error", the documented one "ok" with error_files: both are this error.
+        const err = await rejects(call, 'REMOTE', /^copy_user_files failed for 1 of 2 file\(s\): \/nowhere\/x\.json/);
+        const { message, ...result } = err.details.result as Record<string, unknown>;
+        assert.equal(typeof message, 'string');
+        assert.deepEqual(result, {
+          copied: [{ source: FILE1, destination: '/sf/alvra/data/p17502/raw/run0001/aux/test1.json' }],
+          // The documented broker gives no reason.
+          failed: [{ file: '/nowhere/x.json', reason: mode === 'current' ? 'file "/nowhere/x.json" does not exist' : null }],
+        });
+        assert.equal(err.details.reason, 'filesNotCopied');
+        assert.equal(err.details.failedCount, 1);
+        assert.equal(err.details.copiedCount, 1);
+        assert.deepEqual(Object.keys(err.details).sort(), [
+          'copiedCount',
+          'failedCount',
+          'firstFailed',
+          'httpStatus',
+          'operation',
+          'reason',
+          'reply',
+          'result',
+          'total',
+          'url',
+        ]);
       });
     });
   }
@@ -301,7 +310,11 @@ describe('sf-daq client against the simulator', () => {
       sim = await SfdaqSimulator.start({ mode: 'current' });
       client = new SfdaqClient({ fastUrl: sim.fastUrl, timeoutMs: 100 });
       sim.delays.set('get_pvlist', 400);
-      await rejects(client.call('get_pvlist'), 'TIMEOUT', /no reply within 100 ms/);
+      await rejects(
+        client.call('get_pvlist'),
+        'TIMEOUT',
+        /^get_pvlist: no reply from the fast broker at http:\/\/127\.0\.0\.1:\d+\/get_pvlist within 0\.1 s$/,
+      );
       sim.delays.clear();
       // The single-threaded broker is still busy with the abandoned request; the next call waits its turn.
       assert.deepEqual((await client.call('get_allowed_detectors', {}, { timeoutMs: 3000 })).result.detectors, [DET, 'JF06T08V04']);
@@ -312,7 +325,40 @@ describe('sf-daq client against the simulator', () => {
       client = new SfdaqClient({ fastUrl: sim.fastUrl, timeoutMs: 100 });
       sim.delays.set('take_pedestal', 300);
       assert.equal((await client.call('take_pedestal', { pgroup: 'p17502', detectors: { [DET]: {} } })).result.wait_seconds, 40);
-      await rejects(client.call('take_pedestal', { pgroup: 'p17502', detectors: { [DET]: {} } }, { timeoutMs: 50 }), 'TIMEOUT', /within 50 ms/);
+      await rejects(client.call('take_pedestal', { pgroup: 'p17502', detectors: { [DET]: {} } }, { timeoutMs: 50 }), 'TIMEOUT', /within 0\.05 s/);
+    });
+
+    it("counts a queued call's timeout from when it was queued: it fails unsent, and the client says how many wait", async () => {
+      sim = await SfdaqSimulator.start({ mode: 'current' });
+      client = new SfdaqClient({ fastUrl: sim.fastUrl });
+      sim.delays.set('take_pedestal', 1500);
+      const c = client;
+      const busy = c.call('take_pedestal', { pgroup: 'p17502', detectors: { [DET]: {} } }, { timeoutMs: 5000 });
+      const ahead: number[] = [];
+      const queued = [1, 2, 3].map(() =>
+        c.call('get_pvlist', {}, { timeoutMs: 300, onQueued: (n) => ahead.push(n) }).then(
+          () => undefined,
+          (err: InstrumentError) => err,
+        ),
+      );
+      assert.deepEqual(ahead, [1, 2, 3]);
+      await new Promise((r) => setImmediate(r));
+      assert.equal(c.queued('fast'), 3, 'the pedestal is sent, three calls wait');
+      for (const err of await Promise.all(queued)) {
+        assert.ok(err instanceof InstrumentError, 'a queued call that waited its whole timeout fails');
+        assert.equal(err.code, 'TIMEOUT');
+        assert.equal(err.details.reason, 'queuedTooLong');
+        assert.match(err.message, /^get_pvlist was not sent: it waited its whole timeout \(0\.3 s\) for the fast broker, busy with earlier calls$/);
+      }
+      assert.equal(c.queued('fast'), 0);
+      await busy;
+      await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(
+        sim.requests.map((r) => r.path),
+        ['/take_pedestal'],
+        'the expired calls never reached the broker',
+      );
+      assert.deepEqual((await c.call('get_pvlist')).result.pv_list, ['ELCOMAT:X', 'ELCOMAT:Y']);
     });
 
     it('queues concurrent calls: one at a time per broker, in order', async () => {

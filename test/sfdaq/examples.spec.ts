@@ -116,6 +116,6 @@ describe('SwissFEL DAQ examples run against the simulator', () => {
     assert.deepEqual(plain(payload.failed), [
       { file: '/sf/alvra/data/p17502/res/test/missing.json', reason: 'file "/sf/alvra/data/p17502/res/test/missing.json" does not exist' },
     ]);
-    assert.match(String(payload.error), /copy_user_files failed: copying user file\(s\) finished with errors/);
+    assert.match(String(payload.error), /^copy_user_files failed for 1 of 3 file\(s\): \/sf\/alvra\/data\/p17502\/res\/test\/missing\.json/);
   });
 });

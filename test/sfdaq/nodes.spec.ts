@@ -4,6 +4,7 @@ import path from 'node:path';
 import { helper, nextMessage, collect, waitFor } from '../helpers/red';
 import { SfdaqSimulator } from '../../src/simulators/sfdaq';
 import { ROUTES } from '../../src/protocols/sfdaq/routes';
+import { fixedServer } from './fixtures';
 import sfdaqBroker = require('../../src/nodes/sfdaq-broker');
 import sfdaqCall = require('../../src/nodes/sfdaq-call');
 
@@ -50,7 +51,7 @@ describe('sfdaq-broker and sfdaq-call nodes', () => {
     const out = nextMessage<Msg>(helper.getNode('out'));
     helper.getNode('call').receive({ payload: 1732190000000 });
     const msg = await out;
-    assert.deepEqual(msg.payload, { run_number: 1 });
+    assert.deepEqual(JSON.parse(JSON.stringify(msg.payload)), { run_number: 1 });
     assert.equal(msg.topic, 'advance_run_number');
     assert.deepEqual(msg.sfdaq, { operation: 'advance_run_number', broker: 'fast', method: 'POST', url: `${sim.fastUrl}/advance_run_number` });
     assert.equal((msg.raw as Record<string, unknown>).run_number, 1);
@@ -124,16 +125,13 @@ describe('sfdaq-broker and sfdaq-call nodes', () => {
 
     it('no operation chosen and none in msg.operation', async () => {
       const msg = await caughtFor([{ id: 'call', operation: '' }], { payload: {} });
-      // The test runtime's RED._ returns the key; the catalogs must hold it in both languages.
-      assert.equal(msg.error!.message, 'sfdaq-call.errors.noOperation');
-      assert.match(catalog('en-US').errors.noOperation, /^no operation: choose one in the node or set msg.operation$/);
+      assert.equal(msg.error!.message, 'no operation: choose one in the node or set msg.operation');
       assert.match(catalog('de').errors.noOperation, /^keine Operation/);
     });
 
     it('no broker configuration', async () => {
       const msg = await caughtFor([{ id: 'call', operation: 'get_pvlist', broker: 'missing' }], {});
-      assert.equal(msg.error!.message, 'sfdaq-call.errors.noBroker');
-      assert.match(catalog('en-US').errors.noBroker, /choose an sfdaq-broker configuration node/);
+      assert.equal(msg.error!.message, 'the chosen sfdaq-broker configuration (missing) is missing or disabled: open the node and choose another');
     });
 
     it('a broker URL that is not a URL', async () => {
@@ -141,10 +139,10 @@ describe('sfdaq-broker and sfdaq-call nodes', () => {
       assert.match(msg.error!.message, /the fast broker URL must start with http:\/\/ or https:\/\//);
     });
 
-    it('a timeout set by msg.timeout', async () => {
+    it('a timeout set by msg.timeout, in seconds like every timeout (fractions allowed)', async () => {
       sim.delays.set('get_pvlist', 400);
-      const msg = await caughtFor([{ id: 'call', operation: 'get_pvlist' }], { timeout: 50 });
-      assert.match(msg.error!.message, /no reply within 50 ms/);
+      const msg = await caughtFor([{ id: 'call', operation: 'get_pvlist' }], { timeout: 0.05 });
+      assert.match(msg.error!.message, /no reply from the fast broker at .* within 0\.05 s$/);
     });
 
     it('copy_user_files keeps the partial result on the msg the Catch node gets', async () => {
@@ -153,7 +151,7 @@ describe('sfdaq-broker and sfdaq-call nodes', () => {
       const msg = await caughtFor([{ id: 'call', operation: 'copy_user_files' }], {
         payload: { pgroup: 'p17502', run_number: 1, files: ['/sf/alvra/data/p17502/res/test/test2.json', '/missing.json'] },
       });
-      assert.match(msg.error!.message, /finished with errors/);
+      assert.match(msg.error!.message, /^copy_user_files failed for 1 of 2 file\(s\): \/missing\.json/);
       const payload = msg.payload as { copied: unknown[]; failed: unknown[] };
       assert.deepEqual(payload.copied, [
         { source: '/sf/alvra/data/p17502/res/test/test2.json', destination: '/sf/alvra/data/p17502/raw/run0001/aux/test2.json' },
@@ -211,7 +209,7 @@ describe('sfdaq-broker and sfdaq-call nodes', () => {
     call.receive({});
     await waitFor(() => seen.length === 2, 2000, 'the second reply');
     await new Promise((r) => setTimeout(r, 50));
-    assert.deepEqual(statuses, [{ fill: 'green', shape: 'dot', text: 'sfdaq-call.status.run' }], 'one status for two identical quick calls');
+    assert.deepEqual(statuses, [{ fill: 'green', shape: 'dot', text: 'run 0' }], 'one status for two identical quick calls');
     sim.delays.set('get_current_run_number', 400);
     sim.pgroup('alvra', 'p17502')!.lastRun = 3;
     call.receive({});
@@ -219,7 +217,7 @@ describe('sfdaq-broker and sfdaq-call nodes', () => {
     await waitFor(() => statuses.length === 3, 1000, 'busy and done');
     assert.deepEqual(statuses.slice(1), [
       { fill: 'blue', shape: 'dot', text: 'get_current_run_number' },
-      { fill: 'green', shape: 'dot', text: 'sfdaq-call.status.run' },
+      { fill: 'green', shape: 'dot', text: 'run 3' },
     ]);
   });
 
@@ -236,7 +234,7 @@ describe('sfdaq-broker and sfdaq-call nodes', () => {
     const out = nextMessage<Msg>(helper.getNode('out'));
     call.receive({});
     await out;
-    assert.deepEqual(statuses.at(-1), { fill: 'green', shape: 'dot', text: 'sfdaq-call.status.run' }, 'the error does not outlive a good call');
+    assert.deepEqual(statuses.at(-1), { fill: 'green', shape: 'dot', text: 'run 0' }, 'the error does not outlive a good call');
   });
 
   it('sets no status once closed, even when a call it sent finishes later on the shared client', async () => {
@@ -292,6 +290,88 @@ describe('sfdaq-broker and sfdaq-call nodes', () => {
     } finally {
       await helper.unload();
       await helper.stopServer();
+    }
+  });
+
+  it("wired straight into another sfdaq-call, a reply is not taken as the next call's parameters (also when cloned to two wires)", async () => {
+    const pgroup = { pgroup: { value: 'p17502', type: 'str' } };
+    await helper.load(
+      NODES,
+      flow(sim, [
+        { id: 'call', operation: 'advance_run_number', params: pgroup, wires: [['call2', 'call3']] },
+        { id: 'call2', operation: 'get_current_run_number', params: pgroup },
+        { id: 'call3', operation: 'get_current_run_number', params: pgroup },
+      ]),
+    );
+    let caught: Msg | undefined;
+    helper.getNode('caught').on('input', (msg: Msg) => (caught = msg));
+    const seen = collect<Msg>(helper.getNode('out'));
+    helper.getNode('call').receive({ payload: 1 });
+    await waitFor(() => seen.length === 2 || caught !== undefined, 3000, 'both replies');
+    assert.equal(caught?.error?.message, undefined);
+    assert.deepEqual(
+      seen.map((m) => [m.topic, (m.payload as { run_number: number }).run_number]),
+      [
+        ['get_current_run_number', 1],
+        ['get_current_run_number', 1],
+      ],
+    );
+  });
+
+  it('refuses a msg.timeout a timer cannot hold (1e12 s, Infinity), sending nothing', async () => {
+    for (const timeout of [1e12, Number.POSITIVE_INFINITY, 'soon']) {
+      await helper.load(NODES, flow(sim, [{ id: 'call', operation: 'get_pvlist' }]));
+      const caught = nextMessage<Msg>(helper.getNode('caught'));
+      helper.getNode('call').receive({ timeout });
+      const err = (await caught).error as { message: string; code?: string };
+      assert.equal(err.code, 'BAD_INPUT');
+      assert.match(err.message, /^msg\.timeout must be a number of seconds from 0\.001 to 86400/);
+      await helper.unload();
+    }
+    assert.equal(sim.requests.length, 0);
+  });
+
+  it('shows "queued" while a call waits for the broker, not the busy dot of the call ahead', async () => {
+    sim.delays.set('take_pedestal', 700);
+    await helper.load(
+      NODES,
+      flow(sim, [
+        {
+          id: 'call',
+          operation: 'take_pedestal',
+          params: { pgroup: { value: 'p17502', type: 'str' }, detectors: { value: '["JF02T09V03"]', type: 'json' } },
+        },
+        { id: 'call2', operation: 'get_pvlist' },
+      ]),
+    );
+    const statuses: Array<Record<string, unknown>> = [];
+    helper.getNode('call2').on('call:status', (c: { args: [Record<string, unknown>] }) => statuses.push(c.args[0]));
+    const seen = collect<Msg>(helper.getNode('out'));
+    helper.getNode('call').receive({});
+    await waitFor(() => sim.requests.length === 1, 2000, 'the pedestal to be sent');
+    helper.getNode('call2').receive({});
+    await waitFor(() => seen.length === 2, 5000, 'both replies');
+    assert.deepEqual(statuses, [
+      { fill: 'yellow', shape: 'ring', text: 'queued (1 ahead)' },
+      { fill: 'green', shape: 'dot', text: 'get_pvlist' },
+    ]);
+  });
+
+  it('a reply nested thousands deep reaches the Catch node as an error, with the output wired to two nodes', async () => {
+    const deep = `{"status":"ok","pv_list":${'['.repeat(2500)}${']'.repeat(2500)}}`;
+    const server = await fixedServer(200, 'application/json', deep);
+    try {
+      await helper.load(NODES, [
+        ...flow(sim, [{ id: 'call', operation: 'get_pvlist', wires: [['out', 'out2']] }], { fastUrl: server.url, slowUrl: '' }),
+        { id: 'out2', z: 'tab', type: 'helper' },
+      ]);
+      const caught = nextMessage<Msg>(helper.getNode('caught'));
+      helper.getNode('call').receive({});
+      const err = (await caught).error as { message: string; code?: string };
+      assert.equal(err.code, 'TOO_LARGE');
+      assert.match(err.message, /nested more than 64 levels deep/);
+    } finally {
+      await server.close();
     }
   });
 });

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type http from 'node:http';
-import { InstrumentError } from '../common/errors';
+import { InstrumentError, systemErrorCode } from '../common/errors';
 import { createKeepAliveAgent, httpJson, type HttpJsonResponse } from '../common/http-json';
 import { extractChallenge } from './challenge';
 
@@ -29,12 +29,13 @@ const HEADER_SAFE = /^[\x20-\x7e]*$/;
 
 function isStaleSocket(err: unknown): boolean {
   if (!(err instanceof InstrumentError) || err.code !== 'CONNECT_FAILED') return false;
-  const cause = err.cause as { code?: unknown } | undefined;
-  return cause?.code === 'ECONNRESET' || cause?.code === 'EPIPE';
+  const code = systemErrorCode(err);
+  return code === 'ECONNRESET' || code === 'EPIPE';
 }
 
 export function refusedError(): InstrumentError {
   return new InstrumentError('AUTH_FAILED', `${REFUSED_MESSAGE}: check the passphrase in the BPWin server node against C:\\BP\\Auth.txt`, {
+    reason: 'bpwinRefused',
     statusCode: 403,
   });
 }
@@ -57,12 +58,20 @@ export class BpwinClient extends EventEmitter<BpwinClientEvents> {
   constructor(options: BpwinClientOptions) {
     super();
     const host = options.host.trim();
-    if (host === '') throw new InstrumentError('BAD_INPUT', 'the BPWin host is required (the IP address or name of the PC running BPWin)');
+    if (host === '') {
+      throw new InstrumentError('BAD_INPUT', 'the BPWin host is required (the IP address or name of the PC running BPWin)', {
+        reason: 'bpwinHostRequired',
+      });
+    }
     const port = options.port ?? DEFAULT_PORT;
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InstrumentError('BAD_INPUT', `the BPWin port must be 1-65535 (got ${port})`);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+      throw new InstrumentError('BAD_INPUT', `the BPWin port must be 1-65535 (got ${port})`, { reason: 'bpwinPortRange', port });
+    }
     this.passphrase = options.passphrase ?? '';
     if (!HEADER_SAFE.test(this.passphrase)) {
-      throw new InstrumentError('BAD_INPUT', 'the passphrase may contain only printable ASCII characters (it is sent as an HTTP header)');
+      throw new InstrumentError('BAD_INPUT', 'the passphrase may contain only printable ASCII characters (it is sent as an HTTP header)', {
+        reason: 'bpwinPassphraseAscii',
+      });
     }
     this.baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     this.timeoutMs = options.timeoutMs && options.timeoutMs > 0 ? options.timeoutMs : DEFAULT_TIMEOUT_MS;
@@ -101,7 +110,7 @@ export class BpwinClient extends EventEmitter<BpwinClientEvents> {
 
   /** GET a path with the challenge headers; resolves with any HTTP status except an auth failure. */
   async get(path: string): Promise<HttpJsonResponse> {
-    if (this.closed) throw new InstrumentError('CLOSED', 'the BPWin client has been closed');
+    if (this.closed) throw new InstrumentError('CLOSED', 'the BPWin client has been closed', { reason: 'bpwinClientClosed' });
     let challenge = await this.ensureChallenge();
     let response = await this.getOnce(path, this.headersFor(challenge));
     if (response.status === 403) {
@@ -133,7 +142,7 @@ export class BpwinClient extends EventEmitter<BpwinClientEvents> {
   private async getOnce(path: string, headers: Record<string, string>): Promise<HttpJsonResponse> {
     // A destroyed agent still opens new sockets: a call that was waiting for a challenge when the node closed must stop here.
     const call = (): Promise<HttpJsonResponse> => {
-      if (this.closed) return Promise.reject(new InstrumentError('CLOSED', 'the BPWin client has been closed'));
+      if (this.closed) return Promise.reject(new InstrumentError('CLOSED', 'the BPWin client has been closed', { reason: 'bpwinClientClosed' }));
       return httpJson({
         method: 'GET',
         url: `${this.baseUrl}${path}`,
@@ -173,6 +182,7 @@ export class BpwinClient extends EventEmitter<BpwinClientEvents> {
         'PROTOCOL',
         `BPWin GET /auth answered with ${why}; is the REST API enabled (C:\\BP\\Auth.txt) and BPWin 8.0.1 or later?`,
         {
+          reason: response.status === 200 ? 'bpwinNoChallenge' : 'bpwinAuthHttpStatus',
           statusCode: response.status,
         },
       );

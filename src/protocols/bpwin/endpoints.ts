@@ -18,7 +18,11 @@ export const ENDPOINT_NAMES = Object.keys(ENDPOINTS) as EndpointName[];
 /** Accepts "job-stats", "/data/job-stats", "data/job-stats" (any case); refuses anything else before a call is made. */
 export function parseEndpointName(input: unknown): EndpointName {
   if (typeof input !== 'string' || input.trim() === '') {
-    throw new InstrumentError('BAD_INPUT', `choose a BPWin request in the node or set msg.topic to one of: ${ENDPOINT_NAMES.join(', ')}`);
+    const list = ENDPOINT_NAMES.join(', ');
+    throw new InstrumentError('BAD_INPUT', `choose a BPWin request in the node or set msg.topic to one of: ${list}`, {
+      reason: 'bpwinNoRequest',
+      list,
+    });
   }
   const name = input
     .trim()
@@ -26,5 +30,10 @@ export function parseEndpointName(input: unknown): EndpointName {
     .replace(/^\/+/, '')
     .replace(/^data\//, '');
   if ((ENDPOINT_NAMES as string[]).includes(name)) return name as EndpointName;
-  throw new InstrumentError('BAD_INPUT', `"${input}" is not a BPWin request; use one of: ${ENDPOINT_NAMES.join(', ')}`, { topic: input });
+  const list = ENDPOINT_NAMES.join(', ');
+  throw new InstrumentError('BAD_INPUT', `"${input}" is not a BPWin request; use one of: ${list}`, {
+    reason: 'bpwinUnknownRequest',
+    topic: input,
+    list,
+  });
 }

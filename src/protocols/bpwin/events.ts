@@ -80,7 +80,7 @@ export function describeResultCode(code: number): string {
 /** Parse and decode one websocket text; throws PROTOCOL for text that is not a JSON object. */
 export function decodeEventText(text: string): BpwinEvent {
   const { value, repaired } = parseLenientJson(text, 'BPWin event');
-  if (!isRecord(value)) throw new InstrumentError('PROTOCOL', 'BPWin event is not a JSON object');
+  if (!isRecord(value)) throw new InstrumentError('PROTOCOL', 'BPWin event is not a JSON object', { reason: 'bpwinEventNotObject' });
   return decodeEvent(allStrings(value), repaired);
 }
 

@@ -18,7 +18,10 @@ export interface LenientParse {
   repaired: boolean;
 }
 
-/** JSON.parse that survives BPWin's unescaped backslashes; throws PROTOCOL with a snippet otherwise. */
+/**
+ * JSON.parse that survives BPWin's unescaped backslashes; throws PROTOCOL with a snippet otherwise
+ * (`what` names the text, e.g. "BPWin GET /version").
+ */
 export function parseLenientJson(text: string, what: string): LenientParse {
   // Fast path: nothing to repair (every SocketStatus event, most REST replies).
   if (text.indexOf('\\') === -1) return { value: parseOrThrow(text, what), repaired: false };
@@ -31,9 +34,8 @@ function parseOrThrow(text: string, what: string): unknown {
     return JSON.parse(text);
   } catch (err) {
     const snippet = text.length > 80 ? `${text.slice(0, 77)}...` : text;
-    throw new InstrumentError('PROTOCOL', `${what} is not valid JSON (${err instanceof Error ? err.message : String(err)}): ${snippet}`, {
-      text: snippet,
-    });
+    const error = err instanceof Error ? err.message : String(err);
+    throw new InstrumentError('PROTOCOL', `${what}: not valid JSON (${error}): ${snippet}`, { reason: 'bpwinNotJson', what, error, text: snippet });
   }
 }
 

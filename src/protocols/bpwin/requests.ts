@@ -11,6 +11,8 @@ export interface BpwinResult {
   /** The reply exactly as BPWin sent it (parsed). */
   raw: unknown;
   httpStatus: number;
+  /** /health only: the error that made BPWin unreachable (Ready: false, Message: its text). */
+  failure?: Error;
 }
 
 const NO_SESSION = /session/i;
@@ -21,19 +23,28 @@ export async function request(client: BpwinClient, endpoint: EndpointName): Prom
   if (endpoint === 'health') return health(client);
   const response = await client.get(path);
   if (response.status !== 200) {
-    throw new InstrumentError('HTTP_STATUS', `BPWin answered GET ${path} with HTTP ${response.status}${remoteMessage(response.text)}`, {
+    const remote = remoteMessage(response.text);
+    throw new InstrumentError('HTTP_STATUS', `BPWin answered GET ${path} with HTTP ${response.status}${remote ? `: ${remote}` : ''}`, {
+      reason: remote ? 'bpwinHttpStatusSaying' : 'bpwinHttpStatus',
       statusCode: response.status,
       endpoint,
+      path,
+      remote,
     });
   }
-  const raw = parseLenientJson(response.text, `BPWin's reply to GET ${path}`).value;
-  if (!isRecord(raw)) throw new InstrumentError('PROTOCOL', `BPWin's reply to GET ${path} is not a JSON object`, { endpoint });
+  const raw = parseLenientJson(response.text, `BPWin GET ${path}`).value;
+  if (!isRecord(raw))
+    throw new InstrumentError('PROTOCOL', `BPWin's reply to GET ${path} is not a JSON object`, { reason: 'bpwinNotObject', endpoint, path });
   if (raw.Success === 0 || raw.Success === '0') {
     const message = typeof raw.Message === 'string' ? raw.Message.trim() : 'no message';
     if (endpoint === 'job-stats' && NO_SESSION.test(message)) {
       return { endpoint, payload: { Session: false, Message: message }, raw, httpStatus: response.status };
     }
-    throw new InstrumentError('REMOTE', `BPWin could not answer ${endpoint}: ${message}`, { endpoint, bpwinMessage: message });
+    throw new InstrumentError('REMOTE', `BPWin could not answer ${endpoint}: ${message}`, {
+      reason: 'bpwinCouldNotAnswer',
+      endpoint,
+      bpwinMessage: message,
+    });
   }
   const payload = typeValues(raw) as Record<string, unknown>;
   if (endpoint === 'job-stats') decorateJobStats(payload);
@@ -58,12 +69,12 @@ async function health(client: BpwinClient): Promise<BpwinResult> {
     response = await client.get(ENDPOINTS.health);
   } catch (err) {
     if (err instanceof InstrumentError && err.code === 'AUTH_FAILED') throw err;
-    const message = err instanceof Error ? err.message : String(err);
-    return { endpoint: 'health', payload: { Ready: false, Message: message }, raw: undefined, httpStatus: 0 };
+    const failure = err instanceof Error ? err : new Error(String(err));
+    return { endpoint: 'health', payload: { Ready: false, Message: failure.message }, raw: undefined, httpStatus: 0, failure };
   }
   let raw: unknown = response.text;
   try {
-    raw = parseLenientJson(response.text, 'BPWin /health').value;
+    raw = parseLenientJson(response.text, 'BPWin GET /health').value;
   } catch {
     // keep the text
   }
@@ -74,10 +85,11 @@ async function health(client: BpwinClient): Promise<BpwinResult> {
   return { endpoint: 'health', payload, raw, httpStatus: response.status };
 }
 
+/** BPWin's own Message in an error reply, if it gave one. */
 function remoteMessage(text: string): string {
   try {
     const parsed = JSON.parse(text) as unknown;
-    if (isRecord(parsed) && typeof parsed.Message === 'string') return `: ${parsed.Message}`;
+    if (isRecord(parsed) && typeof parsed.Message === 'string') return parsed.Message;
   } catch {
     // not JSON
   }

@@ -3,7 +3,18 @@
  * catalogs without parsing English sentences.
  */
 export type ErrorCode =
-  'BAD_INPUT' | 'TIMEOUT' | 'CONNECT_FAILED' | 'DISCONNECTED' | 'CLOSED' | 'AUTH_FAILED' | 'HTTP_STATUS' | 'TOO_LARGE' | 'PROTOCOL' | 'REMOTE';
+  | 'BAD_INPUT'
+  | 'TIMEOUT'
+  | 'CONNECT_FAILED'
+  /** A call was not sent because the client knows it has no connection (the last dial failed). */
+  | 'NOT_CONNECTED'
+  | 'DISCONNECTED'
+  | 'CLOSED'
+  | 'AUTH_FAILED'
+  | 'HTTP_STATUS'
+  | 'TOO_LARGE'
+  | 'PROTOCOL'
+  | 'REMOTE';
 
 export class InstrumentError extends Error {
   readonly code: ErrorCode;
@@ -28,27 +39,71 @@ export function errorMessage(err: unknown): string {
   return String(err);
 }
 
+/** Node's socket error codes, as a reason key (for the message catalogs) and words a user can act on. */
+const SOCKET_FAILURES: Record<string, { reason: string; text: string }> = {
+  ECONNREFUSED: { reason: 'connectionRefused', text: 'connection refused (is the instrument or simulator running, and is the port right?)' },
+  ENOTFOUND: { reason: 'hostNotFound', text: 'host name not found' },
+  EAI_AGAIN: { reason: 'hostNotFound', text: 'host name not found' },
+  EHOSTUNREACH: { reason: 'hostUnreachable', text: 'host unreachable' },
+  ENETUNREACH: { reason: 'hostUnreachable', text: 'host unreachable' },
+  ECONNRESET: { reason: 'connectionReset', text: 'connection reset by the peer' },
+  ENOENT: { reason: 'socketPathMissing', text: 'socket path does not exist' },
+  EACCES: { reason: 'permissionDenied', text: 'permission denied' },
+  ETIMEDOUT: { reason: 'connectionTimedOut', text: 'connection timed out' },
+};
+
+/**
+ * A socket error as a reason key and words: known codes get both; anything else keeps its own
+ * message under the reason "socketError" (detail `error`).
+ */
+export function socketFailure(err: unknown): { reason: string; text: string; details: Record<string, unknown> } {
+  const code = typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : '';
+  const known = SOCKET_FAILURES[code];
+  if (known) return { ...known, details: {} };
+  const text = errorMessage(err);
+  return { reason: 'socketError', text, details: { error: text } };
+}
+
 /** Node's socket errors carry a code such as ECONNREFUSED; say it in words a user can act on. */
 export function describeSocketError(err: unknown): string {
-  const code = typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : '';
-  switch (code) {
-    case 'ECONNREFUSED':
-      return 'connection refused (is the instrument or simulator running, and is the port right?)';
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return 'host name not found';
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-      return 'host unreachable';
-    case 'ECONNRESET':
-      return 'connection reset by the peer';
-    case 'ENOENT':
-      return 'socket path does not exist';
-    case 'EACCES':
-      return 'permission denied';
-    case 'ETIMEDOUT':
-      return 'connection timed out';
-    default:
-      return errorMessage(err);
+  return socketFailure(err).text;
+}
+
+/** A socket error in words, as an error whose reason names the failure (the cause of a socketError). */
+export function socketCause(err: unknown): InstrumentError {
+  const failure = socketFailure(err);
+  return new InstrumentError('CONNECT_FAILED', failure.text, { reason: failure.reason, ...failure.details }, { cause: err });
+}
+
+/**
+ * "<where>: <socket failure>" (reason "endpointFailed"), with the failure in words as its cause so
+ * the catalogs can say both parts in the user's language; `extra` adds facts (url…).
+ */
+export function socketError(code: ErrorCode, where: string, err: unknown, extra: Record<string, unknown> = {}): InstrumentError {
+  const cause = socketCause(err);
+  return new InstrumentError(code, `${where}: ${cause.message}`, { ...extra, reason: 'endpointFailed', where }, { cause });
+}
+
+/** The operating system's error code (ECONNRESET, EPIPE…) behind an error, looked for along its causes. */
+export function systemErrorCode(err: unknown): string | undefined {
+  let current: unknown = err;
+  for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth += 1) {
+    if (!(current instanceof InstrumentError) && typeof (current as { code?: unknown }).code === 'string') return (current as { code: string }).code;
+    current = (current as { cause?: unknown }).cause;
   }
+  return undefined;
+}
+
+/**
+ * A URL for messages: any password in it (http://user:secret@host/) is left out, in a parsed URL or
+ * in text that does not parse, so an address typed with credentials never shows them in an error.
+ */
+export function redactUrl(url: string | URL): string {
+  if (typeof url !== 'string') {
+    if (url.password === '') return url.href;
+    const copy = new URL(url.href);
+    copy.password = '';
+    return copy.href;
+  }
+  return url.replace(/(\/\/[^/@:\s]*):[^/@\s]*@/g, '$1@');
 }

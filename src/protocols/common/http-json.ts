@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
-import { InstrumentError, describeSocketError } from './errors';
+import { InstrumentError, redactUrl, socketCause, socketError } from './errors';
+import { MAX_JSON_DEPTH, jsonTextTooDeep } from './json-limits';
 
 export interface HttpJsonRequest {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -12,6 +13,8 @@ export interface HttpJsonRequest {
   timeoutMs?: number;
   /** Largest reply body accepted, in bytes. */
   maxBytes?: number;
+  /** Deepest nesting of a JSON reply accepted (a deeper one is refused before it is parsed). */
+  maxDepth?: number;
   /** A keep-alive agent; defaults to a shared one per protocol. */
   agent?: http.Agent;
   /** Words that name the request in errors instead of the URL (e.g. to keep a path with a token out of logs). */
@@ -50,13 +53,17 @@ export function httpJson(request: HttpJsonRequest): Promise<HttpJsonResponse> {
   try {
     url = new URL(request.url);
   } catch {
-    return Promise.reject(new InstrumentError('BAD_INPUT', `"${request.url}" is not a valid URL`));
+    return Promise.reject(new InstrumentError('BAD_INPUT', `"${request.url}" is not a valid URL`, { reason: 'invalidUrl', url: request.url }));
   }
   const secure = url.protocol === 'https:';
   if (!secure && url.protocol !== 'http:') {
-    return Promise.reject(new InstrumentError('BAD_INPUT', `${request.url}: only http and https URLs are supported`));
+    return Promise.reject(
+      new InstrumentError('BAD_INPUT', `${request.url}: only http and https URLs are supported`, { reason: 'httpUrlOnly', url: request.url }),
+    );
   }
   const label = request.label ?? `${request.method} ${url.origin}${url.pathname}`;
+  // Errors carry the address for msg.error consumers; a password in it stays out.
+  const shownUrl = redactUrl(url);
   const payload = request.body === undefined ? undefined : Buffer.from(JSON.stringify(request.body), 'utf8');
   const headers: Record<string, string | number> = { Accept: 'application/json', ...request.headers };
   if (payload) {
@@ -65,6 +72,7 @@ export function httpJson(request: HttpJsonRequest): Promise<HttpJsonResponse> {
   }
   const maxBytes = request.maxBytes ?? DEFAULT_MAX_BYTES;
   const timeoutMs = request.timeoutMs ?? 10_000;
+  const maxDepth = request.maxDepth ?? MAX_JSON_DEPTH;
 
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -82,33 +90,64 @@ export function httpJson(request: HttpJsonRequest): Promise<HttpJsonResponse> {
       agent: request.agent ?? (secure ? sharedAgents.https : sharedAgents.http),
     });
     const timer = setTimeout(() => {
-      finish(new InstrumentError('TIMEOUT', `${label}: no reply within ${timeoutMs} ms`, { url: url.href, timeoutMs }));
+      finish(
+        new InstrumentError('TIMEOUT', `${label}: no reply within ${timeoutMs} ms`, {
+          reason: 'noReplyWithin',
+          where: label,
+          url: shownUrl,
+          timeoutMs,
+        }),
+      );
       req.destroy();
     }, timeoutMs);
-    req.on('error', (err) =>
-      finish(new InstrumentError('CONNECT_FAILED', `${label}: ${describeSocketError(err)}`, { url: url.href }, { cause: err })),
-    );
+    req.on('error', (err) => finish(socketError('CONNECT_FAILED', label, err, { url: shownUrl })));
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (chunk: Buffer) => {
         size += chunk.length;
         if (size > maxBytes) {
-          finish(new InstrumentError('TOO_LARGE', `${label}: reply larger than ${maxBytes} bytes`, { url: url.href, maxBytes }));
+          finish(
+            new InstrumentError('TOO_LARGE', `${label}: reply larger than ${maxBytes} bytes`, {
+              reason: 'replyTooLarge',
+              where: label,
+              url: shownUrl,
+              maxBytes,
+            }),
+          );
           req.destroy();
           return;
         }
         chunks.push(chunk);
       });
-      res.on('error', (err) =>
-        finish(new InstrumentError('DISCONNECTED', `${label}: reply interrupted (${describeSocketError(err)})`, { url: url.href })),
-      );
+      res.on('error', (err) => {
+        const cause = socketCause(err);
+        finish(
+          new InstrumentError(
+            'DISCONNECTED',
+            `${label}: reply interrupted (${cause.message})`,
+            { reason: 'replyInterrupted', where: label, url: shownUrl },
+            { cause },
+          ),
+        );
+      });
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
         const contentType = String(res.headers['content-type'] ?? '');
         let json: unknown;
         let isJson = false;
-        if (text.trim() !== '' && (contentType.includes('json') || /^\s*[[{]/.test(text))) {
+        const looksJson = text.trim() !== '' && (contentType.includes('json') || /^\s*[[{]/.test(text));
+        if (looksJson && jsonTextTooDeep(text, maxDepth)) {
+          finish(
+            new InstrumentError('TOO_LARGE', `${label}: the reply is nested more than ${maxDepth} levels deep and was refused`, {
+              url: shownUrl,
+              reason: 'replyTooDeep',
+              maxDepth,
+            }),
+          );
+          return;
+        }
+        if (looksJson) {
           try {
             json = JSON.parse(text);
             isJson = true;

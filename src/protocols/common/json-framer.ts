@@ -1,4 +1,5 @@
 import { InstrumentError } from './errors';
+import { MAX_JSON_DEPTH } from './json-limits';
 
 const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
@@ -14,6 +15,8 @@ function isWhitespace(byte: number): boolean {
 export interface JsonFramerOptions {
   /** Largest single value in bytes; a larger one is an error (and the framer resets). */
   maxBytes?: number;
+  /** Deepest nesting accepted; a deeper value is an error (and the framer resets) before it is ever parsed. */
+  maxDepth?: number;
 }
 
 /**
@@ -30,14 +33,21 @@ export class JsonFramer {
   private inString = false;
   private escaped = false;
   private readonly maxBytes: number;
+  private readonly maxDepth: number;
 
   constructor(options: JsonFramerOptions = {}) {
     this.maxBytes = options.maxBytes ?? 16 * 1024 * 1024;
+    this.maxDepth = options.maxDepth ?? MAX_JSON_DEPTH;
   }
 
   /** Bytes held for an unfinished value. */
   get buffered(): number {
     return this.partsLength;
+  }
+
+  /** True while a value has begun and not ended (a reply cut off part-way leaves this set). */
+  get midValue(): boolean {
+    return this.depth > 0;
   }
 
   /** Feed a chunk; returns the JSON texts completed by it, in order. */
@@ -66,8 +76,16 @@ export class JsonFramer {
         continue;
       }
       if (byte === QUOTE) this.inString = true;
-      else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) this.depth += 1;
-      else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) {
+      else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
+        this.depth += 1;
+        if (this.depth > this.maxDepth) {
+          this.reset();
+          throw new InstrumentError('TOO_LARGE', `a JSON value is nested more than ${this.maxDepth} levels deep`, {
+            reason: 'tooDeep',
+            maxDepth: this.maxDepth,
+          });
+        }
+      } else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) {
         this.depth -= 1;
         if (this.depth === 0) {
           out.push(this.take(chunk.subarray(start, i + 1)));

@@ -29,7 +29,14 @@ export class PendingRequests<T> {
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.calls.delete(key);
-        reject(new InstrumentError('TIMEOUT', `${describe}: no reply within ${timeoutMs} ms`, { id: key, timeoutMs }));
+        reject(
+          new InstrumentError('TIMEOUT', `${describe}: no reply within ${timeoutMs} ms`, {
+            reason: 'noReplyWithin',
+            where: describe,
+            id: key,
+            timeoutMs,
+          }),
+        );
       }, timeoutMs);
       this.calls.set(key, { resolve, reject, timer });
     });

@@ -13,6 +13,8 @@ export interface ConnectionStatus {
   retryInMs?: number;
   /** What went wrong last, in words. */
   error?: string;
+  /** The error behind `error`, whose reason and details let a node say it in the user's language. */
+  failure?: Error;
 }
 
 export interface ReconnectOptions {
@@ -97,7 +99,7 @@ export abstract class ReconnectingConnection<Extra extends Record<keyof Extra, u
   whenConnected(timeoutMs: number): Promise<void> {
     if (this.isConnected) return Promise.resolve();
     if (this.current.state === 'failed') {
-      return Promise.reject(new InstrumentError('CONNECT_FAILED', `${this.endpoint}: ${this.current.error ?? 'connection failed'}`));
+      return Promise.reject(this.connectFailed(this.current, 'connection failed'));
     }
     this.start();
     let cleanup = (): void => undefined;
@@ -108,7 +110,7 @@ export abstract class ReconnectingConnection<Extra extends Record<keyof Extra, u
           resolve();
         } else if (status.state === 'failed' || status.state === 'closed') {
           cleanup();
-          reject(new InstrumentError('CONNECT_FAILED', `${this.endpoint}: ${status.error ?? 'connection closed'}`));
+          reject(this.connectFailed(status, 'connection closed'));
         }
       };
       cleanup = (): void => {
@@ -118,9 +120,32 @@ export abstract class ReconnectingConnection<Extra extends Record<keyof Extra, u
     });
     return withTimeout(waiter, timeoutMs, () => {
       cleanup();
-      const why = this.current.error ? ` (last error: ${this.current.error})` : '';
-      return new InstrumentError('TIMEOUT', `not connected to ${this.endpoint} within ${timeoutMs} ms${why}`);
+      const last = this.current;
+      if (!last.error) {
+        return new InstrumentError('TIMEOUT', `not connected to ${this.endpoint} within ${timeoutMs} ms`, {
+          reason: 'notConnectedWithin',
+          where: this.endpoint,
+          timeoutMs,
+        });
+      }
+      return new InstrumentError(
+        'TIMEOUT',
+        `not connected to ${this.endpoint} within ${timeoutMs} ms (last error: ${last.error})`,
+        { reason: 'notConnectedWithinSince', where: this.endpoint, timeoutMs },
+        { cause: last.failure ?? new Error(last.error) },
+      );
     });
+  }
+
+  /** "<endpoint>: <why>", keeping the reason of the status's own error for the catalogs. */
+  private connectFailed(status: ConnectionStatus, fallback: string): InstrumentError {
+    const failure = status.failure ?? new Error(status.error ?? fallback);
+    return new InstrumentError(
+      'CONNECT_FAILED',
+      `${this.endpoint}: ${failure.message}`,
+      { reason: 'endpointFailed', where: this.endpoint },
+      { cause: failure },
+    );
   }
 
   /** Subclasses call this when an open transport closes or errors. */
@@ -129,7 +154,7 @@ export abstract class ReconnectingConnection<Extra extends Record<keyof Extra, u
     const wasConnected = this.current.state === 'connected';
     this.hangUp();
     if (wasConnected) this.emitEvent('disconnected', err);
-    this.scheduleRetry(err ? errorMessage(err) : 'connection closed');
+    this.scheduleRetry(err ?? new InstrumentError('DISCONNECTED', 'connection closed', { reason: 'connectionClosed' }));
   }
 
   /** A failure that retrying cannot fix: report it and stop. */
@@ -140,7 +165,7 @@ export abstract class ReconnectingConnection<Extra extends Record<keyof Extra, u
     const wasConnected = this.current.state === 'connected';
     this.hangUp();
     if (wasConnected) this.emitEvent('disconnected', err);
-    this.setStatus({ state: 'failed', error: err.message });
+    this.setStatus({ state: 'failed', error: err.message, failure: err });
   }
 
   protected setStatus(status: ConnectionStatus): void {
@@ -156,18 +181,32 @@ export abstract class ReconnectingConnection<Extra extends Record<keyof Extra, u
     const generation = ++this.generation;
     const first = this.backoff.attempts === 0;
     // Keep the last error visible while retrying, so a timeout can say why the link is down.
-    this.setStatus(first ? { state: 'connecting' } : { state: 'reconnecting', attempt: this.backoff.attempts, error: this.current.error });
+    this.setStatus(
+      first
+        ? { state: 'connecting' }
+        : { state: 'reconnecting', attempt: this.backoff.attempts, error: this.current.error, failure: this.current.failure },
+    );
     try {
       await withTimeout(
         this.dial(),
         this.reconnectOptions.connectTimeoutMs,
-        () => new InstrumentError('TIMEOUT', `connecting to ${this.endpoint} timed out after ${this.reconnectOptions.connectTimeoutMs} ms`),
+        () =>
+          new InstrumentError('TIMEOUT', `connecting to ${this.endpoint} timed out after ${this.reconnectOptions.connectTimeoutMs} ms`, {
+            reason: 'connectTimedOut',
+            where: this.endpoint,
+            timeoutMs: this.reconnectOptions.connectTimeoutMs,
+          }),
       );
       if (generation !== this.generation) return this.dropStale();
       await withTimeout(
         this.handshake(),
         this.reconnectOptions.handshakeTimeoutMs,
-        () => new InstrumentError('TIMEOUT', `${this.endpoint} did not complete its handshake within ${this.reconnectOptions.handshakeTimeoutMs} ms`),
+        () =>
+          new InstrumentError('TIMEOUT', `${this.endpoint} did not complete its handshake within ${this.reconnectOptions.handshakeTimeoutMs} ms`, {
+            reason: 'handshakeTimedOut',
+            where: this.endpoint,
+            timeoutMs: this.reconnectOptions.handshakeTimeoutMs,
+          }),
       );
       if (generation !== this.generation) return this.dropStale();
       this.backoff.reset();
@@ -180,7 +219,7 @@ export abstract class ReconnectingConnection<Extra extends Record<keyof Extra, u
         return;
       }
       this.hangUp();
-      this.scheduleRetry(errorMessage(err));
+      this.scheduleRetry(err instanceof Error ? err : new Error(errorMessage(err)));
     }
   }
 
@@ -192,16 +231,17 @@ export abstract class ReconnectingConnection<Extra extends Record<keyof Extra, u
     if (this.current.state === 'closed' || this.current.state === 'failed') this.hangUp();
   }
 
-  private scheduleRetry(error: string): void {
+  private scheduleRetry(failure: Error): void {
+    const error = failure.message;
     if (!this.reconnectOptions.reconnect) {
       this.generation += 1;
-      this.setStatus({ state: 'closed', error });
+      this.setStatus({ state: 'closed', error, failure });
       return;
     }
     clearTimeout(this.retryTimer);
     const retryInMs = this.backoff.next();
     const generation = ++this.generation;
-    this.setStatus({ state: 'reconnecting', attempt: this.backoff.attempts, retryInMs, error });
+    this.setStatus({ state: 'reconnecting', attempt: this.backoff.attempts, retryInMs, error, failure });
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       if (generation === this.generation) void this.attempt();

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { InstrumentError, describeSocketError } from './errors';
+import { InstrumentError, socketError } from './errors';
 import { ReconnectingConnection, type ReconnectOptions } from './reconnecting-connection';
 
 /** Where to connect: a TCP host with one or more candidate ports (tried in order), or a Unix socket path. */
@@ -19,11 +19,18 @@ export type TcpEvents = {
  */
 export function parseSocketTarget(text: string, defaultHost = '127.0.0.1'): SocketTarget {
   const value = text.trim();
-  if (value === '') throw new InstrumentError('BAD_INPUT', 'an address is required: host:port, host:port-portmax or a Unix socket path');
+  if (value === '')
+    throw new InstrumentError('BAD_INPUT', 'an address is required: host:port, host:port-portmax or a Unix socket path', {
+      reason: 'addressRequired',
+    });
   if (value.startsWith('unix:')) return { kind: 'unix', path: value.slice(5) };
   if (value.startsWith('/') || value.startsWith('./')) return { kind: 'unix', path: value };
   const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)(?:-(\d+))?$/.exec(value);
-  if (!match) throw new InstrumentError('BAD_INPUT', `"${value}" is not host:port, host:port-portmax or a Unix socket path`);
+  if (!match)
+    throw new InstrumentError('BAD_INPUT', `"${value}" is not host:port, host:port-portmax or a Unix socket path`, {
+      reason: 'addressInvalid',
+      address: value,
+    });
   const host = match[1] ?? (match[2] || defaultHost);
   const first = Number(match[3]);
   const last = match[4] === undefined ? first : Number(match[4]);
@@ -32,9 +39,16 @@ export function parseSocketTarget(text: string, defaultHost = '127.0.0.1'): Sock
 
 export function portRange(first: number, last: number): number[] {
   const valid = (p: number): boolean => Number.isInteger(p) && p > 0 && p < 65536;
-  if (!valid(first) || !valid(last)) throw new InstrumentError('BAD_INPUT', `ports must be whole numbers from 1 to 65535 (got ${first}-${last})`);
-  if (last < first) throw new InstrumentError('BAD_INPUT', `port range ${first}-${last} ends before it starts`);
-  if (last - first > 1000) throw new InstrumentError('BAD_INPUT', `port range ${first}-${last} is wider than 1000 ports`);
+  if (!valid(first) || !valid(last))
+    throw new InstrumentError('BAD_INPUT', `ports must be whole numbers from 1 to 65535 (got ${first}-${last})`, {
+      reason: 'portsInvalid',
+      first,
+      last,
+    });
+  if (last < first)
+    throw new InstrumentError('BAD_INPUT', `port range ${first}-${last} ends before it starts`, { reason: 'portRangeReversed', first, last });
+  if (last - first > 1000)
+    throw new InstrumentError('BAD_INPUT', `port range ${first}-${last} is wider than 1000 ports`, { reason: 'portRangeTooWide', first, last });
   const ports: number[] = [];
   for (let p = first; p <= last; p += 1) ports.push(p);
   return ports;
@@ -69,7 +83,8 @@ export class TcpConnection<Extra extends Record<keyof Extra, unknown[]> = Record
   /** Write bytes; throws a clear error when not connected. */
   write(data: Buffer | string): void {
     const socket = this.socket;
-    if (!socket || !this.isConnected || socket.destroyed) throw new InstrumentError('DISCONNECTED', `not connected to ${this.endpoint}`);
+    if (!socket || !this.isConnected || socket.destroyed)
+      throw new InstrumentError('DISCONNECTED', `not connected to ${this.endpoint}`, { reason: 'notConnected', where: this.endpoint });
     socket.write(data);
   }
 
@@ -78,7 +93,8 @@ export class TcpConnection<Extra extends Record<keyof Extra, unknown[]> = Record
       this.adopt(await openSocket({ path: this.target.path }, `unix:${this.target.path}`, (s) => (this.dialling = s)));
       return;
     }
-    const failures: string[] = [];
+    // Each failure names its own address once ("host:port: connection refused"); a range lists the ports.
+    const failures: Array<{ port: number; error: InstrumentError }> = [];
     for (const port of this.target.ports) {
       try {
         const socket = await openSocket({ host: this.target.host, port }, `${this.target.host}:${port}`, (s) => (this.dialling = s));
@@ -86,14 +102,15 @@ export class TcpConnection<Extra extends Record<keyof Extra, unknown[]> = Record
         this.adopt(socket);
         return;
       } catch (err) {
-        failures.push(`${port}: ${err instanceof Error ? err.message : String(err)}`);
+        failures.push({ port, error: err instanceof InstrumentError ? err : new InstrumentError('CONNECT_FAILED', String(err)) });
       }
     }
-    const summary =
-      failures.length === 1
-        ? failures[0]
-        : `no port in ${describeTarget(this.target)} accepted (${failures.slice(0, 3).join('; ')}${failures.length > 3 ? '; …' : ''})`;
-    throw new InstrumentError('CONNECT_FAILED', `${this.target.host} ${summary}`);
+    if (failures.length === 1) throw failures[0]!.error;
+    // socketError puts the failure in words in the cause: "<port>: connection refused", not the address again.
+    const listed = failures.slice(0, 3).map(({ port, error }) => `${port}: ${error.cause instanceof Error ? error.cause.message : error.message}`);
+    const where = describeTarget(this.target);
+    const failed = `${listed.join('; ')}${failures.length > 3 ? '; …' : ''}`;
+    throw new InstrumentError('CONNECT_FAILED', `no port in ${where} accepted (${failed})`, { reason: 'noPortAccepted', where, failed });
   }
 
   private adopt(socket: net.Socket): void {
@@ -106,7 +123,7 @@ export class TcpConnection<Extra extends Record<keyof Extra, unknown[]> = Record
     socket.on('close', () => {
       if (this.socket !== socket) return;
       this.socket = undefined;
-      this.lost(new InstrumentError('DISCONNECTED', `${this.endpoint} closed the connection`));
+      this.lost(new InstrumentError('DISCONNECTED', `${this.endpoint} closed the connection`, { reason: 'peerClosedTcp', where: this.endpoint }));
     });
   }
 
@@ -126,10 +143,12 @@ function openSocket(options: net.NetConnectOpts, label: string, created: (socket
   return new Promise((resolve, reject) => {
     const socket = net.connect(options);
     created(socket);
-    socket.once('close', () => reject(new InstrumentError('CONNECT_FAILED', `${label}: closed while connecting`)));
+    socket.once('close', () =>
+      reject(new InstrumentError('CONNECT_FAILED', `${label}: closed while connecting`, { reason: 'closedWhileConnecting', where: label })),
+    );
     const onError = (err: Error): void => {
       socket.destroy();
-      reject(new InstrumentError('CONNECT_FAILED', `${label}: ${describeSocketError(err)}`, {}, { cause: err }));
+      reject(socketError('CONNECT_FAILED', label, err));
     };
     socket.once('error', onError);
     socket.once('connect', () => {

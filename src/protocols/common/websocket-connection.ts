@@ -2,7 +2,7 @@ import type http from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
 import WebSocket from 'ws';
-import { InstrumentError, describeSocketError } from './errors';
+import { InstrumentError, socketError } from './errors';
 import { ReconnectingConnection, type ReconnectOptions } from './reconnecting-connection';
 
 export interface WebSocketConnectionOptions extends ReconnectOptions {
@@ -42,7 +42,7 @@ export class WebSocketConnection<Extra extends Record<keyof Extra, unknown[]> = 
   sendText(text: string): void {
     const socket = this.socket;
     if (!socket || socket.readyState !== WebSocket.OPEN) {
-      throw new InstrumentError('DISCONNECTED', `not connected to ${this.endpoint}`);
+      throw new InstrumentError('DISCONNECTED', `not connected to ${this.endpoint}`, { reason: 'notConnected', where: this.endpoint });
     }
     socket.send(text);
   }
@@ -76,6 +76,8 @@ export class WebSocketConnection<Extra extends Record<keyof Extra, unknown[]> = 
       });
       socket.on('unexpected-response', (_req, res) => {
         const err = new InstrumentError('CONNECT_FAILED', `${this.endpoint} answered the websocket upgrade with HTTP ${res.statusCode}`, {
+          reason: 'upgradeRefused',
+          where: this.endpoint,
           statusCode: res.statusCode,
         });
         res.resume();
@@ -83,16 +85,28 @@ export class WebSocketConnection<Extra extends Record<keyof Extra, unknown[]> = 
         reject(this.upgradeRefused(res.statusCode ?? 0, err));
       });
       socket.on('error', (err) => {
-        if (!opened) reject(new InstrumentError('CONNECT_FAILED', `${this.endpoint}: ${describeSocketError(err)}`, {}, { cause: err }));
+        if (!opened) reject(socketError('CONNECT_FAILED', this.endpoint, err));
       });
       socket.on('close', (code, reason) => {
         if (this.socket !== socket) return;
         this.socket = undefined;
         if (opened) {
           const text = reason.toString();
-          this.lost(new InstrumentError('DISCONNECTED', `${this.endpoint} closed the connection (code ${code}${text ? `: ${text}` : ''})`));
+          this.lost(
+            new InstrumentError('DISCONNECTED', `${this.endpoint} closed the connection (code ${code}${text ? `: ${text}` : ''})`, {
+              reason: text ? 'peerClosedSaying' : 'peerClosed',
+              where: this.endpoint,
+              closeCode: code,
+              text,
+            }),
+          );
         } else {
-          reject(new InstrumentError('CONNECT_FAILED', `${this.endpoint} closed before the websocket opened`));
+          reject(
+            new InstrumentError('CONNECT_FAILED', `${this.endpoint} closed before the websocket opened`, {
+              reason: 'closedBeforeOpen',
+              where: this.endpoint,
+            }),
+          );
         }
       });
     });

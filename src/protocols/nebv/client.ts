@@ -1,7 +1,8 @@
 import { InstrumentError, errorMessage } from '../common/errors';
 import { JsonFramer } from '../common/json-framer';
 import { PendingRequests } from '../common/pending-requests';
-import type { ReconnectOptions } from '../common/reconnecting-connection';
+import { MAX_JSON_DEPTH, previewJson } from '../common/json-limits';
+import type { ConnectionState, ConnectionStatus, ReconnectOptions } from '../common/reconnecting-connection';
 import { TcpConnection, parseSocketTarget, type SocketTarget } from '../common/tcp-connection';
 import { withTimeout } from '../common/timers';
 import { assertParams, normalizeMethod } from './params';
@@ -17,6 +18,8 @@ export interface NebvClientOptions extends ReconnectOptions {
   newline?: boolean;
   /** Largest reply accepted, in bytes; a larger one resets the connection. */
   maxReplyBytes?: number;
+  /** Deepest nesting of a reply accepted; a deeper one resets the connection before it is parsed. */
+  maxReplyDepth?: number;
 }
 
 export interface CallOptions {
@@ -26,9 +29,14 @@ export interface CallOptions {
 export type NebvClientEvents = {
   /** A reply whose id matches no call in flight: late after a timeout, or not ours. */
   unmatched: [unknown];
-  /** The reply stream could not be framed (stray bytes, an oversize reply); the socket is dropped to resynchronise. */
+  /** The reply stream could not be framed (stray bytes, an oversize or cut-off reply); the socket is dropped to resynchronise. */
   streamError: [InstrumentError];
 };
+
+/** A short, safe rendering of a reply for a log line (a hostile reply must not break the warning about it). */
+export function describeReply(reply: unknown): string {
+  return previewJson(reply, 200);
+}
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 export const DEFAULT_MAX_REPLY_BYTES = 16 * 1024 * 1024;
@@ -58,6 +66,9 @@ export class NebvClient extends TcpConnection<NebvClientEvents> {
   /** Why the socket is being dropped, so the calls it takes down say so. */
   private dropReason: InstrumentError | undefined;
   private closedForGood = false;
+  /** The last dial failed and no connection has been made since: calls fail at once instead of waiting. */
+  private dialFailed = false;
+  private previousState: ConnectionState = 'idle';
 
   constructor(options: NebvClientOptions) {
     const target = typeof options.target === 'string' ? parseSocketTarget(options.target) : options.target;
@@ -65,8 +76,10 @@ export class NebvClient extends TcpConnection<NebvClientEvents> {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.newline = options.newline ?? false;
     this.maxReplyBytes = options.maxReplyBytes ?? DEFAULT_MAX_REPLY_BYTES;
-    this.framer = new JsonFramer({ maxBytes: this.maxReplyBytes });
+    this.framer = new JsonFramer({ maxBytes: this.maxReplyBytes, maxDepth: options.maxReplyDepth ?? MAX_JSON_DEPTH });
     this.on('data', (chunk) => this.onData(chunk));
+    // Registered first, so every other status listener (a call waiting to connect) sees the flag updated.
+    this.on('status', (status) => this.track(status));
   }
 
   /** Calls sent and not yet answered, plus calls waiting for the connection. */
@@ -106,8 +119,7 @@ export class NebvClient extends TcpConnection<NebvClientEvents> {
       answer = await reply;
     } catch (err) {
       // Name the call's whole timeout, not what was left of it after connecting.
-      if (err instanceof InstrumentError && err.code === 'TIMEOUT')
-        throw new InstrumentError('TIMEOUT', `${describe}: no reply within ${timeoutMs} ms`, { ...err.details, timeoutMs });
+      if (err instanceof InstrumentError && err.code === 'TIMEOUT') throw this.timedOut(describe, timeoutMs, err);
       throw err;
     }
     if (answer.error !== undefined && answer.error !== null) throw new NebvRpcError(name, answer.error);
@@ -146,25 +158,91 @@ export class NebvClient extends TcpConnection<NebvClientEvents> {
     return id;
   }
 
+  /** Keep track of whether the link is down because a dial failed (fail fast) or because it dropped (wait for the redial). */
+  private track(status: ConnectionStatus): void {
+    if (status.state === 'connected') this.dialFailed = false;
+    else if (status.state === 'reconnecting' && status.retryInMs !== undefined) this.dialFailed = this.previousState !== 'connected';
+    else if (status.state === 'closed' || status.state === 'failed') this.dialFailed = true;
+    this.previousState = status.state;
+  }
+
+  /** The call was not sent because there is no connection: its own code, so a flow can branch on it. */
+  private notConnected(method: string): InstrumentError {
+    if (this.closedForGood) return new InstrumentError('CLOSED', `${method}: the neoEBV client for ${this.endpoint} has been closed`);
+    const status = this.status;
+    // The dial's own error names the address ("127.0.0.1:5000: connection refused …"); say it once.
+    const lastError = status.error ?? `no connection to ${this.endpoint}`;
+    const retryInSeconds = status.retryInMs !== undefined ? Math.max(1, Math.round(status.retryInMs / 1000)) : undefined;
+    const retry = retryInSeconds !== undefined ? `; the next attempt to connect is in ${retryInSeconds} s` : '';
+    return new InstrumentError('NOT_CONNECTED', `${method} was not sent, neoEBV is not connected: ${lastError}${retry}`, {
+      reason: retryInSeconds === undefined ? 'nebvNotConnected' : 'nebvNotConnectedRetry',
+      method,
+      lastError,
+      retryInSeconds,
+    });
+  }
+
+  /**
+   * Wait for the link before sending. A call fails at once with NOT_CONNECTED when the last dial
+   * failed (neoEBV not running) and as soon as the dial under way fails; after a drop (neoEBV
+   * restarting, a reset to resynchronise) it waits for the redial, within the call's timeout.
+   */
   private async waitForConnection(method: string, timeoutMs: number): Promise<void> {
-    // whenConnected(Infinity) waits until connected or stopped; each caller applies its own timeout.
-    this.ready ??= this.whenConnected(Number.POSITIVE_INFINITY).finally(() => {
+    if (this.closedForGood || this.dialFailed) throw this.notConnected(method);
+    this.ready ??= this.nextLinkOutcome().finally(() => {
       this.ready = undefined;
     });
     this.waiting += 1;
     try {
       await withTimeout(this.ready, timeoutMs, () => {
-        const why = this.status.error ? ` (last error: ${this.status.error})` : '';
-        return new InstrumentError('TIMEOUT', `${method}: not connected to ${this.endpoint} within ${timeoutMs} ms${why}`, { timeoutMs });
+        const why = this.status.error ? ` (last error: ${this.status.error})` : ` to ${this.endpoint}`;
+        return new InstrumentError('TIMEOUT', `${method}: no connection within ${timeoutMs} ms${why}`, { timeoutMs });
       });
     } catch (err) {
-      // close() ends the wait with the base class's "connection closed", which reads like a failed dial.
+      if (err instanceof InstrumentError && err.code === 'TIMEOUT') throw err;
       if (this.closedForGood)
         throw new InstrumentError('CLOSED', `${method}: the neoEBV client for ${this.endpoint} was closed while the call waited for the connection`);
-      throw err;
+      throw this.notConnected(method);
     } finally {
       this.waiting -= 1;
     }
+  }
+
+  /** Resolves when connected; rejects when a dial fails or the client stops. Starts connecting if idle. */
+  private nextLinkOutcome(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const onStatus = (status: ConnectionStatus): void => {
+        if (status.state === 'connected') {
+          this.off('status', onStatus);
+          resolve();
+        } else if (this.dialFailed) {
+          this.off('status', onStatus);
+          reject(new Error(status.error ?? 'not connected'));
+        }
+      };
+      this.on('status', onStatus);
+      this.start();
+    });
+  }
+
+  /** A call timed out. If a reply was cut off part-way, the stream cannot be trusted: drop it and redial. */
+  private timedOut(describe: string, timeoutMs: number, err: InstrumentError): InstrumentError {
+    if (!this.framer.midValue || !this.socket) {
+      return new InstrumentError('TIMEOUT', `${describe}: no reply within ${timeoutMs} ms`, { ...err.details, timeoutMs });
+    }
+    const bytes = this.framer.buffered;
+    const reason = new InstrumentError(
+      'PROTOCOL',
+      `a reply from ${this.endpoint} stopped part-way (${bytes} bytes of an unfinished reply when a call timed out); ` +
+        'the connection was reset to resynchronise',
+      { reason: 'replyCutOff', address: this.endpoint, bytes },
+    );
+    this.resynchronise(reason);
+    return new InstrumentError(
+      'TIMEOUT',
+      `${describe}: no reply within ${timeoutMs} ms; an unfinished reply (${bytes} bytes) was pending, so the connection was reset to resynchronise`,
+      { ...err.details, call: describe, timeoutMs, reason: 'timeoutReplyCutOff', bytes },
+    );
   }
 
   private enqueue(id: number, text: string): void {
@@ -198,9 +276,10 @@ export class NebvClient extends TcpConnection<NebvClientEvents> {
       this.breakStream(err);
       return;
     }
+    const socket = this.socket;
     for (const text of texts) {
-      // After a broken reply the socket is going down: the rest of this chunk cannot be trusted either.
-      if (this.dropReason) return;
+      // After a broken reply the socket is gone: the rest of this chunk cannot be trusted either.
+      if (this.socket !== socket) return;
       this.onReply(text);
     }
   }
@@ -220,16 +299,31 @@ export class NebvClient extends TcpConnection<NebvClientEvents> {
 
   /** The byte stream can no longer be trusted: fail what is in flight with the reason and reconnect. */
   private breakStream(err: unknown): void {
-    const reason =
-      err instanceof InstrumentError && err.code === 'TOO_LARGE'
+    const tooDeep = err instanceof InstrumentError && err.details.reason === 'tooDeep';
+    const reason = tooDeep
+      ? new InstrumentError(
+          'TOO_LARGE',
+          `a reply from ${this.endpoint} is nested more than ${String(err.details.maxDepth)} levels deep; ` +
+            'it was refused and the connection was reset',
+          { reason: 'streamTooDeep', address: this.endpoint, maxDepth: err.details.maxDepth },
+        )
+      : err instanceof InstrumentError && err.code === 'TOO_LARGE'
         ? new InstrumentError(
             'TOO_LARGE',
             `a reply from ${this.endpoint} exceeded the ${this.maxReplyBytes}-byte limit; ` +
               `the connection was reset (raise the maximum reply size if such replies are expected)`,
           )
         : new InstrumentError('PROTOCOL', `the reply stream from ${this.endpoint} broke (${errorMessage(err)}); the connection was reset`);
+    this.resynchronise(reason);
+  }
+
+  /**
+   * Drop the connection now and redial: calls in flight fail with `reason`. Marked down at once
+   * (not when the socket's close event comes), so a call made in between waits for the redial.
+   */
+  private resynchronise(reason: InstrumentError): void {
     this.emit('streamError', reason);
     this.dropReason = reason;
-    this.socket?.destroy();
+    this.lost(reason);
   }
 }

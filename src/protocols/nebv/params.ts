@@ -1,5 +1,6 @@
 import { InstrumentError, errorMessage } from '../common/errors';
-import { isEbvItem, isRecord } from './types';
+import { findJsonProblem, isPlainRecord } from '../common/json-limits';
+import { isEbvItem } from './types';
 
 const METHOD_NAME = /^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$/;
 
@@ -22,13 +23,25 @@ export function normalizeMethod(name: unknown): string {
 function describeType(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
+  if (Buffer.isBuffer(value)) return 'a Buffer';
+  if (typeof value === 'object') return `a ${(value as { constructor?: { name?: string } }).constructor?.name ?? 'class instance'}`;
   return `a ${typeof value}`;
 }
 
-/** neoEBV takes arguments by name only, so params must be a JSON object. */
+/**
+ * neoEBV takes arguments by name only, so params must be a JSON object; and every value must reach
+ * it as written (JSON.stringify would send NaN as null and drop undefined), so such values are refused.
+ */
 export function assertParams(params: unknown, where = 'params'): asserts params is Record<string, unknown> {
-  if (!isRecord(params)) {
+  if (!isPlainRecord(params)) {
     throw new InstrumentError('BAD_INPUT', `${where} must be a JSON object of named arguments such as {"point":[10,0]}, not ${describeType(params)}`);
+  }
+  const problem = findJsonProblem(params, where);
+  if (problem) {
+    throw new InstrumentError('BAD_INPUT', `${problem.property} is ${problem.found}: it must be ${problem.expected}; nothing was sent`, {
+      reason: 'paramNotJson',
+      ...problem,
+    });
   }
   if ('item' in params && !isEbvItem(params.item)) {
     throw new InstrumentError('BAD_INPUT', 'params.item must be an EbvItem as a previous call returned it (an object with "key" and "klass")');

@@ -142,7 +142,7 @@ export class LauncherClient extends WebSocketConnection<LauncherEvents> implemen
         'PROTOCOL',
         `BlocklyProp Launcher ${info.version || '(version not given)'} is too old: version ${MINIMUM_LAUNCHER_VERSION} or newer is needed. ` +
           `Install the current Launcher from parallax.com, then redeploy.`,
-        { version: info.version },
+        { reason: 'launcherTooOld', version: info.version || '(version not given)', minimum: MINIMUM_LAUNCHER_VERSION },
       );
       // Retrying cannot make the Launcher newer: stop instead of reconnecting in a loop.
       this.fail(err);

@@ -155,15 +155,17 @@ export async function listSerialPorts(list: () => Promise<Array<{ path: string }
   }
 }
 
-const NOT_OPENED = 'not opened, so the board was not reset';
-
 /**
- * What the "Test connection" button of a propeller-serial node says about a port. Opening the
+ * What the "Test connection" button of a propeller-serial node finds about a port. Opening the
  * port would toggle DTR/RTS and reset the board (and stop the program on it), so only look: does
- * the path exist, or does the system list it (Windows COM ports have no file to look at)?
+ * the path exist as a device, or does the system list it (Windows COM ports have no file to look at)?
  */
-export async function probeSerialPort(path: string): Promise<string> {
-  if (path === '') throw new InstrumentError('BAD_INPUT', 'no port set: type a path such as /dev/ttyUSB0 or COM3, or pick one from the list');
+export async function inspectSerialPort(path: string): Promise<'device' | 'listed'> {
+  if (path === '') {
+    throw new InstrumentError('BAD_INPUT', 'no port set: type a path such as /dev/ttyUSB0 or COM3, or pick one from the list', {
+      reason: 'serialPortNotSet',
+    });
+  }
   let stat: fs.Stats | undefined;
   let missing = '';
   try {
@@ -178,14 +180,17 @@ export async function probeSerialPort(path: string): Promise<string> {
           ? 'cannot be looked at (permission denied)'
           : `cannot be looked at (${code})`;
   }
-  if (stat?.isCharacterDevice()) return `${path} exists (${NOT_OPENED})`;
-  if (stat)
+  if (stat?.isCharacterDevice()) return 'device';
+  if (stat) {
+    const directory = stat.isDirectory();
     throw new InstrumentError(
       'BAD_INPUT',
-      `${path} exists but is ${stat.isDirectory() ? 'a directory' : 'not a device'}; choose the serial port itself, e.g. /dev/ttyUSB0`,
+      `${path} exists but is ${directory ? 'a directory' : 'not a device'}; choose the serial port itself, e.g. /dev/ttyUSB0`,
+      { reason: directory ? 'serialPathIsDirectory' : 'serialPathNotDevice', path },
     );
+  }
   const listing = await listSerialPorts();
-  if (listing.ports.includes(path)) return `${path} is listed by the system (${NOT_OPENED})`;
+  if (listing.ports.includes(path)) return 'listed';
   const known = listing.ports.length ? `ports on this computer: ${listing.ports.join(', ')}` : (listing.error ?? 'the system lists no serial ports');
   throw new InstrumentError('CONNECT_FAILED', `${path} ${missing}; is the board plugged in? (${known})`);
 }

@@ -2,7 +2,7 @@
  * Replies of the documented and the current broker differ in shape; a flow should not care.
  * Each normaliser maps either shape to one result, keeping `message` where it says something.
  */
-import { isPlainObject } from './validate';
+import { isPlainObject, type Params } from './validate';
 
 export type Reply = Record<string, unknown>;
 export type Result = Record<string, unknown>;
@@ -33,18 +33,36 @@ function runNumber(reply: Reply): Result {
   return { run_number: asNumber(reply.run_number) ?? asNumber(reply.message) };
 }
 
-function copiedFiles(reply: Reply): Result {
-  // Documented: destination_file_path [dest], error_files [source]; current: destination_files {source: dest}, error_files {source: reason}.
-  const copied = isPlainObject(reply.destination_files)
-    ? Object.entries(reply.destination_files).map(([source, destination]) => ({ source, destination }))
-    : list(reply.destination_file_path ?? reply.destination_files).map((destination) => ({ destination }));
+function baseName(path: unknown): string {
+  return String(path).split('/').pop() ?? '';
+}
+
+/**
+ * The same fields from both generations: copied [{source, destination}], failed [{file, reason}].
+ * Current: destination_files {source: dest}, error_files {source: reason}. Documented:
+ * destination_file_path [dest] and error_files [source], no reasons (null); a destination's source
+ * is the requested file of the same name (the broker copies into aux/ under the file's own name).
+ */
+function copiedFiles(reply: Reply, request: Params): Result {
   const failed = isPlainObject(reply.error_files)
-    ? Object.entries(reply.error_files).map(([file, reason]) => ({ file, reason }))
-    : list(reply.error_files).map((file) => ({ file }));
+    ? Object.entries(reply.error_files).map(([file, why]) => ({ file, reason: textOrNull(why) }))
+    : list(reply.error_files).map((file) => ({ file: String(file), reason: null }));
+  if (isPlainObject(reply.destination_files)) {
+    const copied = Object.entries(reply.destination_files).map(([source, destination]) => ({ source, destination }));
+    return { ...textMessage(reply), copied, failed };
+  }
+  const notCopied = new Set(failed.map((f) => f.file));
+  const requested = list(request.files)
+    .map(String)
+    .filter((file) => !notCopied.has(file));
+  const copied = list(reply.destination_file_path ?? reply.destination_files).map((destination) => ({
+    source: requested.find((file) => baseName(file) === baseName(destination)) ?? null,
+    destination,
+  }));
   return { ...textMessage(reply), copied, failed };
 }
 
-const NORMALISERS: Record<string, (reply: Reply) => Result> = {
+const NORMALISERS: Record<string, (reply: Reply, request: Params) => Result> = {
   retrieve_from_buffers: (r) => ({
     ...textMessage(r),
     run_number: asNumber(r.run_number),
@@ -68,7 +86,13 @@ const NORMALISERS: Record<string, (reply: Reply) => Result> = {
   get_pvlist: (r) => ({ pv_list: list(r.pv_list) }),
   set_pvlist: (r) => ({ pv_list: list(r.pv_list ?? r.message) }),
   get_detector_settings: (r) => ({ settings: isPlainObject(r.parameters) ? r.parameters : rest(r) }),
-  set_detector_settings: (r) => ({ ...textMessage(r), changed_parameters: isPlainObject(r.changed_parameters) ? r.changed_parameters : {} }),
+  // The documented broker answers only {"status":"ok"}: it does not say what changed, so neither do we
+  // (an empty changed_parameters would read "nothing changed"); requested is what was asked for.
+  set_detector_settings: (r, request) => ({
+    ...textMessage(r),
+    requested: isPlainObject(request.parameters) ? request.parameters : {},
+    ...(isPlainObject(r.changed_parameters) ? { changed_parameters: r.changed_parameters } : {}),
+  }),
   copy_user_files: copiedFiles,
   get_dap_settings: (r) => ({ parameters: isPlainObject(r.parameters) ? r.parameters : isPlainObject(r.message) ? r.message : {} }),
   set_dap_settings: (r) => ({
@@ -77,7 +101,12 @@ const NORMALISERS: Record<string, (reply: Reply) => Result> = {
   }),
 };
 
-export function normaliseReply(operation: string, reply: Reply): Result {
+/** `request` is the body that was sent (some replies only make sense next to it). */
+export function normaliseReply(operation: string, reply: Reply, request: Params = {}): Result {
   const normalise = NORMALISERS[operation];
-  return normalise ? normalise(reply) : { ...textMessage(reply), ...rest(reply) };
+  return normalise ? normalise(reply, request) : { ...textMessage(reply), ...rest(reply) };
+}
+
+function textOrNull(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
 }

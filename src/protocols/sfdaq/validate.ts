@@ -1,4 +1,5 @@
 import { InstrumentError } from '../common/errors';
+import { findJsonProblem } from '../common/json-limits';
 import { ALLOWED_RATE_MULTIPLICATORS, MAX_BODY_BYTES, MAX_PULSEID_DELTA, USER_TAG_PATTERN } from './routes';
 import type { ParamSpec, ParamType, RouteSpec } from './routes';
 
@@ -13,6 +14,8 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 }
 
 function show(value: unknown): string {
+  // JSON would show NaN and Infinity as null.
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   const text = JSON.stringify(value);
   return text === undefined ? String(value) : text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
@@ -110,6 +113,13 @@ export function validateParams(route: RouteSpec, params: Params, confirm?: unkno
   const out: Params = {};
   for (const [name, value] of Object.entries(params)) {
     if (value === undefined) continue;
+    // Assigned to a plain object it would replace the prototype and supply "required" values unseen.
+    if (name === '__proto__')
+      throw bad(`"__proto__" is not a parameter name (of ${route.operation} or any operation); remove it from msg.payload`, {
+        reason: 'badParameterName',
+        parameter: name,
+        operation: route.operation,
+      });
     const spec = known.get(name);
     if (spec) {
       out[name] = checkParam(route, spec, value);
@@ -120,9 +130,18 @@ export function validateParams(route: RouteSpec, params: Params, confirm?: unkno
     } else {
       throw bad(`${route.operation} has no parameter "${name}" (it takes ${route.params.map((p) => p.name).join(', ')})`, { parameter: name });
     }
+    // JSON would send NaN as null and a Buffer as {"type":"Buffer",…}: refuse what would not arrive as written.
+    const problem = findJsonProblem(out[name], name);
+    if (problem)
+      throw bad(`${problem.property} for ${route.operation} is ${problem.found}: it must be ${problem.expected}; nothing was sent`, {
+        reason: 'parameterNotJson',
+        parameter: name,
+        operation: route.operation,
+        ...problem,
+      });
   }
   for (const spec of route.params) {
-    if (spec.required && (out[spec.name] === undefined || out[spec.name] === null)) {
+    if (spec.required && (!Object.hasOwn(out, spec.name) || out[spec.name] === undefined || out[spec.name] === null)) {
       throw bad(`${spec.name} is required for ${route.operation}`, { parameter: spec.name });
     }
   }

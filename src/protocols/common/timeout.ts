@@ -1,0 +1,37 @@
+import { InstrumentError } from './errors';
+
+/** Shortest timeout accepted, in seconds: below a millisecond a timer cannot tell it from none. */
+export const MIN_TIMEOUT_SECONDS = 0.001;
+/**
+ * Longest timeout accepted, in seconds (one day). Node's timers overflow past about 24.8 days and
+ * then fire at once, so a larger value would fail the call immediately while the request still went out.
+ */
+export const MAX_TIMEOUT_SECONDS = 86_400;
+
+/**
+ * A timeout given in seconds (a number, or digits as text from a typed input or a dialog), as
+ * milliseconds. Undefined, null and empty text mean "not given" (undefined). Anything else outside
+ * MIN_TIMEOUT_SECONDS..MAX_TIMEOUT_SECONDS, or not a number, is refused naming `property`.
+ */
+export function timeoutSecondsToMs(value: unknown, property: string): number | undefined {
+  if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) return undefined;
+  const seconds = typeof value === 'string' && /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(value) ? Number(value) : value;
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < MIN_TIMEOUT_SECONDS || seconds > MAX_TIMEOUT_SECONDS) {
+    const found =
+      typeof value === 'string'
+        ? JSON.stringify(value.slice(0, 40))
+        : typeof value === 'number'
+          ? String(value)
+          : Array.isArray(value)
+            ? 'a list'
+            : typeof value === 'object'
+              ? 'an object'
+              : `a ${typeof value}`;
+    throw new InstrumentError(
+      'BAD_INPUT',
+      `${property} must be a number of seconds from ${MIN_TIMEOUT_SECONDS} to ${MAX_TIMEOUT_SECONDS} (fractions allowed, e.g. 2.5), not ${found}`,
+      { reason: 'badTimeout', property, found, min: MIN_TIMEOUT_SECONDS, max: MAX_TIMEOUT_SECONDS },
+    );
+  }
+  return Math.max(1, Math.round(seconds * 1000));
+}
