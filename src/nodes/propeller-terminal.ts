@@ -6,6 +6,7 @@ import { errorDot } from '../nodered/status';
 import { userNode } from '../nodered/user-node';
 import { InstrumentError, errorMessage } from '../protocols/common/errors';
 import type { TerminalSession } from '../protocols/propeller/connection';
+import { GapWarnings } from '../protocols/propeller/launcher-terminal';
 import { ENCODINGS, TerminalDecoder, type TerminalEncoding } from '../protocols/propeller/terminal-decoder';
 
 /** After a failed open (no connection yet, port missing), try again this often until closed. */
@@ -32,6 +33,9 @@ export = function (RED: RedAPI) {
     let retry: NodeJS.Timeout | undefined;
     let lastError = '';
     let gap: { expected: number; received: number } | undefined;
+    const gapWarnings = new GapWarnings(({ reason, text: _english, ...facts }) =>
+      node.warn(user.text(reason === 'terminalPacketsLost' ? 'propeller-terminal.warn.gap' : 'propeller-terminal.warn.gapRepeated', facts)),
+    );
 
     // A problem is reported once; the node keeps trying quietly until it changes or data flows.
     const report = (err: Error): void => {
@@ -74,7 +78,7 @@ export = function (RED: RedAPI) {
         });
         opened.on('gap', (g: { expected: number; received: number }) => {
           gap = g;
-          node.warn(user.text('propeller-terminal.warn.gap', { ...g, lost: g.received - g.expected, port: opened.port }));
+          gapWarnings.note(opened.port, g);
         });
         // "Port not found" / "failed to connect": let go of the port and try again later (a board may be plugged in).
         opened.on('error', (err: Error) => {
@@ -106,6 +110,7 @@ export = function (RED: RedAPI) {
 
     user.onClose(async () => {
       clearTimeout(retry);
+      gapWarnings.dispose();
       decoder.reset();
       const current = session;
       session = undefined;

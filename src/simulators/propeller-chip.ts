@@ -18,7 +18,7 @@ export interface FakeChipOptions {
  * A Propeller 1 on the far end of a pseudo-terminal: its boot loader is the pulse-model RomChip;
  * after a load with "run" it behaves like a program that prints a banner, a counter line every
  * printIntervalMs, and answers each line typed at it with "echo: <line>". Events: 'loaded',
- * 'run' (LoadedProgram), 'shutdown', 'output' (string printed).
+ * 'run' (LoadedProgram), 'shutdown', 'reboot', 'halted', 'output' (string printed).
  */
 export class FakePropellerChip extends EventEmitter {
   readonly chip: RomChip;
@@ -47,6 +47,14 @@ export class FakePropellerChip extends EventEmitter {
       this.emit('loaded', program);
     });
     this.chip.on('run', (program: LoadedProgram) => this.startProgram(program));
+    // A clock mode the chip cannot run: it reboots, or its clock stops; either way nothing prints.
+    for (const event of ['reboot', 'halted'] as const) {
+      this.chip.on(event, () => {
+        this.stopProgram();
+        options.log?.(`fake chip: the program's clock mode ${event === 'reboot' ? 'rebooted the chip' : 'stopped the clock'}`);
+        this.emit(event);
+      });
+    }
     this.chip.on('shutdown', () => {
       this.stopProgram();
       this.emit('shutdown');

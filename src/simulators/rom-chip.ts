@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { FRAME_BITS, type Bit } from '../protocols/propeller/bit-packing';
-import { HUB_RAM_SIZE, byteSum, hubRam } from '../protocols/propeller/image-header';
+import { HUB_RAM_SIZE, byteSum, clockModeFault, hubRam } from '../protocols/propeller/image-header';
 import {
   CHIP_HANDSHAKE_BITS,
   EXPECTED_VERSION,
@@ -40,6 +40,23 @@ export interface RomChipTiming {
   verifyMs: number;
 }
 
+/** The boot loader runs on the internal RCFAST oscillator, which may run anywhere in this range. */
+export const RCFAST_HZ = { min: 8_000_000, nominal: 12_000_000, max: 20_000_000 } as const;
+/** Reading the whole 32 KB EEPROM back at 8 MHz. */
+const VERIFY_MS_AT_8_MHZ = 1970;
+/** The EEPROM is written in 512 pages of 64 bytes; each page write takes the EEPROM itself about 5 ms. */
+const PAGE_WRITES_MS = 512 * 5;
+
+/**
+ * How long the boot loader's EEPROM steps take on a chip whose RCFAST runs at `hz`: reading back
+ * scales with the clock (about 1.97 s at 8 MHz); writing is modelled as the same bit traffic plus
+ * the page writes, which do not scale. Real time, so a test with it waits that long.
+ */
+export function rcfastTiming(hz: number): Pick<RomChipTiming, 'programMs' | 'verifyMs'> {
+  const verifyMs = Math.round((VERIFY_MS_AT_8_MHZ * RCFAST_HZ.min) / hz);
+  return { programMs: verifyMs + PAGE_WRITES_MS, verifyMs };
+}
+
 export interface RomChipOptions {
   fault?: ChipFault;
   /** The version the chip reports when the fault is wrong-version. */
@@ -47,7 +64,8 @@ export interface RomChipOptions {
   timing?: Partial<RomChipTiming>;
 }
 
-export type ChipState = 'listening' | 'templates' | 'command' | 'length' | 'image' | 'acknowledging' | 'running' | 'shutdown';
+/** 'halted': the program's clock mode stopped the clock; only a reset wakes the chip. */
+export type ChipState = 'listening' | 'templates' | 'command' | 'length' | 'image' | 'acknowledging' | 'running' | 'shutdown' | 'halted';
 
 export interface LoadedProgram {
   command: RomCommand;
@@ -68,7 +86,8 @@ export const HANDSHAKE_NOTICE_BITS = 16;
 /**
  * Events: 'reply' (Buffer to send to the host), 'handshake' (the first HANDSHAKE_NOTICE_BITS of a
  * handshake arrived: a host is starting a load, so a running program stops), 'loaded' (LoadedProgram, after the image arrived),
- * 'run' (LoadedProgram), 'shutdown', 'eeprom' (Buffer, after programming).
+ * 'run' (LoadedProgram), 'shutdown', 'eeprom' (Buffer, after programming), 'reboot' (the clock
+ * mode had the RESET bit), 'halted' (the clock mode stopped the clock).
  */
 export class RomChip extends EventEmitter {
   fault: ChipFault;
@@ -166,6 +185,8 @@ export class RomChip extends EventEmitter {
       case 'running':
       case 'shutdown':
         this.matchHandshake(bit);
+        return;
+      case 'halted':
         return;
       case 'templates':
         this.takeTemplateBit(bit, (index) => {
@@ -302,7 +323,22 @@ export class RomChip extends EventEmitter {
     this.emit('eeprom', Buffer.from(this.eeprom));
   }
 
+  /**
+   * Starting the program writes its clock mode to the CLK register: the RESET bit reboots the chip
+   * (back to the boot loader), a source whose oscillator or PLL is off stops the clock.
+   */
   private run(program: LoadedProgram): void {
+    const fault = clockModeFault(program.image[4] ?? 0);
+    if (fault?.rule === 'clock-mode-reset') {
+      this.reset();
+      this.emit('reboot');
+      return;
+    }
+    if (fault) {
+      this.stateValue = 'halted';
+      this.emit('halted');
+      return;
+    }
     this.stateValue = 'running';
     this.emit('run', program);
   }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { TerminalDecoder, unescapeDelimiter } from '../../src/protocols/propeller/terminal-decoder';
+import { MAX_PIECES_PER_PUSH, TerminalDecoder, unescapeDelimiter } from '../../src/protocols/propeller/terminal-decoder';
 import { parseProgress } from '../../src/protocols/propeller/launcher-messages';
 import { PacketCounter } from '../../src/protocols/propeller/launcher-terminal';
 
@@ -34,6 +34,18 @@ describe('propeller terminal decoding', function () {
     const d = new TerminalDecoder({ split: 'line', output: 'latin1', maxPiece: 8 });
     assert.deepEqual(d.push(Buffer.from('0123456789')), ['0123456789']);
     assert.deepEqual(d.push(Buffer.from('ab\n')), ['ab']);
+  });
+
+  it('never turns one push into more than MAX_PIECES_PER_PUSH msgs: the rest leave together, nothing lost', function () {
+    const lines = Array.from({ length: 1000 }, (_v, i) => `line ${i}`);
+    const d = new TerminalDecoder({ split: 'line', output: 'utf8' });
+    const out = d.push(Buffer.from(`${lines.join('\r\n')}\r\ntail`)) as string[];
+    assert.equal(out.length, MAX_PIECES_PER_PUSH);
+    assert.deepEqual(out.slice(0, MAX_PIECES_PER_PUSH - 1), lines.slice(0, MAX_PIECES_PER_PUSH - 1));
+    assert.equal(out.at(-1), lines.slice(MAX_PIECES_PER_PUSH - 1).join('\r\n'));
+    assert.deepEqual(d.push(Buffer.from('\n')), ['tail']);
+    const crlf = new TerminalDecoder({ split: 'delimiter', delimiter: '\r\n', output: 'buffer', maxPieces: 2 });
+    assert.deepEqual(crlf.push(Buffer.from('a\r\nb\r\nc\r\nd')), [Buffer.from('a'), Buffer.from('b\r\nc')]);
   });
 
   it('gives the same pieces however the stream is cut into packets', function () {

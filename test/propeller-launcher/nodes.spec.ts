@@ -3,12 +3,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EventEmitter } from 'node:events';
+import { execFileSync } from 'node:child_process';
 import { closeAndWatch, collect, helper, nextMessage, waitFor } from '../helpers/red';
 import { LauncherSimulator, type LauncherSimulatorOptions } from '../../src/simulators/launcher';
 import type { NodeDef, RedAPI, RedNode } from '../../src/nodered/red-types';
 import type { PropellerConnection } from '../../src/protocols/propeller/connection';
 import { connectionTestPath } from '../../src/nodered/connection-test';
 import { makeBinary, withBadChecksum } from './images';
+import { HostileLauncher } from '../propeller-fuzz/hostile-launcher';
+import { watchEventLoop } from '../propeller-fuzz/kit';
 import launcherNode = require('../../src/nodes/propeller-launcher');
 import loadNode = require('../../src/nodes/propeller-load');
 import terminalNode = require('../../src/nodes/propeller-terminal');
@@ -151,7 +154,35 @@ describe('propeller nodes (Launcher)', function () {
         sim.loads.map((l) => l.bytes),
         [256, 512],
       );
-      assert.match(await caughtError({ filename: path.join(tmp, 'missing.binary') }), /could not read the image file .*missing\.binary/);
+      const missing = await caughtError({ filename: path.join(tmp, 'missing.binary') });
+      assert.match(missing, /the image file .*missing\.binary does not exist/);
+      assert.doesNotMatch(missing, /socket/, 'a missing file is not called a socket path');
+    });
+
+    it('refuses a device, a FIFO or a non-image file from msg.filename at once, sends nothing, and loads the next file', async function () {
+      await start();
+      const fifo = path.join(tmp, 'pipe.binary');
+      execFileSync('mkfifo', [fifo]);
+      const text = path.join(tmp, 'notes.binary');
+      fs.writeFileSync(text, 'user:secret-hash:19000:0:99999:7:::\n'.repeat(20));
+      const good = path.join(tmp, 'good.binary');
+      fs.writeFileSync(good, makeBinary(256));
+      await helper.load(nodes, flow(loadDef({ source: 'file', file: good })));
+      try {
+        assert.match(await caughtError({ filename: '/dev/zero' }), /\/dev\/zero is a device/);
+        assert.match(await caughtError({ filename: fifo }), /is a named pipe \(FIFO\)/);
+        const notImage = await caughtError({ filename: text });
+        assert.match(notImage, /rule "not-an-image"/);
+        assert.doesNotMatch(notImage, /secret|\b740\b/, 'nothing of the file is told');
+        assert.deepEqual(sim.loads, [], 'nothing reached the Launcher');
+        assert.equal(((await loadOnce({})).result.payload as Result).success, true);
+      } finally {
+        try {
+          fs.closeSync(fs.openSync(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK));
+        } catch {
+          // No reader was left waiting.
+        }
+      }
     });
 
     it('reads a relative file path from settings.fileWorkingDirectory', async function () {
@@ -382,6 +413,73 @@ describe('propeller nodes (Launcher)', function () {
       while (!msg.gap);
       const gap = msg.gap as { expected: number; received: number };
       assert.equal(gap.received - gap.expected, 3);
+    });
+
+    it('a gap in every packet gives one warning at once (the rest are summed up later), not one log line per packet', async function () {
+      await start();
+      const hostile = await HostileLauncher.start({
+        onTerminal: (send, message) => {
+          if (message.action !== 'open') return;
+          const data = Buffer.from('x\n').toString('base64');
+          for (let i = 0; i < 2000; i++) send(JSON.stringify({ type: 'serial-terminal', packetID: 2 * i, msg: data }));
+        },
+      });
+      try {
+        const f = flow(termDef());
+        Object.assign(
+          f.find((n) => n.id === 'launcher')!,
+          { url: hostile.url },
+        );
+        await helper.load(nodes, f);
+        const warnings: string[] = [];
+        (helper.getNode('user') as unknown as EventEmitter).on('call:warn', (call: { args: [string] }) => warnings.push(call.args[0]));
+        const lines = collect<Msg>(helper.getNode('out'));
+        // Lines that arrive in one burst may leave joined (at most 200 msgs per burst): count the lines, not the msgs.
+        const lineCount = (): number => lines.reduce((n, m) => n + String(m.payload).split('\n').length, 0);
+        await waitFor(() => lineCount() === 2000, 10_000, 'every line');
+        assert.ok(
+          lines.some((m) => m.gap),
+          'a msg after a gap still says so',
+        );
+        assert.equal(warnings.length, 1, warnings.slice(0, 3).join(' | '));
+        assert.match(warnings[0]!, /lost 1 terminal packet\(s\) from COM3 \(expected packetID 1, got 2\)/);
+      } finally {
+        await helper.unload();
+        await hostile.close();
+      }
+    });
+
+    it('a flood of empty lines does not stall Node-RED: at most a bounded number of msgs per burst, nothing lost', async function () {
+      await start();
+      const packets = 40;
+      const hostile = await HostileLauncher.start({
+        onTerminal: (send, message) => {
+          if (message.action !== 'open') return;
+          for (let i = 0; i < packets; i++)
+            send(JSON.stringify({ type: 'serial-terminal', packetID: i, msg: Buffer.alloc(4096, 0x0a).toString('base64') }));
+          send(JSON.stringify({ type: 'serial-terminal', packetID: packets, msg: Buffer.from('end\n').toString('base64') }));
+        },
+      });
+      try {
+        const f = flow(termDef());
+        Object.assign(
+          f.find((n) => n.id === 'launcher')!,
+          { url: hostile.url },
+        );
+        await helper.load(nodes, f);
+        const lines = collect<Msg>(helper.getNode('out'));
+        const watch = watchEventLoop();
+        await waitFor(() => String(lines.at(-1)?.payload).endsWith('end'), 15_000, 'the last line').catch((err: Error) => {
+          throw new Error(`${err.message}: ${lines.length} msgs, last ${JSON.stringify(lines.at(-1)?.payload).slice(0, 40)}`);
+        });
+        const stalledMs = watch.stop();
+        assert.ok(stalledMs < 1000, `the event loop stalled ${Math.round(stalledMs)} ms`);
+        const newlines = lines.reduce((n, m) => n + 1 + (String(m.payload).match(/\n/g)?.length ?? 0), 0);
+        assert.equal(newlines, packets * 4096 + 1, 'every line arrived, some joined');
+      } finally {
+        await helper.unload();
+        await hostile.close();
+      }
     });
 
     it('turns "port not found" and "failed to connect" into errors for Catch nodes', async function () {

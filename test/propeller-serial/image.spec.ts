@@ -114,16 +114,24 @@ describe('propeller images', () => {
         'size-multiple-of-4',
       );
     });
-    it('larger than hub RAM', () =>
+    it('larger than hub RAM', () => {
+      const big = Buffer.alloc(32772);
+      binary.copy(big);
       assert.equal(
-        rule(() => prepareImage(Buffer.alloc(32772))),
+        rule(() => prepareImage(big)),
         'size-max',
-      ));
-    it('pbase not 0x10', () =>
+      );
+    });
+    it('pbase not 0x10: not an image at all, refused without describing the data', () => {
       assert.equal(
         rule(() => prepareImage(withHeader(binary, 6, 0x14))),
-        'pbase',
-      ));
+        'not-an-image',
+      );
+      assert.throws(
+        () => prepareImage(withHeader(binary, 6, 0x14)),
+        (err: InstrumentError) => err.details.reason === 'imageNotPropeller' && !/0x0014|\b80\b/.test(err.message),
+      );
+    });
     it('vbase not the file length', () =>
       assert.equal(
         rule(() => prepareImage(withHeader(binary, 8, 76))),

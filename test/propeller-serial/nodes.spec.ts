@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import type { EventEmitter } from 'node:events';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -136,6 +135,17 @@ describe('propeller nodes on a serial port (fake chip on a pseudo-terminal)', fu
     );
   });
 
+  it('a download baud rate the boot loader cannot follow reaches a Catch node before the port is opened', async () => {
+    await helper.load(nodes, flow([], serialConfig({ baudRate: 230400 })));
+    let heard = 0;
+    bench.pair.chip.on('data', (data: Buffer) => (heard += data.length));
+    const caught = nextMessage<Msg>(helper.getNode('caught'), 10_000, 'the caught error');
+    helper.getNode('load').receive({ payload: makeBinary(64) });
+    assert.match((await caught).error!.message, /download baud rate is 230400.*9600 to 115200/);
+    assert.equal(heard, 0);
+    assert.equal(bench.chip.loads.length, 0);
+  });
+
   it('a bad image is refused before the port is opened', async () => {
     await helper.load(nodes, flow([]));
     const bad = makeBinary(64);
@@ -247,21 +257,32 @@ describe('propeller nodes on a serial port (fake chip on a pseudo-terminal)', fu
       ];
     }
 
-    it('sets no status once closed, even when a file it was reading arrives later', async function () {
-      if (process.platform === 'win32') this.skip();
-      // A named pipe: the node's read waits until the test writes the image into it.
-      const pipe = path.join(tmp, 'slow.binary');
-      execFileSync('mkfifo', [pipe]);
-      await helper.load(nodes, imageFlow({ source: 'file', file: pipe }));
-      const out = nextMessage<Msg>(helper.getNode('out'), 5000, 'the image facts');
-      helper.getNode('img').receive({});
-      await new Promise((r) => setImmediate(r));
-      const after = await closeAndWatch('img');
-      // Resolves once the node has the pipe open, so the read finishes after the close.
-      await fs.promises.writeFile(pipe, makeBinary(64));
-      assert.equal((await out).topic, 'binary');
-      await new Promise((r) => setImmediate(r));
-      assert.deepEqual(after, [], 'no status from a closed node');
+    it('sets no status once closed, even when a file it was reading arrives later', async () => {
+      // Hold the file's opening until the node has closed, as a slow disk or network share would.
+      const file = path.join(tmp, 'slow.binary');
+      fs.writeFileSync(file, makeBinary(64));
+      const realOpen = fs.promises.open;
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let opened = false;
+      fs.promises.open = (async (...args: Parameters<typeof realOpen>) => {
+        await gate;
+        opened = true;
+        return realOpen(...args);
+      }) as typeof realOpen;
+      try {
+        await helper.load(nodes, imageFlow({ source: 'file', file }));
+        const out = nextMessage<Msg>(helper.getNode('out'), 5000, 'the image facts');
+        helper.getNode('img').receive({});
+        const after = await closeAndWatch('img');
+        release();
+        assert.equal((await out).topic, 'binary');
+        assert.ok(opened, 'the read finished after the close');
+        await new Promise((r) => setImmediate(r));
+        assert.deepEqual(after, [], 'no status from a closed node');
+      } finally {
+        fs.promises.open = realOpen;
+      }
     });
 
     it('gives the facts of a .binary', async () => {
@@ -360,7 +381,7 @@ describe('propeller nodes on a serial port (fake chip on a pseudo-terminal)', fu
       assert.equal(statuses.at(-1)?.fill, 'green');
       const caught = nextMessage<Msg>(helper.getNode('caught'));
       helper.getNode('img').receive({});
-      assert.match((await caught).error!.message, /could not read the image file/);
+      assert.match((await caught).error!.message, /the image file .*missing\.binary does not exist/);
       assert.deepEqual(statuses.at(-1), { fill: 'red', shape: 'ring', text: 'no image' }, "a failed read does not leave the last image's green dot");
     });
   });

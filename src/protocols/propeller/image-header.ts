@@ -24,7 +24,8 @@ export interface ImageHeader {
 
 export function readHeader(data: Buffer): ImageHeader {
   if (data.length < HEADER_SIZE) {
-    throw imageError('header-size', `the image is ${data.length} bytes; a Propeller image needs at least its ${HEADER_SIZE}-byte header`);
+    // No size in the text: the data may be any file a path pointed at, not an image.
+    throw imageError('header-size', `the data is shorter than the ${HEADER_SIZE}-byte header every Propeller image starts with`);
   }
   return {
     clockFrequency: data.readUInt32LE(0),
@@ -38,9 +39,12 @@ export function readHeader(data: Buffer): ImageHeader {
   };
 }
 
-/** An InstrumentError naming the validation rule that failed (details.rule), so flows can branch on it. */
-export function imageError(rule: string, message: string): InstrumentError {
-  return new InstrumentError('BAD_INPUT', `invalid Propeller image (rule "${rule}"): ${message}`, { rule });
+/**
+ * An InstrumentError naming the validation rule that failed (details.rule), so flows can branch on
+ * it; `details` adds a catalog key (reason) and the variable parts of the message.
+ */
+export function imageError(rule: string, message: string, details: Record<string, unknown> = {}): InstrumentError {
+  return new InstrumentError('BAD_INPUT', `invalid Propeller image (rule "${rule}"): ${message}`, { rule, ...details });
 }
 
 export function byteSum(data: Buffer): number {
@@ -71,8 +75,12 @@ export function computeChecksum(image: Buffer): number {
   return (0x100 - sumWithoutChecksum) & 0xff;
 }
 
-/** A copy of the image with byte 5 set so the checksum rule holds. */
+/**
+ * A copy of the image with byte 5 set so the checksum rule holds. An image whose clock mode no chip
+ * can run is refused instead: a right checksum would only let it reach the chip.
+ */
 export function fixChecksum(image: Buffer): Buffer {
+  checkClockMode(readHeader(image).clockMode);
   const fixed = Buffer.from(image);
   fixed[5] = computeChecksum(image);
   return fixed;
@@ -91,4 +99,51 @@ export function describeClockMode(mode: number): string {
   if (source < 2) return CLOCK_SOURCES[source];
   if (source === 2) return oscillator;
   return `${oscillator} + ${CLOCK_SOURCES[source]}`;
+}
+
+/** Bits of the CLK register (the clock mode byte). */
+export const CLK = { reset: 0x80, pllEnable: 0x40, oscillatorEnable: 0x20, sourceMask: 0x07 } as const;
+const SOURCE_XINPUT = 2;
+
+/** The enable bits a clock source needs, by name. */
+export type ClockEnableBit = 'PLLENA' | 'OSCENA';
+export type ClockModeFault = { rule: 'clock-mode-reset' } | { rule: 'clock-mode-disabled'; missing: ClockEnableBit[] };
+const BIT_OF: Record<ClockEnableBit, number> = { PLLENA: 6, OSCENA: 5 };
+
+/**
+ * Why the chip cannot run a clock mode, if it cannot. Starting a program writes this byte to the CLK
+ * register: the RESET bit reboots the chip, so the program never starts; a source fed by the
+ * crystal oscillator or the PLL while that circuit is off stops the clock, and the chip hangs until
+ * the next reset.
+ */
+export function clockModeFault(mode: number): ClockModeFault | undefined {
+  if ((mode & CLK.reset) !== 0) return { rule: 'clock-mode-reset' };
+  const source = mode & CLK.sourceMask;
+  if (source < SOURCE_XINPUT) return undefined;
+  const missing: ClockEnableBit[] = [
+    ...(source > SOURCE_XINPUT && (mode & CLK.pllEnable) === 0 ? (['PLLENA'] as const) : []),
+    ...((mode & CLK.oscillatorEnable) === 0 ? (['OSCENA'] as const) : []),
+  ];
+  return missing.length > 0 ? { rule: 'clock-mode-disabled', missing } : undefined;
+}
+
+/** Refuse a clock mode the chip cannot run (see clockModeFault), naming the rule. */
+export function checkClockMode(mode: number): void {
+  const fault = clockModeFault(mode);
+  if (!fault) return;
+  const clockMode = `0x${mode.toString(16).toUpperCase().padStart(2, '0')}`;
+  if (fault.rule === 'clock-mode-reset') {
+    throw imageError(
+      fault.rule,
+      `the clock mode ${clockMode} sets the RESET bit (bit 7), so the chip would reboot instead of running the program; the file is damaged or not a Propeller program: rebuild it`,
+      { reason: 'imageClockModeReset', clockMode },
+    );
+  }
+  const { missing } = fault;
+  const clockSource = describeClockMode(mode);
+  throw imageError(
+    fault.rule,
+    `the clock mode ${clockMode} takes the clock from ${clockSource} but leaves ${missing.map((bit) => `${bit} (bit ${BIT_OF[bit]})`).join(' and ')} off, so the clock would stop and the chip hang until reset; rebuild the program with a valid clock mode (e.g. XTAL1 + PLL16X, 0x6F)`,
+    { reason: 'imageClockModeDisabled', clockMode, clockSource, missing },
+  );
 }

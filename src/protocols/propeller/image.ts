@@ -2,6 +2,7 @@ import { elfToBinary, isElf } from './elf';
 import {
   CALL_FRAME,
   HEADER_SIZE,
+  checkClockMode,
   HUB_RAM_SIZE,
   PBASE,
   byteSum,
@@ -49,7 +50,9 @@ export interface PreparedImage extends ImageHeader {
 /**
  * Parse, validate and normalise a .binary, .eeprom or .elf file into the bytes the boot loader
  * takes. Every refusal is an InstrumentError('BAD_INPUT') whose message and details.rule name the
- * rule that failed, so a bad file never reaches the serial port.
+ * rule that failed, so a bad file never reaches the serial port. Data without an image's signature
+ * is refused before any rule describes it: a path may point at any file, and its size or bytes
+ * must not show up in an error.
  */
 export function prepareImage(data: Buffer, options: PrepareOptions = {}): PreparedImage {
   if (!Buffer.isBuffer(data)) throw imageError('format', 'the image must be a Buffer of file bytes');
@@ -62,8 +65,10 @@ export function prepareImage(data: Buffer, options: PrepareOptions = {}): Prepar
     checkBinaryLayout(image);
     checksumOk = true;
   } else if (format === 'eeprom') {
+    checkSignature(data);
     ({ image, checksumOk } = eepromToBinary(data, options.fixChecksum === true));
   } else if (format === 'binary') {
+    checkSignature(data);
     checkBinaryLayout(data);
     if (data.readUInt16LE(8) !== data.length) {
       throw imageError(
@@ -96,6 +101,20 @@ function detectFormat(data: Buffer): ImageFormat {
   return 'binary';
 }
 
+/**
+ * What every .binary and .eeprom has and other files almost never do: a 16-byte header whose pbase
+ * (bytes 6-7) is 0x0010. Says nothing about the data beyond that.
+ */
+function checkSignature(data: Buffer): void {
+  if (readHeader(data).pbase !== PBASE) {
+    throw imageError(
+      'not-an-image',
+      'the data is not a Propeller 1 program: bytes 6-7 of every .binary and .eeprom hold 0x0010, and an .elf starts with 7F 45 4C 46; choose the file the compiler wrote',
+      { reason: 'imageNotPropeller' },
+    );
+  }
+}
+
 /** Size, alignment and header-order rules shared by .binary images and the first vbase bytes of an .eeprom. */
 function checkBinaryLayout(data: Buffer): void {
   if (data.length > HUB_RAM_SIZE) throw imageError('size-max', `the image is ${data.length} bytes; hub RAM holds at most ${HUB_RAM_SIZE}`);
@@ -112,6 +131,7 @@ function checkHeaderOrder(h: ImageHeader): void {
   if (h.dbase < h.vbase + 8) throw imageError('dbase-order', `dbase ${h.dbase} must be at least vbase ${h.vbase} + 8 (room for the call frame)`);
   if (h.dcurr < h.dbase) throw imageError('dcurr-order', `dcurr ${h.dcurr} must not be below dbase ${h.dbase}`);
   if (h.dcurr > HUB_RAM_SIZE) throw imageError('dcurr-max', `dcurr ${h.dcurr} lies beyond hub RAM (${HUB_RAM_SIZE} bytes)`);
+  checkClockMode(h.clockMode);
 }
 
 function eepromToBinary(data: Buffer, allowBadChecksum: boolean): { image: Buffer; checksumOk: boolean } {

@@ -3,11 +3,16 @@ import { withTimeout } from '../common/timers';
 import { WebSocketConnection, type WebSocketConnectionOptions } from '../common/websocket-connection';
 import type { LoadProgress, LoadRequest, LoadResult, PropellerConnection, TerminalOptions, TerminalSession } from './connection';
 import { ActiveLoad } from './launcher-load';
-import { MINIMUM_LAUNCHER_VERSION, cleanPorts, isSupportedVersion, parseIncoming, type LauncherInfo } from './launcher-messages';
+import { MINIMUM_LAUNCHER_VERSION, cleanPorts, isSupportedVersion, oneLine, parseIncoming, type LauncherInfo } from './launcher-messages';
 import { sharedQueue } from '../common/serial-queue';
 import { LauncherTerminalSession, PacketCounter, type TerminalOwner } from './launcher-terminal';
 
 export const DEFAULT_LAUNCHER_URL = 'ws://localhost:6009';
+/**
+ * Largest frame taken from a Launcher. Its own are a few kilobytes at most (a terminal packet is
+ * 1492 bytes in base64); a bigger one only costs time to parse, and the socket is dropped for it.
+ */
+export const LAUNCHER_MAX_FRAME = 256 * 1024;
 
 export interface LauncherClientOptions extends Omit<WebSocketConnectionOptions, 'headers'> {
   /** Whole-load limit when the request names none (a 32 KB EEPROM load over Wi-Fi can take a minute). */
@@ -48,7 +53,7 @@ export class LauncherClient extends WebSocketConnection<LauncherEvents> implemen
   private readonly portWaitMs: number;
 
   constructor(options: LauncherClientOptions) {
-    super(options);
+    super({ maxPayload: LAUNCHER_MAX_FRAME, ...options });
     this.loadTimeoutMs = options.loadTimeoutMs ?? 120_000;
     this.connectWaitMs = options.connectWaitMs ?? 10_000;
     this.portWaitMs = options.portWaitMs ?? 6_000;
@@ -204,28 +209,31 @@ export class LauncherClient extends WebSocketConnection<LauncherEvents> implemen
     );
   }
 
-  /** The port list, waiting for the first one (and, when `nonEmpty`, for at least one port). */
+  /**
+   * The port list, waiting for the first one (and, when `nonEmpty`, for at least one port). The list
+   * that satisfied the wait is the one returned: another may replace it (or a disconnect clear it)
+   * before the caller runs on.
+   */
   private async currentPorts(nonEmpty: boolean): Promise<string[]> {
-    const ready = (): boolean => this.portList !== undefined && (!nonEmpty || this.portList.length > 0);
-    if (!ready()) {
-      let listener: (() => void) | undefined;
-      const arrived = new Promise<void>((resolve) => {
-        listener = () => {
-          if (ready()) resolve();
-        };
-        this.on('ports', listener);
-      });
-      try {
-        await withTimeout(arrived, this.portWaitMs, () =>
-          nonEmpty && this.portList !== undefined
-            ? new InstrumentError('BAD_INPUT', `the Launcher lists no ports: connect a Propeller board (USB or Wi-Fi) and try again`)
-            : new InstrumentError('TIMEOUT', `the Launcher did not send its port list within ${this.portWaitMs} ms`),
-        );
-      } finally {
-        if (listener) this.off('ports', listener);
-      }
+    const ready = (ports: string[] | undefined): ports is string[] => ports !== undefined && (!nonEmpty || ports.length > 0);
+    const now = this.portList;
+    if (ready(now)) return now;
+    let listener: ((ports: string[]) => void) | undefined;
+    const arrived = new Promise<string[]>((resolve) => {
+      listener = (ports) => {
+        if (ready(ports)) resolve(ports);
+      };
+      this.on('ports', listener);
+    });
+    try {
+      return await withTimeout(arrived, this.portWaitMs, () =>
+        nonEmpty && this.portList !== undefined
+          ? new InstrumentError('BAD_INPUT', `the Launcher lists no ports: connect a Propeller board (USB or Wi-Fi) and try again`)
+          : new InstrumentError('TIMEOUT', `the Launcher did not send its port list within ${this.portWaitMs} ms`),
+      );
+    } finally {
+      if (listener) this.off('ports', listener);
     }
-    return this.portList!;
   }
 
   private updatePorts(ports: string[]): void {
@@ -253,11 +261,17 @@ export class LauncherClient extends WebSocketConnection<LauncherEvents> implemen
   private deliverTerminalError(text: string): void {
     const terminal = this.terminal;
     if (!terminal) return;
-    const oneLine = text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+    const line = oneLine(text);
     // "Port X not found" also answers a close of a port we have since left: only the open port's counts.
-    const named = /^Port '?(.+?)'? not found/i.exec(oneLine);
+    const named = /^Port '?(.+?)'? not found/i.exec(line);
     if (named && named[1] !== terminal.port) return;
-    const err = new InstrumentError('REMOTE', `Launcher: ${oneLine}`, { port: terminal.port });
+    const err = line
+      ? new InstrumentError('REMOTE', `Launcher: ${line}`, { reason: 'launcherTerminalError', port: terminal.port, text: line })
+      : new InstrumentError(
+          'REMOTE',
+          `the Launcher reported an error on the terminal for ${terminal.port} without saying what; check the board and its port`,
+          { reason: 'launcherTerminalErrorWithoutText', port: terminal.port },
+        );
     for (const session of terminal.sessions) session.deliverError(err);
   }
 

@@ -5,6 +5,12 @@ import { NOTICE, parseProgress } from './launcher-messages';
 export const SUCCESS_TAIL_MS = 1_000;
 /** After a specific error id, how long to wait for the 102 that normally follows it. */
 export const ERROR_TAIL_MS = 2_000;
+/**
+ * Progress lines kept and passed on per load. A 32 KB load over Wi-Fi sends about a hundred; a
+ * Launcher that sends endless ones must not flood the flow or grow the log. Lines past the limit
+ * still decide the outcome.
+ */
+export const PROGRESS_LIMIT = 500;
 
 /**
  * One load-prop in flight: reads the Launcher's ui-command messages and settles once. Success is
@@ -44,8 +50,10 @@ export class ActiveLoad {
     const parsed = parseProgress(msg);
     if (!parsed) return;
     const progress: LoadProgress = { id: parsed.id, text: parsed.text, stage: parsed.stage };
-    this.log.push(progress);
-    this.onProgress?.(progress);
+    if (this.log.length < PROGRESS_LIMIT) {
+      this.log.push(progress);
+      this.onProgress?.(progress);
+    }
     if (parsed.withoutId && parsed.id < 0) {
       this.fail(parsed.text, undefined);
     } else if (parsed.id === NOTICE.success) {

@@ -25,6 +25,25 @@ export type IncomingMessage =
   | { kind: 'terminal-error'; text: string }
   | { kind: 'other'; type: string };
 
+/** Longest Launcher text kept (an error, a progress line, a version); the Launcher's own are far shorter. */
+export const MAX_TEXT = 300;
+/** A port list longer than this, or a port name longer than MAX_TEXT, is not from a Launcher: the rest is dropped. */
+export const MAX_PORTS = 256;
+
+/**
+ * A Launcher text on one line: line breaks, with the blanks around them, become one space; at most
+ * MAX_TEXT characters. Looks at a bounded head of the text, in linear time, whatever a peer sends.
+ */
+export function oneLine(text: string, max = MAX_TEXT): string {
+  const head = text.length > max * 4 ? text.slice(0, max * 4) : text;
+  const line = head
+    .split(/[\r\n]+/)
+    .map((part) => part.trim())
+    .filter((part) => part !== '')
+    .join(' ');
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
 function field(value: Record<string, unknown>, name: string): unknown {
   return value[name];
 }
@@ -51,7 +70,7 @@ export function parseIncoming(text: string): IncomingMessage | undefined {
       return {
         kind: 'hello',
         info: {
-          version: String(field(record, 'version') ?? ''),
+          version: oneLine(String(field(record, 'version') ?? ''), 40),
           api: Number.isFinite(api) && api > 0 ? api : 1,
           b64Msg: truthy(field(record, 'b64Msg')),
         },
@@ -73,7 +92,7 @@ export function parseIncoming(text: string): IncomingMessage | undefined {
       if (packetId !== undefined && packetId !== null && typeof msg === 'string') {
         return { kind: 'terminal-data', packetId: Number(packetId), data: Buffer.from(msg, 'base64') };
       }
-      return { kind: 'terminal-error', text: typeof msg === 'string' ? msg : 'the Launcher reported a terminal error without text' };
+      return { kind: 'terminal-error', text: typeof msg === 'string' ? msg : '' };
     }
     default:
       return { kind: 'other', type };
@@ -82,7 +101,7 @@ export function parseIncoming(text: string): IncomingMessage | undefined {
 
 /** Port names as the Launcher lists them; a leading "" only means "nothing preferred". */
 export function cleanPorts(ports: string[]): string[] {
-  return ports.filter((p) => p !== '');
+  return ports.filter((p) => p !== '' && p.length <= MAX_TEXT).slice(0, MAX_PORTS);
 }
 
 /** Compare dotted versions numerically; a part that is not a number counts as 0. */
@@ -137,15 +156,15 @@ export function stageFor(id: number, text: string): string {
  * (a bad image) is a failure with id -1 and `withoutId`.
  */
 export function parseProgress(raw: string): ParsedProgress | undefined {
-  const body = raw.replace(/^[\r\n]+/, '');
+  const body = raw.slice(0, MAX_TEXT * 4).replace(/^[\r\n]+/, '');
   if (body === '' || body === '.') return undefined;
   const match = /^(\d+)-([\s\S]*)$/.exec(body);
   if (match) {
     const id = parseInt(match[1]!, 10);
-    const text = match[2]!.trim();
+    const text = oneLine(match[2]!);
     return { id, text, stage: stageFor(id, text), withoutId: false };
   }
-  const text = body.trim();
+  const text = oneLine(body);
   if (/^error\b/i.test(text)) return { id: -1, text, stage: 'error', withoutId: true };
   return { id: NOTICE.milestone, text, stage: milestoneStage(text), withoutId: true };
 }

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { InstrumentError } from '../common/errors';
 import type { TerminalSession } from './connection';
+import { terminalBytes } from './terminal-write';
 
 /** What a session needs from the Launcher client that owns it. */
 export interface TerminalOwner {
@@ -30,7 +31,7 @@ export class LauncherTerminalSession extends EventEmitter implements TerminalSes
   /** Strings are sent as UTF-8 bytes; the Launcher wants one char code per byte. */
   write(data: Buffer | string): void {
     if (this.closed) throw new InstrumentError('CLOSED', `the terminal on ${this.port} is closed`);
-    this.owner.writeTerminal(this.port, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+    this.owner.writeTerminal(this.port, terminalBytes(this.port, data));
   }
 
   async close(): Promise<void> {
@@ -64,5 +65,77 @@ export class PacketCounter {
 
   reset(): void {
     this.expected = undefined;
+  }
+}
+
+/** A warning about lost terminal packets: its catalog key (reason), the parts of the text, and the English text. */
+export interface GapWarning {
+  reason: 'terminalPacketsLost' | 'terminalPacketsLostRepeatedly';
+  port: string;
+  /** Packets lost in the gaps this warning covers. */
+  lost: number;
+  /** Gaps this warning covers (1 for terminalPacketsLost). */
+  gaps: number;
+  /** The latest gap. */
+  expected: number;
+  received: number;
+  /** The interval the gaps of a terminalPacketsLostRepeatedly fell in. */
+  seconds: number;
+  text: string;
+}
+
+/**
+ * A lossy link can drop a packet in every batch: warn of a gap at once, then at most once per
+ * interval, summing up the gaps in between (delivered when the interval ends), so the log stays
+ * readable. dispose() drops a pending summary.
+ */
+export class GapWarnings {
+  private quietUntil = -Infinity;
+  private lost = 0;
+  private gaps = 0;
+  private latest: { port: string; gap: PacketGap } | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly warn: (warning: GapWarning) => void,
+    private readonly intervalMs = 10_000,
+  ) {}
+
+  note(port: string, gap: PacketGap): void {
+    this.lost += gap.received - gap.expected;
+    this.gaps += 1;
+    this.latest = { port, gap };
+    if (Date.now() >= this.quietUntil) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), this.quietUntil - Date.now());
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.gaps = 0;
+  }
+
+  private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const latest = this.latest;
+    if (this.gaps === 0 || !latest) return;
+    const { lost, gaps } = this;
+    this.quietUntil = Date.now() + this.intervalMs;
+    this.lost = 0;
+    this.gaps = 0;
+    const { port, gap } = latest;
+    const where = `expected packetID ${gap.expected}, got ${gap.received}`;
+    const seconds = Math.round(this.intervalMs / 1000);
+    const facts = { port, lost, gaps, ...gap, seconds };
+    this.warn(
+      gaps === 1
+        ? { reason: 'terminalPacketsLost', ...facts, text: `lost ${lost} terminal packet(s) from ${port} (${where})` }
+        : {
+            reason: 'terminalPacketsLostRepeatedly',
+            ...facts,
+            text: `lost ${lost} terminal packets from ${port} in ${gaps} gaps within ${seconds} s (latest: ${where}); the link to the board is losing data`,
+          },
+    );
   }
 }

@@ -1,4 +1,6 @@
+import { InstrumentError } from '../common/errors';
 import { encodeBits, wordBits, type Bit } from './bit-packing';
+import { HUB_RAM_SIZE } from './image-header';
 import { lfsrBits } from './lfsr';
 
 /**
@@ -38,9 +40,28 @@ export function handshakeBytes(): Buffer {
   return Buffer.concat([head, Buffer.alloc(HANDSHAKE_REPLY_BYTES, DOUBLE_TEMPLATE_BYTE)]);
 }
 
+/**
+ * What the boot loader takes: 1 to 8192 whole longs. Checked before anything is sent, so a caller
+ * of the loader that skipped prepareImage still gets a clear refusal instead of a half-done load.
+ */
+export function checkLoadable(image: unknown): asserts image is Buffer {
+  if (!Buffer.isBuffer(image)) {
+    throw new InstrumentError('BAD_INPUT', 'the image to load must be a Buffer of image bytes; prepare it from the file with prepareImage', {
+      reason: 'imageNotBuffer',
+    });
+  }
+  const bytes = image.length;
+  if (bytes > 0 && bytes <= HUB_RAM_SIZE && bytes % 4 === 0) return;
+  throw new InstrumentError(
+    'BAD_INPUT',
+    `the image to load is ${bytes} bytes; the boot loader takes 4 to ${HUB_RAM_SIZE} bytes in whole 4-byte longs: prepare it from the file with prepareImage`,
+    { reason: 'imageNotLoadable', bytes, max: HUB_RAM_SIZE },
+  );
+}
+
 /** Command, image length in longs, then every long, all as packed protocol bits. */
 export function commandBytes(command: RomCommand, image: Buffer): Buffer {
-  if (image.length % 4 !== 0) throw new RangeError('the image must be a whole number of longs');
+  checkLoadable(image);
   return encodeBits(wordBits([command, image.length / 4], image));
 }
 

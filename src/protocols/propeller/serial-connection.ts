@@ -4,7 +4,7 @@ import { SerialQueue } from '../common/serial-queue';
 import type { LoadProgress, LoadRequest, LoadResult, PropellerConnection, TerminalOptions, TerminalSession } from './connection';
 import { prepareImage } from './image';
 import { failureOf, serialError } from './serial-errors';
-import { loadOverSerial, type LoaderTiming, type ResetMode, type SerialLoadCommand } from './serial-loader';
+import { checkRomBaud, loadOverSerial, type LoaderTiming, type ResetMode, type SerialLoadCommand } from './serial-loader';
 import { SerialPortHandle, listSerialPorts, type PortListing } from './serial-port-handle';
 import { SerialTerminalSession } from './serial-terminal';
 
@@ -69,6 +69,7 @@ export class SerialPropellerConnection extends EventEmitter implements Propeller
     let image: Buffer;
     try {
       this.checkPort(request.port);
+      checkRomBaud(this.options.baudRate);
       // Refuse a bad image before the port is touched.
       image = prepareImage(request.image, { format: 'binary' }).image;
     } catch (err) {

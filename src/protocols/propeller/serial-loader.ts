@@ -1,3 +1,4 @@
+import { InstrumentError } from '../common/errors';
 import { delay } from '../common/timers';
 import type { LoadProgress } from './connection';
 import { serialError } from './serial-errors';
@@ -7,6 +8,7 @@ import {
   HANDSHAKE_REPLY_BYTES,
   ROM_COMMAND,
   TEMPLATE_BYTE,
+  checkLoadable,
   commandBytes,
   handshakeBytes,
   judgeHandshakeReply,
@@ -40,15 +42,36 @@ export interface LoaderTiming {
   verifyMs: number;
 }
 
+/**
+ * The boot loader runs on RCFAST, which may be anywhere from 8 to 20 MHz. At 8 MHz reading the
+ * 32 KB EEPROM back takes about 2 s and writing it longer (up to about 4.5 s), so the limits allow
+ * about twice that: a slow chip must not be reported as "communication lost".
+ */
 export const DEFAULT_LOADER_TIMING: LoaderTiming = {
   resetPulseMs: 10,
   resetSettleMs: 95,
   handshakeMs: 1_000,
   pollIntervalMs: 10,
   ramCheckMs: 10_000,
-  programMs: 5_000,
-  verifyMs: 2_000,
+  programMs: 8_000,
+  verifyMs: 4_000,
 };
+
+/**
+ * Download baud rates the boot loader follows at every RCFAST frequency (8 to 20 MHz): it times the
+ * host's pulses with that clock, and outside about 9600 to 115200 baud it does not at every frequency.
+ */
+export const ROM_BAUD = { min: 9600, max: 115200 } as const;
+
+/** Refuse a download baud rate the boot loader may not follow, before anything is sent. */
+export function checkRomBaud(baudRate: number): void {
+  if (Number.isFinite(baudRate) && baudRate >= ROM_BAUD.min && baudRate <= ROM_BAUD.max) return;
+  throw new InstrumentError(
+    'BAD_INPUT',
+    `the download baud rate is ${baudRate}, but the Propeller's boot loader only follows ${ROM_BAUD.min} to ${ROM_BAUD.max} baud: set the baud rate of the propeller-serial configuration in that range (115200 is standard; a terminal sets its own baud rate)`,
+    { reason: 'romBaudOutOfRange', baudRate, min: ROM_BAUD.min, max: ROM_BAUD.max },
+  );
+}
 
 export interface SerialLoadOptions {
   command: SerialLoadCommand;
@@ -76,6 +99,8 @@ export interface SerialLoadOutcome {
  * within its time budget. Throws an InstrumentError whose details carry reason and errorId.
  */
 export async function loadOverSerial(port: LoaderPort, image: Buffer, options: SerialLoadOptions): Promise<SerialLoadOutcome> {
+  checkRomBaud(options.baudRate);
+  checkLoadable(image);
   const timing = { ...DEFAULT_LOADER_TIMING, ...options.timing };
   const progress = (id: number, stage: string, text: string): void => options.onProgress?.({ id, stage, text });
   const inbox = new ReplyInbox();

@@ -1,6 +1,13 @@
 /**
+ * The most bytes kept. Every answer the loader waits for is at most a few hundred bytes, read from
+ * the tail or the head right after a clear; a device that floods the line must not grow memory.
+ */
+export const INBOX_LIMIT = 64 * 1024;
+
+/**
  * Bytes the chip sent during a load, and a way to wait for enough of them. A closed port or an
- * exceeded deadline wakes the waiter, so no wait outlives the load.
+ * exceeded deadline wakes the waiter, so no wait outlives the load. Beyond INBOX_LIMIT the oldest
+ * bytes go.
  */
 export class ReplyInbox {
   private received: Buffer = Buffer.alloc(0);
@@ -8,7 +15,8 @@ export class ReplyInbox {
   private wake: (() => void) | undefined;
 
   push(data: Buffer): void {
-    this.received = Buffer.concat([this.received, data]);
+    const joined = data.length >= INBOX_LIMIT ? data : Buffer.concat([this.received, data]);
+    this.received = joined.length > INBOX_LIMIT ? Buffer.from(joined.subarray(joined.length - INBOX_LIMIT)) : joined;
     this.wake?.();
   }
 

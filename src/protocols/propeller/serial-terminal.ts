@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { InstrumentError } from '../common/errors';
 import type { TerminalSession } from './connection';
+import { terminalBytes } from './terminal-write';
 
 /** A session nobody reads stops holding data after this much. */
 const HOLD_LIMIT = 65_536;
@@ -52,7 +53,7 @@ export class SerialTerminalSession extends EventEmitter implements TerminalSessi
 
   write(data: Buffer | string): void {
     if (this.closed) throw new InstrumentError('CLOSED', `the terminal on ${this.port} is closed`);
-    this.owner.writeTerminal(typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+    this.owner.writeTerminal(terminalBytes(this.port, data));
   }
 
   async close(): Promise<void> {

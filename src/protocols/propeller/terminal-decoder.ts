@@ -15,7 +15,15 @@ export interface TerminalDecoderOptions {
   output: 'buffer' | TerminalEncoding;
   /** A piece longer than this without a delimiter is emitted anyway, so memory stays bounded. */
   maxPiece?: number;
+  /**
+   * Most pieces one push returns. Each becomes a msg, and a flow spends far more on a msg than on a
+   * line: when more complete pieces arrive at once (a program printing empty lines as fast as the
+   * line goes, or a peer flooding), the rest leave together, delimiters and all, as the last piece.
+   */
+  maxPieces?: number;
 }
+
+export const MAX_PIECES_PER_PUSH = 200;
 
 export const ENCODINGS: readonly TerminalEncoding[] = ['utf8', 'latin1', 'ascii', 'hex', 'base64'];
 
@@ -33,6 +41,7 @@ export class TerminalDecoder {
   private readonly stripCr: boolean;
   private readonly decoder: StringDecoder | undefined;
   private readonly maxPiece: number;
+  private readonly maxPieces: number;
 
   constructor(private readonly options: TerminalDecoderOptions) {
     if (options.split === 'line') this.delimiter = Buffer.from('\n');
@@ -41,6 +50,7 @@ export class TerminalDecoder {
     // Only whole chunks need a streaming decoder; split pieces end on a delimiter byte.
     this.decoder = options.output !== 'buffer' && options.split === 'none' ? new StringDecoder(options.output) : undefined;
     this.maxPiece = options.maxPiece ?? 65_536;
+    this.maxPieces = Math.max(1, options.maxPieces ?? MAX_PIECES_PER_PUSH);
   }
 
   /** Feed received bytes; returns what is ready to emit. */
@@ -54,11 +64,12 @@ export class TerminalDecoder {
     let data = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
     let at = data.indexOf(this.delimiter);
     while (at !== -1) {
+      if (out.length === this.maxPieces - 1) at = data.lastIndexOf(this.delimiter);
       let end = at;
       if (this.stripCr && end > 0 && data[end - 1] === 0x0d) end -= 1;
       out.push(this.convert(data.subarray(0, end)));
       data = data.subarray(at + this.delimiter.length);
-      at = data.indexOf(this.delimiter);
+      at = out.length === this.maxPieces ? -1 : data.indexOf(this.delimiter);
     }
     if (data.length > this.maxPiece) {
       out.push(this.convert(data));
