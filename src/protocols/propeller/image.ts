@@ -109,7 +109,8 @@ function checkSignature(data: Buffer): void {
   if (readHeader(data).pbase !== PBASE) {
     throw imageError(
       'not-an-image',
-      'the data is not a Propeller 1 program: bytes 6-7 of every .binary and .eeprom hold 0x0010, and an .elf starts with 7F 45 4C 46; choose the file the compiler wrote',
+      'the data is not a Propeller 1 program: bytes 6-7 of every .binary and .eeprom hold 0x0010, and an .elf starts with 7F 45 4C 46; ' +
+        'choose the file the compiler wrote',
       { reason: 'imageNotPropeller' },
     );
   }

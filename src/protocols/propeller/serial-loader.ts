@@ -68,7 +68,8 @@ export function checkRomBaud(baudRate: number): void {
   if (Number.isFinite(baudRate) && baudRate >= ROM_BAUD.min && baudRate <= ROM_BAUD.max) return;
   throw new InstrumentError(
     'BAD_INPUT',
-    `the download baud rate is ${baudRate}, but the Propeller's boot loader only follows ${ROM_BAUD.min} to ${ROM_BAUD.max} baud: set the baud rate of the propeller-serial configuration in that range (115200 is standard; a terminal sets its own baud rate)`,
+    `the download baud rate is ${baudRate}, but the Propeller's boot loader only follows ${ROM_BAUD.min} to ${ROM_BAUD.max} baud: ` +
+      'set the baud rate of the propeller-serial configuration in that range (115200 is standard; a terminal sets its own baud rate)',
     { reason: 'romBaudOutOfRange', baudRate, min: ROM_BAUD.min, max: ROM_BAUD.max },
   );
 }
