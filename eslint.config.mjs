@@ -1,12 +1,14 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
+import html from 'eslint-plugin-html';
+
+const editorGlobals = { ...globals.browser, RED: 'readonly', $: 'readonly' };
 
 export default tseslint.config(
   {
     ignores: [
       'dist/**',
-      'nodes/*.js',
       'nodes/locales/**',
       'nodes/icons/**',
       'coverage/**',
@@ -35,7 +37,12 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/nodered/**', '**/nodes/**', 'node-red'], message: 'protocol code must not depend on Node-RED' }] },
+        {
+          patterns: [
+            { group: ['**/nodered/**', '**/nodes/**', 'node-red'], message: 'protocol code must not depend on Node-RED' },
+            { group: ['**/simulators/**'], message: 'protocol code must not depend on the simulators (they stand in for the instruments)' },
+          ],
+        },
       ],
     },
   },
@@ -53,8 +60,29 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
+    // What Node-RED loads: one-line requires of the compiled adapters.
+    files: ['nodes/*.js'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // Editor-side scripts run in the browser next to Node-RED's editor globals.
     files: ['resources/**/*.js'],
-    languageOptions: { sourceType: 'script', globals: { ...globals.browser, RED: 'readonly', $: 'readonly' } },
+    languageOptions: { sourceType: 'script', globals: editorGlobals },
+  },
+  {
+    // The editor files' inline scripts, with the helpers resources/*.js define for them.
+    files: ['nodes/*.html'],
+    plugins: { html },
+    languageOptions: {
+      sourceType: 'script',
+      globals: { ...editorGlobals, labwireTestConnection: 'readonly', labwirePropellerConnection: 'readonly' },
+    },
+    rules: {
+      // Editor callbacks conventionally keep `var node = this` for the dialog's event handlers.
+      '@typescript-eslint/no-this-alias': 'off',
+      // The editor code is ES5 style, where a catch clause must name its error even when it ignores it.
+      '@typescript-eslint/no-unused-vars': ['error', { caughtErrors: 'none' }],
+    },
   },
 );

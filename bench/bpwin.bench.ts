@@ -288,7 +288,12 @@ export const run: BenchRun = async () => {
       },
       { name: 'raw ws + JSON.parse, events/s', value: r, unit: 'events/s' },
       { name: 'core websocket-in → json → node, events/s', value: c, unit: 'events/s' },
-      { name: 'bpwin-events vs core chain', value: o, unit: 'events/s', ratio: { against: 'core websocket-in → json', value: o / c, target: '≥ 1' } },
+      {
+        name: 'bpwin-events vs core chain',
+        value: o,
+        unit: 'events/s',
+        ratio: { against: 'core websocket-in → json', value: o / c, target: '≥ 1' },
+      },
       {
         name: `RSS growth over ${RSS_EVENTS.toLocaleString('en-US')} events`,
         value: rss.growthMb,
@@ -323,7 +328,8 @@ export const run: BenchRun = async () => {
         `${EVENTS.toLocaleString('en-US')} events per contender, median of ${ROUNDS} alternating rounds; simulator in a worker thread.`,
         `RSS after a forced gc, after 200k warm-up events and then every 100k (MB): ${rss.samples.map((s) => s.toFixed(0)).join(', ')}.`,
         `live heap after the same collections (MB): ${rss.heapSamples.map((s) => s.toFixed(1)).join(', ')}.`,
-        `${REQUESTS} sequential requests each, with the challenge and passphrase headers; p90 ${req.node.p90.toFixed(0)} µs via the node, ${req.raw.p90.toFixed(0)} µs raw (this shared machine has long tails, hence medians).`,
+        `${REQUESTS} sequential requests each, with the challenge and passphrase headers; ` +
+          `p90 ${req.node.p90.toFixed(0)} µs via the node, ${req.raw.p90.toFixed(0)} µs raw (this shared machine has long tails, hence medians).`,
       ],
     };
   } finally {

@@ -289,11 +289,16 @@ export const run: BenchRun = async () => {
         { name: 'NebvClient one call at a time p50', value: oursSerial.p50, unit: 'ms' },
       ],
       notes: [
-        `${ours.calls} client calls, ${nodeOurs.calls} node calls, ${nodeCore.calls} tcp request calls; simulator in a child process, replies in one write each, ending "\\n".`,
-        `Figures are medians over alternating rounds; ratios are medians of per-round ratios (client: ${clientRatios.map((r) => r.toFixed(2)).join(', ')}; nodes: ${nodeRatios.map((r) => r.toFixed(1)).join(', ')}).`,
-        'Nodes run in a node-red-node-test-helper runtime with its recording spies (Node methods and the log) removed after deploy: they slow every call and a deployed Node-RED has none.',
+        `${ours.calls} client calls, ${nodeOurs.calls} node calls, ${nodeCore.calls} tcp request calls; ` +
+          `simulator in a child process, replies in one write each, ending "\\n".`,
+        `Figures are medians over alternating rounds; ` +
+          `ratios are medians of per-round ratios (client: ${clientRatios.map((r) => r.toFixed(2)).join(', ')}; ` +
+          `nodes: ${nodeRatios.map((r) => r.toFixed(1)).join(', ')}).`,
+        'Nodes run in a node-red-node-test-helper runtime with its recording spies (Node methods and the log) removed after deploy: ' +
+          'they slow every call and a deployed Node-RED has none.',
         'Latencies under load include queueing behind the other calls in flight; the one-at-a-time p50 is the bare round trip.',
-        'tcp request node: out "char" on "\\n" (the only split it has that fits a JSON reply), fed one message at a time because queued messages to one host:port lose their replies when it closes the socket.',
+        'tcp request node: out "char" on "\\n" (the only split it has that fits a JSON reply), ' +
+          'fed one message at a time because queued messages to one host:port lose their replies when it closes the socket.',
       ],
     };
   } finally {

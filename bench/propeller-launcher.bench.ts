@@ -238,8 +238,13 @@ export const run: BenchRun = async () => {
         { name: 'added latency of the load node over raw ws', value: nodeLoad - rawLoad, unit: 'ms' },
       ],
       notes: [
-        `${FLOOD_BYTES / 1024 / 1024} MiB of terminal data per run in 1492-byte packets (the Launcher's batch size), base64 in JSON; best of ${ROUNDS} interleaved runs each (${rates.node.map((v) => mb(v).toFixed(1)).join('/')} node, ${rates.raw.map((v) => mb(v).toFixed(1)).join('/')} raw MB/s); simulator in a worker thread; the test helper's sinon spies on Node methods are removed before measuring.`,
-        `load: a ${image.length}-byte .binary, ${LOADS} loads each after 5 warm-up loads; the simulator plays the full RAM sequence with no delay between messages (a real 32 KB load takes seconds). The node includes the local image check, the port-list check and the load queue.`,
+        `${FLOOD_BYTES / 1024 / 1024} MiB of terminal data per run in 1492-byte packets (the Launcher's batch size), base64 in JSON; ` +
+          `best of ${ROUNDS} interleaved runs each (${rates.node.map((v) => mb(v).toFixed(1)).join('/')} node, ` +
+          `${rates.raw.map((v) => mb(v).toFixed(1)).join('/')} raw MB/s); ` +
+          `simulator in a worker thread; the test helper's sinon spies on Node methods are removed before measuring.`,
+        `load: a ${image.length}-byte .binary, ${LOADS} loads each after 5 warm-up loads; ` +
+          `the simulator plays the full RAM sequence with no delay between messages (a real 32 KB load takes seconds). ` +
+          `The node includes the local image check, the port-list check and the load queue.`,
       ],
     };
   } finally {

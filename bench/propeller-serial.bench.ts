@@ -201,7 +201,8 @@ export const run: BenchRun = async () => {
     title: 'Propeller over a serial port (pulse-model packing, paced fake chip at 115200 baud)',
     rows,
     notes: [
-      'The greedy packer is optimal for byte-aligned pulses (a property test checks it against dynamic programming), so "never more than greedy" holds by construction.',
+      'The greedy packer is optimal for byte-aligned pulses (a property test checks it against dynamic programming), ' +
+        'so "never more than greedy" holds by construction.',
       'Load times include the handshake; reset is "none" (pseudo-terminals have no DTR). A real reset adds about 105 ms.',
       'No Node-RED core node can drive the boot loader, so there is no core-node row.',
     ],

@@ -216,11 +216,19 @@ export const run: BenchRun = async () => {
       title: `Semi-ATE: parts/s from a ${SITES}-site simulator burst into a downstream node`,
       rows,
       notes: [
-        `${ROUNDS} alternating rounds per contender of ${WS_PARTS_PER_ROUND} parts (websocket) or ${MQTT_PARTS_PER_ROUND} (MQTT, QoS 2); figures are medians, ratios medians of per-round ratios (${ratioNotes.join('; ')}).`,
-        "Each part is 6 STDF records (PIR, FTR, PTR, PTR, MPR, PRR); over the websocket it is followed by the master's yield and bin table messages: the raw client parses them, semiate-tester skips them unparsed unless a semiate-status node asked for them.",
-        'semiate-results does the full work per part: parse, STDF → part object with typed tests, running yield per site, one Node-RED msg into a downstream node. The raw clients only parse and count.',
-        '"busy" is this thread\'s event-loop active time per part (performance.eventLoopUtilization): the CPU cost on the consumer side, less sensitive to a loaded machine than the rate. Its ratio is raw ÷ ours (1 = same cost).',
-        'Simulator and its embedded Aedes broker in a worker thread; nodes in a node-red-node-test-helper runtime with its recording spies removed after deploy.',
+        `${ROUNDS} alternating rounds per contender of ${WS_PARTS_PER_ROUND} parts (websocket) or ${MQTT_PARTS_PER_ROUND} (MQTT, QoS 2); ` +
+          `figures are medians, ratios medians of per-round ratios (${ratioNotes.join('; ')}).`,
+        'Each part is 6 STDF records (PIR, FTR, PTR, PTR, MPR, PRR); ' +
+          "over the websocket it is followed by the master's yield and bin table messages: " +
+          'the raw client parses them, semiate-tester skips them unparsed unless a semiate-status node asked for them.',
+        'semiate-results does the full work per part: parse, STDF → part object with typed tests, ' +
+          'running yield per site, one Node-RED msg into a downstream node. ' +
+          'The raw clients only parse and count.',
+        '"busy" is this thread\'s event-loop active time per part (performance.eventLoopUtilization): ' +
+          'the CPU cost on the consumer side, less sensitive to a loaded machine than the rate. ' +
+          'Its ratio is raw ÷ ours (1 = same cost).',
+        'Simulator and its embedded Aedes broker in a worker thread; ' +
+          'nodes in a node-red-node-test-helper runtime with its recording spies removed after deploy.',
       ],
     };
   } finally {

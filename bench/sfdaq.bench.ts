@@ -196,7 +196,8 @@ export const run: BenchRun = async () => {
         })),
     ],
     notes: [
-      `${times.raw!.length} calls per contender, interleaved one by one, mean of the fastest 95 %; the simulator runs in a worker thread and closes every connection (HTTP/1.0) as the real broker does`,
+      `${times.raw!.length} calls per contender, interleaved one by one, mean of the fastest 95 %; ` +
+        `the simulator runs in a worker thread and closes every connection (HTTP/1.0) as the real broker does`,
     ],
   };
 };

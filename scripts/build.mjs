@@ -1,93 +1,59 @@
 #!/usr/bin/env node
-// Build: tsc (src -> dist), then give Node-RED what it loads: nodes/<type>.js compiled from
-// src/nodes/<type>.ts, with locales/ and icons/ beside them, and package.json's node list in
-// step with the editor files in nodes/.
+// Build: tsc compiles src/ into dist/. Node-RED loads nodes/<type>.js, which are one-line requires of
+// dist/nodes/<type>.js kept in git, and looks for locales/ and icons/ beside them: the build copies those
+// two top-level folders into nodes/. Nothing else is written; package.json is checked by the scorecard.
+//   --if-needed  do nothing when dist/ is newer than every source (npm start, bench)
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const ifNeeded = process.argv.includes('--if-needed');
-const stamp = path.join(root, 'dist', '.build-stamp');
+const dist = path.join(root, 'dist');
+const stamp = path.join(dist, '.build-stamp');
+const sources = ['src', 'locales', 'icons', 'tsconfig.json'].map((name) => path.join(root, name));
 
-function newestMtime(dir) {
-  let newest = 0;
-  if (!fs.existsSync(dir)) return newest;
+function newestMtime(file) {
+  if (!fs.existsSync(file)) return 0;
+  const stat = fs.statSync(file);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return fs.readdirSync(file).reduce((newest, name) => Math.max(newest, newestMtime(path.join(file, name))), stat.mtimeMs);
+}
+
+/** Outputs whose source is gone (a renamed module would otherwise live on, and loadSimulators() would still find it). */
+function removeOrphans(dir) {
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : fs.statSync(full).mtimeMs);
+    if (entry.isDirectory()) {
+      removeOrphans(full);
+      if (fs.readdirSync(full).length === 0) fs.rmdirSync(full);
+      continue;
+    }
+    const source = /^(.*)\.(js|js\.map|d\.ts)$/.exec(path.relative(dist, full));
+    if (source && !fs.existsSync(path.join(root, 'src', `${source[1]}.ts`))) fs.rmSync(full);
   }
-  return newest;
 }
 
-function upToDate() {
-  if (!fs.existsSync(stamp)) return false;
-  const built = fs.statSync(stamp).mtimeMs;
-  return (
-    ['src', 'locales', 'icons', 'nodes'].every((d) => newestMtime(path.join(root, d)) <= built) &&
-    fs.statSync(path.join(root, 'package.json')).mtimeMs <= built
-  );
-}
-
-function copyDir(from, to) {
+function copyInto(name, to) {
   fs.rmSync(to, { recursive: true, force: true });
-  if (fs.existsSync(from)) fs.cpSync(from, to, { recursive: true });
+  if (fs.existsSync(path.join(root, name))) fs.cpSync(path.join(root, name), to, { recursive: true });
 }
 
-export function syncNodeList() {
-  const pkgFile = path.join(root, 'package.json');
-  const text = fs.readFileSync(pkgFile, 'utf8');
-  const pkg = JSON.parse(text);
-  fs.mkdirSync(path.join(root, 'nodes'), { recursive: true });
-  const types = fs
-    .readdirSync(path.join(root, 'nodes'))
-    .filter((f) => f.endsWith('.html'))
-    .map((f) => f.slice(0, -5))
-    .sort();
-  const nodes = Object.fromEntries(types.map((t) => [t, `nodes/${t}.js`]));
-  pkg['node-red'] = { ...pkg['node-red'], nodes };
-  const next = `${JSON.stringify(pkg, null, 2)}\n`;
-  if (next !== text) {
-    fs.writeFileSync(pkgFile, next);
-    console.log(`build: package.json node-red.nodes now lists ${types.length} node types`);
-  }
+if (process.argv.includes('--if-needed') && fs.existsSync(stamp) && Math.max(...sources.map(newestMtime)) <= fs.statSync(stamp).mtimeMs) {
+  process.exit(0);
 }
-
-if (ifNeeded && upToDate()) process.exit(0);
-
-syncNodeList();
 const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 if (!fs.existsSync(tsc)) {
-  // Installed from a tarball without dev dependencies: the published package ships dist/ and nodes/*.js already.
-  if (fs.existsSync(path.join(root, 'dist'))) process.exit(0);
+  // Installed from the tarball, without dev dependencies: dist/ and nodes/ come built.
+  if (fs.existsSync(dist)) process.exit(0);
   console.error('build: TypeScript is not installed; run npm install first');
   process.exit(1);
 }
-execFileSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.json')], { stdio: 'inherit', cwd: root });
-
-const distNodes = path.join(root, 'dist', 'nodes');
-const outNodes = path.join(root, 'nodes');
-for (const file of fs.readdirSync(outNodes)) {
-  if (file.endsWith('.js') || file.endsWith('.js.map')) fs.rmSync(path.join(outNodes, file));
-}
-if (fs.existsSync(distNodes)) {
-  for (const file of fs.readdirSync(distNodes)) {
-    if (!file.endsWith('.js')) continue;
-    const source = fs
-      .readFileSync(path.join(distNodes, file), 'utf8')
-      // dist/nodes/x.js requires "../protocols/..."; from nodes/x.js that is "../dist/protocols/...".
-      .replace(/require\("\.\.\//g, 'require("../dist/')
-      .replace(/^\/\/# sourceMappingURL=.*$/m, '');
-    if (/require\("\.\//.test(source)) {
-      console.error(`build: src/nodes/${file.replace(/\.js$/, '.ts')} imports a sibling; put shared node code in src/nodered/`);
-      process.exit(1);
-    }
-    fs.writeFileSync(path.join(outNodes, file), source);
-  }
-}
-copyDir(path.join(root, 'locales'), path.join(outNodes, 'locales'));
-copyDir(path.join(root, 'icons'), path.join(outNodes, 'icons'));
-const bin = path.join(root, 'dist', 'cli', 'labwire-sim.js');
-if (fs.existsSync(bin)) fs.chmodSync(bin, 0o755);
+// Incremental: an unchanged tree compiles in a fraction of the time; the state lives in dist/ and goes with it.
+const incremental = ['--incremental', '--tsBuildInfoFile', path.join(dist, '.tsbuildinfo')];
+execFileSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.json'), ...incremental], { stdio: 'inherit', cwd: root });
+removeOrphans(dist);
+copyInto('locales', path.join(root, 'nodes', 'locales'));
+copyInto('icons', path.join(root, 'nodes', 'icons'));
+fs.chmodSync(path.join(dist, 'cli', 'labwire-sim.js'), 0o755);
 fs.writeFileSync(stamp, new Date().toISOString());

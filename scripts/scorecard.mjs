@@ -3,7 +3,7 @@
 // needs the network). Every failure names the file and the rule; exit 1 if any fails.
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
+import { builtinModules, createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -48,8 +48,14 @@ for (const file of editorFiles) {
   const type = file.slice(0, -5);
   const rel = `nodes/${file}`;
   const html = fs.readFileSync(path.join(nodesDir, file), 'utf8');
-  check(declared[type] === `nodes/${type}.js`, 'package.json', `node-red.nodes lists ${type} as nodes/${type}.js (run npm run build)`);
+  check(declared[type] === `nodes/${type}.js`, 'package.json', `node-red.nodes lists ${type} as nodes/${type}.js`);
   check(fs.existsSync(path.join(root, 'src', 'nodes', `${type}.ts`)), rel, `has its runtime source src/nodes/${type}.ts`);
+  const entry = path.join(nodesDir, `${type}.js`);
+  check(
+    fs.existsSync(entry) && fs.readFileSync(entry, 'utf8') === `module.exports = require('../dist/nodes/${type}');\n`,
+    `nodes/${type}.js`,
+    `is the one line "module.exports = require('../dist/nodes/${type}');"`,
+  );
   const match = new RegExp(`RED\\.nodes\\.registerType\\(\\s*['"]${type.replace(/[-]/g, '\\-')}['"]\\s*,\\s*\\{`).exec(html);
   check(Boolean(match), rel, `has a literal RED.nodes.registerType('${type}', {…})`);
   const body = match ? html.slice(match.index) : '';
@@ -59,6 +65,15 @@ for (const file of editorFiles) {
   types.set(type, { config: isConfig });
   const required = isConfig ? ['defaults'] : ['color', 'defaults', 'inputs', 'outputs', 'icon'];
   for (const key of required) check(new RegExp(`\\b${key}\\s*:`).test(body), rel, `registerType has ${key}`);
+  check(/\bdefaults\s*:\s*\{/.test(body), rel, 'registerType has its defaults inline (the flow library reads their names)');
+  if (!isConfig) {
+    const icon = /\bicon\s*:\s*['"]([^'"]+)['"]/.exec(body)?.[1] ?? '';
+    check(
+      /^[\w-]+\.svg$/.test(icon) && fs.existsSync(path.join(root, 'icons', icon)),
+      rel,
+      `icon "${icon}" is one of the package's own (icons/*.svg)`,
+    );
+  }
   check(html.includes(`data-template-name="${type}"`), rel, `has an edit dialog template (data-template-name="${type}")`);
   const help = path.join(root, 'locales', 'en-US', `${type}.html`);
   check(
@@ -80,6 +95,43 @@ for (const file of editorFiles) {
 }
 for (const type of Object.keys(declared))
   check(types.has(type), 'package.json', `node-red.nodes entry ${type} has an editor file nodes/${type}.html`);
+for (const file of fs.existsSync(nodesDir) ? fs.readdirSync(nodesDir).filter((f) => f.endsWith('.js')) : [])
+  check(types.has(file.slice(0, -3)), `nodes/${file}`, `belongs to an editor file nodes/${file.slice(0, -3)}.html`);
+
+// Every package the code imports is declared: what src/ loads (it ships) in dependencies or
+// optionalDependencies, the rest anywhere; require.resolve() only looks (the demo finds Node-RED so).
+// Node-RED's own parts (@node-red/*) come with node-red.
+const runtimePackages = new Set([...runtimeDeps, ...Object.keys(pkg.optionalDependencies ?? {})]);
+const allPackages = new Set([...runtimePackages, ...Object.keys(pkg.devDependencies ?? {})]);
+const builtins = new Set(builtinModules);
+function packageName(specifier) {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+}
+function sourceFiles(dir) {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) return sourceFiles(full);
+    return /\.(ts|mjs|cjs|js)$/.test(entry.name) ? [full] : [];
+  });
+}
+const importPattern = /(?:\bfrom\s*|\brequire(\.resolve)?\(\s*|\bimport\(\s*)['"]([^'"./\s][^'"\s]*)['"]/g;
+const codeDirs = ['src', 'scripts', 'test', 'bench', 'resources'];
+for (const file of [...codeDirs.flatMap((d) => sourceFiles(path.join(root, d))), path.join(root, 'eslint.config.mjs')]) {
+  const rel = path.relative(root, file);
+  for (const [, lookup, specifier] of fs.readFileSync(file, 'utf8').matchAll(importPattern)) {
+    const name = packageName(specifier);
+    if (specifier.startsWith('node:') || builtins.has(name) || name === pkg.name) continue;
+    if (name.startsWith('@node-red/') && allPackages.has('node-red')) continue;
+    const shipped = rel.startsWith(`src${path.sep}`) && !lookup;
+    check(
+      (shipped ? runtimePackages : allPackages).has(name),
+      rel,
+      `imports ${name}, which package.json declares${shipped ? ' in dependencies' : ''}`,
+    );
+  }
+}
 
 const examplesDir = path.join(root, 'examples');
 const usedTypes = new Set();

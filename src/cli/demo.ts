@@ -46,7 +46,8 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
         log(`simulator ${definition.name}: ${running.endpoints.join(', ')}`);
       } catch (err) {
         console.warn(
-          `simulator ${definition.name} did not start (${err instanceof Error ? err.message : String(err)}); its examples are deployed but will show it unreachable`,
+          `simulator ${definition.name} did not start (${err instanceof Error ? err.message : String(err)}); ` +
+            `its examples are deployed but will show it unreachable`,
         );
       }
     }

@@ -67,6 +67,11 @@ export function prepareUserDir(userDir: string, packageRoot: string, settings: R
       2,
     ),
   );
+  writeSettings(userDir, settings);
+}
+
+/** settings.js for a user directory the package's tools start Node-RED in: tours, telemetry and installs off. */
+export function writeSettings(userDir: string, settings: Record<string, unknown> = {}): void {
   fs.writeFileSync(
     path.join(userDir, 'settings.js'),
     [

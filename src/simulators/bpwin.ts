@@ -3,6 +3,7 @@ import http from 'node:http';
 import type net from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { FlowConfigNode, RunningSimulator, SimulatorDefinition, SimulatorStartOptions } from './simulator';
+import { SimulatorOptions, SocketSet, closeServer, listen } from './simulator-kit';
 
 /**
  * A BPWin REST + /ws simulator, after the BPWin REST API v1.2 document and what the vendor's
@@ -56,12 +57,15 @@ const BP_FILE = 'C:\\APITestFile\\APITestBp.bp';
 const ABP_FILE = 'C:\\APITestFile\\APITestAbp.abp';
 const DATA_PATTERN = 'APITestDataPattern.bin';
 
-/** A random challenge in (2^53, 2^63): JSON.parse cannot hold it, which is the point. */
+/**
+ * A random challenge in (2^53, 2^63): JSON.parse cannot hold it, which is the point. Odd, because an
+ * even one can happen to be a double exactly (788510512269207900 is), and then rounding shows nothing.
+ */
 export function newChallenge(): string {
   const low = 2n ** 53n + 1n;
   const span = 2n ** 63n - 1n - low;
   const random = BigInt(`0x${crypto.randomBytes(8).toString('hex')}`);
-  return (low + (random % span)).toString();
+  return ((low + (random % span)) | 1n).toString();
 }
 
 /** "2023-12-08 17:08:16 -0600", BPWin's local-time format. */
@@ -70,7 +74,9 @@ export function bpwinTimestamp(date = new Date()): string {
   const offset = -date.getTimezoneOffset();
   const sign = offset >= 0 ? '+' : '-';
   const abs = Math.abs(offset);
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())} ${sign}${pad(Math.floor(abs / 60))}${pad(abs % 60)}`;
+  const day = `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+  const time = `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
+  return `${day} ${time} ${sign}${pad(Math.floor(abs / 60))}${pad(abs % 60)}`;
 }
 
 function clock(ms: number): string {
@@ -123,7 +129,7 @@ export class BpwinSimulator {
   private readonly log: (line: string) => void;
   private server: http.Server | undefined;
   private wss: WebSocketServer | undefined;
-  private readonly sockets = new Set<net.Socket>();
+  private readonly sockets = new SocketSet();
   private readonly clients = new Set<WebSocket>();
   private autoTimer: NodeJS.Timeout | undefined;
   private nextSocket = 0;
@@ -182,25 +188,15 @@ export class BpwinSimulator {
     const server = http.createServer((req, res) => this.handle(req, res));
     server.keepAliveTimeout = 30_000;
     const wss = new WebSocketServer({ noServer: true });
-    server.on('connection', (socket: net.Socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-    });
+    this.sockets.watch(server);
     server.on('upgrade', (req, socket, head) => this.upgrade(wss, req, socket as net.Socket, head));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, this.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    const address = server.address();
-    if (typeof address === 'object' && address) this.port = address.port;
+    this.port = await listen(server, { port: this.port, host: this.host });
     this.server = server;
     this.wss = wss;
     if (this.autorun) this.scheduleAuto(this.cycleMs);
     this.log(
-      `BPWin simulator listening on ${this.url} (${this.passphrase ? 'passphrase required' : 'open API'}, ${this.mode === 'aps' ? 'APS autohandler' : 'manual'} mode)`,
+      `BPWin simulator listening on ${this.url} ` +
+        `(${this.passphrase ? 'passphrase required' : 'open API'}, ${this.mode === 'aps' ? 'APS autohandler' : 'manual'} mode)`,
     );
   }
 
@@ -214,9 +210,8 @@ export class BpwinSimulator {
     this.clients.clear();
     this.wss?.close();
     this.wss = undefined;
-    for (const socket of this.sockets) socket.destroy();
-    this.sockets.clear();
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    this.sockets.destroyAll();
+    await closeServer(server);
   }
 
   /** BPWin closed and opened again: same port, new challenge, job session gone, Auth.txt read again. */
@@ -408,7 +403,9 @@ export class BpwinSimulator {
     if (path !== '/ws' || refused) {
       const status = path !== '/ws' ? '404 Not Found' : '403 Forbidden';
       socket.end(
-        `HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(AUTH_FAILED)}\r\nConnection: close\r\n\r\n${AUTH_FAILED}`,
+        `HTTP/1.1 ${status}\r\n` +
+          `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(AUTH_FAILED)}\r\n` +
+          `Connection: close\r\n\r\n${AUTH_FAILED}`,
       );
       return;
     }
@@ -512,10 +509,6 @@ export class BpwinSimulator {
   }
 }
 
-function optionString(value: string | boolean | undefined): string | undefined {
-  return typeof value === 'string' ? value : undefined;
-}
-
 export const simulator: SimulatorDefinition = {
   name: 'bpwin',
   summary: 'BP Microsystems BPWin REST API and /ws events (job sessions that run by themselves)',
@@ -527,21 +520,15 @@ export const simulator: SimulatorDefinition = {
     '--no-autorun        do not run jobs by itself',
   ],
   async start(options: SimulatorStartOptions): Promise<RunningSimulator> {
-    const opts = options.options ?? {};
-    const mode = optionString(opts.mode);
-    if (mode !== undefined && mode !== 'aps' && mode !== 'manual') throw new Error(`--mode must be aps or manual, not "${mode}"`);
-    const cycle = optionString(opts.cycle);
-    // NaN would survive Math.max and run the demo line on a zero-delay timer.
-    if (cycle !== undefined && !(Number(cycle) > 0)) throw new Error(`--cycle must be a time in ms greater than 0, not "${cycle}"`);
+    const opts = new SimulatorOptions(options);
     const sim = new BpwinSimulator({
-      host: options.host,
-      port: options.port,
-      passphrase: optionString(opts.passphrase) ?? '',
-      wsAuth: opts['open-ws'] !== true,
-      mode: mode as SimMode | undefined,
-      cycleMs: cycle === undefined ? undefined : Number(cycle),
-      autorun: opts['no-autorun'] !== true && opts.autorun !== 'false',
-      log: options.log,
+      ...opts.common,
+      passphrase: opts.text('passphrase') ?? '',
+      wsAuth: opts.flag('open-ws') !== true,
+      mode: opts.choice('mode', ['aps', 'manual'] as const),
+      // NaN would survive Math.max and run the demo line on a zero-delay timer.
+      cycleMs: opts.number('cycle', { above: 0, what: 'a time in ms' }),
+      autorun: opts.flag('autorun') !== false,
     });
     await sim.start();
     return runningSimulator(sim);

@@ -1,6 +1,8 @@
+import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
-import type { FlowConfigNode, RunningSimulator, SimulatorDefinition } from './simulator';
+import type { FlowConfigNode, RunningSimulator, SimulatorDefinition, SimulatorStartOptions } from './simulator';
+import { SimulatorOptions, closeServer, listen } from './simulator-kit';
 
 /**
  * A BlocklyProp Launcher stand-in (protocols/blocklyprop-launcher.md): hello, the port list every
@@ -81,6 +83,7 @@ export class LauncherSimulator {
   private readonly options: Required<Omit<LauncherSimulatorOptions, 'api' | 'b64Msg' | 'log' | 'host' | 'port'>> & LauncherSimulatorOptions;
 
   private constructor(
+    private readonly http: http.Server,
     private readonly server: WebSocketServer,
     options: LauncherSimulatorOptions,
   ) {
@@ -98,17 +101,15 @@ export class LauncherSimulator {
   }
 
   static async start(options: LauncherSimulatorOptions = {}): Promise<LauncherSimulator> {
+    // Plain HTTP gets "426 Upgrade Required", as from any websocket-only server.
+    const server = http.createServer((_req, res) => res.writeHead(426).end(http.STATUS_CODES[426]));
+    await listen(server, { host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
     // autoPong off: the real Launcher never answers pings, and clients must cope.
-    const server = new WebSocketServer({ host: options.host ?? '127.0.0.1', port: options.port ?? 0, autoPong: false });
-    await new Promise<void>((resolve, reject) => {
-      server.once('listening', resolve);
-      server.once('error', reject);
-    });
-    return new LauncherSimulator(server, options);
+    return new LauncherSimulator(server, new WebSocketServer({ server, autoPong: false }), options);
   }
 
   get port(): number {
-    return (this.server.address() as AddressInfo).port;
+    return (this.http.address() as AddressInfo).port;
   }
 
   get url(): string {
@@ -158,7 +159,8 @@ export class LauncherSimulator {
 
   async close(): Promise<void> {
     for (const client of this.clients) this.drop(client);
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await closeServer(this.server);
+    await closeServer(this.http);
   }
 
   private log(line: string): void {
@@ -440,18 +442,16 @@ export const simulator: SimulatorDefinition = {
     "--api N --b64     announce an API level and the b64Msg flag (today's Launcher sends neither)",
     '--step-ms N       pause between load progress messages (default 10)',
   ],
-  async start(options): Promise<RunningSimulator> {
-    const extra = options.options ?? {};
+  async start(options: SimulatorStartOptions): Promise<RunningSimulator> {
+    const opts = new SimulatorOptions(options);
     const sim = await LauncherSimulator.start({
-      host: options.host,
-      port: options.port,
-      version: typeof extra.version === 'string' ? extra.version : undefined,
-      ports: typeof extra.ports === 'string' ? extra.ports.split(',').filter(Boolean) : undefined,
-      listType: extra['list-type'] === 'port-list-response' ? 'port-list-response' : undefined,
-      api: extra.api !== undefined && Number.isFinite(Number(extra.api)) ? Number(extra.api) : undefined,
-      b64Msg: extra.b64 === true || extra.b64 === 'true' ? true : undefined,
-      stepMs: extra['step-ms'] !== undefined && Number(extra['step-ms']) >= 0 ? Number(extra['step-ms']) : undefined,
-      log: options.log,
+      ...opts.common,
+      version: opts.text('version'),
+      ports: opts.list('ports'),
+      listType: opts.choice('list-type', ['port-list', 'port-list-response'] as const),
+      api: opts.number('api', { integer: true, min: 0 }),
+      b64Msg: opts.flag('b64') || undefined,
+      stepMs: opts.number('step-ms', { min: 0 }),
     });
     return {
       endpoints: [`${sim.url} (BlocklyProp Launcher websocket)`],

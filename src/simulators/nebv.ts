@@ -9,6 +9,7 @@ import { portRange } from '../protocols/common/tcp-connection';
 import type { EbvItem } from '../protocols/nebv/types';
 import { isEbvItem, isRecord } from '../protocols/nebv/types';
 import type { FlowConfigNode, RunningSimulator, SimulatorDefinition, SimulatorStartOptions } from './simulator';
+import { SimulatorOptions, closeServer, listen } from './simulator-kit';
 import { seededRandom } from '../protocols/common/seeded-random';
 
 /**
@@ -132,7 +133,7 @@ export class NebvSimulator extends EventEmitter {
 
   async close(): Promise<void> {
     this.dropConnections();
-    await Promise.all(this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    await Promise.all(this.servers.map(closeServer));
     this.servers.length = 0;
     if (this.unixPath) fs.rmSync(this.unixPath, { force: true });
   }
@@ -166,17 +167,11 @@ export class NebvSimulator extends EventEmitter {
     this.unixPath = socketPath;
   }
 
-  private listen(where: net.ListenOptions): Promise<number> {
+  private async listen(where: net.ListenOptions): Promise<number> {
     const server = net.createServer((socket) => this.accept(socket));
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(where, () => {
-        server.off('error', reject);
-        this.servers.push(server);
-        const address = server.address();
-        resolve(typeof address === 'object' && address ? address.port : 0);
-      });
-    });
+    const port = await listen(server, where);
+    this.servers.push(server);
+    return port;
   }
 
   private accept(socket: net.Socket): void {
@@ -396,23 +391,17 @@ export class NebvSimulator extends EventEmitter {
 }
 
 function startOptions(options: SimulatorStartOptions): NebvSimulatorOptions {
-  const extra = options.options ?? {};
-  const range = typeof extra.range === 'string' ? /^(\d+)-(\d+)$/.exec(extra.range) : null;
-  if (extra.range !== undefined && !range) throw new Error('--range needs FIRST-LAST, e.g. --range 5000-5010');
-  const unix =
-    extra.unix === false || extra['no-unix'] === true
-      ? undefined
-      : typeof extra.unix === 'string'
-        ? extra.unix
-        : path.join(os.tmpdir(), `labwire-nebv-${process.pid}.sock`);
+  const opts = new SimulatorOptions(options);
+  const rangeText = opts.text('range');
+  const range = rangeText === undefined ? null : /^(\d+)-(\d+)$/.exec(rangeText);
+  if (rangeText !== undefined && !range) throw new Error('--range needs FIRST-LAST, e.g. --range 5000-5010');
+  const unix = opts.off('unix') ? undefined : (opts.text('unix') ?? path.join(os.tmpdir(), `labwire-nebv-${process.pid}.sock`));
   return {
-    host: options.host,
-    port: options.port,
+    ...opts.common,
     portRange: range ? [Number(range[1]), Number(range[2])] : undefined,
     unixPath: unix,
-    chunking: extra.chunks !== 'off' && extra['no-chunks'] !== true,
-    replyNewline: extra.newline === true,
-    log: options.log,
+    chunking: !opts.off('chunks') && opts.choice('chunks', ['on', 'off'] as const) !== 'off',
+    replyNewline: opts.flag('newline') === true,
   };
 }
 

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { RomChip, CHIP_FAULTS, type ChipFault, type LoadedProgram, type RomChipTiming } from './rom-chip';
 import { createPtyPair, type ChipLine, type PtyPair } from './pty-pair';
 import type { RunningSimulator, SimulatorDefinition, SimulatorStartOptions } from './simulator';
+import { SimulatorOptions } from './simulator-kit';
 
 export interface FakeChipOptions {
   /** Deliver host bytes no faster than this baud rate (10 bits per byte); unpaced when absent. */
@@ -182,11 +183,6 @@ export class FakeChipBench {
   }
 }
 
-function option(options: Record<string, string | boolean> | undefined, name: string): string | undefined {
-  const value = options?.[name];
-  return typeof value === 'string' ? value : undefined;
-}
-
 export const simulator: SimulatorDefinition = {
   name: 'propeller-chip',
   summary: 'fake Propeller 1 boards on pseudo-terminals (ROM boot loader, then a printing program)',
@@ -206,20 +202,20 @@ export interface RunningPropellerChips extends RunningSimulator {
 }
 
 export async function startPropellerChips(options: SimulatorStartOptions): Promise<RunningPropellerChips> {
-  const fault = option(options.options, 'fault');
-  if (fault !== undefined && !(CHIP_FAULTS as readonly string[]).includes(fault)) throw new Error(`--fault must be one of ${CHIP_FAULTS.join(', ')}`);
-  const pace = Number(option(options.options, 'pace') ?? 0);
-  const interval = Number(option(options.options, 'print-interval') ?? 500);
-  const count = Math.min(16, Math.max(1, Math.floor(Number(option(options.options, 'chips') ?? 3)) || 3));
+  const opts = new SimulatorOptions(options);
+  const fault = opts.choice('fault', CHIP_FAULTS);
+  const pace = opts.number('pace', { min: 0, what: 'a baud rate' }) ?? 0;
+  const interval = opts.number('print-interval', { above: 0, what: 'a time in ms' }) ?? 500;
+  const count = opts.number('chips', { integer: true, min: 1, max: 16 }) ?? 3;
   const benches: FakeChipBench[] = [];
   try {
     for (let i = 0; i < count; i++) {
       benches.push(
         await FakeChipBench.start({
-          fault: fault as ChipFault | undefined,
+          fault,
           paceBaud: pace > 0 ? pace : undefined,
-          printIntervalMs: interval > 0 ? interval : 500,
-          hostLink: i === 0 ? option(options.options, 'link') : undefined,
+          printIntervalMs: interval,
+          hostLink: i === 0 ? opts.text('link') : undefined,
           log: options.log,
         }),
       );

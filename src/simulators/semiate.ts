@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import net, { type AddressInfo } from 'node:net';
+import net from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';
 import { WebSocketServer, WebSocket } from 'ws';
 import { seededRandom } from '../protocols/common/seeded-random';
 import { DEFAULT_BINS, DEFAULT_TESTS, generatePart, type SimBin, type SimTest } from '../protocols/semiate/part-generator';
 import type { StdfRecord } from '../protocols/semiate/types';
 import type { FlowConfigNode, RunningSimulator, SimulatorDefinition, SimulatorStartOptions } from './simulator';
+import { SimulatorOptions, SocketSet, closeServer, listen } from './simulator-kit';
 import { TimerSet } from './timer-set';
 
 /**
@@ -78,7 +79,7 @@ export class SemiAteSimulator {
   private wss: WebSocketServer | undefined;
   private broker: { close(cb?: () => void): void; connectedClients: number } | undefined;
   private brokerServer: net.Server | undefined;
-  private readonly brokerSockets = new Set<net.Socket>();
+  private readonly brokerSockets = new SocketSet();
   private master: MqttClient | undefined;
   private readonly timers = new TimerSet();
   private statusTimer: NodeJS.Timeout | undefined;
@@ -140,6 +141,19 @@ export class SemiAteSimulator {
   }
 
   async start(): Promise<void> {
+    try {
+      await this.listenAndConnect();
+    } catch (err) {
+      // Leave nothing listening behind a simulator that could not start (a taken port, an unreachable broker).
+      await this.close();
+      throw err;
+    }
+    this.statusTimer = setInterval(() => this.broadcastStatus(), this.options.statusIntervalMs);
+    this.setState('connecting');
+    this.timers.later(this.options.startupMs, () => this.setState('initialized'));
+  }
+
+  private async listenAndConnect(): Promise<void> {
     const { host } = this.options;
     if (!this.options.brokerUrl) {
       const { Aedes } = await import('aedes');
@@ -153,23 +167,18 @@ export class SemiAteSimulator {
       this.broker = broker;
       this.brokerServer = net.createServer((socket) => {
         this.brokerSockets.add(socket);
-        socket.on('close', () => this.brokerSockets.delete(socket));
         broker.handle(socket);
       });
-      await new Promise<void>((resolve) => this.brokerServer!.listen(this.options.mqttPort, host, resolve));
-      this.mqttUrl = `mqtt://${host}:${(this.brokerServer.address() as AddressInfo).port}`;
+      this.mqttUrl = `mqtt://${host}:${await listen(this.brokerServer, { port: this.options.mqttPort, host })}`;
     } else {
       this.mqttUrl = this.options.brokerUrl;
     }
     this.httpServer = http.createServer((_req, res) => res.writeHead(404).end('Semi-ATE simulator: the websocket is at /ws\n'));
+    // Listen before the websocket server attaches: it re-emits the HTTP server's errors, where nothing would catch them.
+    this.wsUrl = `ws://${host}:${await listen(this.httpServer, { port: this.options.port, host })}/ws`;
     this.wss = new WebSocketServer({ server: this.httpServer, path: '/ws' });
     this.wss.on('connection', (socket) => this.greet(socket));
-    await new Promise<void>((resolve) => this.httpServer!.listen(this.options.port, host, resolve));
-    this.wsUrl = `ws://${host}:${(this.httpServer.address() as AddressInfo).port}/ws`;
     await this.connectMaster();
-    this.statusTimer = setInterval(() => this.broadcastStatus(), this.options.statusIntervalMs);
-    this.setState('connecting');
-    this.timers.later(this.options.startupMs, () => this.setState('initialized'));
   }
 
   async close(): Promise<void> {
@@ -178,10 +187,10 @@ export class SemiAteSimulator {
     for (const client of this.wss?.clients ?? []) client.terminate();
     await new Promise<void>((resolve) => (this.master ? this.master.end(true, {}, () => resolve()) : resolve()));
     this.wss?.close();
-    for (const socket of this.brokerSockets) socket.destroy();
-    await new Promise<void>((resolve) => (this.httpServer ? this.httpServer.close(() => resolve()) : resolve()));
-    await new Promise<void>((resolve) => (this.brokerServer ? this.brokerServer.close(() => resolve()) : resolve()));
-    await new Promise<void>((resolve) => (this.broker ? this.broker.close(() => resolve()) : resolve()));
+    this.brokerSockets.destroyAll();
+    await closeServer(this.httpServer);
+    await closeServer(this.brokerServer);
+    await closeServer(this.broker);
   }
 
   /** Make the next load/next/unload hang until the master's timeout, or fail at once. */
@@ -193,7 +202,7 @@ export class SemiAteSimulator {
   dropClients(): void {
     for (const client of this.wss?.clients ?? []) client.terminate();
     const masterPort = (this.master?.stream as net.Socket | undefined)?.localPort;
-    for (const socket of this.brokerSockets) if (socket.remotePort !== masterPort) socket.destroy();
+    this.brokerSockets.destroyAll((socket) => socket.remotePort === masterPort);
   }
 
   /**
@@ -464,7 +473,8 @@ export class SemiAteSimulator {
 
   private statusPayload(): Record<string, unknown> {
     const now = new Date();
-    const systemTime = `${now.toLocaleString('en-US', { month: 'short', timeZone: 'UTC' })} ${now.getUTCDate()} ${now.getUTCFullYear()} ${now.toISOString().slice(11, 19)}`;
+    const month = now.toLocaleString('en-US', { month: 'short', timeZone: 'UTC' });
+    const systemTime = `${month} ${now.getUTCDate()} ${now.getUTCFullYear()} ${now.toISOString().slice(11, 19)}`;
     return {
       device_id: this.options.deviceId,
       systemTime,
@@ -602,19 +612,9 @@ export function pythonJson(value: unknown): string {
   return text.replace(/"\\u0000py:(NaN|Infinity|-Infinity)"/g, '$1');
 }
 
-function numberOption(options: Record<string, string | boolean> | undefined, key: string): number | undefined {
-  const value = options?.[key];
-  return typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : undefined;
-}
-
-function stringOption(options: Record<string, string | boolean> | undefined, key: string): string | undefined {
-  const value = options?.[key];
-  return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
 /** A test list or bin table from a JSON file; limits may be written "inf"/"-inf". */
-function jsonFileOption<T>(options: Record<string, string | boolean> | undefined, key: string): T | undefined {
-  const file = stringOption(options, key);
+function jsonFileOption<T>(options: SimulatorOptions, key: string): T | undefined {
+  const file = options.text(key);
   if (!file) return undefined;
   const parsed: unknown = JSON.parse(fs.readFileSync(file, 'utf8'), (_k, v: unknown) => (v === 'inf' ? Infinity : v === '-inf' ? -Infinity : v));
   if (!Array.isArray(parsed) || parsed.length === 0) throw new Error(`--${key} ${file}: expected a non-empty JSON array`);
@@ -636,21 +636,19 @@ export const simulator: SimulatorDefinition = {
     '--bins FILE.json      bins [{name, sBin, hBin, type: Good|Bad}]',
   ],
   async start(options: SimulatorStartOptions): Promise<RunningSimulator> {
-    const o = options.options;
+    const opts = new SimulatorOptions(options);
     const sim = new SemiAteSimulator({
-      host: options.host,
-      port: options.port,
-      mqttPort: numberOption(o, 'mqtt-port'),
-      brokerUrl: stringOption(o, 'broker'),
-      deviceId: stringOption(o, 'device-id'),
-      sites: numberOption(o, 'sites'),
-      passRate: numberOption(o, 'pass-rate'),
-      testMs: numberOption(o, 'test-ms'),
-      mqttUsername: stringOption(o, 'mqtt-username'),
-      mqttPassword: stringOption(o, 'mqtt-password'),
-      tests: jsonFileOption<SimTest[]>(o, 'tests'),
-      bins: jsonFileOption<SimBin[]>(o, 'bins'),
-      log: options.log,
+      ...opts.common,
+      mqttPort: opts.number('mqtt-port', { integer: true, min: 0 }),
+      brokerUrl: opts.text('broker'),
+      deviceId: opts.text('device-id'),
+      sites: opts.number('sites'),
+      passRate: opts.number('pass-rate'),
+      testMs: opts.number('test-ms', { min: 0, what: 'a time in ms' }),
+      mqttUsername: opts.text('mqtt-username'),
+      mqttPassword: opts.text('mqtt-password'),
+      tests: jsonFileOption<SimTest[]>(opts, 'tests'),
+      bins: jsonFileOption<SimBin[]>(opts, 'bins'),
     });
     await sim.start();
     return {

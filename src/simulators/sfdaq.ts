@@ -11,7 +11,8 @@ import net from 'node:net';
 import { ROUTES, MAX_BODY_BYTES, ALLOWED_RATE_MULTIPLICATORS, MAX_PULSEID_DELTA } from '../protocols/sfdaq/routes';
 import type { BrokerKind, RouteSpec } from '../protocols/sfdaq/routes';
 import { isPlainObject } from '../protocols/sfdaq/validate';
-import type { FlowConfigNode, RunningSimulator, SimulatorDefinition } from './simulator';
+import type { FlowConfigNode, RunningSimulator, SimulatorDefinition, SimulatorStartOptions } from './simulator';
+import { SimulatorOptions, SocketSet, closeServer, listen } from './simulator-kit';
 import { TimerSet } from './timer-set';
 
 export type SfdaqMode = 'documented' | 'current';
@@ -92,7 +93,11 @@ const SETTING_VALUES: Record<string, string[]> = { detector_mode: ['normal', 'lo
 const FILE_SUFFIX: Record<string, string> = { pv_list: 'PVDATA', channels_list: 'BSDATA', camera_list: 'CAMERAS' };
 
 function htmlError(code: number, reason: string, text: string): string {
-  return `<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">\n<html><head><title>Error: ${code} ${reason}</title></head>\n<body><h1>Error: ${code} ${reason}</h1><p>Sorry, the requested URL caused an error:</p><pre>${text}</pre></body></html>\n`;
+  return (
+    '<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">\n' +
+    `<html><head><title>Error: ${code} ${reason}</title></head>\n` +
+    `<body><h1>Error: ${code} ${reason}</h1><p>Sorry, the requested URL caused an error:</p><pre>${text}</pre></body></html>\n`
+  );
 }
 
 export class SfdaqSimulator {
@@ -122,7 +127,7 @@ export class SfdaqSimulator {
   private readonly servers: Record<BrokerKind, net.Server>;
   private readonly busy: Record<BrokerKind, boolean> = { fast: false, slow: false };
   private readonly backlog: Record<BrokerKind, net.Socket[]> = { fast: [], slow: [] };
-  private readonly sockets = new Set<net.Socket>();
+  private readonly sockets = new SocketSet();
   private readonly timers = new TimerSet();
   private readonly log: (line: string) => void;
   fastUrl = '';
@@ -158,21 +163,19 @@ export class SfdaqSimulator {
     const sim = new SfdaqSimulator(options);
     const host = options.host ?? '127.0.0.1';
     const fastPort = options.fastPort ?? 0;
-    sim.fastUrl = await sim.listen('fast', host, fastPort);
-    sim.slowUrl = await sim.listen('slow', host, options.slowPort ?? (fastPort > 0 ? fastPort + 1 : 0));
+    try {
+      sim.fastUrl = await sim.listen('fast', host, fastPort);
+      sim.slowUrl = await sim.listen('slow', host, options.slowPort ?? (fastPort > 0 ? fastPort + 1 : 0));
+    } catch (err) {
+      await sim.close(); // the fast broker must not stay behind when the slow one's port is taken
+      throw err;
+    }
     return sim;
   }
 
-  private listen(kind: BrokerKind, host: string, port: number): Promise<string> {
-    const server = this.servers[kind];
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        const address = server.address() as net.AddressInfo;
-        resolve(`http://${host.includes(':') ? `[${host}]` : host}:${address.port}`);
-      });
-    });
+  private async listen(kind: BrokerKind, host: string, port: number): Promise<string> {
+    const bound = await listen(this.servers[kind], { host, port });
+    return `http://${host.includes(':') ? `[${host}]` : host}:${bound}`;
   }
 
   get openConnections(): number {
@@ -196,16 +199,14 @@ export class SfdaqSimulator {
 
   async close(): Promise<void> {
     this.timers.clear();
-    for (const socket of this.sockets) socket.destroy();
-    await Promise.all(Object.values(this.servers).map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    this.sockets.destroyAll();
+    await Promise.all(Object.values(this.servers).map(closeServer));
   }
 
   // ---- HTTP/1.0, one request at a time per broker ----
 
   private accept(kind: BrokerKind, socket: net.Socket): void {
     this.sockets.add(socket);
-    socket.on('close', () => this.sockets.delete(socket));
-    socket.on('error', () => socket.destroy());
     if (this.busy[kind]) this.overlaps += 1;
     this.backlog[kind].push(socket);
     this.next(kind);
@@ -524,7 +525,8 @@ export class SfdaqSimulator {
     const dir = `run${String(runNumber).padStart(4, '0')}${tag ? `-${tag}` : ''}`;
     if (existing && existing.tag !== tag)
       throw new BrokerFailure(
-        `data directory for this run ${String(runNumber).padStart(4, '0')} already exists with different tag: ${existing.tag ?? ''}, than requested ${tag ?? ''}`,
+        `data directory for this run ${String(runNumber).padStart(4, '0')} already exists ` +
+          `with different tag: ${existing.tag ?? ''}, than requested ${tag ?? ''}`,
       );
     if (state.closed) throw new BrokerFailure(`${path} is closed for writing`);
     const lists = ['pv_list', 'channels_list', 'camera_list'].filter((key) => Array.isArray(request[key]) && (request[key] as unknown[]).length > 0);
@@ -677,17 +679,16 @@ export const simulator: SimulatorDefinition = {
     '--slow-port N  slow broker port (default port + 1)',
     '--pedestal-ms N  how long a pedestal takes (default 2000)',
   ],
-  async start(options): Promise<RunningSimulator> {
-    const extra = options.options ?? {};
-    const mode = extra.mode === 'documented' ? 'documented' : 'current';
-    const number = (value: unknown): number | undefined => (value === undefined || value === true ? undefined : Number(value));
+  async start(options: SimulatorStartOptions): Promise<RunningSimulator> {
+    const opts = new SimulatorOptions(options);
+    const mode = opts.choice('mode', ['documented', 'current'] as const) ?? 'current';
     const sim = await SfdaqSimulator.start({
       mode,
       host: options.host,
       fastPort: options.port,
-      slowPort: number(extra['slow-port']),
-      beamline: typeof extra.beamline === 'string' ? extra.beamline : undefined,
-      pedestalMs: number(extra['pedestal-ms']),
+      slowPort: opts.number('slow-port', { integer: true, min: 0 }),
+      beamline: opts.text('beamline'),
+      pedestalMs: opts.number('pedestal-ms', { min: 0, what: 'a time in ms' }),
       log: options.log,
     });
     return {

@@ -80,7 +80,8 @@ describe('BPWin resilience', function () {
         await waitFor(
           () => sim.wsClients === 1,
           3000,
-          `the websocket (clients ${sim.wsClients}, ws hits ${sim.hitCount('/ws')}, auth ${sim.hitCount('/auth')}, ${JSON.stringify(helper.getNode('srv').credentials)})`,
+          `the websocket (clients ${sim.wsClients}, ws hits ${sim.hitCount('/ws')}, ` +
+            `auth ${sim.hitCount('/auth')}, ${JSON.stringify(helper.getNode('srv').credentials)})`,
         );
     }
     await waitFor(() => sim.wsClients === 1, 3000, 'one websocket for the last deployment');

@@ -46,7 +46,8 @@ describe('the demo as a person first sees it (npm start)', function () {
     assert.ok(await editor.locator('#red-ui-header-button-deploy.disabled').count(), 'the Deploy button is lit');
   });
 
-  it('shows every example tab whole: no red triangle, nothing cut by the palette or beyond the screen, nothing drawn over anything else', async () => {
+  const whole = 'no red triangle, nothing cut by the palette or beyond the screen, nothing drawn over anything else';
+  it(`shows every example tab whole: ${whole}`, async () => {
     // Statuses arrive in the first seconds; they are part of what a person sees.
     await editor.waitForTimeout(Math.max(0, openedAt + 8000 - Date.now()));
     const view = await visibleCanvas(editor);

@@ -12,6 +12,8 @@ export interface NodeTypeInfo {
   type: string;
   category: string;
   isConfig: boolean;
+  /** The palette icon the editor file names (config nodes have none). */
+  icon: string | undefined;
 }
 
 /** The package's node types and their palette categories, read from the editor files. */
@@ -23,7 +25,8 @@ export function packageNodeTypes(): NodeTypeInfo[] {
       const html = fs.readFileSync(path.join(root, 'nodes', `${type}.html`), 'utf8');
       const at = html.search(new RegExp(`registerType\\(\\s*['"]${type}['"]`));
       const category = /category\s*:\s*['"]([^'"]+)['"]/.exec(html.slice(at))?.[1] ?? '';
-      return { type, category, isConfig: category === 'config' };
+      const icon = /\bicon\s*:\s*['"]([^'"]+)['"]/.exec(html.slice(at))?.[1];
+      return { type, category, isConfig: category === 'config', icon };
     });
 }
 
@@ -55,6 +58,15 @@ export async function openEditor(executablePath: string): Promise<EditorSession>
   page.on('pageerror', (err) => pageErrors.push(err.message));
   await page.goto(`${nodeRed.url}/`);
   await page.waitForFunction(() => document.querySelector('.red-ui-palette-node[data-palette-type="inject"]') !== null, null, { timeout: 60_000 });
+  // The editor loads node modules one after another, core first: wait for this package's node types too.
+  await page.waitForFunction(
+    (types) => {
+      const RED = (window as unknown as { RED: { nodes: { getType(t: string): unknown } } }).RED;
+      return types.every((t) => RED.nodes.getType(t) !== undefined);
+    },
+    packageNodeTypes().map((t) => t.type),
+    { timeout: 60_000 },
+  );
   fs.mkdirSync(artifacts, { recursive: true });
   return {
     nodeRed,

@@ -24,8 +24,23 @@ function examples(): ExampleRef[] {
     );
 }
 
-const UNREACHABLE =
-  /connection (closed|refused)|not connected|ECONNREFUSED|ENOENT|no such file|timed out|no reply within|could not (open|reach)|cannot open|port .*not found|does not exist|unreachable/i;
+const UNREACHABLE = new RegExp(
+  [
+    'connection (closed|refused)',
+    'not connected',
+    'ECONNREFUSED',
+    'ENOENT',
+    'no such file',
+    'timed out',
+    'no reply within',
+    'could not (open|reach)',
+    'cannot open',
+    'port .*not found',
+    'does not exist',
+    'unreachable',
+  ].join('|'),
+  'i',
+);
 
 describe('every example imports from Import › Examples and deploys', function () {
   this.timeout(300_000);

@@ -97,7 +97,39 @@ export async function setRuntimeLanguage(lang: string): Promise<void> {
   await i18n.i.changeLanguage(lang);
 }
 
+/**
+ * helper.setFlows() listens for 'flows:started' only after the deploy call returns, and gives up after
+ * 300 ms: on a busy machine a redeploy that closes and starts a few nodes takes longer. Listen before
+ * deploying and allow 10 s.
+ */
+{
+  type Deploy = (flow: unknown[], credentials: Record<string, unknown>, type: string) => Promise<unknown>;
+  const internals = helper as unknown as {
+    _redNodes: { setFlows: Deploy };
+    _events: { once(event: string, fn: () => void): void; off(event: string, fn: () => void): void };
+  };
+  helper.setFlows = async (flow, type = 'full', credentials = {}) => {
+    let onStarted = (): void => undefined;
+    const started = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the flows did not start within 10 s of a deploy')), 10_000);
+      onStarted = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      internals._events.once('flows:started', onStarted);
+    });
+    try {
+      await internals._redNodes.setFlows(flow, credentials, type);
+    } catch (err) {
+      internals._events.off('flows:started', onStarted);
+      throw err;
+    }
+    await started;
+  };
+}
+
 export { helper };
+export { waitFor } from './wait-for';
 
 /** Resolve with the next msg a node sends (or reject after `ms`), for use with a helper node. */
 export function nextMessage<T = Record<string, unknown>>(
@@ -123,15 +155,6 @@ export function collect<T = Record<string, unknown>>(node: { on(event: 'input', 
   const seen: T[] = [];
   node.on('input', (msg: T) => seen.push(msg));
   return seen;
-}
-
-/** Poll until `check` returns true or throw after `ms` with `what` in the message. */
-export async function waitFor(check: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** What a config node's "Test connection" button gets back. */

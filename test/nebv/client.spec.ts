@@ -6,8 +6,8 @@ import fc from 'fast-check';
 import type { NebvClient } from '../../src/protocols/nebv/client';
 import { NebvRpcError } from '../../src/protocols/nebv/rpc-error';
 import { NebvSimulator } from '../../src/simulators/nebv';
-import { waitFor } from '../helpers/red';
 import { freePortBlock, quickClient, rawServer, rejectionOf, requestsIn } from './fixtures';
+import { waitFor } from '../helpers/wait-for';
 
 type Item = { key: string; klass: string; props: Record<string, string> };
 
@@ -106,7 +106,7 @@ describe('nebv client', function () {
     await client.call('MarkList.items');
     sim.silent = true;
     const calls = [1, 2, 3].map((x) => rejectionOf(client!.call('MarkList.add', { point: [x, x] })));
-    while (sim.requestCount < 4) await new Promise((r) => setTimeout(r, 5));
+    await waitFor(() => sim.requestCount >= 4, 3000, 'the four calls to reach neoEBV');
     sim.dropConnections();
     for (const err of await Promise.all(calls)) {
       assert.equal(err.code, 'DISCONNECTED');
@@ -283,7 +283,7 @@ describe('nebv client', function () {
     await client.call('MarkList.items');
     sim.silent = true;
     const call = rejectionOf(client.call('MarkList.items'));
-    while (sim.requestCount < 2) await new Promise((r) => setTimeout(r, 5));
+    await waitFor(() => sim.requestCount >= 2, 3000, 'the call to reach neoEBV');
     sim.writeRaw('OK\r\n');
     const err = await call;
     assert.equal(err.code, 'PROTOCOL');
@@ -296,7 +296,7 @@ describe('nebv client', function () {
     await client.call('MarkList.items');
     sim.silent = true;
     const call = rejectionOf(client.call('MarkList.items'));
-    while (sim.requestCount < 2) await new Promise((r) => setTimeout(r, 5));
+    await waitFor(() => sim.requestCount >= 2, 3000, 'the call to reach neoEBV');
     sim.writeRaw('{"jsonrpc":"2.0","id":2,result:[]}');
     const err = await call;
     assert.equal(err.code, 'PROTOCOL');
@@ -314,7 +314,7 @@ describe('nebv client', function () {
     await client.call('MarkList.items');
     sim.silent = true;
     const call = rejectionOf(client.call('MarkList.items'));
-    while (sim.requestCount < 2) await new Promise((r) => setTimeout(r, 5));
+    await waitFor(() => sim.requestCount >= 2, 3000, 'the call to reach neoEBV');
     sim.writeRaw('{"id":2,result:[]}{also:bad}{"jsonrpc":"2.0","id":99,"result":[]}');
     const err = await call;
     assert.equal(err.code, 'PROTOCOL');
@@ -350,12 +350,12 @@ describe('nebv client', function () {
     await client.call('MarkList.items');
     sim.silent = true;
     const pending = rejectionOf(client.call('MarkList.items'));
-    while (sim.requestCount < 2) await new Promise((r) => setTimeout(r, 5));
+    await waitFor(() => sim.requestCount >= 2, 3000, 'the call to reach neoEBV');
     await client.close();
     const err = await pending;
     assert.equal(err.code, 'CLOSED');
     assert.equal((await rejectionOf(client.call('MarkList.items'))).code, 'CLOSED');
-    while (sim.connectionCount > 0) await new Promise((r) => setTimeout(r, 5));
+    await waitFor(() => sim.connectionCount === 0, 3000, 'the client to disconnect');
     assert.equal(client.status.state, 'closed');
   });
 });

@@ -3,6 +3,7 @@ import net from 'node:net';
 import type { NebvClient } from '../../src/protocols/nebv/client';
 import { NebvSimulator, simulator } from '../../src/simulators/nebv';
 import { quickClient, rejectionOf } from './fixtures';
+import { waitFor } from '../helpers/wait-for';
 
 type Item = { key: string; klass: string; props: Record<string, string>; attrs: Record<string, unknown> };
 
@@ -24,7 +25,7 @@ describe('nebv simulator', function () {
     let text = '';
     socket.on('data', (chunk) => (text += chunk.toString()));
     socket.write('{"jsonrpc":"2.0","method":"pynebv.test","id":1001,"params":{"filePath":"/path/to/sample.oas"}}');
-    while (!text.endsWith('}')) await new Promise((r) => setTimeout(r, 5));
+    await waitFor(() => text.endsWith('}'), 3000, 'the whole reply');
     socket.destroy();
     assert.equal(text, '{"jsonrpc": "2.0", "error": {"code": -32601, "message": "Method not found"}, "id": "1001"}');
   });
@@ -36,7 +37,7 @@ describe('nebv simulator', function () {
     await new Promise((r) => socket.once('connect', r));
     socket.write(Array.from({ length: 40 }, (_, id) => JSON.stringify({ jsonrpc: '2.0', method: 'pynebv.MarkList.items', id, params: {} })).join(''));
     const whole = (): string => chunks.join('');
-    while ((whole().match(/"result"/g) ?? []).length < 40) await new Promise((r) => setTimeout(r, 5));
+    await waitFor(() => (whole().match(/"result"/g) ?? []).length >= 40, 5000, 'forty replies');
     socket.destroy();
     const replies = (text: string): number => (text.match(/\{"jsonrpc"/g) ?? []).length;
     assert.ok(

@@ -104,8 +104,10 @@ export function hostileFrame(r: Random, valid: readonly string[], huge: number, 
   switch (kind === 3 && !fatal ? 8 : kind) {
     case 0:
       return '['.repeat(1 + r.int(huge / 2)) + ']'.repeat(r.int(3) === 0 ? 0 : 1 + r.int(huge / 2));
-    case 1:
-      return `{"type":"${r.pick(['port-list', 'ui-command', 'serial-terminal', 'hello-client'])}","x":${'{"a":'.repeat(2000 + r.int(huge / 8))}1${'}'.repeat(2000)}}`;
+    case 1: {
+      const type = r.pick(['port-list', 'ui-command', 'serial-terminal', 'hello-client']);
+      return `{"type":"${type}","x":${'{"a":'.repeat(2000 + r.int(huge / 8))}1${'}'.repeat(2000)}}`;
+    }
     case 2:
       return base.slice(0, r.int(base.length));
     case 3:

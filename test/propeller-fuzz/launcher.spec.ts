@@ -79,7 +79,8 @@ describe('propeller fuzz: hostile BlocklyProp Launcher frames through a real Nod
     await launcher?.close();
   });
 
-  it(`seed ${seed}: loads, terminal writes and port lists each end with a result or a clear error; Node-RED stays responsive and bounded`, async () => {
+  const promise = 'loads, terminal writes and port lists each end with a result or a clear error; Node-RED stays responsive and bounded';
+  it(`seed ${seed}: ${promise}`, async () => {
     const r = random(seed);
     launcher = await HostileLauncher.start({
       onLoad: (send, _message, socket) => answerLoad(r, huge, send, socket),

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import WebSocket from 'ws';
 import { LauncherSimulator, simulator } from '../../src/simulators/launcher';
+import { waitFor } from '../helpers/wait-for';
 
 describe('the Launcher simulator', function () {
   let sim: LauncherSimulator;
@@ -31,7 +32,7 @@ describe('the Launcher simulator', function () {
     }
     const ids = (messages: Array<Record<string, unknown>>): number[] =>
       messages.filter((m) => typeof m.packetID === 'number').map((m) => m.packetID as number);
-    while (ids(first.messages).length < 4 || ids(second.messages).length < 4) await new Promise((r) => setTimeout(r, 10));
+    await waitFor(() => ids(first.messages).length >= 4 && ids(second.messages).length >= 4, 3000, 'four packets on each terminal');
     for (const { messages } of [first, second]) {
       const seen = ids(messages).slice(0, 4);
       assert.deepEqual(seen, [0, 1, 2, 3]);
@@ -57,11 +58,11 @@ describe('the Launcher simulator', function () {
     ws.send(JSON.stringify({ type: 'port-list-request' }));
     ws.send(JSON.stringify({ type: 'port-list-request' }));
     ws.send(JSON.stringify({ type: 'pref-port', portPath: 'COM3' }));
-    while (messages.length < 4) await new Promise((r) => setTimeout(r, 10));
+    await waitFor(() => messages.length >= 4, 3000, 'three port lists after the hello');
     assert.deepEqual(messages.slice(1), Array(3).fill({ type: 'port-list', ports: ['COM3', 'wx-1a2b3c'] }));
     assert.equal(sim.portListTimers, 2);
     ws.terminate();
-    while (sim.connectionCount > 0) await new Promise((r) => setTimeout(r, 10));
+    await waitFor(() => sim.connectionCount === 0, 3000, 'the simulator to see the socket go');
     assert.equal(sim.portListTimers, 0);
   });
 
@@ -69,12 +70,12 @@ describe('the Launcher simulator', function () {
     sim = await LauncherSimulator.start({ stepMs: 60_000 });
     const first = await connect();
     first.socket.send(JSON.stringify({ type: 'load-prop', action: 'RAM', portPath: 'COM3', payload: 'AAAA', debug: 'none' }));
-    while (sim.loads.length === 0) await new Promise((r) => setTimeout(r, 10));
+    await waitFor(() => sim.loads.length > 0, 3000, 'the load to arrive');
     first.socket.terminate();
-    while (sim.connectionCount > 0) await new Promise((r) => setTimeout(r, 10));
+    await waitFor(() => sim.connectionCount === 0, 3000, 'the simulator to see the socket go');
     const second = await connect();
     second.socket.send(JSON.stringify({ type: 'port-list-request' }));
-    while (second.messages.length === 0) await new Promise((r) => setTimeout(r, 10));
+    await waitFor(() => second.messages.length > 0, 3000, 'the port list');
     assert.deepEqual(second.messages[0], { type: 'port-list', ports: ['COM3', 'wx-1a2b3c'] });
   });
 

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { SerialPort } from 'serialport';
 import { createPtyPair, type PtyPair } from '../../src/simulators/pty-pair';
+import { waitFor } from '../helpers/wait-for';
 
 function openHost(path: string): Promise<SerialPort> {
   return new Promise((resolve, reject) => {
@@ -17,14 +18,6 @@ function collect(emitter: { on(event: 'data', listener: (data: Buffer) => void):
   const chunks: Buffer[] = [];
   emitter.on('data', (data: Buffer) => chunks.push(data));
   return () => Buffer.concat(chunks);
-}
-
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 describe('pseudo-terminal for the fake Propeller (no system package)', function () {
@@ -49,13 +42,13 @@ describe('pseudo-terminal for the fake Propeller (no system package)', function 
       for (let i = 0; i < every.length; i++) every[i] = (i * 7) & 0xff;
       const atChip = collect(pair.chip);
       host.write(every);
-      await until(() => atChip().length >= every.length, 3000, "the chip to read the host's bytes");
+      await waitFor(() => atChip().length >= every.length, 3000, "the chip to read the host's bytes");
       assert.ok(atChip().equals(every), 'host → chip changed bytes (echo, CR/LF or flow-control processing)');
 
       const atHost = collect(host);
       // One byte per write, as the ROM answers: they must arrive in the order written.
       for (const byte of every) pair.chip.write(Buffer.of(byte));
-      await until(() => atHost().length >= every.length, 3000, "the host to read the chip's bytes");
+      await waitFor(() => atHost().length >= every.length, 3000, "the host to read the chip's bytes");
       assert.ok(atHost().equals(every), 'chip → host changed or reordered bytes');
     } finally {
       await closeHost(host);
@@ -100,11 +93,11 @@ describe('pseudo-terminal for the fake Propeller (no system package)', function 
     try {
       const atHost = collect(host);
       pair.chip.write('hello again\r\n');
-      await until(() => atHost().includes('hello again'), 3000, 'the reopened host to read');
+      await waitFor(() => atHost().includes('hello again'), 3000, 'the reopened host to read');
       assert.equal(atHost().toString('latin1'), 'hello again\r\n');
       const atChip = collect(pair.chip);
       host.write('ping');
-      await until(() => atChip().length >= 4, 3000, 'the chip to read the reopened host');
+      await waitFor(() => atChip().length >= 4, 3000, 'the chip to read the reopened host');
       assert.equal(atChip().toString(), 'ping');
       assert.deepEqual(errors, []);
     } finally {

@@ -6,6 +6,7 @@ import { ROUTES } from '../../src/protocols/sfdaq/routes';
 import { SfdaqSimulator } from '../../src/simulators/sfdaq';
 import type { SfdaqMode } from '../../src/simulators/sfdaq';
 import { fixedServer } from './fixtures';
+import { waitFor } from '../helpers/wait-for';
 
 type Check = (
   call: (op: string, params?: Record<string, unknown>, options?: CallOptions) => Promise<CallResult>,
@@ -63,7 +64,7 @@ const OPERATIONS: Record<string, Check> = {
   async power_on_detector(call, sim) {
     const { result } = await call('power_on_detector', { detector_name: 'JF06T08V04' });
     assert.match(String(result.message), /power on/);
-    await waitUntil(() => sim.running.has('alvra/JF06T08V04'));
+    await waitFor(() => sim.running.has('alvra/JF06T08V04'), 3000, 'the detector to run');
   },
   async advance_run_number(call, sim) {
     assert.deepEqual((await call('advance_run_number', { pgroup: 'p17502' })).result, { run_number: 1 });
@@ -139,14 +140,6 @@ const OPERATIONS: Record<string, Check> = {
     assert.equal(sim.uploadedScripts.get('alvra/roi.py'), 'def proc(): pass');
   },
 };
-
-async function waitUntil(check: () => boolean, ms = 3000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not reached');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 async function rejects(work: Promise<unknown>, code: string, pattern: RegExp): Promise<InstrumentError> {
   try {
@@ -427,7 +420,7 @@ describe('sf-daq client against the simulator', () => {
       await client.call('get_pvlist');
       client.close();
       await rejects(client.call('get_pvlist'), 'CLOSED', /closed/);
-      await waitUntil(() => sim.openConnections === 0);
+      await waitFor(() => sim.openConnections === 0, 3000, 'every broker connection to close');
     });
 
     it('connection refused is reported with the URL', async () => {

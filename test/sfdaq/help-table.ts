@@ -45,7 +45,8 @@ export function helpTable(lang: HelpLanguage): string {
   const rows = ROUTES.map((r) => {
     const method = `${r.documentedMethod ?? w.only} / ${r.currentMethod}`;
     const title = lang === 'en-US' ? ` title="${r.summary.replace(/"/g, '&quot;')}"` : '';
-    return `  <tr><td${title}><code>${r.operation}</code></td><td>${w[r.broker]}</td><td>${method}</td><td>${names(true, r.params)}</td><td>${names(false, r.params)}</td></tr>`;
+    const cells = [`<code>${r.operation}</code>`, w[r.broker], method, names(true, r.params), names(false, r.params)];
+    return `  <tr><td${title}>${cells.map((cell) => `${cell}</td>`).join('<td>')}</tr>`;
   });
   return [
     START,

@@ -44,7 +44,10 @@ export interface LenientParse {
   repaired: boolean;
 }
 
-/** JSON.parse that survives BPWin's unescaped backslashes; throws PROTOCOL with a snippet otherwise (`what` names the text, e.g. "BPWin GET /version"). */
+/**
+ * JSON.parse that survives BPWin's unescaped backslashes; throws PROTOCOL with a snippet otherwise
+ * (`what` names the text, e.g. "BPWin GET /version").
+ */
 export function parseLenientJson(text: string, what: string): LenientParse {
   // BPWin's JSON is a few levels deep; a deeper text would become a msg that Node-RED cannot clone or format.
   if (jsonTextTooDeep(text)) {

@@ -233,7 +233,8 @@ export class NebvClient extends TcpConnection<NebvClientEvents> {
     const bytes = this.framer.buffered;
     const reason = new InstrumentError(
       'PROTOCOL',
-      `a reply from ${this.endpoint} stopped part-way (${bytes} bytes of an unfinished reply when a call timed out); the connection was reset to resynchronise`,
+      `a reply from ${this.endpoint} stopped part-way (${bytes} bytes of an unfinished reply when a call timed out); ` +
+        'the connection was reset to resynchronise',
       { reason: 'replyCutOff', address: this.endpoint, bytes },
     );
     this.resynchronise(reason);
@@ -302,13 +303,15 @@ export class NebvClient extends TcpConnection<NebvClientEvents> {
     const reason = tooDeep
       ? new InstrumentError(
           'TOO_LARGE',
-          `a reply from ${this.endpoint} is nested more than ${String(err.details.maxDepth)} levels deep; it was refused and the connection was reset`,
+          `a reply from ${this.endpoint} is nested more than ${String(err.details.maxDepth)} levels deep; ` +
+            'it was refused and the connection was reset',
           { reason: 'streamTooDeep', address: this.endpoint, maxDepth: err.details.maxDepth },
         )
       : err instanceof InstrumentError && err.code === 'TOO_LARGE'
         ? new InstrumentError(
             'TOO_LARGE',
-            `a reply from ${this.endpoint} exceeded the ${this.maxReplyBytes}-byte limit; the connection was reset (raise the maximum reply size if such replies are expected)`,
+            `a reply from ${this.endpoint} exceeded the ${this.maxReplyBytes}-byte limit; ` +
+              `the connection was reset (raise the maximum reply size if such replies are expected)`,
           )
         : new InstrumentError('PROTOCOL', `the reply stream from ${this.endpoint} broke (${errorMessage(err)}); the connection was reset`);
     this.resynchronise(reason);

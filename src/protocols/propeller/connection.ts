@@ -20,7 +20,10 @@ export interface LoadRequest {
 }
 
 export interface LoadProgress {
-  /** Launcher message id (0 milestone, 2 downloading, 3 verifying RAM, 12 EEPROM, 5 success, >= 100 errors; -1 none: queued, or a message without an id). */
+  /**
+   * Launcher message id (0 milestone, 2 downloading, 3 verifying RAM, 12 EEPROM, 5 success, >= 100 errors;
+   * -1 none: queued, or a message without an id).
+   */
   id: number;
   text: string;
   /** Short machine-friendly stage, e.g. "queued", "scanning", "downloading", "verifying-ram", "programming-eeprom", "success", "error", "failed". */

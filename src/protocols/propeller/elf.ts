@@ -46,7 +46,8 @@ export function readElfSegments(data: Buffer): ElfSegment[] {
     if (segment.physicalAddress >= EXTERNAL_MEMORY_BASE) {
       throw imageError(
         'elf-segment-address',
-        `a loadable segment sits at 0x${segment.physicalAddress.toString(16)} (external memory); only hub-RAM programs (below 0xC0000000) can be loaded over serial`,
+        `a loadable segment sits at 0x${segment.physicalAddress.toString(16)} (external memory); ` +
+          `only hub-RAM programs (below 0xC0000000) can be loaded over serial`,
       );
     }
     if (segment.offset + segment.fileSize > data.length)

@@ -135,15 +135,18 @@ export function checkClockMode(mode: number): void {
   if (fault.rule === 'clock-mode-reset') {
     throw imageError(
       fault.rule,
-      `the clock mode ${clockMode} sets the RESET bit (bit 7), so the chip would reboot instead of running the program; the file is damaged or not a Propeller program: rebuild it`,
+      `the clock mode ${clockMode} sets the RESET bit (bit 7), so the chip would reboot instead of running the program; ` +
+        'the file is damaged or not a Propeller program: rebuild it',
       { reason: 'imageClockModeReset', clockMode },
     );
   }
   const { missing } = fault;
   const clockSource = describeClockMode(mode);
+  const bits = missing.map((bit) => `${bit} (bit ${BIT_OF[bit]})`).join(' and ');
   throw imageError(
     fault.rule,
-    `the clock mode ${clockMode} takes the clock from ${clockSource} but leaves ${missing.map((bit) => `${bit} (bit ${BIT_OF[bit]})`).join(' and ')} off, so the clock would stop and the chip hang until reset; rebuild the program with a valid clock mode (e.g. XTAL1 + PLL16X, 0x6F)`,
+    `the clock mode ${clockMode} takes the clock from ${clockSource} but leaves ${bits} off, ` +
+      'so the clock would stop and the chip hang until reset; rebuild the program with a valid clock mode (e.g. XTAL1 + PLL16X, 0x6F)',
     { reason: 'imageClockModeDisabled', clockMode, clockSource, missing },
   );
 }

@@ -20,7 +20,8 @@ export function imageBytesFrom(payload: unknown, what = 'msg.payload'): Buffer {
     if (payload.length > MAX_BASE64_CHARS) {
       throw new InstrumentError(
         'BAD_INPUT',
-        `${what} is a string of more than ${MAX_BASE64_CHARS} characters, larger than the base64 of any Propeller image file: send the image file's bytes`,
+        `${what} is a string of more than ${MAX_BASE64_CHARS} characters, larger than the base64 of any Propeller image file: ` +
+          "send the image file's bytes",
         { reason: 'imagePayloadTooLarge', property: what, limit: MAX_BASE64_CHARS },
       );
     }
@@ -95,7 +96,8 @@ async function readAtMost(handle: fs.FileHandle, full: string): Promise<Buffer> 
 function tooLarge(full: string): InstrumentError {
   return new InstrumentError(
     'BAD_INPUT',
-    `the image file ${full} is larger than ${MAX_IMAGE_FILE_BYTES} bytes, more than any Propeller program (a .binary or .eeprom is at most 32768): choose the file the compiler wrote`,
+    `the image file ${full} is larger than ${MAX_IMAGE_FILE_BYTES} bytes, more than any Propeller program ` +
+      '(a .binary or .eeprom is at most 32768): choose the file the compiler wrote',
     { reason: 'imageFileTooLarge', path: full, limit: MAX_IMAGE_FILE_BYTES },
   );
 }

@@ -73,7 +73,8 @@ export function prepareImage(data: Buffer, options: PrepareOptions = {}): Prepar
     if (data.readUInt16LE(8) !== data.length) {
       throw imageError(
         'vbase-length',
-        `vbase is ${data.readUInt16LE(8)} but the .binary file is ${data.length} bytes; vbase marks the end of the code and must equal the file length`,
+        `vbase is ${data.readUInt16LE(8)} but the .binary file is ${data.length} bytes; ` +
+          `vbase marks the end of the code and must equal the file length`,
       );
     }
     checksumOk = isChecksumValid(data);
@@ -85,7 +86,8 @@ export function prepareImage(data: Buffer, options: PrepareOptions = {}): Prepar
     if (options.fixChecksum !== true) {
       throw imageError(
         'checksum',
-        `the checksum byte is 0x${hex(image[5])} but must be 0x${hex(computeChecksum(image))} (all bytes plus 0xEC must sum to 0 mod 256); the file is damaged or was edited`,
+        `the checksum byte is 0x${hex(image[5])} but must be 0x${hex(computeChecksum(image))} (all bytes plus 0xEC must sum to 0 mod 256); ` +
+          `the file is damaged or was edited`,
       );
     }
     image = fixChecksum(image);
@@ -107,7 +109,8 @@ function checkSignature(data: Buffer): void {
   if (readHeader(data).pbase !== PBASE) {
     throw imageError(
       'not-an-image',
-      'the data is not a Propeller 1 program: bytes 6-7 of every .binary and .eeprom hold 0x0010, and an .elf starts with 7F 45 4C 46; choose the file the compiler wrote',
+      'the data is not a Propeller 1 program: bytes 6-7 of every .binary and .eeprom hold 0x0010, and an .elf starts with 7F 45 4C 46; ' +
+        'choose the file the compiler wrote',
       { reason: 'imageNotPropeller' },
     );
   }

@@ -92,7 +92,9 @@ export class LauncherClient extends WebSocketConnection<LauncherEvents> implemen
     if (open && open.port !== port) {
       throw new InstrumentError(
         'BAD_INPUT',
-        `the Launcher's terminal data does not say which port it comes from, so one Launcher connection serves one terminal port at a time (${open.port} is open); close that terminal first or add a second Launcher config node`,
+        `the Launcher's terminal data does not say which port it comes from, ` +
+          `so one Launcher connection serves one terminal port at a time (${open.port} is open); ` +
+          `close that terminal first or add a second Launcher config node`,
       );
     }
     const terminal = open ?? { port, options, sessions: new Set<LauncherTerminalSession>(), packets: new PacketCounter() };
@@ -143,7 +145,8 @@ export class LauncherClient extends WebSocketConnection<LauncherEvents> implemen
     if (!isSupportedVersion(info.version)) {
       const err = new InstrumentError(
         'PROTOCOL',
-        `BlocklyProp Launcher ${info.version || '(version not given)'} is too old: version ${MINIMUM_LAUNCHER_VERSION} or newer is needed. Install the current Launcher from parallax.com, then redeploy.`,
+        `BlocklyProp Launcher ${info.version || '(version not given)'} is too old: version ${MINIMUM_LAUNCHER_VERSION} or newer is needed. ` +
+          `Install the current Launcher from parallax.com, then redeploy.`,
         { reason: 'launcherTooOld', version: info.version || '(version not given)', minimum: MINIMUM_LAUNCHER_VERSION },
       );
       // Retrying cannot make the Launcher newer: stop instead of reconnecting in a loop.
@@ -200,7 +203,8 @@ export class LauncherClient extends WebSocketConnection<LauncherEvents> implemen
     if (ports.includes(requested)) return requested;
     throw new InstrumentError(
       'BAD_INPUT',
-      `port "${requested}" is not in the Launcher's port list (${ports.length ? ports.join(', ') : 'empty'}); connect the board, pick a listed port, or leave the port empty for the first available`,
+      `port "${requested}" is not in the Launcher's port list (${ports.length ? ports.join(', ') : 'empty'}); ` +
+        `connect the board, pick a listed port, or leave the port empty for the first available`,
       { port: requested, ports },
     );
   }

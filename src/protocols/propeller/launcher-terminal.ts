@@ -134,7 +134,9 @@ export class GapWarnings {
         : {
             reason: 'terminalPacketsLostRepeatedly',
             ...facts,
-            text: `lost ${lost} terminal packets from ${port} in ${gaps} gaps within ${seconds} s (latest: ${where}); the link to the board is losing data`,
+            text:
+              `lost ${lost} terminal packets from ${port} in ${gaps} gaps within ${seconds} s (latest: ${where}); ` +
+              'the link to the board is losing data',
           },
     );
   }

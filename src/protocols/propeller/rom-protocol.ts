@@ -54,7 +54,8 @@ export function checkLoadable(image: unknown): asserts image is Buffer {
   if (bytes > 0 && bytes <= HUB_RAM_SIZE && bytes % 4 === 0) return;
   throw new InstrumentError(
     'BAD_INPUT',
-    `the image to load is ${bytes} bytes; the boot loader takes 4 to ${HUB_RAM_SIZE} bytes in whole 4-byte longs: prepare it from the file with prepareImage`,
+    `the image to load is ${bytes} bytes; the boot loader takes 4 to ${HUB_RAM_SIZE} bytes in whole 4-byte longs: ` +
+      'prepare it from the file with prepareImage',
     { reason: 'imageNotLoadable', bytes, max: HUB_RAM_SIZE },
   );
 }

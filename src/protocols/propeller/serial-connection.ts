@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { InstrumentError, errorMessage } from '../common/errors';
+import { SerialQueue } from '../common/serial-queue';
 import type { LoadProgress, LoadRequest, LoadResult, PropellerConnection, TerminalOptions, TerminalSession } from './connection';
 import { prepareImage } from './image';
 import { failureOf, serialError } from './serial-errors';
@@ -38,8 +39,7 @@ export class SerialPropellerConnection extends EventEmitter implements Propeller
   private handle: SerialPortHandle | undefined;
   private opening: Promise<SerialPortHandle> | undefined;
   private readonly sessions = new Set<SerialTerminalSession>();
-  private loads: Promise<unknown> = Promise.resolve();
-  private pendingLoads = 0;
+  private readonly loads = new SerialQueue();
   private activeLoad: AbortController | undefined;
   private closed = false;
   private terminalBaud: number | undefined;
@@ -75,10 +75,8 @@ export class SerialPropellerConnection extends EventEmitter implements Propeller
     } catch (err) {
       return Promise.reject(err);
     }
-    if (this.pendingLoads++ > 0) onProgress?.({ id: -1, stage: 'queued', text: `Waiting for another load on ${this.path} to finish` });
-    const run = this.loads.then(() => this.runLoad(request, image, onProgress)).finally(() => this.pendingLoads--);
-    this.loads = run.catch(() => undefined);
-    return run;
+    if (this.loads.length > 0) onProgress?.({ id: -1, stage: 'queued', text: `Waiting for another load on ${this.path} to finish` });
+    return this.loads.run(() => this.runLoad(request, image, onProgress));
   }
 
   async openTerminal(options: TerminalOptions): Promise<TerminalSession> {

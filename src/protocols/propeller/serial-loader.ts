@@ -68,7 +68,8 @@ export function checkRomBaud(baudRate: number): void {
   if (Number.isFinite(baudRate) && baudRate >= ROM_BAUD.min && baudRate <= ROM_BAUD.max) return;
   throw new InstrumentError(
     'BAD_INPUT',
-    `the download baud rate is ${baudRate}, but the Propeller's boot loader only follows ${ROM_BAUD.min} to ${ROM_BAUD.max} baud: set the baud rate of the propeller-serial configuration in that range (115200 is standard; a terminal sets its own baud rate)`,
+    `the download baud rate is ${baudRate}, but the Propeller's boot loader only follows ${ROM_BAUD.min} to ${ROM_BAUD.max} baud: ` +
+      'set the baud rate of the propeller-serial configuration in that range (115200 is standard; a terminal sets its own baud rate)',
     { reason: 'romBaudOutOfRange', baudRate, min: ROM_BAUD.min, max: ROM_BAUD.max },
   );
 }
@@ -141,7 +142,8 @@ export async function loadOverSerial(port: LoaderPort, image: Buffer, options: S
     if ((await pollAcknowledgement(port, inbox, timing, timing.ramCheckMs, 'the RAM checksum')) === 1) {
       throw serialError(
         'ram-checksum',
-        `RAM checksum failed: the Propeller on ${port.path} received a different image than was sent (noise on the line, or a wrong baud rate); try again or lower the baud rate`,
+        `RAM checksum failed: the Propeller on ${port.path} received a different image than was sent ` +
+          `(noise on the line, or a wrong baud rate); try again or lower the baud rate`,
       );
     }
     if (options.command !== 'ram-run') {
@@ -177,7 +179,9 @@ async function resetChip(port: LoaderPort, mode: ResetMode, timing: LoaderTiming
     } catch (err) {
       throw serialError(
         'reset-failed',
-        `could not pulse ${mode.toUpperCase()} on ${port.path} to reset the Propeller (${err instanceof Error ? err.message : String(err)}); pseudo-terminals and some adapters have no control lines: set the reset mode to "none" and reset the board another way`,
+        `could not pulse ${mode.toUpperCase()} on ${port.path} to reset the Propeller (${err instanceof Error ? err.message : String(err)}); ` +
+          `pseudo-terminals and some adapters have no control lines: ` +
+          `set the reset mode to "none" and reset the board another way`,
         { port: port.path },
         err,
       );

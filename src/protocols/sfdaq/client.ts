@@ -171,7 +171,8 @@ export class SfdaqClient {
         reject(
           new InstrumentError(
             'TIMEOUT',
-            `${route.operation} was not sent: it waited its whole timeout (${seconds(timeoutMs)}) for the ${route.broker} broker, busy with earlier calls`,
+            `${route.operation} was not sent: it waited its whole timeout (${seconds(timeoutMs)}) ` +
+              `for the ${route.broker} broker, busy with earlier calls`,
             { reason: 'queuedTooLong', operation: route.operation, broker: route.broker, timeoutSeconds: timeoutMs / 1000 },
           ),
         );
@@ -245,7 +246,8 @@ export class SfdaqClient {
       const onlyCurrent = route.documentedMethod === null;
       throw new InstrumentError(
         'HTTP_STATUS',
-        `${op}: the ${route.broker} broker at ${url} has no such route (HTTP 404)${onlyCurrent ? ' (this operation exists only on current broker versions)' : ''}; check the ${route.broker} broker URL`,
+        `${op}: the ${route.broker} broker at ${url} has no such route (HTTP 404)` +
+          `${onlyCurrent ? ' (this operation exists only on current broker versions)' : ''}; check the ${route.broker} broker URL`,
         { ...facts, reason: onlyCurrent ? 'sfdaqNoRouteCurrentOnly' : 'sfdaqNoRoute', broker: route.broker },
       );
     }

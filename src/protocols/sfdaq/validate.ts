@@ -148,7 +148,8 @@ export function validateParams(route: RouteSpec, params: Params, confirm?: unkno
   checkRules(route, out);
   if (route.confirmParam !== undefined && String(confirm ?? '') !== String(out[route.confirmParam])) {
     throw bad(
-      `${route.operation} is irreversible: set the confirmation (msg.confirm) to the ${route.confirmParam} "${String(out[route.confirmParam])}" to run it`,
+      `${route.operation} is irreversible: ` +
+        `set the confirmation (msg.confirm) to the ${route.confirmParam} "${String(out[route.confirmParam])}" to run it`,
       { parameter: 'confirm' },
     );
   }
