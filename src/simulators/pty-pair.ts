@@ -203,19 +203,40 @@ function socatPtyPair(options: PtyPairOptions): Promise<PtyPair> {
   });
 }
 
+/** What a socat line holds for a host that does not read before it drops bytes, as a UART would. */
+const SOCAT_LINE_HOLD_BYTES = 64 * 1024;
+
 function openSerialLine(path: string): Promise<ChipLine> {
   return new Promise((resolve, reject) => {
     const port = new SerialPort({ path, baudRate: 115200, autoOpen: false, hupcl: false });
+    let closing = false;
+    let dropped = 0;
     port.open((err) => {
       if (err) return reject(err);
-      const line = Object.assign(new EventEmitter(), {
+      const line: ChipLine = Object.assign(new EventEmitter(), {
         write: (data: Buffer | string) => {
-          if (port.isOpen) port.write(data);
+          if (!port.isOpen || closing) return;
+          const bytes = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
+          if (port.writableLength + bytes.length > SOCAT_LINE_HOLD_BYTES) {
+            dropped += bytes.length;
+            return;
+          }
+          // Writes still queued when the line closes end with "Canceled": expected, not a fault.
+          port.write(bytes, () => undefined);
         },
-        close: () => new Promise<void>((done) => (port.isOpen ? port.close(() => done()) : done())),
+        close: () =>
+          new Promise<void>((done) => {
+            closing = true;
+            if (port.isOpen) port.close(() => done());
+            else done();
+          }),
       });
+      // A getter, since Object.assign would copy only the count at this moment.
+      Object.defineProperty(line, 'dropped', { get: () => dropped });
       port.on('data', (data: Buffer) => line.emit('data', data));
-      port.on('error', (e: Error) => line.emit('error', e));
+      port.on('error', (e: Error) => {
+        if (!closing && line.listenerCount('error') > 0) line.emit('error', e);
+      });
       resolve(line);
     });
   });
