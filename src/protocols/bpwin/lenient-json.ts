@@ -1,8 +1,7 @@
 import { InstrumentError } from '../common/errors';
+import { BACKSLASH, QUOTE } from '../common/json-bytes';
 import { MAX_JSON_DEPTH, jsonTextTooDeep } from '../common/json-limits';
 
-const BACKSLASH = 0x5c;
-const QUOTE = 0x22;
 const SLASH = 0x2f;
 const LOWER_U = 0x75;
 const HEX4 = /^[0-9a-fA-F]{4}$/;

@@ -5,26 +5,17 @@
  * {"type":"Buffer",…}.
  */
 
+import { CLOSE_BRACE, CLOSE_BRACKET, OPEN_BRACE, OPEN_BRACKET, QUOTE, jsonStringEnd } from './json-bytes';
+
 /** Deepest nesting accepted from an instrument; real replies stay under ten levels. */
 export const MAX_JSON_DEPTH = 64;
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_BRACE = 0x7b;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACE = 0x7d;
-const CLOSE_BRACKET = 0x5d;
 
 /** True when the JSON text nests objects/arrays deeper than `maxDepth`; one linear pass, strings skipped. */
 export function jsonTextTooDeep(text: string, maxDepth = MAX_JSON_DEPTH): boolean {
   let depth = 0;
-  let inString = false;
   for (let i = 0; i < text.length; i += 1) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === BACKSLASH) i += 1;
-      else if (c === QUOTE) inString = false;
-    } else if (c === QUOTE) inString = true;
+    if (c === QUOTE) i = jsonStringEnd(text, i);
     else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
       depth += 1;
       if (depth > maxDepth) return true;

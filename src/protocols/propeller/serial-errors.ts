@@ -1,48 +1,35 @@
 import { InstrumentError, errorMessage, type ErrorCode } from '../common/errors';
 
 /**
- * Why a serial load failed, with the BlocklyProp Launcher's error id for the same failure so the
- * load node reports both transports alike.
+ * Why a serial load can fail, grouped by the package's error code, with the BlocklyProp Launcher's
+ * error id for the same failure so the load node reports both transports alike.
  */
-export type SerialFailure =
-  | 'no-propeller'
-  | 'wrong-version'
-  | 'ram-checksum'
-  | 'eeprom-program'
-  | 'eeprom-verify'
-  | 'communication-lost'
-  | 'reset-failed'
-  | 'port-not-found'
-  | 'port-busy'
-  | 'port-open-failed'
-  | 'port-closed'
-  | 'load-timeout';
+const FAILURES_BY_CODE = {
+  TIMEOUT: { 'no-propeller': 104, 'communication-lost': 128, 'load-timeout': 128 },
+  PROTOCOL: { 'wrong-version': 124 },
+  REMOTE: { 'ram-checksum': 125, 'eeprom-program': 127, 'eeprom-verify': 127 },
+  CONNECT_FAILED: { 'reset-failed': 199, 'port-not-found': 130, 'port-busy': 117, 'port-open-failed': 117 },
+  CLOSED: { 'port-closed': 128 },
+} as const satisfies Partial<Record<ErrorCode, Record<string, number>>>;
 
-const FAILURES: Record<SerialFailure, { errorId: number; code: ErrorCode }> = {
-  'no-propeller': { errorId: 104, code: 'TIMEOUT' },
-  'wrong-version': { errorId: 124, code: 'PROTOCOL' },
-  'ram-checksum': { errorId: 125, code: 'REMOTE' },
-  'eeprom-program': { errorId: 127, code: 'REMOTE' },
-  'eeprom-verify': { errorId: 127, code: 'REMOTE' },
-  'communication-lost': { errorId: 128, code: 'TIMEOUT' },
-  'reset-failed': { errorId: 199, code: 'CONNECT_FAILED' },
-  'port-not-found': { errorId: 130, code: 'CONNECT_FAILED' },
-  'port-busy': { errorId: 117, code: 'CONNECT_FAILED' },
-  'port-open-failed': { errorId: 117, code: 'CONNECT_FAILED' },
-  'port-closed': { errorId: 128, code: 'CLOSED' },
-  'load-timeout': { errorId: 128, code: 'TIMEOUT' },
-};
+type ByCode = typeof FAILURES_BY_CODE;
+export type SerialFailure = { [C in keyof ByCode]: keyof ByCode[C] }[keyof ByCode];
+
+const FAILURES = new Map<string, { errorId: number; code: ErrorCode }>();
+for (const code of Object.keys(FAILURES_BY_CODE) as (keyof ByCode)[]) {
+  for (const [reason, errorId] of Object.entries(FAILURES_BY_CODE[code])) FAILURES.set(reason, { errorId, code });
+}
 
 export function serialError(reason: SerialFailure, message: string, extra: Record<string, unknown> = {}, cause?: unknown): InstrumentError {
-  const { errorId, code } = FAILURES[reason];
+  const { errorId, code } = FAILURES.get(reason)!;
   return new InstrumentError(code, message, { reason, errorId, ...extra }, cause === undefined ? undefined : { cause });
 }
 
 export function failureOf(err: unknown): { reason: SerialFailure; errorId: number } | undefined {
   if (!(err instanceof InstrumentError)) return undefined;
   const reason = err.details.reason;
-  if (typeof reason !== 'string' || !(reason in FAILURES)) return undefined;
-  return { reason: reason as SerialFailure, errorId: FAILURES[reason as SerialFailure].errorId };
+  const failure = typeof reason === 'string' ? FAILURES.get(reason) : undefined;
+  return failure && { reason: reason as SerialFailure, errorId: failure.errorId };
 }
 
 /** serialport's open errors are sentences from the binding; turn them into what to do. */

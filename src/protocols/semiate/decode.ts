@@ -1,10 +1,9 @@
 import { InstrumentError } from '../common/errors';
+import { QUOTE, jsonStringEnd } from '../common/json-bytes';
 import { LIMITS, bounded } from './limits';
 import type { JsonObject } from './types';
 import { isObject } from './types';
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 const CAPITAL_N = 0x4e;
 const CAPITAL_I = 0x49;
 
@@ -52,16 +51,10 @@ function deeperThan(value: object, maxDepth: number): boolean {
 export function pythonTokensAsStrings(text: string): string {
   let out = '';
   let copied = 0;
-  let inString = false;
   for (let i = 0; i < text.length; i += 1) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === BACKSLASH) i += 1;
-      else if (c === QUOTE) inString = false;
-      continue;
-    }
     if (c === QUOTE) {
-      inString = true;
+      i = jsonStringEnd(text, i);
     } else if (c === CAPITAL_N && text.startsWith('NaN', i)) {
       out += `${text.slice(copied, i)}"nan"`;
       i += 2;
