@@ -95,6 +95,15 @@ describe('propeller nodes (Launcher)', function () {
     return (await caught).error!.message;
   }
 
+  /** Every status text the user node set, from the helper's spy (a status may be set before a listener could be added). */
+  function statusTexts(id = 'user'): string[] {
+    const spy = helper.getNode(id).status as unknown as { getCalls(): Array<{ thisValue: { id: string }; args: [{ text?: string }] }> };
+    return spy
+      .getCalls()
+      .filter((c) => c.thisValue.id === id)
+      .map((c) => String(c.args[0].text));
+  }
+
   describe('propeller-load', function () {
     it('loads a Buffer to RAM, with progress on output 2 and the whole log in the result', async function () {
       await start();
@@ -123,7 +132,7 @@ describe('propeller nodes (Launcher)', function () {
 
     it('takes a base64 string, msg.port, msg.action and msg.debug', async function () {
       await start();
-      await helper.load(nodes, flow(loadDef()));
+      await helper.load(nodes, flow(loadDef({ allowMsgEeprom: true })));
       const { result } = await loadOnce({ payload: makeBinary().toString('base64'), port: 'wx-1a2b3c', action: 'EEPROM', debug: 'term' });
       assert.equal((result.payload as Result).success, true);
       assert.deepEqual(sim.loads, [{ action: 'EEPROM', portPath: 'wx-1a2b3c', debug: 'term', bytes: 64 }]);
@@ -274,6 +283,91 @@ describe('propeller nodes (Launcher)', function () {
       assert.equal(sim.loads.length, 0);
     });
 
+    it('a RAM node refuses msg.action "EEPROM" in any case or spacing unless it allows it; the Launcher sees no load', async function () {
+      await start();
+      await helper.load(nodes, flow(loadDef()));
+      for (const action of ['EEPROM', 'eeprom', ' Eeprom\t']) {
+        assert.match(
+          await caughtError({ payload: makeBinary(), action }),
+          /^msg\.action asks for EEPROM, but this node stores in RAM and does not let a msg choose EEPROM: nothing was loaded/,
+          JSON.stringify(action),
+        );
+      }
+      assert.equal(sim.loads.length, 0, 'no load-prop reached the Launcher');
+      // RAM is always a msg's to choose; the next load runs as usual.
+      assert.equal(((await loadOnce({ payload: makeBinary(), action: 'ram' })).result.payload as Result).action, 'RAM');
+      await helper.unload();
+      await helper.load(nodes, flow(loadDef({ allowMsgEeprom: true })));
+      assert.equal(((await loadOnce({ payload: makeBinary(), action: ' eeprom ' })).result.payload as Result).success, true);
+      assert.deepEqual(
+        sim.loads.map((l) => l.action),
+        ['RAM', 'EEPROM'],
+      );
+    });
+
+    it('an EEPROM node still loads to EEPROM, and a msg may make it RAM', async function () {
+      await start();
+      await helper.load(nodes, flow(loadDef({ action: 'EEPROM' })));
+      await loadOnce({ payload: makeBinary() });
+      await loadOnce({ payload: makeBinary(), action: 'RAM' });
+      assert.deepEqual(
+        sim.loads.map((l) => l.action),
+        ['EEPROM', 'RAM'],
+      );
+    });
+
+    it('refuses an unknown msg.action or msg.debug, naming the property and the allowed values, before anything is sent', async function () {
+      await start();
+      await helper.load(nodes, flow(loadDef({ allowMsgEeprom: true })));
+      const cases: Array<[Msg, RegExp]> = [
+        [{ action: 'FLASH' }, /^msg\.action must be one of "RAM", "EEPROM" \(any case\), not "FLASH"$/],
+        [{ action: 1 }, /^msg\.action must be one of "RAM", "EEPROM" \(any case\), not 1$/],
+        [{ action: '' }, /^msg\.action must be one of "RAM", "EEPROM" \(any case\), not ""$/],
+        [{ action: null }, /^msg\.action must be one of .*, not null$/],
+        [{ action: ['EEPROM'] }, /^msg\.action must be one of .*, not a list$/],
+        [{ debug: 'verbose' }, /^msg\.debug must be one of "none", "term", "graph" \(any case\), not "verbose"$/],
+        [{ debug: true }, /^msg\.debug must be one of .*, not true$/],
+      ];
+      for (const [extra, expected] of cases) assert.match(await caughtError({ payload: makeBinary(), ...extra }), expected, JSON.stringify(extra));
+      assert.deepEqual(sim.loads, []);
+    });
+
+    it('refuses a msg.timeout that is no number of seconds from 0.001 to 86400, naming it, before anything is sent', async function () {
+      await start();
+      await helper.load(nodes, flow(loadDef()));
+      const cases: Array<[unknown, string]> = [
+        [Number.NaN, 'NaN'],
+        [Number.POSITIVE_INFINITY, 'Infinity'],
+        [1e12, '1000000000000'],
+        [-5, '-5'],
+        [0, '0'],
+        ['soon', '"soon"'],
+        [true, 'a boolean'],
+        [{ s: 5 }, 'an object'],
+      ];
+      for (const [timeout, found] of cases) {
+        const message = await caughtError({ payload: makeBinary(), timeout });
+        assert.equal(message, `msg.timeout must be a number of seconds from 0.001 to 86400 (fractions allowed, e.g. 2.5), not ${found}`);
+      }
+      assert.deepEqual(sim.loads, []);
+      // A valid one replaces the node's limit.
+      sim.nextLoadFault = 'stall';
+      const { result } = await loadOnce({ payload: makeBinary(), timeout: 0.25 });
+      assert.match((result.payload as Result).error!, /within 250 ms/);
+    });
+
+    it('a Time limit no load can use makes the node refuse every input, naming the field', async function () {
+      await start();
+      for (const timeout of ['abc', -5, 1e12, 'Infinity']) {
+        await helper.load(nodes, flow(loadDef({ timeout })));
+        await waitFor(() => statusTexts().includes('invalid configuration'), 5000, `the status for ${String(timeout)}`);
+        assert.match(await caughtError({ payload: makeBinary() }), /^the node's Time limit must be a number of seconds from 0\.001 to 86400/);
+        await helper.unload();
+      }
+      assert.equal(sim.connectionCount, 0, 'a node that cannot load opens no connection');
+      assert.deepEqual(sim.loads, []);
+    });
+
     it('refuses a port the Launcher does not list, before anything is sent', async function () {
       await start();
       await helper.load(nodes, flow(loadDef({ port: 'COM9' })));
@@ -316,7 +410,7 @@ describe('propeller nodes (Launcher)', function () {
 
     it('runs two loads at once one after the other', async function () {
       await start();
-      await helper.load(nodes, flow(loadDef()));
+      await helper.load(nodes, flow(loadDef({ allowMsgEeprom: true })));
       const results = collect<Msg>(helper.getNode('out'));
       helper.getNode('user').receive({ payload: makeBinary(8192) });
       helper.getNode('user').receive({ payload: makeBinary(8192), action: 'EEPROM' });
@@ -558,6 +652,22 @@ describe('propeller nodes (Launcher)', function () {
       assert.deepEqual(sim.loads, [{ action: 'EEPROM', portPath: 'COM3', debug: 'term', bytes: 256 }]);
     });
 
+    it('propeller-load of version 0 or 1: msg.action may no longer choose EEPROM; the node loads as before otherwise', async function () {
+      await start();
+      for (const version of [undefined, 1, '1']) {
+        const old = { ...loadDef(), ...(version === undefined ? {} : { version }) };
+        await helper.load(nodes, version === undefined ? oldFlow(old) : flow(old));
+        assert.match(await caughtError({ payload: makeBinary(), action: 'EEPROM' }), /does not let a msg choose EEPROM/, String(version));
+        assert.equal(((await loadOnce({ payload: makeBinary(), action: 'RAM', debug: 'term' })).result.payload as Result).success, true);
+        await helper.unload();
+      }
+      assert.deepEqual(sim.loads, [
+        { action: 'RAM', portPath: 'COM3', debug: 'term', bytes: 64 },
+        { action: 'RAM', portPath: 'COM3', debug: 'term', bytes: 64 },
+        { action: 'RAM', portPath: 'COM3', debug: 'term', bytes: 64 },
+      ]);
+    });
+
     it('propeller-load: both fields set means the Launcher; the serial field alone means the serial port', async function () {
       await start();
       await helper.load(nodes, oldFlow(loadDef({ serial: 'ser' }), [serialConfig]));
@@ -580,14 +690,7 @@ describe('propeller nodes (Launcher)', function () {
         nodes,
         oldFlow({ type: 'propeller-terminal', launcher: '', serial: 'ser', port: '', baudrate: 115200, mode: 'term' }, [serialConfig]),
       );
-      // Every status the node set, from the helper's spy (the terminal may open before a listener could be added).
-      const spy = helper.getNode('user').status as unknown as { getCalls(): Array<{ thisValue: { id: string }; args: [{ text?: string }] }> };
-      const texts = (): string[] =>
-        spy
-          .getCalls()
-          .filter((c) => c.thisValue.id === 'user')
-          .map((c) => String(c.args[0].text));
-      await waitFor(() => texts().includes('term /dev/ttyFAKE @ 115200'), 5000, 'the terminal open on the serial port');
+      await waitFor(() => statusTexts().includes('term /dev/ttyFAKE @ 115200'), 5000, 'the terminal open on the serial port');
     });
   });
 

@@ -146,6 +146,38 @@ describe('propeller nodes on a serial port (fake chip on a pseudo-terminal)', fu
     assert.equal(bench.chip.loads.length, 0);
   });
 
+  it('a RAM node refuses msg.action "EEPROM", an unknown action or a bad msg.timeout before the port is opened; the chip sees nothing', async () => {
+    await helper.load(nodes, flow([]));
+    let heard = 0;
+    bench.pair.chip.on('data', (data: Buffer) => (heard += data.length));
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ action: 'EEPROM' }, /^msg\.action asks for EEPROM, but this node stores in RAM/],
+      [{ action: ' eeprom ' }, /^msg\.action asks for EEPROM/],
+      [{ action: 'FLASH' }, /^msg\.action must be one of "RAM", "EEPROM" \(any case\), not "FLASH"$/],
+      [{ debug: 7 }, /^msg\.debug must be one of "none", "term", "graph" \(any case\), not 7$/],
+      [{ timeout: Number.POSITIVE_INFINITY }, /^msg\.timeout must be a number of seconds from 0\.001 to 86400/],
+    ];
+    for (const [extra, expected] of cases) {
+      const caught = nextMessage<Msg>(helper.getNode('caught'), 5000, 'the caught error');
+      helper.getNode('load').receive({ payload: makeBinary(64), ...extra });
+      assert.match((await caught).error!.message, expected, JSON.stringify(extra));
+    }
+    assert.equal(bench.chip.loads.length, 0);
+    assert.equal(heard, 0, 'not a byte reached the chip');
+    // Nothing opened the port: another opener can still take it.
+    const other = await SerialPortHandle.open(bench.hostPath, 115200);
+    await other.close();
+  });
+
+  it('a node that allows it programs the EEPROM when a msg asks', async () => {
+    const allowing = flow([]).map((n) => (n.id === 'load' ? { ...n, allowMsgEeprom: true, debug: 'none' } : n));
+    await helper.load(nodes, allowing);
+    const result = await load(makeBinary(64), { action: 'EEPROM' });
+    assert.equal(result.success, true, result.error);
+    assert.equal(result.action, 'EEPROM');
+    assert.equal(bench.chip.loads.length, 1);
+  });
+
   it('a bad image is refused before the port is opened', async () => {
     await helper.load(nodes, flow([]));
     const bad = makeBinary(64);
