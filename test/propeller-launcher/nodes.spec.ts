@@ -279,7 +279,9 @@ describe('propeller nodes (Launcher)', function () {
       assert.match(await caughtError({ payload: withBadChecksum(makeBinary()) }), /rule "checksum"/);
       assert.match(await caughtError({ payload: makeBinary().subarray(0, 62) }), /rule "/);
       assert.match(await caughtError({ payload: 'not base64!' }), /not base64/);
-      assert.match(await caughtError({ payload: 42 }), /must be the image as a Buffer or a base64 string/);
+      assert.match(await caughtError({ payload: 42 }), /^msg\.payload must be the image file's bytes as a Buffer or a base64 string \(got number\)$/);
+      // The same reading of msg.payload as propeller-image's, with its size limit: no base64 string larger than any image file.
+      assert.match(await caughtError({ payload: 'A'.repeat(3_000_000) }), /^msg\.payload is a string of more than \d+ characters/);
       assert.equal(sim.loads.length, 0);
     });
 
