@@ -446,6 +446,20 @@ describe('propeller nodes (Launcher)', function () {
       assert.deepEqual(after, [], 'no status from a closed node');
     });
 
+    it('load, terminal and ports with no connection chosen show "not configured" and refuse every input', async function () {
+      await start();
+      for (const user of [loadDef(), { type: 'propeller-terminal', port: '', baudrate: 115200 }, { type: 'propeller-ports' }]) {
+        for (const kind of ['launcher', 'serial']) {
+          await helper.load(nodes, flow({ ...user, connectionType: kind, launcher: kind === 'launcher' ? '' : 'launcher', serial: '' }));
+          await waitFor(() => statusTexts().includes('not configured'), 5000, `${user.type as string} (${kind}): the status`);
+          assert.equal(await caughtError({ payload: makeBinary() }), `no propeller-${kind} configuration is chosen: open the node and choose one`);
+          await helper.unload();
+        }
+      }
+      assert.equal(sim.connectionCount, 0);
+      assert.equal(sim.loads.length, 0);
+    });
+
     it('says which connection is missing, and follows the connection kind select', async function () {
       await start();
       await helper.load(nodes, flow(loadDef({ connectionType: 'serial', serial: '' })));
