@@ -31,7 +31,8 @@ function fakeSerial(RED: RedAPI): void {
       kind: 'serial',
       listPorts: async () => ['/dev/ttyFAKE'],
       load: async () => ({ success: true, port: '/dev/ttyFAKE', action: 'RAM', log: [], durationMs: 0 }),
-      openTerminal: async () => Object.assign(new EventEmitter(), { port: '/dev/ttyFAKE', write: () => undefined, close: async () => undefined }),
+      openTerminal: async () =>
+        Object.assign(new EventEmitter(), { port: '/dev/ttyFAKE', confirmed: true, write: () => undefined, close: async () => undefined }),
     };
     node.acquire = () => connection;
     node.release = async () => undefined;
@@ -72,6 +73,11 @@ describe('propeller nodes (Launcher)', function () {
     ];
   }
 
+  /** The same flow on the Launcher at `url` (a hostile or silent one) instead of the simulator. */
+  function flowOn(url: string, user: Record<string, unknown>): Flow {
+    return flow(user).map((n) => (n.id === 'launcher' ? { ...n, url } : n));
+  }
+
   const loadDef = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
     type: 'propeller-load',
     source: 'payload',
@@ -95,14 +101,17 @@ describe('propeller nodes (Launcher)', function () {
     return (await caught).error!.message;
   }
 
-  /** Every status text the user node set, from the helper's spy (a status may be set before a listener could be added). */
-  function statusTexts(id = 'user'): string[] {
-    const spy = helper.getNode(id).status as unknown as { getCalls(): Array<{ thisValue: { id: string }; args: [{ text?: string }] }> };
+  /** Every status the user node set, from the helper's spy (a status may be set before a listener could be added). */
+  function statuses(id = 'user'): Array<{ fill?: string; text?: string }> {
+    const spy = helper.getNode(id).status as unknown as {
+      getCalls(): Array<{ thisValue: { id: string }; args: [{ fill?: string; text?: string }] }>;
+    };
     return spy
       .getCalls()
       .filter((c) => c.thisValue.id === id)
-      .map((c) => String(c.args[0].text));
+      .map((c) => c.args[0]);
   }
+  const statusTexts = (id = 'user'): string[] => statuses(id).map((st) => String(st.text));
 
   describe('propeller-load', function () {
     it('loads a Buffer to RAM, with progress on output 2 and the whole log in the result', async function () {
@@ -535,12 +544,7 @@ describe('propeller nodes (Launcher)', function () {
         },
       });
       try {
-        const f = flow(termDef());
-        Object.assign(
-          f.find((n) => n.id === 'launcher')!,
-          { url: hostile.url },
-        );
-        await helper.load(nodes, f);
+        await helper.load(nodes, flowOn(hostile.url, termDef()));
         const warnings: string[] = [];
         (helper.getNode('user') as unknown as EventEmitter).on('call:warn', (call: { args: [string] }) => warnings.push(call.args[0]));
         const lines = collect<Msg>(helper.getNode('out'));
@@ -571,12 +575,7 @@ describe('propeller nodes (Launcher)', function () {
         },
       });
       try {
-        const f = flow(termDef());
-        Object.assign(
-          f.find((n) => n.id === 'launcher')!,
-          { url: hostile.url },
-        );
-        await helper.load(nodes, f);
+        await helper.load(nodes, flowOn(hostile.url, termDef()));
         const lines = collect<Msg>(helper.getNode('out'));
         const watch = watchEventLoop();
         await waitFor(() => String(lines.at(-1)?.payload).endsWith('end'), 15_000, 'the last line').catch((err: Error) => {
@@ -605,23 +604,67 @@ describe('propeller nodes (Launcher)', function () {
       assert.equal(errors[0]!.error!.message, 'Launcher: Failed to connect. Please close this terminal and select a connected port.');
     });
 
-    it('lets go of a missing port and opens it once the board appears', async function () {
+    it('lets go of a missing port, stays red at every retry (never green), and opens it once the board appears', async function () {
       await start();
       sim.setPorts(['COM3']);
-      helper.settings({ propellerTerminalRetryTime: 100 });
+      helper.settings({ propellerTerminalRetryTime: 50 });
       try {
         await helper.load(nodes, flow(termDef({ port: 'COM4' })));
         const errors = collect<Msg>(helper.getNode('caught'));
         const lines = collect<Msg>(helper.getNode('out'));
-        await waitFor(() => errors.length === 1, 5000, 'the error');
-        await new Promise((r) => setTimeout(r, 350));
+        // Each try that fails sets the red status again: four of them are the first try and three retries.
+        await waitFor(() => statuses().filter((st) => st.fill === 'red').length >= 4, 5000, 'the first try and three retries');
         assert.equal(errors.length, 1, 'the same problem is reported once');
+        const firstRed = statuses().findIndex((st) => st.fill === 'red');
+        assert.deepEqual(
+          statuses()
+            .slice(firstRed)
+            .filter((st) => st.fill !== 'red'),
+          [],
+          'no other status between retries',
+        );
+        assert.ok(!statuses().some((st) => st.fill === 'green' && st.text?.includes('COM4')), JSON.stringify(statuses()));
         sim.setPorts(['COM3', 'COM4']);
         await waitFor(() => lines.length > 0, 5000, 'data from COM4');
         assert.equal(lines[0]!.port, 'COM4');
+        await waitFor(() => statuses().at(-1)?.text === 'term COM4 @ 115200', 5000, 'green once data came');
+        assert.equal(statuses().at(-1)!.fill, 'green');
       } finally {
         helper.settings({});
       }
+    });
+
+    it('says "no data yet" until the Launcher sends data from the port, then shows the port in green', async function () {
+      await start();
+      const silent = await HostileLauncher.start({ onTerminal: () => undefined });
+      try {
+        await helper.load(nodes, flowOn(silent.url, termDef()));
+        await waitFor(() => statuses().at(-1)?.text === 'COM3 @ 115200, no data yet', 5000, 'the waiting status');
+        assert.equal(statuses().at(-1)!.fill, 'yellow');
+        assert.ok(!statuses().some((st) => st.fill === 'green' && st.text?.startsWith('term')), 'not green before any data');
+        silent.sendAll(JSON.stringify({ type: 'serial-terminal', packetID: 0, msg: Buffer.from('hi\n').toString('base64') }));
+        await waitFor(() => statuses().at(-1)?.text === 'term COM3 @ 115200', 5000, 'green with the first data');
+        assert.equal(statuses().at(-1)!.fill, 'green');
+      } finally {
+        await helper.unload();
+        await silent.close();
+      }
+    });
+
+    it('after a Launcher reconnect it shows its own port again, not the connection\'s "connected (2 ports)"', async function () {
+      await start();
+      await helper.load(nodes, flow(termDef()));
+      await waitFor(() => statuses().at(-1)?.text === 'term COM3 @ 115200', 5000, 'the terminal open');
+      const before = statuses().length;
+      sim.disconnectAll();
+      await waitFor(() => sim.connectionCount === 1, 5000, 'reconnect');
+      await waitFor(() => statuses().length > before && statuses().at(-1)?.text === 'term COM3 @ 115200', 5000, 'its own port again');
+      const after = statuses().slice(before);
+      assert.ok(
+        after.some((st) => st.fill !== 'green'),
+        `the lost connection showed: ${JSON.stringify(after)}`,
+      );
+      assert.ok(!after.some((st) => /connected/.test(st.text ?? '')), `no connection status stood in for the terminal: ${JSON.stringify(after)}`);
     });
 
     it('refuses input before the terminal is open', async function () {

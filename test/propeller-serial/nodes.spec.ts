@@ -219,6 +219,33 @@ describe('propeller nodes on a serial port (fake chip on a pseudo-terminal)', fu
     for (const expected of ['opening', 'loading', 'loaded']) assert.ok(texts.includes(expected), `status "${expected}" in ${texts.join(', ')}`);
   });
 
+  it('the terminal shows its own port once open, the load while it runs, and its own port again after it (not "loaded")', async () => {
+    await helper.load(nodes, flow([terminal, lines]));
+    const statuses: Array<{ text?: string; fill?: string }> = [];
+    const spy = helper.getNode('tnode').status as unknown as {
+      getCalls(): Array<{ thisValue: { id: string }; args: [{ text?: string; fill?: string }] }>;
+    };
+    const seen = (): Array<{ text?: string; fill?: string }> =>
+      spy
+        .getCalls()
+        .filter((c) => c.thisValue.id === 'tnode')
+        .map((c) => c.args[0]);
+    const own = { fill: 'green', shape: 'dot', text: `term ${bench.hostPath} @ 115200` };
+    await waitFor(() => JSON.stringify(seen().at(-1)) === JSON.stringify(own), 5000, 'the terminal open');
+    const before = seen().length;
+    assert.equal((await load(makeBinary(64))).success, true);
+    await waitFor(() => seen().length > before + 1 && JSON.stringify(seen().at(-1)) === JSON.stringify(own), 5000, 'its own port after the load');
+    statuses.push(...seen().slice(before));
+    assert.ok(
+      statuses.some((st) => st.text === 'loading'),
+      JSON.stringify(statuses),
+    );
+    assert.ok(
+      !statuses.some((st) => st.text === 'loaded'),
+      `the connection's "loaded" did not stand in for the terminal: ${JSON.stringify(statuses)}`,
+    );
+  });
+
   it('redeploys (full and a partial one that changes the config node) without leaving the port locked', async () => {
     for (let round = 0; round < 2; round++) {
       await helper.load(nodes, flow([terminal, lines]));
