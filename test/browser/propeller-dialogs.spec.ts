@@ -154,4 +154,33 @@ describe('the Propeller dialogs in Chromium', function () {
     await pressDone(page);
     assert.equal(await page.evaluate(() => (window as unknown as DialogRed).RED.nodes.node('dlg-v2')!.allowMsgEeprom), true);
   });
+
+  it('propeller-terminal says which port and baud rate count over a serial port, and only there', async () => {
+    const { page } = editor();
+    const z = await page.evaluate(() => (window as unknown as DialogRed).RED.workspaces.active());
+    await page.evaluate(
+      (nodes) => (window as unknown as DialogRed).RED.view.importNodes(nodes, { generateIds: false, touchImport: true }),
+      [{ id: 'dlg-term', type: 'propeller-terminal', z, x: 700, y: 80, connectionType: 'launcher', launcher: 'dlg-launcher', wires: [[]] }],
+    );
+    const hint = async (): Promise<{ shown: boolean; text: string; placeholder: unknown }> =>
+      page.evaluate(() => {
+        const w = window as unknown as DialogRed & { $: (s: string) => { is(s: string): boolean; text(): string; attr(n: string): unknown } };
+        return {
+          shown: w.$('.propeller-terminal-serial-hint').is(':visible'),
+          text: w.$('.propeller-terminal-serial-hint').text(),
+          placeholder: w.$('#node-input-port').attr('placeholder'),
+        };
+      });
+    await openDialog(page, 'dlg-term');
+    assert.deepEqual(await hint().then((h) => [h.shown, h.placeholder]), [false, 'first available'], 'no hint over the Launcher');
+    await choose(page, '#node-input-connectionType', 'serial');
+    const serial = await hint();
+    assert.equal(serial.shown, true);
+    assert.equal(serial.placeholder, "the serial configuration's port");
+    assert.match(serial.text, /the port is the one of the propeller-serial configuration/);
+    assert.match(serial.text, /the configuration's baud rate is used for downloads only/);
+    await page.screenshot({ path: path.join(artifacts, 'propeller-terminal-serial.png') });
+    await page.locator('#node-dialog-cancel').click();
+    await page.locator('#node-dialog-cancel').waitFor({ state: 'detached', timeout: 10_000 });
+  });
 });

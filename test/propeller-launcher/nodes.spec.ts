@@ -823,6 +823,13 @@ describe('propeller nodes (Launcher)', function () {
       await helper.load(nodes, flow({ type: 'propeller-ports', watch: false }));
       const ok = await (helper.request() as Agent).post(connectionTestPath('propeller-launcher')).send({ config: { url: sim.url }, credentials: {} });
       assert.deepEqual(ok.body, { ok: true, message: 'BlocklyProp Launcher 1.0.7; ports: COM3, wx-1a2b3c' });
+      // Nobody there: say what happened, not the address the user has just typed (once or twice).
+      const nobody = await (helper.request() as Agent)
+        .post(connectionTestPath('propeller-launcher'))
+        .send({ config: { url: 'ws://127.0.0.1:1' }, credentials: {} });
+      assert.equal(nobody.body.ok, false);
+      assert.match(String(nobody.body.message), /^connection refused/);
+      assert.doesNotMatch(String(nobody.body.message), /127\.0\.0\.1/);
       await sim.close();
       const old = await LauncherSimulator.start({ version: '1.0.0' });
       try {
