@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { EventEmitter } from 'node:events';
 import { execFileSync } from 'node:child_process';
-import { closeAndWatch, collect, helper, nextMessage, waitFor } from '../helpers/red';
+import { closeAndWatch, collect, helper, nextMessage, setRuntimeLanguage, waitFor } from '../helpers/red';
 import { LauncherSimulator, type LauncherSimulatorOptions } from '../../src/simulators/launcher';
 import type { NodeDef, RedAPI, RedNode } from '../../src/nodered/red-types';
 import type { PropellerConnection } from '../../src/protocols/propeller/connection';
@@ -365,6 +365,35 @@ describe('propeller nodes (Launcher)', function () {
       sim.nextLoadFault = 'stall';
       const { result } = await loadOnce({ payload: makeBinary(), timeout: 0.25 });
       assert.match((result.payload as Result).error!, /within 250 ms/);
+    });
+
+    it('says these refusals in the runtime language (German)', async function () {
+      await start();
+      await setRuntimeLanguage('de');
+      try {
+        await helper.load(nodes, flow(loadDef({ timeout: 'bald' })));
+        assert.equal(
+          await caughtError({ payload: makeBinary() }),
+          'das Zeitlimit des Nodes muss eine Zahl von Sekunden von 0.001 bis 86400 sein (Bruchteile erlaubt, z. B. 2.5), nicht "bald"',
+        );
+        await helper.unload();
+        await helper.load(nodes, flow(loadDef()));
+        assert.match(
+          await caughtError({ payload: makeBinary(), action: 'EEPROM' }),
+          /^msg\.action verlangt EEPROM, aber dieser Node speichert in den RAM/,
+        );
+        assert.equal(
+          await caughtError({ payload: makeBinary(), debug: 'laut' }),
+          'msg.debug muss einer der Werte "none", "term", "graph" sein (Groß-/Kleinschreibung egal), nicht "laut"',
+        );
+        assert.match(
+          await caughtError({ payload: 42 }),
+          /^msg\.payload muss die Bytes der Image-Datei als Buffer oder Base64-String enthalten \(erhalten: number\)$/,
+        );
+        assert.equal(sim.loads.length, 0);
+      } finally {
+        await setRuntimeLanguage('en-US');
+      }
     });
 
     it('a Time limit no load can use makes the node refuse every input, naming the field', async function () {
