@@ -3,7 +3,7 @@
  *   <script src="resources/@labwire/node-red-instruments/propeller-connection.js"></script>
  * The edit template holds <div class="labwire-propeller-connection"></div> where the rows go; the editor file
  *   - lists connectionType, launcher and serial in its defaults (inline: the flow library reads them), each
- *     config node validated with labwirePropellerConnection.chosen('launcher' | 'serial')
+ *     config node validated with labwirePropellerConnection.chosen('launcher' | 'serial') and not `required: false`
  *   - fills the template once, after registerType: labwirePropellerConnection.rows('<type>')
  *   - wires the rows in oneditprepare: labwirePropellerConnection(onChange, node), which shows the launcher
  *     row or the serial row for #node-input-connectionType; onChange(serial), when given, runs after each
@@ -50,10 +50,18 @@
     kind.trigger('change');
   };
 
-  /** Validator of the launcher or serial property: a config node is required only for the chosen connection kind. */
+  /**
+   * Validator of the launcher or serial property: a config node is required only for the chosen connection kind, and it
+   * must exist and be valid itself (what Node-RED checks of a config property without a validator of its own). List the
+   * property without `required: false`: Node-RED calls no validator on an empty optional value, and the node would show
+   * no red triangle and no deploy warning while it cannot work.
+   */
   window.labwirePropellerConnection.chosen = function (kind) {
     return function (v) {
-      return (this.connectionType === 'serial') !== (kind === 'serial') || (!!v && v !== '_ADD_');
+      if ((this.connectionType === 'serial') !== (kind === 'serial')) return true;
+      if (!v || v === '_ADD_') return false;
+      var config = RED.nodes.node(v);
+      return !!config && config.valid !== false;
     };
   };
 

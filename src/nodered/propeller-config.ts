@@ -2,6 +2,7 @@ import type { PropellerConnection } from '../protocols/propeller/connection';
 import { PROPELLER_LAUNCHER, PROPELLER_SERIAL, type PropellerConfigNode } from './config-nodes';
 import type { Migration } from './migrations';
 import type { NodeDef } from './red-types';
+import type { StatusTarget } from './connection-registry';
 import type { ConfigLink, UserNode } from './user-node';
 
 export type { PropellerConfigNode } from './config-nodes';
@@ -25,11 +26,17 @@ export const PROPELLER_CONNECTION_KIND: Migration = {
 /**
  * What every Propeller user node does first: find the config node of the chosen kind and register
  * with it. When none is usable the node refuses (see UserNode.refuse) and this returns undefined.
+ * `target` receives the connection's statuses instead of the node (a terminal weighs them against its own).
  */
-export function usePropellerConnection(user: UserNode): ConfigLink<PropellerConfigNode, PropellerConnection> | undefined {
+export function usePropellerConnection(user: UserNode, target?: StatusTarget): ConfigLink<PropellerConfigNode, PropellerConnection> | undefined {
   const serial = user.def.connectionType === 'serial';
-  return user.use(serial ? PROPELLER_SERIAL : PROPELLER_LAUNCHER, serial ? user.def.serial : user.def.launcher, (config) => ({
-    register: (target) => config.acquire(target),
-    deregister: (target) => config.release(target),
-  }));
+  return user.use(
+    serial ? PROPELLER_SERIAL : PROPELLER_LAUNCHER,
+    serial ? user.def.serial : user.def.launcher,
+    (config) => ({
+      register: (t) => config.acquire(t),
+      deregister: (t) => config.release(t),
+    }),
+    target,
+  );
 }

@@ -1,30 +1,11 @@
 import { InstrumentError } from '../protocols/common/errors';
-import { readImageFile } from '../protocols/propeller/image-source';
+import { imageBytesFrom, readImageFile } from '../protocols/propeller/image-source';
 import { evaluateProperty } from './properties';
 import type { NodeMessage, RedAPI } from './red-types';
 import type { UserNode } from './user-node';
 
 const FILE_TYPES = ['str', 'msg', 'flow', 'global', 'env'] as const;
 type FileType = (typeof FILE_TYPES)[number];
-
-/** msg.payload as image bytes: a Buffer, or a base64 string (whitespace allowed). */
-function imageFromPayload(payload: unknown): Buffer {
-  if (Buffer.isBuffer(payload)) return payload;
-  if (typeof payload === 'string') {
-    const compact = payload.replace(/\s+/g, '');
-    if (compact !== '' && /^[A-Za-z0-9+/]+={0,2}$/.test(compact)) return Buffer.from(compact, 'base64');
-    throw new InstrumentError(
-      'BAD_INPUT',
-      'msg.payload is a string but not base64: send the image as a Buffer or a base64 string, or choose "file" as the image source',
-      { reason: 'imageNotBase64' },
-    );
-  }
-  const got = payload === undefined ? 'nothing' : typeof payload;
-  throw new InstrumentError('BAD_INPUT', `msg.payload must be the image as a Buffer or a base64 string (got ${got})`, {
-    reason: 'imageNotBytes',
-    got,
-  });
-}
 
 /**
  * The load node's image for a msg: msg.payload (Buffer or base64), or a file whose path is the
@@ -85,5 +66,5 @@ export function imageInput(RED: RedAPI, user: UserNode): (msg: NodeMessage) => P
     return imagePath(fileType, await evaluateProperty(RED, user.node, msg, fileField, fileType));
   }
 
-  return async (msg) => (source === 'file' ? readImageFile(await fileFor(msg), RED.settings.fileWorkingDirectory) : imageFromPayload(msg.payload));
+  return async (msg) => (source === 'file' ? readImageFile(await fileFor(msg), RED.settings.fileWorkingDirectory) : imageBytesFrom(msg.payload));
 }

@@ -16,6 +16,20 @@ function launcherUrl(value: unknown): string {
   return /^wss?:\/\//i.test(text) ? text : `ws://${text}`;
 }
 
+/** Reasons whose text starts with the address: the Test connection answer says what happened there instead. */
+const ADDRESS_FIRST = new Set(['endpointFailed', 'notConnectedWithinSince']);
+
+/**
+ * The error without the address in front: the user has just typed it into the dialog, and the
+ * connection layers each put it before the failure ("ws://h:6009: ws://h:6009: connection refused").
+ */
+function withoutAddress(err: unknown): unknown {
+  let current = err;
+  for (let depth = 0; depth < 5 && ADDRESS_FIRST.has(reasonOf(current) ?? '') && (current as Error).cause instanceof Error; depth += 1)
+    current = (current as Error).cause;
+  return current;
+}
+
 /** Connect once (no retries), say hello, read the port list, hang up. */
 async function probeLauncher(url: unknown): Promise<{ version: string; ports: string[] }> {
   const client = new LauncherClient({
@@ -107,7 +121,9 @@ export = function (RED: RedAPI) {
     RED,
     'propeller-launcher',
     async (config) => {
-      const { version, ports } = await probeLauncher(config.url);
+      const { version, ports } = await probeLauncher(config.url).catch((err: unknown) => {
+        throw withoutAddress(err);
+      });
       return RED._('propeller-launcher.test.answer', { version, ports: ports.length ? ports.join(', ') : RED._('propeller-launcher.test.noPorts') });
     },
     { address: (config) => launcherUrl(config.url) },

@@ -2,17 +2,15 @@ import { lookup } from '../nodered/i18n';
 import type { Migration } from '../nodered/migrations';
 import { PROPELLER_CONNECTION_KIND, usePropellerConnection } from '../nodered/propeller-config';
 import { imageInput } from '../nodered/propeller-image-input';
-import { configNumber } from '../nodered/properties';
+import { DEBUG_MODES, LOAD_ACTIONS, loadChoices, loadSettings, type LoadSettings } from '../nodered/propeller-load-input';
 import type { NodeDef, RedAPI, RedNode } from '../nodered/red-types';
 import { errorDot } from '../nodered/status';
 import { userNode } from '../nodered/user-node';
 import { InstrumentError } from '../protocols/common/errors';
-import type { DebugMode, LoadAction, LoadProgress } from '../protocols/propeller/connection';
+import type { LoadProgress } from '../protocols/propeller/connection';
 import { prepareImage } from '../protocols/propeller/image';
 
-const ACTIONS: readonly LoadAction[] = ['RAM', 'EEPROM'];
-const DEBUG_MODES: readonly DebugMode[] = ['none', 'term', 'graph'];
-
+/** Older flows' spelling of a choice, or the fallback: for the migration only (a msg's value is checked, see loadChoices). */
 function pick<T extends string>(value: unknown, allowed: readonly T[], fallback: T): T {
   const text = typeof value === 'string' ? value.trim() : '';
   const found = allowed.find((a) => a.toLowerCase() === text.toLowerCase());
@@ -29,27 +27,37 @@ const MIGRATIONS: readonly Migration[] = [
     version: 1,
     up: (config) => ({
       ...PROPELLER_CONNECTION_KIND.up(config),
-      action: pick(config.action, ACTIONS, 'RAM'),
+      action: pick(config.action, LOAD_ACTIONS, 'RAM'),
       debug: pick(config.debug, DEBUG_MODES, 'none'),
       fileType: typeof config.fileType === 'string' && config.fileType !== '' ? config.fileType : 'str',
     }),
   },
+  /**
+   * Version 2: "msg.action may choose EEPROM" (allowMsgEeprom). Writing the EEPROM cannot be undone,
+   * so a node saved before the box existed gets it unticked: a stray msg.action no longer programs it.
+   */
+  { version: 2, up: (config) => ({ ...config, allowMsgEeprom: config.allowMsgEeprom === true }) },
 ];
 
 export = function (RED: RedAPI) {
   function PropellerLoadNode(this: RedNode, config: NodeDef) {
     const user = userNode(RED, this, config, { migrations: MIGRATIONS });
+    const def = user.def;
+    let settings: LoadSettings;
+    try {
+      settings = loadSettings(def, user.text('propeller-load.property.timeout'));
+    } catch (err) {
+      // Checked before the connection is used: a node that cannot load opens nothing.
+      user.refuse(err, 'status.invalidConfig');
+      return;
+    }
     const link = usePropellerConnection(user);
     if (!link) return;
     const { connection } = link;
-    const def = user.def;
     const imageFor = imageInput(RED, user);
-    const seconds = configNumber(def.timeout, 120);
-    const timeoutMs = (seconds > 0 ? seconds : 120) * 1000;
 
     user.onInput(async (msg, send) => {
-      const action = pick(msg.action, ACTIONS, def.action === 'EEPROM' ? 'EEPROM' : 'RAM');
-      const debug = pick(msg.debug, DEBUG_MODES, pick(def.debug, DEBUG_MODES, 'none'));
+      const { action, debug, timeoutMs } = loadChoices(settings, msg);
       const port = typeof msg.port === 'string' && msg.port.trim() !== '' ? msg.port.trim() : String(def.port ?? '').trim() || undefined;
       // Checked here, before anything reaches the Launcher or the port.
       const prepared = prepareImage(await imageFor(msg));

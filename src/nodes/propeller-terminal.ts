@@ -1,5 +1,6 @@
 import { errorText } from '../nodered/i18n';
 import { PROPELLER_CONNECTION_KIND, usePropellerConnection } from '../nodered/propeller-config';
+import { TerminalStatus } from '../nodered/propeller-terminal-status';
 import { configNumber, settingsNumber } from '../nodered/properties';
 import type { NodeDef, NodeMessage, RedAPI, RedNode } from '../nodered/red-types';
 import { errorDot } from '../nodered/status';
@@ -16,7 +17,8 @@ export = function (RED: RedAPI) {
   function PropellerTerminalNode(this: RedNode, config: NodeDef) {
     const node = this;
     const user = userNode(RED, node, config, { migrations: [PROPELLER_CONNECTION_KIND] });
-    const link = usePropellerConnection(user);
+    const status = new TerminalStatus((s) => user.status(s));
+    const link = usePropellerConnection(user, status.target(node.id));
     if (!link) return;
     const { connection } = link;
     const def = user.def;
@@ -39,7 +41,7 @@ export = function (RED: RedAPI) {
 
     // A problem is reported once; the node keeps trying quietly until it changes or data flows.
     const report = (err: Error): void => {
-      user.status(errorDot(RED, err));
+      status.set(errorDot(RED, err));
       const text = errorText(RED, err);
       if (text === lastError) return;
       lastError = text;
@@ -58,7 +60,24 @@ export = function (RED: RedAPI) {
           return;
         }
         session = opened;
-        user.status({ fill: 'green', shape: 'dot', text: `${options.mode} ${opened.port} @ ${options.baudrate}` });
+        // Green only once the port is confirmed open. Until then "no data yet", unless the last try failed: a
+        // retry on a missing port keeps its error showing instead of flashing back each time.
+        const showOpen = (): void => status.set({ fill: 'green', shape: 'dot', text: `${options.mode} ${opened.port} @ ${options.baudrate}` });
+        const showWaiting = (): void =>
+          status.set({
+            fill: 'yellow',
+            shape: 'ring',
+            text: user.text('propeller-terminal.status.noData', { port: opened.port, baud: options.baudrate }),
+          });
+        if (opened.confirmed) {
+          lastError = '';
+          showOpen();
+        } else if (!lastError) showWaiting();
+        opened.on('open', () => {
+          lastError = '';
+          showOpen();
+        });
+        opened.on('opening', showWaiting);
         // Packets that arrive together (a burst read in one go) leave as one msg: a Node-RED msg
         // costs far more than a packet, and the order and bytes are the same.
         let burst: Buffer[] = [];

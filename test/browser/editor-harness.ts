@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from '../helpers/chromium';
+import { chromiumPath, launchChromium } from '../helpers/chromium';
 import { freePort, prepareUserDir, startNodeRed, type NodeRedProcess } from '../../src/cli/node-red-process';
 
 export const root = path.resolve(__dirname, '..', '..');
@@ -106,4 +106,24 @@ export function nodeIdsOfType(page: Page, type: string): Promise<string[]> {
     const RED = (window as unknown as { RED: { nodes: { filterNodes(f: { type: string }): Array<{ id: string }> } } }).RED;
     return RED.nodes.filterNodes({ type: t }).map((n) => n.id);
   }, type);
+}
+
+/**
+ * For a describe(): the editor opened before its tests (they are skipped when there is no Chromium) and
+ * closed after them. Returns the open session for the tests to use.
+ */
+export function editorForSuite(): () => EditorSession {
+  let session: EditorSession | undefined;
+  before(async function () {
+    const browserPath = await chromiumPath();
+    if (!browserPath) this.skip();
+    session = await openEditor(browserPath);
+  });
+  after(async () => {
+    await session?.close();
+  });
+  return () => {
+    if (!session) throw new Error('the editor is not open');
+    return session;
+  };
 }

@@ -94,7 +94,7 @@ describe('the editor brings an old node’s dialog to its current config version
       ['connectionType', 'action', 'debug', 'fileType'],
     );
     assert.deepEqual(dialog, { connectionType: 'serial', action: 'EEPROM', debug: 'term', fileType: 'str' });
-    assert.equal(saved.version, 1);
+    assert.equal(saved.version, 2);
     assert.equal(saved.connectionType, 'serial');
     assert.equal(saved.serial, 'mig-ser');
     assert.equal(saved.action, 'EEPROM');

@@ -278,5 +278,25 @@ describe('propeller launcher client', function () {
       await waitFor(() => c.isConnected && sim.connectionCount === 1, 3000, 'reconnect');
       await once(session, 'data');
     });
+
+    it('confirms a session with the first data from its port, and asks again when the terminal is reopened after a reconnect', async function () {
+      const c = await setup();
+      session = await c.openTerminal({ port: 'COM3', baudrate: 115200, mode: 'term' });
+      const events: string[] = [];
+      session.on('open', () => events.push('open'));
+      session.on('opening', () => events.push('opening'));
+      assert.equal(session.confirmed, false, 'the open is only sent');
+      await once(session, 'open');
+      assert.equal(session.confirmed, true);
+      const joined = await c.openTerminal({ port: 'COM3', baudrate: 115200, mode: 'term' });
+      assert.equal(joined.confirmed, true, 'a session on a confirmed terminal starts confirmed');
+      await joined.close();
+      sim.disconnectAll();
+      await waitFor(() => events.length === 3, 3000, 'unconfirmed by the reopen, confirmed by its data');
+      assert.deepEqual(events, ['open', 'opening', 'open']);
+      const rebauded = await c.openTerminal({ port: 'COM3', baudrate: 9600, mode: 'term' });
+      assert.equal(rebauded.confirmed, false, 'a new baud rate sends a new open');
+      await rebauded.close();
+    });
   });
 });

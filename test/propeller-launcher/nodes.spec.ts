@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { EventEmitter } from 'node:events';
 import { execFileSync } from 'node:child_process';
-import { closeAndWatch, collect, helper, nextMessage, waitFor } from '../helpers/red';
+import { closeAndWatch, collect, helper, nextMessage, setRuntimeLanguage, waitFor } from '../helpers/red';
 import { LauncherSimulator, type LauncherSimulatorOptions } from '../../src/simulators/launcher';
 import type { NodeDef, RedAPI, RedNode } from '../../src/nodered/red-types';
 import type { PropellerConnection } from '../../src/protocols/propeller/connection';
@@ -31,7 +31,8 @@ function fakeSerial(RED: RedAPI): void {
       kind: 'serial',
       listPorts: async () => ['/dev/ttyFAKE'],
       load: async () => ({ success: true, port: '/dev/ttyFAKE', action: 'RAM', log: [], durationMs: 0 }),
-      openTerminal: async () => Object.assign(new EventEmitter(), { port: '/dev/ttyFAKE', write: () => undefined, close: async () => undefined }),
+      openTerminal: async () =>
+        Object.assign(new EventEmitter(), { port: '/dev/ttyFAKE', confirmed: true, write: () => undefined, close: async () => undefined }),
     };
     node.acquire = () => connection;
     node.release = async () => undefined;
@@ -72,6 +73,11 @@ describe('propeller nodes (Launcher)', function () {
     ];
   }
 
+  /** The same flow on the Launcher at `url` (a hostile or silent one) instead of the simulator. */
+  function flowOn(url: string, user: Record<string, unknown>): Flow {
+    return flow(user).map((n) => (n.id === 'launcher' ? { ...n, url } : n));
+  }
+
   const loadDef = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
     type: 'propeller-load',
     source: 'payload',
@@ -94,6 +100,18 @@ describe('propeller nodes (Launcher)', function () {
     helper.getNode('user').receive(msg);
     return (await caught).error!.message;
   }
+
+  /** Every status the user node set, from the helper's spy (a status may be set before a listener could be added). */
+  function statuses(id = 'user'): Array<{ fill?: string; text?: string }> {
+    const spy = helper.getNode(id).status as unknown as {
+      getCalls(): Array<{ thisValue: { id: string }; args: [{ fill?: string; text?: string }] }>;
+    };
+    return spy
+      .getCalls()
+      .filter((c) => c.thisValue.id === id)
+      .map((c) => c.args[0]);
+  }
+  const statusTexts = (id = 'user'): string[] => statuses(id).map((st) => String(st.text));
 
   describe('propeller-load', function () {
     it('loads a Buffer to RAM, with progress on output 2 and the whole log in the result', async function () {
@@ -123,7 +141,7 @@ describe('propeller nodes (Launcher)', function () {
 
     it('takes a base64 string, msg.port, msg.action and msg.debug', async function () {
       await start();
-      await helper.load(nodes, flow(loadDef()));
+      await helper.load(nodes, flow(loadDef({ allowMsgEeprom: true })));
       const { result } = await loadOnce({ payload: makeBinary().toString('base64'), port: 'wx-1a2b3c', action: 'EEPROM', debug: 'term' });
       assert.equal((result.payload as Result).success, true);
       assert.deepEqual(sim.loads, [{ action: 'EEPROM', portPath: 'wx-1a2b3c', debug: 'term', bytes: 64 }]);
@@ -270,8 +288,124 @@ describe('propeller nodes (Launcher)', function () {
       assert.match(await caughtError({ payload: withBadChecksum(makeBinary()) }), /rule "checksum"/);
       assert.match(await caughtError({ payload: makeBinary().subarray(0, 62) }), /rule "/);
       assert.match(await caughtError({ payload: 'not base64!' }), /not base64/);
-      assert.match(await caughtError({ payload: 42 }), /must be the image as a Buffer or a base64 string/);
+      assert.match(await caughtError({ payload: 42 }), /^msg\.payload must be the image file's bytes as a Buffer or a base64 string \(got number\)$/);
+      // The same reading of msg.payload as propeller-image's, with its size limit: no base64 string larger than any image file.
+      assert.match(await caughtError({ payload: 'A'.repeat(3_000_000) }), /^msg\.payload is a string of more than \d+ characters/);
       assert.equal(sim.loads.length, 0);
+    });
+
+    it('a RAM node refuses msg.action "EEPROM" in any case or spacing unless it allows it; the Launcher sees no load', async function () {
+      await start();
+      await helper.load(nodes, flow(loadDef()));
+      for (const action of ['EEPROM', 'eeprom', ' Eeprom\t']) {
+        assert.match(
+          await caughtError({ payload: makeBinary(), action }),
+          /^msg\.action asks for EEPROM, but this node stores in RAM and does not let a msg choose EEPROM: nothing was loaded/,
+          JSON.stringify(action),
+        );
+      }
+      assert.equal(sim.loads.length, 0, 'no load-prop reached the Launcher');
+      // RAM is always a msg's to choose; the next load runs as usual.
+      assert.equal(((await loadOnce({ payload: makeBinary(), action: 'ram' })).result.payload as Result).action, 'RAM');
+      await helper.unload();
+      await helper.load(nodes, flow(loadDef({ allowMsgEeprom: true })));
+      assert.equal(((await loadOnce({ payload: makeBinary(), action: ' eeprom ' })).result.payload as Result).success, true);
+      assert.deepEqual(
+        sim.loads.map((l) => l.action),
+        ['RAM', 'EEPROM'],
+      );
+    });
+
+    it('an EEPROM node still loads to EEPROM, and a msg may make it RAM', async function () {
+      await start();
+      await helper.load(nodes, flow(loadDef({ action: 'EEPROM' })));
+      await loadOnce({ payload: makeBinary() });
+      await loadOnce({ payload: makeBinary(), action: 'RAM' });
+      assert.deepEqual(
+        sim.loads.map((l) => l.action),
+        ['EEPROM', 'RAM'],
+      );
+    });
+
+    it('refuses an unknown msg.action or msg.debug, naming the property and the allowed values, before anything is sent', async function () {
+      await start();
+      await helper.load(nodes, flow(loadDef({ allowMsgEeprom: true })));
+      const cases: Array<[Msg, RegExp]> = [
+        [{ action: 'FLASH' }, /^msg\.action must be one of "RAM", "EEPROM" \(any case\), not "FLASH"$/],
+        [{ action: 1 }, /^msg\.action must be one of "RAM", "EEPROM" \(any case\), not 1$/],
+        [{ action: '' }, /^msg\.action must be one of "RAM", "EEPROM" \(any case\), not ""$/],
+        [{ action: null }, /^msg\.action must be one of .*, not null$/],
+        [{ action: ['EEPROM'] }, /^msg\.action must be one of .*, not a list$/],
+        [{ debug: 'verbose' }, /^msg\.debug must be one of "none", "term", "graph" \(any case\), not "verbose"$/],
+        [{ debug: true }, /^msg\.debug must be one of .*, not true$/],
+      ];
+      for (const [extra, expected] of cases) assert.match(await caughtError({ payload: makeBinary(), ...extra }), expected, JSON.stringify(extra));
+      assert.deepEqual(sim.loads, []);
+    });
+
+    it('refuses a msg.timeout that is no number of seconds from 0.001 to 86400, naming it, before anything is sent', async function () {
+      await start();
+      await helper.load(nodes, flow(loadDef()));
+      const cases: Array<[unknown, string]> = [
+        [Number.NaN, 'NaN'],
+        [Number.POSITIVE_INFINITY, 'Infinity'],
+        [1e12, '1000000000000'],
+        [-5, '-5'],
+        [0, '0'],
+        ['soon', '"soon"'],
+        [true, 'a boolean'],
+        [{ s: 5 }, 'an object'],
+      ];
+      for (const [timeout, found] of cases) {
+        const message = await caughtError({ payload: makeBinary(), timeout });
+        assert.equal(message, `msg.timeout must be a number of seconds from 0.001 to 86400 (fractions allowed, e.g. 2.5), not ${found}`);
+      }
+      assert.deepEqual(sim.loads, []);
+      // A valid one replaces the node's limit.
+      sim.nextLoadFault = 'stall';
+      const { result } = await loadOnce({ payload: makeBinary(), timeout: 0.25 });
+      assert.match((result.payload as Result).error!, /within 250 ms/);
+    });
+
+    it('says these refusals in the runtime language (German)', async function () {
+      await start();
+      await setRuntimeLanguage('de');
+      try {
+        await helper.load(nodes, flow(loadDef({ timeout: 'bald' })));
+        assert.equal(
+          await caughtError({ payload: makeBinary() }),
+          'das Zeitlimit des Nodes muss eine Zahl von Sekunden von 0.001 bis 86400 sein (Bruchteile erlaubt, z. B. 2.5), nicht "bald"',
+        );
+        await helper.unload();
+        await helper.load(nodes, flow(loadDef()));
+        assert.match(
+          await caughtError({ payload: makeBinary(), action: 'EEPROM' }),
+          /^msg\.action verlangt EEPROM, aber dieser Node speichert in den RAM/,
+        );
+        assert.equal(
+          await caughtError({ payload: makeBinary(), debug: 'laut' }),
+          'msg.debug muss einer der Werte "none", "term", "graph" sein (Groß-/Kleinschreibung egal), nicht "laut"',
+        );
+        assert.match(
+          await caughtError({ payload: 42 }),
+          /^msg\.payload muss die Bytes der Image-Datei als Buffer oder Base64-String enthalten \(erhalten: number\)$/,
+        );
+        assert.equal(sim.loads.length, 0);
+      } finally {
+        await setRuntimeLanguage('en-US');
+      }
+    });
+
+    it('a Time limit no load can use makes the node refuse every input, naming the field', async function () {
+      await start();
+      for (const timeout of ['abc', -5, 1e12, 'Infinity']) {
+        await helper.load(nodes, flow(loadDef({ timeout })));
+        await waitFor(() => statusTexts().includes('invalid configuration'), 5000, `the status for ${String(timeout)}`);
+        assert.match(await caughtError({ payload: makeBinary() }), /^the node's Time limit must be a number of seconds from 0\.001 to 86400/);
+        await helper.unload();
+      }
+      assert.equal(sim.connectionCount, 0, 'a node that cannot load opens no connection');
+      assert.deepEqual(sim.loads, []);
     });
 
     it('refuses a port the Launcher does not list, before anything is sent', async function () {
@@ -316,7 +450,7 @@ describe('propeller nodes (Launcher)', function () {
 
     it('runs two loads at once one after the other', async function () {
       await start();
-      await helper.load(nodes, flow(loadDef()));
+      await helper.load(nodes, flow(loadDef({ allowMsgEeprom: true })));
       const results = collect<Msg>(helper.getNode('out'));
       helper.getNode('user').receive({ payload: makeBinary(8192) });
       helper.getNode('user').receive({ payload: makeBinary(8192), action: 'EEPROM' });
@@ -348,6 +482,20 @@ describe('propeller nodes (Launcher)', function () {
       assert.equal(((await result).payload as Result).success, true);
       await new Promise((r) => setImmediate(r));
       assert.deepEqual(after, [], 'no status from a closed node');
+    });
+
+    it('load, terminal and ports with no connection chosen show "not configured" and refuse every input', async function () {
+      await start();
+      for (const user of [loadDef(), { type: 'propeller-terminal', port: '', baudrate: 115200 }, { type: 'propeller-ports' }]) {
+        for (const kind of ['launcher', 'serial']) {
+          await helper.load(nodes, flow({ ...user, connectionType: kind, launcher: kind === 'launcher' ? '' : 'launcher', serial: '' }));
+          await waitFor(() => statusTexts().includes('not configured'), 5000, `${user.type as string} (${kind}): the status`);
+          assert.equal(await caughtError({ payload: makeBinary() }), `no propeller-${kind} configuration is chosen: open the node and choose one`);
+          await helper.unload();
+        }
+      }
+      assert.equal(sim.connectionCount, 0);
+      assert.equal(sim.loads.length, 0);
     });
 
     it('says which connection is missing, and follows the connection kind select', async function () {
@@ -425,12 +573,7 @@ describe('propeller nodes (Launcher)', function () {
         },
       });
       try {
-        const f = flow(termDef());
-        Object.assign(
-          f.find((n) => n.id === 'launcher')!,
-          { url: hostile.url },
-        );
-        await helper.load(nodes, f);
+        await helper.load(nodes, flowOn(hostile.url, termDef()));
         const warnings: string[] = [];
         (helper.getNode('user') as unknown as EventEmitter).on('call:warn', (call: { args: [string] }) => warnings.push(call.args[0]));
         const lines = collect<Msg>(helper.getNode('out'));
@@ -461,12 +604,7 @@ describe('propeller nodes (Launcher)', function () {
         },
       });
       try {
-        const f = flow(termDef());
-        Object.assign(
-          f.find((n) => n.id === 'launcher')!,
-          { url: hostile.url },
-        );
-        await helper.load(nodes, f);
+        await helper.load(nodes, flowOn(hostile.url, termDef()));
         const lines = collect<Msg>(helper.getNode('out'));
         const watch = watchEventLoop();
         await waitFor(() => String(lines.at(-1)?.payload).endsWith('end'), 15_000, 'the last line').catch((err: Error) => {
@@ -495,23 +633,67 @@ describe('propeller nodes (Launcher)', function () {
       assert.equal(errors[0]!.error!.message, 'Launcher: Failed to connect. Please close this terminal and select a connected port.');
     });
 
-    it('lets go of a missing port and opens it once the board appears', async function () {
+    it('lets go of a missing port, stays red at every retry (never green), and opens it once the board appears', async function () {
       await start();
       sim.setPorts(['COM3']);
-      helper.settings({ propellerTerminalRetryTime: 100 });
+      helper.settings({ propellerTerminalRetryTime: 50 });
       try {
         await helper.load(nodes, flow(termDef({ port: 'COM4' })));
         const errors = collect<Msg>(helper.getNode('caught'));
         const lines = collect<Msg>(helper.getNode('out'));
-        await waitFor(() => errors.length === 1, 5000, 'the error');
-        await new Promise((r) => setTimeout(r, 350));
+        // Each try that fails sets the red status again: four of them are the first try and three retries.
+        await waitFor(() => statuses().filter((st) => st.fill === 'red').length >= 4, 5000, 'the first try and three retries');
         assert.equal(errors.length, 1, 'the same problem is reported once');
+        const firstRed = statuses().findIndex((st) => st.fill === 'red');
+        assert.deepEqual(
+          statuses()
+            .slice(firstRed)
+            .filter((st) => st.fill !== 'red'),
+          [],
+          'no other status between retries',
+        );
+        assert.ok(!statuses().some((st) => st.fill === 'green' && st.text?.includes('COM4')), JSON.stringify(statuses()));
         sim.setPorts(['COM3', 'COM4']);
         await waitFor(() => lines.length > 0, 5000, 'data from COM4');
         assert.equal(lines[0]!.port, 'COM4');
+        await waitFor(() => statuses().at(-1)?.text === 'term COM4 @ 115200', 5000, 'green once data came');
+        assert.equal(statuses().at(-1)!.fill, 'green');
       } finally {
         helper.settings({});
       }
+    });
+
+    it('says "no data yet" until the Launcher sends data from the port, then shows the port in green', async function () {
+      await start();
+      const silent = await HostileLauncher.start({ onTerminal: () => undefined });
+      try {
+        await helper.load(nodes, flowOn(silent.url, termDef()));
+        await waitFor(() => statuses().at(-1)?.text === 'COM3 @ 115200, no data yet', 5000, 'the waiting status');
+        assert.equal(statuses().at(-1)!.fill, 'yellow');
+        assert.ok(!statuses().some((st) => st.fill === 'green' && st.text?.startsWith('term')), 'not green before any data');
+        silent.sendAll(JSON.stringify({ type: 'serial-terminal', packetID: 0, msg: Buffer.from('hi\n').toString('base64') }));
+        await waitFor(() => statuses().at(-1)?.text === 'term COM3 @ 115200', 5000, 'green with the first data');
+        assert.equal(statuses().at(-1)!.fill, 'green');
+      } finally {
+        await helper.unload();
+        await silent.close();
+      }
+    });
+
+    it('after a Launcher reconnect it shows its own port again, not the connection\'s "connected (2 ports)"', async function () {
+      await start();
+      await helper.load(nodes, flow(termDef()));
+      await waitFor(() => statuses().at(-1)?.text === 'term COM3 @ 115200', 5000, 'the terminal open');
+      const before = statuses().length;
+      sim.disconnectAll();
+      await waitFor(() => sim.connectionCount === 1, 5000, 'reconnect');
+      await waitFor(() => statuses().length > before && statuses().at(-1)?.text === 'term COM3 @ 115200', 5000, 'its own port again');
+      const after = statuses().slice(before);
+      assert.ok(
+        after.some((st) => st.fill !== 'green'),
+        `the lost connection showed: ${JSON.stringify(after)}`,
+      );
+      assert.ok(!after.some((st) => /connected/.test(st.text ?? '')), `no connection status stood in for the terminal: ${JSON.stringify(after)}`);
     });
 
     it('refuses input before the terminal is open', async function () {
@@ -558,6 +740,22 @@ describe('propeller nodes (Launcher)', function () {
       assert.deepEqual(sim.loads, [{ action: 'EEPROM', portPath: 'COM3', debug: 'term', bytes: 256 }]);
     });
 
+    it('propeller-load of version 0 or 1: msg.action may no longer choose EEPROM; the node loads as before otherwise', async function () {
+      await start();
+      for (const version of [undefined, 1, '1']) {
+        const old = { ...loadDef(), ...(version === undefined ? {} : { version }) };
+        await helper.load(nodes, version === undefined ? oldFlow(old) : flow(old));
+        assert.match(await caughtError({ payload: makeBinary(), action: 'EEPROM' }), /does not let a msg choose EEPROM/, String(version));
+        assert.equal(((await loadOnce({ payload: makeBinary(), action: 'RAM', debug: 'term' })).result.payload as Result).success, true);
+        await helper.unload();
+      }
+      assert.deepEqual(sim.loads, [
+        { action: 'RAM', portPath: 'COM3', debug: 'term', bytes: 64 },
+        { action: 'RAM', portPath: 'COM3', debug: 'term', bytes: 64 },
+        { action: 'RAM', portPath: 'COM3', debug: 'term', bytes: 64 },
+      ]);
+    });
+
     it('propeller-load: both fields set means the Launcher; the serial field alone means the serial port', async function () {
       await start();
       await helper.load(nodes, oldFlow(loadDef({ serial: 'ser' }), [serialConfig]));
@@ -580,14 +778,7 @@ describe('propeller nodes (Launcher)', function () {
         nodes,
         oldFlow({ type: 'propeller-terminal', launcher: '', serial: 'ser', port: '', baudrate: 115200, mode: 'term' }, [serialConfig]),
       );
-      // Every status the node set, from the helper's spy (the terminal may open before a listener could be added).
-      const spy = helper.getNode('user').status as unknown as { getCalls(): Array<{ thisValue: { id: string }; args: [{ text?: string }] }> };
-      const texts = (): string[] =>
-        spy
-          .getCalls()
-          .filter((c) => c.thisValue.id === 'user')
-          .map((c) => String(c.args[0].text));
-      await waitFor(() => texts().includes('term /dev/ttyFAKE @ 115200'), 5000, 'the terminal open on the serial port');
+      await waitFor(() => statusTexts().includes('term /dev/ttyFAKE @ 115200'), 5000, 'the terminal open on the serial port');
     });
   });
 
@@ -661,6 +852,13 @@ describe('propeller nodes (Launcher)', function () {
       await helper.load(nodes, flow({ type: 'propeller-ports', watch: false }));
       const ok = await (helper.request() as Agent).post(connectionTestPath('propeller-launcher')).send({ config: { url: sim.url }, credentials: {} });
       assert.deepEqual(ok.body, { ok: true, message: 'BlocklyProp Launcher 1.0.7; ports: COM3, wx-1a2b3c' });
+      // Nobody there: say what happened, not the address the user has just typed (once or twice).
+      const nobody = await (helper.request() as Agent)
+        .post(connectionTestPath('propeller-launcher'))
+        .send({ config: { url: 'ws://127.0.0.1:1' }, credentials: {} });
+      assert.equal(nobody.body.ok, false);
+      assert.match(String(nobody.body.message), /^connection refused/);
+      assert.doesNotMatch(String(nobody.body.message), /127\.0\.0\.1/);
       await sim.close();
       const old = await LauncherSimulator.start({ version: '1.0.0' });
       try {

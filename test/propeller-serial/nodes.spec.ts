@@ -146,6 +146,38 @@ describe('propeller nodes on a serial port (fake chip on a pseudo-terminal)', fu
     assert.equal(bench.chip.loads.length, 0);
   });
 
+  it('a RAM node refuses msg.action "EEPROM", an unknown action or a bad msg.timeout before the port is opened; the chip sees nothing', async () => {
+    await helper.load(nodes, flow([]));
+    let heard = 0;
+    bench.pair.chip.on('data', (data: Buffer) => (heard += data.length));
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ action: 'EEPROM' }, /^msg\.action asks for EEPROM, but this node stores in RAM/],
+      [{ action: ' eeprom ' }, /^msg\.action asks for EEPROM/],
+      [{ action: 'FLASH' }, /^msg\.action must be one of "RAM", "EEPROM" \(any case\), not "FLASH"$/],
+      [{ debug: 7 }, /^msg\.debug must be one of "none", "term", "graph" \(any case\), not 7$/],
+      [{ timeout: Number.POSITIVE_INFINITY }, /^msg\.timeout must be a number of seconds from 0\.001 to 86400/],
+    ];
+    for (const [extra, expected] of cases) {
+      const caught = nextMessage<Msg>(helper.getNode('caught'), 5000, 'the caught error');
+      helper.getNode('load').receive({ payload: makeBinary(64), ...extra });
+      assert.match((await caught).error!.message, expected, JSON.stringify(extra));
+    }
+    assert.equal(bench.chip.loads.length, 0);
+    assert.equal(heard, 0, 'not a byte reached the chip');
+    // Nothing opened the port: another opener can still take it.
+    const other = await SerialPortHandle.open(bench.hostPath, 115200);
+    await other.close();
+  });
+
+  it('a node that allows it programs the EEPROM when a msg asks', async () => {
+    const allowing = flow([]).map((n) => (n.id === 'load' ? { ...n, allowMsgEeprom: true, debug: 'none' } : n));
+    await helper.load(nodes, allowing);
+    const result = await load(makeBinary(64), { action: 'EEPROM' });
+    assert.equal(result.success, true, result.error);
+    assert.equal(result.action, 'EEPROM');
+    assert.equal(bench.chip.loads.length, 1);
+  });
+
   it('a bad image is refused before the port is opened', async () => {
     await helper.load(nodes, flow([]));
     const bad = makeBinary(64);
@@ -185,6 +217,33 @@ describe('propeller nodes on a serial port (fake chip on a pseudo-terminal)', fu
     assert.equal((await load(makeBinary(64))).success, true);
     const texts = statuses.map((s) => s.text);
     for (const expected of ['opening', 'loading', 'loaded']) assert.ok(texts.includes(expected), `status "${expected}" in ${texts.join(', ')}`);
+  });
+
+  it('the terminal shows its own port once open, the load while it runs, and its own port again after it (not "loaded")', async () => {
+    await helper.load(nodes, flow([terminal, lines]));
+    const statuses: Array<{ text?: string; fill?: string }> = [];
+    const spy = helper.getNode('tnode').status as unknown as {
+      getCalls(): Array<{ thisValue: { id: string }; args: [{ text?: string; fill?: string }] }>;
+    };
+    const seen = (): Array<{ text?: string; fill?: string }> =>
+      spy
+        .getCalls()
+        .filter((c) => c.thisValue.id === 'tnode')
+        .map((c) => c.args[0]);
+    const own = { fill: 'green', shape: 'dot', text: `term ${bench.hostPath} @ 115200` };
+    await waitFor(() => JSON.stringify(seen().at(-1)) === JSON.stringify(own), 5000, 'the terminal open');
+    const before = seen().length;
+    assert.equal((await load(makeBinary(64))).success, true);
+    await waitFor(() => seen().length > before + 1 && JSON.stringify(seen().at(-1)) === JSON.stringify(own), 5000, 'its own port after the load');
+    statuses.push(...seen().slice(before));
+    assert.ok(
+      statuses.some((st) => st.text === 'loading'),
+      JSON.stringify(statuses),
+    );
+    assert.ok(
+      !statuses.some((st) => st.text === 'loaded'),
+      `the connection's "loaded" did not stand in for the terminal: ${JSON.stringify(statuses)}`,
+    );
   });
 
   it('redeploys (full and a partial one that changes the config node) without leaving the port locked', async () => {

@@ -48,9 +48,17 @@ export interface TerminalOptions {
   mode: 'term' | 'graph';
 }
 
-/** Events: 'data' (Buffer), 'error' (Error), 'gap' ({expected, received}) where the transport numbers packets, 'close'. */
+/**
+ * Events: 'data' (Buffer), 'error' (Error), 'gap' ({expected, received}) where the transport numbers packets, 'close',
+ * 'open' when `confirmed` turns true, 'opening' when it turns false again.
+ */
 export interface TerminalSession extends EventEmitter {
   readonly port: string;
+  /**
+   * Whether the transport has confirmed that the port is open. A serial port has when it opened. The Launcher
+   * answers an open only when it fails, so its first data confirms it; after a reconnect it is asked again.
+   */
+  readonly confirmed: boolean;
   write(data: Buffer | string): void;
   close(): Promise<void>;
 }

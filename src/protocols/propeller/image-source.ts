@@ -27,12 +27,18 @@ export function imageBytesFrom(payload: unknown, what = 'msg.payload'): Buffer {
     }
     const compact = payload.replace(/\s+/g, '');
     if (compact !== '' && /^[A-Za-z0-9+/]+={0,2}$/.test(compact)) return Buffer.from(compact, 'base64');
-    throw new InstrumentError('BAD_INPUT', `${what} is a string but not base64: send the image file's bytes as a Buffer or a base64 string`);
+    throw new InstrumentError(
+      'BAD_INPUT',
+      `${what} is a string but not base64: send the image file's bytes as a Buffer or a base64 string, or choose "file" as the image source`,
+      { reason: 'imageNotBase64', property: what },
+    );
   }
-  throw new InstrumentError(
-    'BAD_INPUT',
-    `${what} must be the image file's bytes as a Buffer or a base64 string (got ${payload === undefined ? 'nothing' : typeof payload})`,
-  );
+  const got = payload === undefined ? 'nothing' : typeof payload;
+  throw new InstrumentError('BAD_INPUT', `${what} must be the image file's bytes as a Buffer or a base64 string (got ${got})`, {
+    reason: 'imageNotBytes',
+    property: what,
+    got,
+  });
 }
 
 /**

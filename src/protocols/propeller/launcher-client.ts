@@ -33,6 +33,8 @@ interface OpenTerminal {
   options: TerminalOptions;
   sessions: Set<LauncherTerminalSession>;
   packets: PacketCounter;
+  /** Data has come since the last open was sent: the Launcher has the port open. */
+  confirmed: boolean;
 }
 
 /**
@@ -97,13 +99,13 @@ export class LauncherClient extends WebSocketConnection<LauncherEvents> implemen
           `close that terminal first or add a second Launcher config node`,
       );
     }
-    const terminal = open ?? { port, options, sessions: new Set<LauncherTerminalSession>(), packets: new PacketCounter() };
+    const terminal = open ?? { port, options, sessions: new Set<LauncherTerminalSession>(), packets: new PacketCounter(), confirmed: false };
     if (!open || open.options.baudrate !== options.baudrate || open.options.mode !== options.mode) {
       terminal.options = options;
       this.sendOpen(terminal);
       this.terminal = terminal;
     }
-    const session = new LauncherTerminalSession(port, this);
+    const session = new LauncherTerminalSession(port, this, terminal.confirmed);
     terminal.sessions.add(session);
     return session;
   }
@@ -252,7 +254,9 @@ export class LauncherClient extends WebSocketConnection<LauncherEvents> implemen
     const terminal = this.terminal;
     if (!terminal) return;
     const gap = terminal.packets.next(packetId);
+    terminal.confirmed = true;
     for (const session of terminal.sessions) {
+      session.setConfirmed(true);
       if (gap) session.emit('gap', gap);
       session.emit('data', data);
     }
@@ -277,6 +281,9 @@ export class LauncherClient extends WebSocketConnection<LauncherEvents> implemen
 
   private sendOpen(terminal: OpenTerminal): void {
     terminal.packets.reset();
+    // Until the Launcher sends data from the port, nothing says the open worked.
+    terminal.confirmed = false;
+    for (const session of terminal.sessions) session.setConfirmed(false);
     const outTo = terminal.options.mode === 'graph' ? 'graph' : 'terminal';
     this.sendJson({ type: 'serial-terminal', action: 'open', outTo, portPath: terminal.port, baudrate: terminal.options.baudrate, msg: 'none' });
   }

@@ -20,12 +20,26 @@ export interface PacketGap {
  */
 export class LauncherTerminalSession extends EventEmitter implements TerminalSession {
   private closed = false;
+  private isConfirmed: boolean;
 
   constructor(
     readonly port: string,
     private readonly owner: TerminalOwner,
+    confirmed = false,
   ) {
     super();
+    this.isConfirmed = confirmed;
+  }
+
+  get confirmed(): boolean {
+    return this.isConfirmed;
+  }
+
+  /** Called by the owner: data came from the port ('open' once), or the Launcher is being asked to open it again ('opening'). */
+  setConfirmed(confirmed: boolean): void {
+    if (this.closed || confirmed === this.isConfirmed) return;
+    this.isConfirmed = confirmed;
+    this.emit(confirmed ? 'open' : 'opening');
   }
 
   /** Strings are sent as UTF-8 bytes; the Launcher wants one char code per byte. */

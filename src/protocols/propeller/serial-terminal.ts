@@ -47,6 +47,11 @@ export class SerialTerminalSession extends EventEmitter implements TerminalSessi
     for (const data of held) this.deliver(data);
   }
 
+  /** openTerminal resolves once the port is open: nothing left to confirm. */
+  get confirmed(): boolean {
+    return true;
+  }
+
   get isClosed(): boolean {
     return this.closed;
   }
