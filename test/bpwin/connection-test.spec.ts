@@ -16,7 +16,7 @@ describe('bpwin-server "Test connection"', function () {
     name: '',
     host: '127.0.0.1',
     port: String(port),
-    timeout: '1000',
+    timeout: '1',
     reconnectMin: '',
     reconnectMax: '30000',
   });

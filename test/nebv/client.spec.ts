@@ -133,7 +133,7 @@ describe('nebv client', function () {
       const slow = client.call('A.slow', {}, { timeoutMs: 5000 });
       const err = await fast;
       assert.equal(err.code, 'TIMEOUT');
-      assert.match(err.message, /pynebv\.A\.fast \(id \d+\) to 127\.0\.0\.1:\d+: no reply within 100 ms/);
+      assert.match(err.message, /pynebv\.A\.fast \(id \d+\) to 127\.0\.0\.1:\d+: no reply within 0\.1 s/);
       assert.deepEqual(await slow, { id: 2 });
       assert.equal(unmatched.length, 1);
       assert.deepEqual((unmatched[0] as { id: number }).id, 1);
