@@ -292,6 +292,13 @@ describe('nebv nodes', function () {
     assert.equal(sim.requestCount, 0);
   });
 
+  it('refuses a server timeout that is not a number of seconds, with the reason on its rpc nodes', async () => {
+    await helper.load(nodes, flow({ ...tcp(), timeout: '1e12' }, { method: 'MarkList.items', params: '{}' }));
+    const caught = await call({}, 'caught');
+    assert.match(caught.error!.message, /^the neoEBV server timeout must be a number of seconds from 0\.001 to 86400/);
+    assert.equal(sim.requestCount, 0);
+  });
+
   it('connects over a Unix socket and over a port range', async () => {
     const socketPath = path.join(os.tmpdir(), `nebv-node-${process.pid}-${Date.now()}.sock`);
     const unixSim = await NebvSimulator.start({ unixPath: socketPath });
