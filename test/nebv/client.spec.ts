@@ -218,6 +218,18 @@ describe('nebv client', function () {
     assert.deepEqual(await client.call('MarkList.items', {}, { timeoutMs: 5000 }), []);
   });
 
+  it('a call waiting for a redial that does not come in time fails with TIMEOUT, said in seconds', async () => {
+    client = quickClient(`127.0.0.1:${sim.port}`, { backoff: { initialMs: 60_000, maxMs: 60_000 } });
+    assert.deepEqual(await client.call('MarkList.items'), []);
+    sim.dropConnections();
+    const c = client;
+    await waitFor(() => !c.isConnected, 2000, 'the drop to be noticed');
+    const err = await rejectionOf(client.call('MarkList.items', {}, { timeoutMs: 250 }));
+    assert.equal(err.code, 'TIMEOUT');
+    assert.match(err.message, /^pynebv\.MarkList\.items: no connection (to 127\.0\.0\.1:\d+ )?within 0\.25 s/);
+    assert.match(String((err as unknown as { details: Record<string, unknown> }).details.reason), /^nebvNoConnection/);
+  });
+
   it('fails a call still waiting for the connection with CLOSED when the client is closed', async () => {
     client = quickClient(`127.0.0.1:${sim.port}`, { backoff: { initialMs: 10_000, maxMs: 10_000 } });
     await client.call('MarkList.items');
