@@ -103,6 +103,17 @@ export class BpwinClient extends EventEmitter<BpwinClientEvents> {
         reason: 'bpwinHostRequired',
       });
     }
+    // A URL or host:port in the host field (a flow written by hand): say what goes where instead of dialling nonsense.
+    if (/[\s/]/.test(host) || /^[^:]*:[^:]*$/.test(host) || /^\[.*\]:/.test(host)) {
+      throw new InstrumentError(
+        'BAD_INPUT',
+        `the BPWin host must be only the address of the PC, e.g. 192.168.0.121, not "${host}": the port has its own field`,
+        {
+          reason: 'bpwinHostOnly',
+          host,
+        },
+      );
+    }
     const port = options.port ?? DEFAULT_PORT;
     if (!Number.isInteger(port) || port < 1 || port > 65535) {
       throw new InstrumentError('BAD_INPUT', `the BPWin port must be 1-65535 (got ${port})`, { reason: 'bpwinPortRange', port });
