@@ -1,4 +1,5 @@
 import { BPWIN_SERVER } from '../nodered/config-nodes';
+import { msgTimeoutMs } from '../nodered/properties';
 import type { NodeDef, NodeStatus, RedAPI, RedNode } from '../nodered/red-types';
 import { userNode } from '../nodered/user-node';
 import { parseEndpointName } from '../protocols/bpwin/endpoints';
@@ -39,7 +40,8 @@ export = function (RED: RedAPI): void {
     user.onInput(async (msg, send) => {
       try {
         const endpoint = parseEndpointName(configured !== '' ? configured : msg.topic);
-        const result = await request(client, endpoint);
+        // msg.timeout in seconds, like every timeout of the package; else the server's.
+        const result = await request(client, endpoint, { timeoutMs: msgTimeoutMs(msg) });
         msg.topic = endpoint;
         msg.payload = result.payload;
         msg.raw = result.raw;

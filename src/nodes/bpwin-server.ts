@@ -1,7 +1,8 @@
 import { ConnectionRegistry } from '../nodered/connection-registry';
 import { registerConnectionTest } from '../nodered/connection-test';
 import { onClose } from '../nodered/lifecycle';
-import { configNumber, settingsNumber } from '../nodered/properties';
+import { migrate, type Migration } from '../nodered/migrations';
+import { configNumber, configTimeoutMs, settingsNumber } from '../nodered/properties';
 import type { BpwinServerNode } from '../nodered/config-nodes';
 import type { NodeDef, NodeStatus, RedAPI, RedNode } from '../nodered/red-types';
 import { connectionDot } from '../nodered/status';
@@ -10,13 +11,28 @@ import { BpwinEventStream } from '../protocols/bpwin/event-stream';
 import { request } from '../protocols/bpwin/requests';
 import { InstrumentError } from '../protocols/common/errors';
 
-/** The dialog's fields (strings from the editor, numbers from a flow file) and credentials as client options. */
+/**
+ * Version 1: the timeout in seconds, like every timeout of the package (it was milliseconds, 3000 by
+ * default). A number stays the same time (3000 → 3); what was not a number stays as it was, so the
+ * reader refuses it by name instead of a migration guessing.
+ */
+const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    up: (config) => {
+      const ms = typeof config.timeout === 'string' && config.timeout.trim() !== '' ? Number(config.timeout) : config.timeout;
+      return typeof ms === 'number' && Number.isFinite(ms) ? { ...config, timeout: ms / 1000 } : config;
+    },
+  },
+];
+
+/** The dialog's fields (strings from the editor, numbers from a flow file) and credentials as client options; throws on a bad timeout. */
 function clientOptionsOf(config: Record<string, unknown>, credentials: Record<string, string | undefined> | undefined): BpwinClientOptions {
   return {
     host: String(config.host ?? ''),
     port: configNumber(config.port, DEFAULT_PORT),
     passphrase: credentials?.passphrase ?? '',
-    timeoutMs: configNumber(config.timeout, DEFAULT_TIMEOUT_MS),
+    timeoutMs: configTimeoutMs(config.timeout, DEFAULT_TIMEOUT_MS, 'the BPWin server timeout'),
   };
 }
 
@@ -60,11 +76,12 @@ export = function (RED: RedAPI): void {
   function BpwinServer(this: RedNode, def: NodeDef): void {
     RED.nodes.createNode(this, def);
     const node = this as BpwinServerNode;
+    const config = migrate(def, MIGRATIONS);
     // settings.js, not a dialog field: how often to knock at BPWin with a refused passphrase is the administrator's policy.
-    const clientOptions = { ...clientOptionsOf(def, node.credentials), recheckMs: settingsNumber(RED, 'bpwinRecheckTime', DEFAULT_RECHECK_MS) };
+    const recheckMs = settingsNumber(RED, 'bpwinRecheckTime', DEFAULT_RECHECK_MS);
     node.backoff = {
-      initialMs: configNumber(def.reconnectMin, settingsNumber(RED, 'bpwinReconnectTime', 500)),
-      maxMs: configNumber(def.reconnectMax, 30_000),
+      initialMs: configNumber(config.reconnectMin, settingsNumber(RED, 'bpwinReconnectTime', 500)),
+      maxMs: configNumber(config.reconnectMax, 30_000),
     };
     const refusedDot = (): NodeStatus => ({ fill: 'red', shape: 'dot', text: RED._('bpwin-server.status.refused') });
     const connected = (): NodeStatus => connectionDot(RED, { state: 'connected' });
@@ -80,13 +97,15 @@ export = function (RED: RedAPI): void {
     };
 
     // One client for REST and /ws: one challenge, one refusal state, one slow re-check.
-    let shared: { client: BpwinClient; users: number } | undefined;
+    // Options are read here, not in the constructor: a field the client refuses (a bad timeout, no host) is refused on the user nodes, with the reason.
+    let shared: { client: BpwinClient; timeoutMs: number | undefined; users: number } | undefined;
     const acquire = (): BpwinClient => {
       if (!shared) {
-        const client = new BpwinClient(clientOptions);
+        const options = { ...clientOptionsOf(config, node.credentials), recheckMs };
+        const client = new BpwinClient(options);
         client.on('refused', refused);
         client.on('authenticated', accepted);
-        shared = { client, users: 0 };
+        shared = { client, timeoutMs: options.timeoutMs, users: 0 };
       }
       shared.users += 1;
       return shared.client;
@@ -104,7 +123,7 @@ export = function (RED: RedAPI): void {
     node.events = new ConnectionRegistry<BpwinEventStream>({
       open: () => {
         const client = acquire();
-        const stream = new BpwinEventStream({ client, backoff: node.backoff, connectTimeoutMs: clientOptions.timeoutMs });
+        const stream = new BpwinEventStream({ client, backoff: node.backoff, connectTimeoutMs: shared?.timeoutMs });
         stream.on('status', (status) => {
           if (status.state === 'failed' && client.isRefused) return;
           node.events.setStatus(connectionDot(RED, status));
@@ -129,9 +148,9 @@ export = function (RED: RedAPI): void {
 
   RED.nodes.registerType('bpwin-server', BpwinServer, { credentials: { passphrase: { type: 'password' } } });
   registerConnectionTest(RED, 'bpwin-server', async (config, credentials) => probeBpwin(RED, clientOptionsOf(config, credentials)), {
-    address: (config) => {
-      const { host, port } = clientOptionsOf(config, {});
-      return `${host.trim().toLowerCase()}:${port}`;
-    },
+    address: (config) =>
+      `${String(config.host ?? '')
+        .trim()
+        .toLowerCase()}:${configNumber(config.port, DEFAULT_PORT)}`,
   });
 };

@@ -1,6 +1,6 @@
 import { NEBV_SERVER } from '../nodered/config-nodes';
 import { localizedError } from '../nodered/i18n';
-import { configNumber } from '../nodered/properties';
+import { configTimeoutMs, msgTimeoutMs } from '../nodered/properties';
 import type { NodeDef, NodeMessage, NodeStatus, RedAPI, RedNode } from '../nodered/red-types';
 import { errorDot } from '../nodered/status';
 import { userNode } from '../nodered/user-node';
@@ -16,9 +16,7 @@ export = function (RED: RedAPI): void {
     const configuredMethod = typeof def.method === 'string' ? def.method.trim() : '';
     const source: ParamsSource = def.paramsFrom === 'payload' || def.paramsFrom === 'both' ? def.paramsFrom : 'field';
     const errorOutput = def.errorOutput === true;
-    // The dialog says seconds; empty leaves the server's default, which the client already holds.
-    const timeoutSeconds = configNumber(def.timeout, Number.NaN);
-    const callOptions = { timeoutMs: Number.isNaN(timeoutSeconds) ? undefined : Math.round(timeoutSeconds * 1000) };
+    let nodeTimeoutMs: number | undefined;
     let field: Record<string, unknown> = {};
     let inFlight = 0;
     let lastError: unknown;
@@ -52,6 +50,8 @@ export = function (RED: RedAPI): void {
 
     try {
       field = parseParamsField(def.params);
+      // The dialog says seconds; empty leaves the server's default, which the client already holds.
+      nodeTimeoutMs = configTimeoutMs(def.timeout, undefined, 'the timeout of the node');
     } catch (err) {
       user.refuse(err, 'status.invalidConfig');
       return;
@@ -67,6 +67,8 @@ export = function (RED: RedAPI): void {
     user.onInput(async (msg, send) => {
       const method = methodOf(msg);
       const params = buildParams({ source, field, payload: msg.payload, item: msg.item, itemList: msg.itemList });
+      // msg.timeout (seconds) wins over the node's, which wins over the server's.
+      const callOptions = { timeoutMs: msgTimeoutMs(msg) ?? nodeTimeoutMs };
       inFlight += 1;
       if (inFlight === 1) showStatus();
       else statusSoon();

@@ -1,7 +1,7 @@
 import { ConnectionRegistry } from '../nodered/connection-registry';
 import { registerConnectionTest } from '../nodered/connection-test';
 import { onClose } from '../nodered/lifecycle';
-import { configNumber, settingsNumber } from '../nodered/properties';
+import { configNumber, configTimeoutMs, settingsNumber } from '../nodered/properties';
 import type { NebvServerNode } from '../nodered/config-nodes';
 import { errorText } from '../nodered/i18n';
 import type { NodeDef, RedAPI, RedNode } from '../nodered/red-types';
@@ -26,9 +26,9 @@ function targetOf(def: Record<string, unknown>): SocketTarget {
   return parseSocketTarget(`${host.includes(':') ? `[${host}]` : host}:${port}`);
 }
 
-/** Time allowed per call in ms; the dialog says seconds. */
+/** Time allowed per call in ms; the dialog says seconds. A value out of range is refused by name. */
 function callTimeoutMs(config: Record<string, unknown>): number {
-  return Math.round(configNumber(config.timeout, DEFAULT_TIMEOUT_MS / 1000) * 1000);
+  return configTimeoutMs(config.timeout, DEFAULT_TIMEOUT_MS, 'the neoEBV server timeout');
 }
 
 /**

@@ -1,7 +1,7 @@
 import { ConnectionRegistry } from '../nodered/connection-registry';
 import { registerConnectionTest } from '../nodered/connection-test';
 import { onClose } from '../nodered/lifecycle';
-import { configNumber } from '../nodered/properties';
+import { configTimeoutMs } from '../nodered/properties';
 import type { SfdaqBrokerNode } from '../nodered/config-nodes';
 import type { NodeDef, RedAPI, RedNode } from '../nodered/red-types';
 import { SfdaqClient } from '../protocols/sfdaq/client';
@@ -13,7 +13,7 @@ function clientOptionsOf(config: Record<string, unknown>): SfdaqClientOptions {
   return {
     fastUrl: String(config.fastUrl ?? '').trim(),
     slowUrl: String(config.slowUrl ?? '').trim() || undefined,
-    timeoutMs: configNumber(config.timeout, DEFAULT_TIMEOUT_MS / 1000) * 1000,
+    timeoutMs: configTimeoutMs(config.timeout, DEFAULT_TIMEOUT_MS, 'the broker timeout'),
     prefer: config.prefer === 'documented' ? 'documented' : 'current',
   };
 }
@@ -40,9 +40,9 @@ export = function (RED: RedAPI): void {
   function SfdaqBroker(this: RedNode, def: NodeDef): void {
     RED.nodes.createNode(this, def);
     const node = this as SfdaqBrokerNode;
-    const options = clientOptionsOf(def);
     node.clients = new ConnectionRegistry<SfdaqClient>({
-      open: () => new SfdaqClient(options),
+      // A field the client refuses (a bad URL or timeout) is refused on the user nodes, with the reason.
+      open: () => new SfdaqClient(clientOptionsOf(def)),
       close: (client) => client.close(),
     });
     onClose(node, () => node.clients.closeAll(), { RED });
@@ -50,9 +50,10 @@ export = function (RED: RedAPI): void {
 
   RED.nodes.registerType('sfdaq-broker', SfdaqBroker);
   registerConnectionTest(RED, 'sfdaq-broker', async (config) => probeSfdaq(RED, clientOptionsOf(config)), {
-    address: (config) => {
-      const { fastUrl, slowUrl } = clientOptionsOf(config);
-      return [fastUrl, slowUrl].filter(Boolean).join(' ');
-    },
+    address: (config) =>
+      [config.fastUrl, config.slowUrl]
+        .map((url) => String(url ?? '').trim())
+        .filter(Boolean)
+        .join(' '),
   });
 };

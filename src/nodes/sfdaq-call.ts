@@ -1,5 +1,5 @@
 import { SFDAQ_BROKER } from '../nodered/config-nodes';
-import { evaluateProperty } from '../nodered/properties';
+import { evaluateProperty, msgTimeoutMs } from '../nodered/properties';
 import type { NodeDef, NodeMessage, NodeStatus, RedAPI, RedNode } from '../nodered/red-types';
 import { errorDot, shortText } from '../nodered/status';
 import { userNode } from '../nodered/user-node';
@@ -59,8 +59,10 @@ export = function (RED: RedAPI): void {
     user.onInput(async (msg, send) => {
       const operation = configured || (typeof msg.operation === 'string' ? msg.operation : '');
       if (!operation) throw new InstrumentError('BAD_INPUT', user.text('sfdaq-call.errors.noOperation'));
-      // The rule (fields, then msg.payload unless it is an earlier reply; msg.timeout in seconds) lives in planCall.
-      const { params, timeoutMs } = planCall({ fields: hasDialogParams ? await dialogParams(msg) : {}, payload: msg.payload, timeout: msg.timeout });
+      // msg.timeout in seconds, like every timeout of the package; a bad one is refused before anything is sent.
+      const timeoutMs = msgTimeoutMs(msg);
+      // The rule (fields, then msg.payload unless it is an earlier reply) lives in planCall.
+      const { params } = planCall({ fields: hasDialogParams ? await dialogParams(msg) : {}, payload: msg.payload });
       // A call that answers quickly never shows "busy"; a slow one (a pedestal) does; a call waiting for the broker shows "queued".
       const busy = { fill: 'blue', shape: 'dot', text: operation } as const;
       let slow: NodeJS.Timeout | undefined;

@@ -16,7 +16,7 @@ describe('bpwin-server "Test connection"', function () {
     name: '',
     host: '127.0.0.1',
     port: String(port),
-    timeout: '1000',
+    timeout: '1',
     reconnectMin: '',
     reconnectMax: '30000',
   });
@@ -47,6 +47,7 @@ describe('bpwin-server "Test connection"', function () {
     const answer = await testConnection('bpwin-server', dialog(port), { passphrase: PASS }, SERVER_ID);
     assert.equal(answer.ok, false);
     assert.match(answer.message, new RegExp(`BPWin at http://127\\.0\\.0\\.1:${port} is not ready: .*connection refused`));
+    assert.equal(answer.message.split(String(port)).length, 2, `the address once: ${answer.message}`);
   });
 
   it('keeps the stored passphrase for the stored address: on another port it asks for it again', async function () {

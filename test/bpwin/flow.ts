@@ -14,7 +14,17 @@ export const SERVER_ID = 'srv';
 
 /** A server config node with fast reconnects (tests must not wait out real backoff). */
 export function serverNode(port: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { id: SERVER_ID, type: 'bpwin-server', host: '127.0.0.1', port: String(port), timeout: 1000, reconnectMin: 10, reconnectMax: 100, ...extra };
+  return {
+    id: SERVER_ID,
+    type: 'bpwin-server',
+    host: '127.0.0.1',
+    port: String(port),
+    version: 1,
+    timeout: 1,
+    reconnectMin: 10,
+    reconnectMax: 100,
+    ...extra,
+  };
 }
 
 /** A catch node on tab f1 wired to a helper node "caught". */

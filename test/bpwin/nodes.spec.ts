@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { freePort } from '../../src/cli/node-red-process';
 import { BpwinSimulator } from '../../src/simulators/bpwin';
 import { closeAndWatch, collect, helper, nextMessage, waitFor } from '../helpers/red';
-import { BPWIN_NODES, CATCH, TAB, credentials, lastStatus, placed, runtimeWithSimulator, serverNode, statusesOf } from './flow';
+import { BPWIN_NODES, CATCH, SERVER_ID, TAB, credentials, lastStatus, placed, runtimeWithSimulator, serverNode, statusesOf } from './flow';
 
 const PASS = 'tr0ub4dor&3';
 
@@ -109,7 +109,7 @@ describe('BPWin nodes on a Node-RED runtime', function () {
     const failures: Array<[string, (s: BpwinSimulator) => void, RegExp, string]> = [
       ['HTTP 500', (s) => s.setFault('/version', 'http500'), /HTTP 500/, 'HTTP 500'],
       ['malformed JSON', (s) => s.setFault('/version', 'malformed'), /not valid JSON/, 'bad reply'],
-      ['a timeout', (s) => s.setFault('/version', 'hang'), /no reply within 1000 ms/, 'timeout'],
+      ['a timeout', (s) => s.setFault('/version', 'hang'), /no reply within 1 s/, 'timeout'],
     ];
     for (const [what, inject, message, status] of failures) {
       it(`reports ${what} to a Catch node and on the status`, async function () {
@@ -123,6 +123,47 @@ describe('BPWin nodes on a Node-RED runtime', function () {
         assert.equal(lastStatus('req')!.text, status);
       });
     }
+
+    it('keeps the timeout of a server saved in milliseconds (no config version): 1000 is one second', async function () {
+      sim.setFault('/version', 'hang');
+      const old: Record<string, unknown> = { ...serverNode(sim.port), timeout: 1000 };
+      delete old.version;
+      const flow = requestFlow('version').map((node) => (node.id === SERVER_ID ? old : node));
+      await helper.load(BPWIN_NODES, placed(flow), credentials(PASS));
+      const caught = nextMessage<Msg>(helper.getNode('caught'), 4000, 'the timeout of the call');
+      helper.getNode('req').receive({});
+      // Read as seconds unmigrated, 1000 would wait 16 minutes; as milliseconds still, the message would say "1000 ms".
+      assert.match((await caught).error!.message, /^BPWin GET \/version: no reply within 1 s$/);
+    });
+
+    it('takes msg.timeout in seconds for one request', async function () {
+      sim.setFault('/version', 'hang');
+      await helper.load(BPWIN_NODES, placed(requestFlow('version').map((n) => (n.id === SERVER_ID ? { ...n, timeout: 60 } : n))), credentials(PASS));
+      const caught = nextMessage<Msg>(helper.getNode('caught'), 4000, 'the timeout of the call');
+      helper.getNode('req').receive({ timeout: 0.3 });
+      assert.match((await caught).error!.message, /no reply within 0\.3 s$/);
+      assert.equal(lastStatus('req')!.text, 'timeout');
+    });
+
+    it('refuses a msg.timeout that is not a number of seconds in range, naming it, before anything is sent', async function () {
+      await helper.load(BPWIN_NODES, placed(requestFlow('version')), credentials(PASS));
+      for (const timeout of [1e12, Number.POSITIVE_INFINITY, Number.NaN, -2, '3', { s: 3 }]) {
+        const caught = nextMessage<Msg>(helper.getNode('caught'), 3000, String(timeout));
+        helper.getNode('req').receive({ timeout });
+        assert.match((await caught).error!.message, /^msg\.timeout must be a number of seconds from 0\.001 to 86400/, String(timeout));
+      }
+      assert.equal(sim.hitCount('/version'), 0);
+      assert.equal(lastStatus('req')!.text, 'bad request');
+    });
+
+    it('refuses a server timeout that is not a number of seconds, with the reason on every user', async function () {
+      const flow = requestFlow('version').map((n) => (n.id === SERVER_ID ? { ...n, timeout: 'soon' } : n));
+      await helper.load(BPWIN_NODES, placed(flow), credentials(PASS));
+      const caught = nextMessage<Msg>(helper.getNode('caught'), 3000);
+      helper.getNode('req').receive({});
+      assert.match((await caught).error!.message, /^the BPWin server timeout must be a number of seconds/);
+      assert.equal(sim.hitCount('/auth'), 0);
+    });
 
     it('reports connection refused to a Catch node', async function () {
       const port = await freePort();
@@ -161,7 +202,7 @@ describe('BPWin nodes on a Node-RED runtime', function () {
       const before = statusesOf('req').length;
       // req2 still holds the client, so the call runs on until its timeout.
       await (req as unknown as { close(removed: boolean): Promise<void> }).close(true);
-      assert.match((await caught).error!.message, /no reply within 1000 ms/);
+      assert.match((await caught).error!.message, /no reply within 1 s/);
       assert.deepEqual(statusesOf('req').slice(before), [], 'no status from a closed node');
     });
 

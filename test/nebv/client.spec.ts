@@ -133,7 +133,7 @@ describe('nebv client', function () {
       const slow = client.call('A.slow', {}, { timeoutMs: 5000 });
       const err = await fast;
       assert.equal(err.code, 'TIMEOUT');
-      assert.match(err.message, /pynebv\.A\.fast \(id \d+\) to 127\.0\.0\.1:\d+: no reply within 100 ms/);
+      assert.match(err.message, /pynebv\.A\.fast \(id \d+\) to 127\.0\.0\.1:\d+: no reply within 0\.1 s/);
       assert.deepEqual(await slow, { id: 2 });
       assert.equal(unmatched.length, 1);
       assert.deepEqual((unmatched[0] as { id: number }).id, 1);
@@ -216,6 +216,18 @@ describe('nebv client', function () {
     const c = client;
     await waitFor(() => !c.isConnected, 2000, 'the drop to be noticed');
     assert.deepEqual(await client.call('MarkList.items', {}, { timeoutMs: 5000 }), []);
+  });
+
+  it('a call waiting for a redial that does not come in time fails with TIMEOUT, said in seconds', async () => {
+    client = quickClient(`127.0.0.1:${sim.port}`, { backoff: { initialMs: 60_000, maxMs: 60_000 } });
+    assert.deepEqual(await client.call('MarkList.items'), []);
+    sim.dropConnections();
+    const c = client;
+    await waitFor(() => !c.isConnected, 2000, 'the drop to be noticed');
+    const err = await rejectionOf(client.call('MarkList.items', {}, { timeoutMs: 250 }));
+    assert.equal(err.code, 'TIMEOUT');
+    assert.match(err.message, /^pynebv\.MarkList\.items: no connection (to 127\.0\.0\.1:\d+ )?within 0\.25 s/);
+    assert.match(String((err as unknown as { details: Record<string, unknown> }).details.reason), /^nebvNoConnection/);
   });
 
   it('fails a call still waiting for the connection with CLOSED when the client is closed', async () => {

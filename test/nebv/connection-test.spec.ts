@@ -50,6 +50,7 @@ describe('nebv-server "Test connection"', function () {
     const answer = await testConnection('nebv-server', dialog(String(port)), {}, 'srv');
     assert.equal(answer.ok, false);
     assert.match(answer.message, new RegExp(`127\\.0\\.0\\.1.*${port}.*connection refused`));
+    assert.equal(answer.message.split(String(port)).length, 2, `the address once: ${answer.message}`);
     assert.ok(Date.now() - started < 1500, 'no retries');
   });
 

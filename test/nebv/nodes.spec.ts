@@ -252,7 +252,7 @@ describe('nebv nodes', function () {
     sim.silent = true;
     const caught = await call({}, 'caught');
     assert.equal(caught.error!.code, 'TIMEOUT');
-    assert.match(caught.error!.message, /no reply within 200 ms/);
+    assert.match(caught.error!.message, /no reply within 0\.2 s/);
   });
 
   it('times out with the server timeout when the node leaves its own empty', async () => {
@@ -261,7 +261,42 @@ describe('nebv nodes', function () {
     sim.silent = true;
     const caught = await call({}, 'caught');
     assert.equal(caught.error!.code, 'TIMEOUT');
-    assert.match(caught.error!.message, /no reply within 300 ms/);
+    assert.match(caught.error!.message, /no reply within 0\.3 s/);
+  });
+
+  it('takes msg.timeout in seconds over the node and server timeouts', async () => {
+    await helper.load(nodes, flow(tcp(), { method: 'MarkList.items', params: '{}', timeout: '30' }));
+    await call({});
+    sim.silent = true;
+    const caught = await call({ timeout: 0.25 }, 'caught');
+    assert.equal(caught.error!.code, 'TIMEOUT');
+    assert.match(caught.error!.message, /no reply within 0\.25 s$/);
+  });
+
+  it('refuses a msg.timeout that is not a number of seconds in range, naming it, and sends nothing', async () => {
+    await helper.load(nodes, flow(tcp(), { method: 'MarkList.items', params: '{}' }));
+    await call({});
+    const before = sim.requestCount;
+    for (const timeout of [1e12, Number.POSITIVE_INFINITY, Number.NaN, -1, 0, '5', '5000 ms']) {
+      const caught = await call({ timeout }, 'caught');
+      assert.equal(caught.error!.code, 'BAD_INPUT', String(timeout));
+      assert.match(caught.error!.message, /^msg\.timeout must be a number of seconds from 0\.001 to 86400 \(fractions allowed, e\.g\. 2\.5\), not /);
+    }
+    assert.equal(sim.requestCount, before, 'nothing sent');
+  });
+
+  it('refuses a node timeout that is not a number of seconds, with the reason', async () => {
+    await helper.load(nodes, flow(tcp(), { method: 'MarkList.items', params: '{}', timeout: '5000 ms' }));
+    const caught = await call({}, 'caught');
+    assert.match(caught.error!.message, /^the timeout of the node must be a number of seconds/);
+    assert.equal(sim.requestCount, 0);
+  });
+
+  it('refuses a server timeout that is not a number of seconds, with the reason on its rpc nodes', async () => {
+    await helper.load(nodes, flow({ ...tcp(), timeout: '1e12' }, { method: 'MarkList.items', params: '{}' }));
+    const caught = await call({}, 'caught');
+    assert.match(caught.error!.message, /^the neoEBV server timeout must be a number of seconds from 0\.001 to 86400/);
+    assert.equal(sim.requestCount, 0);
   });
 
   it('connects over a Unix socket and over a port range', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import vm from 'node:vm';
 import { InstrumentError } from '../../src/protocols/common/errors';
 import { isPlainRecord } from '../../src/protocols/common/json-limits';
-import { timeoutSecondsToMs } from '../../src/protocols/common/timeout';
+import { configTimeoutMs, msgTimeoutMs } from '../../src/nodered/properties';
 import { markReply, planCall } from '../../src/protocols/sfdaq/call-input';
 import { SfdaqClient } from '../../src/protocols/sfdaq/client';
 import { textOfHtml } from '../../src/protocols/sfdaq/reply-text';
@@ -60,7 +60,7 @@ describe('sf-daq: careless values are refused before sending', () => {
   it('an own "__proto__" key cannot supply the required parameters (the broker got {})', () => {
     for (const operation of ['retrieve_from_buffers', 'get_current_run_number']) {
       const payload = JSON.parse('{"__proto__": {"pgroup": "p17502", "start_pulseid": 1, "stop_pulseid": 2}}') as Params;
-      const { params } = planCall({ fields: {}, payload, timeout: undefined });
+      const { params } = planCall({ fields: {}, payload });
       const err = refusal(operation, params);
       assert.match(err.message, /^"__proto__" is not a parameter name/);
       assert.equal(err.details.reason, 'badParameterName');
@@ -77,21 +77,33 @@ describe('sf-daq: careless values are refused before sending', () => {
   });
 
   describe('timeouts: seconds, in a range', () => {
-    it('takes seconds with fractions (numbers or digits as text) and refuses what a timer cannot hold', () => {
-      assert.equal(timeoutSecondsToMs(2.5, 'msg.timeout'), 2500);
-      assert.equal(timeoutSecondsToMs('0.25', 'msg.timeout'), 250);
-      assert.equal(timeoutSecondsToMs(undefined, 'msg.timeout'), undefined);
-      assert.equal(timeoutSecondsToMs('', 'msg.timeout'), undefined);
-      for (const bad of [1e12, Number.POSITIVE_INFINITY, Number.NaN, 0, -1, '10 s', true, [5], {}]) {
-        assert.throws(
-          () => timeoutSecondsToMs(bad, 'msg.timeout'),
-          (err: unknown) =>
-            err instanceof InstrumentError &&
-            err.code === 'BAD_INPUT' &&
-            err.details.reason === 'badTimeout' &&
-            /^msg\.timeout must be a number of seconds from 0\.001 to 86400 \(fractions allowed, e\.g\. 2\.5\), not /.test(err.message),
-          String(bad),
-        );
+    const refusedAs = (property: string) => (err: unknown) =>
+      err instanceof InstrumentError &&
+      err.code === 'BAD_INPUT' &&
+      err.details.reason === 'badTimeout' &&
+      err.details.property === property &&
+      new RegExp(
+        `^${property.replace('.', '\\.')} must be a number of seconds from 0\\.001 to 86400 \\(fractions allowed, e\\.g\\. 2\\.5\\), not `,
+      ).test(err.message);
+
+    it('msg.timeout (the reader every node shares): a number of seconds with fractions; anything else refused naming the property', () => {
+      assert.equal(msgTimeoutMs({ timeout: 2.5 }), 2500);
+      assert.equal(msgTimeoutMs({ timeout: 86_400 }), 86_400_000);
+      assert.equal(msgTimeoutMs({}), undefined);
+      assert.equal(msgTimeoutMs({ timeout: null }), undefined);
+      for (const bad of [1e12, 86_401, Number.POSITIVE_INFINITY, Number.NaN, 0, -1, '5', '', '10 s', true, [5], {}]) {
+        assert.throws(() => msgTimeoutMs({ timeout: bad }), refusedAs('msg.timeout'), String(bad));
+      }
+      assert.throws(() => msgTimeoutMs({ timeout: '5' }), /, not "5"$/);
+    });
+
+    it('a dialog timeout field: seconds as digits from the editor or a number from a flow file; empty is the default', () => {
+      assert.equal(configTimeoutMs('0.25', 10_000, 'the broker timeout'), 250);
+      assert.equal(configTimeoutMs(3, 10_000, 'the broker timeout'), 3000);
+      assert.equal(configTimeoutMs('', 10_000, 'the broker timeout'), 10_000);
+      assert.equal(configTimeoutMs(undefined, 10_000, 'the broker timeout'), 10_000);
+      for (const bad of [1e12, Number.NaN, 0, -1, '10 s', true]) {
+        assert.throws(() => configTimeoutMs(bad, 10_000, 'the broker timeout'), refusedAs('the broker timeout'), String(bad));
       }
     });
 
@@ -108,16 +120,15 @@ describe('sf-daq: careless values are refused before sending', () => {
   describe("an earlier call's reply in msg.payload", () => {
     it('is not taken as parameters while unchanged; a changed or new payload is', () => {
       const reply = markReply({ run_number: 7 });
-      assert.deepEqual(planCall({ fields: { pgroup: 'p1' }, payload: reply, timeout: undefined }), {
+      assert.deepEqual(planCall({ fields: { pgroup: 'p1' }, payload: reply }), {
         params: { pgroup: 'p1' },
-        timeoutMs: undefined,
         payloadWasReply: true,
       });
       // Node-RED clones a msg sent to two wires: the mark goes along.
-      assert.equal(planCall({ fields: {}, payload: structuredCloneKeepingSymbols(reply), timeout: undefined }).payloadWasReply, true);
+      assert.equal(planCall({ fields: {}, payload: structuredCloneKeepingSymbols(reply) }).payloadWasReply, true);
       reply.run_number = 8;
-      assert.deepEqual(planCall({ fields: { pgroup: 'p1' }, payload: reply, timeout: 2 }).params, { pgroup: 'p1', run_number: 8 });
-      assert.deepEqual(planCall({ fields: { pgroup: 'p1' }, payload: { run_number: 7 }, timeout: undefined }).params, {
+      assert.deepEqual(planCall({ fields: { pgroup: 'p1' }, payload: reply }).params, { pgroup: 'p1', run_number: 8 });
+      assert.deepEqual(planCall({ fields: { pgroup: 'p1' }, payload: { run_number: 7 } }).params, {
         pgroup: 'p1',
         run_number: 7,
       });

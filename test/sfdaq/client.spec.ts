@@ -428,7 +428,8 @@ describe('sf-daq client against the simulator', () => {
       const url = sim.fastUrl;
       await sim.close();
       client = new SfdaqClient({ fastUrl: url });
-      await rejects(client.call('get_pvlist'), 'CONNECT_FAILED', /connection refused/);
+      const err = await rejects(client.call('get_pvlist'), 'CONNECT_FAILED', /connection refused/);
+      assert.equal(err.message.split(url.replace('http://', '')).length, 2, `the address once: ${err.message}`);
     });
   });
 

@@ -40,6 +40,7 @@ describe('sfdaq-broker "Test connection"', function () {
     assert.equal(answer.ok, false);
     assert.match(answer.message, /connection refused/);
     assert.match(answer.message, new RegExp(`127\\.0\\.0\\.1:${port}`));
+    assert.equal(answer.message.split(String(port)).length, 2, `the address once: ${answer.message}`);
   });
 
   it('refuses a URL that is not one before sending anything', async function () {

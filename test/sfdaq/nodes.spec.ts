@@ -318,8 +318,8 @@ describe('sfdaq-broker and sfdaq-call nodes', () => {
     );
   });
 
-  it('refuses a msg.timeout a timer cannot hold (1e12 s, Infinity), sending nothing', async () => {
-    for (const timeout of [1e12, Number.POSITIVE_INFINITY, 'soon']) {
+  it('refuses a msg.timeout a timer cannot hold (1e12 s, Infinity) or given as text, sending nothing', async () => {
+    for (const timeout of [1e12, Number.POSITIVE_INFINITY, Number.NaN, -1, 'soon', '5']) {
       await helper.load(NODES, flow(sim, [{ id: 'call', operation: 'get_pvlist' }]));
       const caught = nextMessage<Msg>(helper.getNode('caught'));
       helper.getNode('call').receive({ timeout });

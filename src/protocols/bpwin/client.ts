@@ -25,7 +25,7 @@ export interface BpwinClientOptions {
   port?: number;
   /** Contents of BPWin's C:\BP\Auth.txt; empty or absent = the API is open. */
   passphrase?: string;
-  /** Per-request timeout in ms. */
+  /** Per-request timeout in ms (said in seconds in errors, like every timeout of the package). */
   timeoutMs?: number;
   /** After a refusal, the time between re-checks in ms (default one minute, at least one second). */
   recheckMs?: number;
@@ -38,6 +38,12 @@ export type BpwinClientEvents = {
   authenticated: [];
 };
 
+/** Options of one call. */
+export interface BpwinCallOptions {
+  /** This call's timeout in ms instead of the client's (the /auth a call may need keeps the client's). */
+  timeoutMs?: number;
+}
+
 /** Header values must be visible ASCII; say so before anything is sent instead of failing inside http. */
 const HEADER_SAFE = /^[\x20-\x7e]*$/;
 
@@ -45,6 +51,19 @@ function isStaleSocket(err: unknown): boolean {
   if (!(err instanceof InstrumentError) || err.code !== 'CONNECT_FAILED') return false;
   const code = systemErrorCode(err);
   return code === 'ECONNRESET' || code === 'EPIPE';
+}
+
+/** Every timeout of the package is given and reported in seconds: the transport's "no reply within 3000 ms" says "3 s". */
+function inSeconds(err: unknown): unknown {
+  if (!(err instanceof InstrumentError) || err.code !== 'TIMEOUT' || typeof err.details.timeoutMs !== 'number') return err;
+  const { where, url, timeoutMs } = err.details;
+  const timeoutSeconds = timeoutMs / 1000;
+  return new InstrumentError('TIMEOUT', `${String(where)}: no reply within ${timeoutSeconds} s`, {
+    reason: 'noReplyWithinSeconds',
+    where: String(where),
+    url,
+    timeoutSeconds,
+  });
 }
 
 export function refusedError(): InstrumentError {
@@ -83,6 +102,17 @@ export class BpwinClient extends EventEmitter<BpwinClientEvents> {
       throw new InstrumentError('BAD_INPUT', 'the BPWin host is required (the IP address or name of the PC running BPWin)', {
         reason: 'bpwinHostRequired',
       });
+    }
+    // A URL or host:port in the host field (a flow written by hand): say what goes where instead of dialling nonsense.
+    if (/[\s/]/.test(host) || /^[^:]*:[^:]*$/.test(host) || /^\[.*\]:/.test(host)) {
+      throw new InstrumentError(
+        'BAD_INPUT',
+        `the BPWin host must be only the address of the PC, e.g. 192.168.0.121, not "${host}": the port has its own field`,
+        {
+          reason: 'bpwinHostOnly',
+          host,
+        },
+      );
     }
     const port = options.port ?? DEFAULT_PORT;
     if (!Number.isInteger(port) || port < 1 || port > 65535) {
@@ -133,15 +163,16 @@ export class BpwinClient extends EventEmitter<BpwinClientEvents> {
   }
 
   /** GET a path with the challenge headers; resolves with any HTTP status except an auth failure. */
-  async get(path: string): Promise<HttpJsonResponse> {
+  async get(path: string, options: BpwinCallOptions = {}): Promise<HttpJsonResponse> {
     if (this.closed) throw new InstrumentError('CLOSED', 'the BPWin client has been closed', { reason: 'bpwinClientClosed' });
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     let challenge = await this.ensureChallenge();
-    let response = await this.getOnce(path, this.headersFor(challenge));
+    let response = await this.getOnce(path, this.headersFor(challenge), timeoutMs);
     if (response.status === 403) {
       // Stale challenge (BPWin restarted): one new challenge, one retry.
       this.forgetChallenge(challenge);
       challenge = await this.ensureChallenge();
-      response = await this.getOnce(path, this.headersFor(challenge));
+      response = await this.getOnce(path, this.headersFor(challenge), timeoutMs);
       if (response.status === 403) throw this.markRefused();
     }
     this.accepted();
@@ -193,7 +224,7 @@ export class BpwinClient extends EventEmitter<BpwinClientEvents> {
     return headers;
   }
 
-  private async getOnce(path: string, headers: Record<string, string>): Promise<HttpJsonResponse> {
+  private async getOnce(path: string, headers: Record<string, string>, timeoutMs = this.timeoutMs): Promise<HttpJsonResponse> {
     // A destroyed agent still opens new sockets: a call that was waiting for a challenge when the node closed must stop here.
     const call = (): Promise<HttpJsonResponse> => {
       if (this.closed) return Promise.reject(new InstrumentError('CLOSED', 'the BPWin client has been closed', { reason: 'bpwinClientClosed' }));
@@ -201,10 +232,12 @@ export class BpwinClient extends EventEmitter<BpwinClientEvents> {
         method: 'GET',
         url: `${this.baseUrl}${path}`,
         headers,
-        timeoutMs: this.timeoutMs,
+        timeoutMs,
         maxBytes: MAX_REPLY_BYTES,
         agent: this.agent,
         label: `BPWin GET ${path}`,
+      }).catch((err: unknown) => {
+        throw inSeconds(err);
       });
     };
     try {

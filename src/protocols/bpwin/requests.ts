@@ -1,5 +1,5 @@
 import { InstrumentError } from '../common/errors';
-import type { BpwinClient } from './client';
+import type { BpwinCallOptions, BpwinClient } from './client';
 import { ENDPOINTS, type EndpointName } from './endpoints';
 import { isRecord, parseLenientJson } from './lenient-json';
 import { lightTower, typeValues } from './typed-values';
@@ -25,10 +25,10 @@ function cut(text: string): string {
 }
 
 /** Call one endpoint and return its typed result; `{"Success":0}` replies throw with BPWin's message. */
-export async function request(client: BpwinClient, endpoint: EndpointName): Promise<BpwinResult> {
+export async function request(client: BpwinClient, endpoint: EndpointName, options: BpwinCallOptions = {}): Promise<BpwinResult> {
   const path = ENDPOINTS[endpoint];
-  if (endpoint === 'health') return health(client);
-  const response = await client.get(path);
+  if (endpoint === 'health') return health(client, options);
+  const response = await client.get(path, options);
   if (response.status !== 200) {
     const remote = remoteMessage(response.text);
     throw new InstrumentError('HTTP_STATUS', `BPWin answered GET ${path} with HTTP ${response.status}${remote ? `: ${remote}` : ''}`, {
@@ -70,10 +70,10 @@ export function decorateJobStats(payload: Record<string, unknown>): void {
  * /health exists to ask "is BPWin there?", so "no" is an answer, not an error: HTTP errors and
  * an unreachable host give Ready: false with the reason. A refused passphrase still throws.
  */
-async function health(client: BpwinClient): Promise<BpwinResult> {
+async function health(client: BpwinClient, options: BpwinCallOptions): Promise<BpwinResult> {
   let response;
   try {
-    response = await client.get(ENDPOINTS.health);
+    response = await client.get(ENDPOINTS.health, options);
   } catch (err) {
     if (err instanceof InstrumentError && err.code === 'AUTH_FAILED') throw err;
     const failure = err instanceof Error ? err : new Error(String(err));

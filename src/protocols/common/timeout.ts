@@ -11,11 +11,13 @@ export const MAX_TIMEOUT_SECONDS = 86_400;
 /**
  * A timeout given in seconds (a number, or digits as text from a typed input or a dialog), as
  * milliseconds. Undefined, null and empty text mean "not given" (undefined). Anything else outside
- * MIN_TIMEOUT_SECONDS..MAX_TIMEOUT_SECONDS, or not a number, is refused naming `property`.
+ * MIN_TIMEOUT_SECONDS..MAX_TIMEOUT_SECONDS, or not a number, is refused naming `property`. With
+ * `{ text: false }` (a msg property, where a text is a flow's mistake) only a number is taken.
  */
-export function timeoutSecondsToMs(value: unknown, property: string): number | undefined {
-  if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) return undefined;
-  const seconds = typeof value === 'string' && /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(value) ? Number(value) : value;
+export function timeoutSecondsToMs(value: unknown, property: string, options: { text?: boolean } = {}): number | undefined {
+  const text = options.text !== false;
+  if (value === undefined || value === null || (text && typeof value === 'string' && value.trim() === '')) return undefined;
+  const seconds = text && typeof value === 'string' && /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(value) ? Number(value) : value;
   if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < MIN_TIMEOUT_SECONDS || seconds > MAX_TIMEOUT_SECONDS) {
     const found =
       typeof value === 'string'

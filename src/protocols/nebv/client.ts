@@ -195,8 +195,21 @@ export class NebvClient extends TcpConnection<NebvClientEvents> {
     this.waiting += 1;
     try {
       await withTimeout(this.ready, timeoutMs, () => {
-        const why = this.status.error ? ` (last error: ${this.status.error})` : ` to ${this.endpoint}`;
-        return new InstrumentError('TIMEOUT', `${method}: no connection within ${timeoutMs} ms${why}`, { timeoutMs });
+        const timeoutSeconds = timeoutMs / 1000;
+        const lastError = this.status.error;
+        return lastError
+          ? new InstrumentError('TIMEOUT', `${method}: no connection within ${timeoutSeconds} s (last error: ${lastError})`, {
+              reason: 'nebvNoConnectionSince',
+              method,
+              timeoutSeconds,
+              lastError,
+            })
+          : new InstrumentError('TIMEOUT', `${method}: no connection to ${this.endpoint} within ${timeoutSeconds} s`, {
+              reason: 'nebvNoConnection',
+              method,
+              where: this.endpoint,
+              timeoutSeconds,
+            });
       });
     } catch (err) {
       if (err instanceof InstrumentError && err.code === 'TIMEOUT') throw err;
@@ -225,10 +238,19 @@ export class NebvClient extends TcpConnection<NebvClientEvents> {
     });
   }
 
-  /** A call timed out. If a reply was cut off part-way, the stream cannot be trusted: drop it and redial. */
+  /**
+   * A call timed out, said in seconds like every timeout of the package. If a reply was cut off
+   * part-way, the stream cannot be trusted: drop it and redial.
+   */
   private timedOut(describe: string, timeoutMs: number, err: InstrumentError): InstrumentError {
+    const timeoutSeconds = timeoutMs / 1000;
     if (!this.framer.midValue || !this.socket) {
-      return new InstrumentError('TIMEOUT', `${describe}: no reply within ${timeoutMs} ms`, { ...err.details, timeoutMs });
+      return new InstrumentError('TIMEOUT', `${describe}: no reply within ${timeoutSeconds} s`, {
+        ...err.details,
+        reason: 'noReplyWithinSeconds',
+        where: describe,
+        timeoutSeconds,
+      });
     }
     const bytes = this.framer.buffered;
     const reason = new InstrumentError(
@@ -240,8 +262,8 @@ export class NebvClient extends TcpConnection<NebvClientEvents> {
     this.resynchronise(reason);
     return new InstrumentError(
       'TIMEOUT',
-      `${describe}: no reply within ${timeoutMs} ms; an unfinished reply (${bytes} bytes) was pending, so the connection was reset to resynchronise`,
-      { ...err.details, call: describe, timeoutMs, reason: 'timeoutReplyCutOff', bytes },
+      `${describe}: no reply within ${timeoutSeconds} s; an unfinished reply (${bytes} bytes) was pending, so the connection was reset to resynchronise`,
+      { ...err.details, call: describe, timeoutSeconds, reason: 'timeoutReplyCutOff', bytes },
     );
   }
 

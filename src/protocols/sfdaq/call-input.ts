@@ -1,16 +1,15 @@
 import { createHash } from 'node:crypto';
-import { timeoutSecondsToMs } from '../common/timeout';
 import { isPlainObject, type Params } from './validate';
 
 /**
- * Where a call's parameters and timeout come from when a flow drives it: the rule the help states.
+ * Where a call's parameters come from when a flow drives it: the rule the help states.
  *
  * - Parameters: the node's fields, then the keys of an object in msg.payload (a key wins over the
  *   field of the same name). A payload that is, unchanged, the reply of an earlier call is not used:
  *   wiring one call straight into another runs the second with its own fields, instead of sending
  *   it the first one's reply ("get_current_run_number has no parameter run_number"). A payload a
  *   function node built or changed is used as usual.
- * - Timeout: msg.timeout in seconds (fractions allowed), like every timeout of the package.
+ * (msg.timeout is read by the node, with the reader every node of the package shares.)
  */
 
 /** Kept on a reply (invisible to JSON and the debug pane; copied when Node-RED clones a msg). */
@@ -39,25 +38,20 @@ export interface CallInput {
   /** The node's fields, already evaluated. */
   fields: Params;
   payload: unknown;
-  /** msg.timeout as it came. */
-  timeout: unknown;
 }
 
 export interface CallPlan {
   params: Params;
-  /** Undefined: the broker configuration's timeout. */
-  timeoutMs: number | undefined;
   /** msg.payload was left out because it is an earlier call's reply. */
   payloadWasReply: boolean;
 }
 
-/** The parameters and timeout of one call from a msg; refuses a bad msg.timeout before anything is sent. */
+/** The parameters of one call from a msg. */
 export function planCall(input: CallInput): CallPlan {
-  const timeoutMs = timeoutSecondsToMs(input.timeout, 'msg.timeout');
   const payloadWasReply = isUnchangedReply(input.payload);
   const fromPayload = !payloadWasReply && isPlainObject(input.payload) ? input.payload : {};
   // Own keys only, copied as data: an own "__proto__" key stays a key (and is refused by validation).
   const params: Params = { ...input.fields };
   for (const key of Object.keys(fromPayload)) Object.defineProperty(params, key, { value: fromPayload[key], enumerable: true, writable: true });
-  return { params, timeoutMs, payloadWasReply };
+  return { params, payloadWasReply };
 }
