@@ -92,6 +92,35 @@ for (const transport of ['websocket', 'mqtt'] as const) {
       assert.equal(last()?.fill, 'red', 'the refusal stays after the tester is ready again');
     });
 
+    it('a load refused because a lot is still loaded does not stay green', async () => {
+      await deploy({ command: 'load', waitUntilDone: true });
+      sim.press('load', 'LEFT-LOADED');
+      await waitFor(() => states.at(-1) === 'ready' && last()?.text === 'ready', 5000, 'the other lot loaded, as the node shows');
+      assert.equal(last()?.fill, 'green');
+      const caught = await send({ payload: 'MINE' }, 'caught');
+      assert.match(caught.error!.message, /^load is not possible while the tester is ready/);
+      assert.deepEqual(last(), { fill: 'red', shape: 'ring', text: 'load refused: ready' });
+      assert.equal(sim.lotNumber, 'LEFT-LOADED');
+    });
+
+    it('get-state answers with the state once earlier commands have settled, and changes nothing', async () => {
+      await deploy({ command: 'get-state' }, { loadMs: 300 });
+      const outs: Msg[] = [];
+      helper.getNode('out').on('input', (msg: Msg) => outs.push(msg));
+      helper.getNode('cmd').receive({ command: 'load', payload: 'L1' });
+      helper.getNode('cmd').receive({});
+      await waitFor(() => outs.length === 2, 5000, 'two outcomes');
+      assert.deepEqual(
+        outs.map((m) => [m.topic, m.state]),
+        [
+          ['load', 'loading'],
+          ['get-state', 'ready'],
+        ],
+      );
+      assert.equal((outs[1].payload as { response: { state: string } }).response.state, 'ready');
+      assert.deepEqual(sim.ignored, []);
+    });
+
     const BAD_TIMEOUTS: Array<[string, unknown]> = [
       ['NaN', NaN],
       ['Infinity', Infinity],
