@@ -16,6 +16,8 @@ export const WEBSOCKET_COMMANDS = [
   'getlogfile',
   'setloglevel',
   'binMap',
+  // Not a command of the master's UI websocket: answered from the state it reports about once a second.
+  'get-state',
 ] as const;
 export const MQTT_COMMANDS = ['load', 'next', 'unload', 'reset', 'identify', 'get-state', 'site-layout', 'get-host'] as const;
 export type CommandName = (typeof WEBSOCKET_COMMANDS)[number] | (typeof MQTT_COMMANDS)[number];

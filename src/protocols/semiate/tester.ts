@@ -193,7 +193,8 @@ export class SemiAteTester extends EventEmitter<TesterEvents> {
     const name = canonicalCommand(request.command, this.kind);
     const defaultSites = this.kind === 'mqtt' && name === 'next' && (request.sites === undefined || request.sites === null || request.sites === '');
     if (!defaultSites) prepareCommand(this.kind, request, { knownSites: [], nextPartId: () => '' });
-    if (!changesState(name) && name !== 'usersettings') return this.send(name, request, options);
+    // get-state joins the queue too: it answers with the state once the commands before it have settled.
+    if (!changesState(name) && name !== 'usersettings' && name !== 'get-state') return this.send(name, request, options);
     // A command that moves the master waits for the one before to settle: sent earlier, the
     // master would ignore it. With its own time limit, that counts from now.
     const deadline = options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs;
@@ -208,6 +209,10 @@ export class SemiAteTester extends EventEmitter<TesterEvents> {
   private async send(name: CommandName, request: CommandRequest, options: ExecuteOptions): Promise<CommandOutcome> {
     const state = await this.ready(options.connectTimeoutMs ?? 5000);
     checkState(name, state);
+    if (name === 'get-state' && this.kind === 'websocket') {
+      // The websocket has no get-state: the master's periodic status is the answer, in the shape MQTT's has.
+      return { command: name, state, waited: false, response: { state, message: this.stateText || null } };
+    }
     const prepared = prepareCommand(this.kind, request, { knownSites: this.sites, nextPartId: () => String(++this.partCounter) });
     const target = waitTarget(prepared.name);
     const timeoutMs = options.timeoutMs ?? DEFAULT_WAIT_MS[prepared.name] ?? 10_000;

@@ -1,0 +1,163 @@
+import assert from 'node:assert/strict';
+import { helper, nextMessage, setRuntimeLanguage, waitFor } from '../helpers/red';
+import { SemiAteSimulator } from '../../src/simulators/semiate';
+import { FAST } from './fixtures';
+import testerNode = require('../../src/nodes/semiate-tester');
+import commandNode = require('../../src/nodes/semiate-command');
+import statusNode = require('../../src/nodes/semiate-status');
+
+type Msg = Record<string, unknown> & { payload?: unknown; error?: { message: string } };
+type Status = { fill?: string; shape?: string; text?: string };
+const nodes = [testerNode, commandNode, statusNode] as never[];
+
+/**
+ * What semiate-command shows and refuses: after a refused or ignored command its status tells so
+ * (red, a short text) instead of the tester's green state, and msg.timeout is seconds, checked
+ * before anything is sent.
+ */
+for (const transport of ['websocket', 'mqtt'] as const) {
+  describe(`semiate-command status and msg.timeout over ${transport}`, function () {
+    this.timeout(20000);
+    let sim: SemiAteSimulator;
+    let statuses: Status[];
+    let states: string[];
+
+    before(() => helper.startServer());
+    after(() => helper.stopServer());
+    afterEach(async () => {
+      await setRuntimeLanguage('en-US');
+      await helper.unload();
+      await sim.close();
+    });
+
+    async function deploy(command: Record<string, unknown>, simOptions: Record<string, number> = {}): Promise<void> {
+      sim = new SemiAteSimulator({ ...FAST, sites: 2, ...simOptions });
+      await sim.start();
+      const tester = transport === 'websocket' ? { transport, url: sim.wsUrl } : { transport, broker: sim.mqttUrl, deviceId: sim.options.deviceId };
+      await helper.load(nodes, [
+        { id: 'f1', type: 'tab' },
+        { id: 'tester', type: 'semiate-tester', ...tester },
+        { id: 'cmd', type: 'semiate-command', z: 'f1', tester: 'tester', lotNumber: 'payload', lotNumberType: 'msg', wires: [['out']], ...command },
+        { id: 'status', type: 'semiate-status', z: 'f1', tester: 'tester', wires: [['states']] },
+        { id: 'states', type: 'helper', z: 'f1' },
+        { id: 'out', type: 'helper', z: 'f1' },
+        { id: 'catcher', type: 'catch', z: 'f1', scope: null, uncaught: false, wires: [['caught']] },
+        { id: 'caught', type: 'helper', z: 'f1' },
+      ]);
+      statuses = [];
+      states = [];
+      helper.getNode('cmd').on('call:status', (call: { args: Status[] }) => statuses.push(call.args[0]));
+      helper.getNode('states').on('input', (msg: Msg) => {
+        if (msg.topic === 'state') states.push(String(msg.payload));
+      });
+      await waitFor(() => states.at(-1) === 'initialized', 5000, 'the tester initialized');
+    }
+
+    const last = (): Status | undefined => statuses.at(-1);
+
+    /** Send to the command node; resolve with what reaches `target` (its output or the Catch node). */
+    function send(msg: Msg, target: 'out' | 'caught'): Promise<Msg> {
+      const reply = nextMessage<Msg>(helper.getNode(target), 10000, `a message on ${target}`);
+      helper.getNode('cmd').receive(msg);
+      return reply;
+    }
+
+    it('a command refused in the tester’s state shows the refusal in red until the next command', async () => {
+      await deploy({ command: 'unload', waitUntilDone: true });
+      await waitFor(() => last()?.text === 'initialized', 5000, 'the tester state on the command node');
+      const caught = await send({}, 'caught');
+      assert.match(caught.error!.message, /^unload is not possible while the tester is initialized/);
+      assert.deepEqual(last(), { fill: 'red', shape: 'ring', text: 'unload refused: initialized' });
+      // The tester's own reports (another state, a reconnect's replay) do not paint it green again.
+      sim.press('load', 'OTHER');
+      await waitFor(() => states.includes('ready'), 5000, 'the tester ready with the other lot');
+      assert.equal(last()?.fill, 'red', `still the refusal: ${JSON.stringify(statuses)}`);
+      // The next command clears it: unload is possible now.
+      const unloaded = await send({}, 'out');
+      assert.equal(unloaded.state, 'initialized');
+      assert.notEqual(last()?.fill, 'red', JSON.stringify(last()));
+    });
+
+    it('a command the master ignored shows red with what it did instead', async () => {
+      await deploy({ command: 'unload', waitUntilDone: true }, { testMs: 400 });
+      assert.equal((await send({ command: 'load', payload: 'L1' }, 'out')).state, 'ready');
+      await waitFor(() => last()?.text === 'ready', 5000, 'ready on the command node');
+      // The tester's own UI starts a test; in the same tick the flow, still seeing "ready", unloads.
+      sim.press('next');
+      const caught = await send({}, 'caught');
+      assert.match(caught.error!.message, /^the tester ignored unload: it was testing/);
+      assert.deepEqual(last(), { fill: 'red', shape: 'ring', text: 'unload ignored: testing' });
+      assert.deepEqual(sim.ignored, ['unload@testing']);
+      await waitFor(() => states.at(-1) === 'ready', 5000, 'the test to end');
+      assert.equal(last()?.fill, 'red', 'the refusal stays after the tester is ready again');
+    });
+
+    it('a load refused because a lot is still loaded does not stay green', async () => {
+      await deploy({ command: 'load', waitUntilDone: true });
+      sim.press('load', 'LEFT-LOADED');
+      await waitFor(() => states.at(-1) === 'ready' && last()?.text === 'ready', 5000, 'the other lot loaded, as the node shows');
+      assert.equal(last()?.fill, 'green');
+      const caught = await send({ payload: 'MINE' }, 'caught');
+      assert.match(caught.error!.message, /^load is not possible while the tester is ready/);
+      assert.deepEqual(last(), { fill: 'red', shape: 'ring', text: 'load refused: ready' });
+      assert.equal(sim.lotNumber, 'LEFT-LOADED');
+    });
+
+    it('get-state answers with the state once earlier commands have settled, and changes nothing', async () => {
+      await deploy({ command: 'get-state' }, { loadMs: 300 });
+      const outs: Msg[] = [];
+      helper.getNode('out').on('input', (msg: Msg) => outs.push(msg));
+      helper.getNode('cmd').receive({ command: 'load', payload: 'L1' });
+      helper.getNode('cmd').receive({});
+      await waitFor(() => outs.length === 2, 5000, 'two outcomes');
+      assert.deepEqual(
+        outs.map((m) => [m.topic, m.state]),
+        [
+          ['load', 'loading'],
+          ['get-state', 'ready'],
+        ],
+      );
+      assert.equal((outs[1].payload as { response: { state: string } }).response.state, 'ready');
+      assert.deepEqual(sim.ignored, []);
+    });
+
+    const BAD_TIMEOUTS: Array<[string, unknown]> = [
+      ['NaN', NaN],
+      ['Infinity', Infinity],
+      ['1e12', 1e12],
+      ['0', 0],
+      ['-5', -5],
+      ['a word', 'soon'],
+      ['a unit', '5s'],
+      ['an object', { s: 5 }],
+      ['true', true],
+    ];
+    for (const [label, timeout] of BAD_TIMEOUTS) {
+      it(`msg.timeout ${label} is refused naming the property, and nothing is sent`, async () => {
+        await deploy({ command: 'load', waitUntilDone: true });
+        const caught = await send({ payload: 'BAD', timeout }, 'caught');
+        assert.match(caught.error!.message, /^msg\.timeout must be a number of seconds from 0\.001 to 86400/);
+        assert.deepEqual(last(), { fill: 'red', shape: 'ring', text: 'invalid msg.timeout' });
+        // Had the refused load gone out, the tester would be loading that lot and ignore this one.
+        assert.equal((await send({ payload: 'GOOD', timeout: 5 }, 'out')).state, 'ready');
+        assert.equal(sim.lotNumber, 'GOOD');
+        assert.deepEqual(sim.ignored, []);
+      });
+    }
+
+    it('msg.timeout is seconds (fractions allowed, as numeric text too)', async () => {
+      await deploy({ command: 'load', waitUntilDone: true }, { loadMs: 1500 });
+      const caught = await send({ payload: 'SLOW', timeout: '0.3' }, 'caught');
+      assert.match(caught.error!.message, /^no state ready after load within 300 ms/);
+    });
+
+    it('in German: the refusal of msg.timeout and its status', async () => {
+      await setRuntimeLanguage('de');
+      await deploy({ command: 'load', waitUntilDone: true });
+      const caught = await send({ payload: 'BAD', timeout: Infinity }, 'caught');
+      assert.doesNotMatch(caught.error!.message, /must be a number/);
+      assert.match(caught.error!.message, /msg\.timeout/);
+      assert.deepEqual(last(), { fill: 'red', shape: 'ring', text: 'msg.timeout ungültig' });
+    });
+  });
+}
