@@ -14,6 +14,8 @@ export class RuntimeEvents {
   private readonly socket: WebSocket;
   private readonly seen: { topic: string; data: Record<string, unknown> }[] = [];
   private readonly waiters = new Set<() => void>();
+  private ended = false;
+  private readonly handlers = new Set<(topic: string, data: Record<string, unknown>) => void>();
 
   private constructor(readonly url: string) {
     this.socket = new WebSocket(`${url.replace(/^http/, 'ws')}/comms`);
@@ -21,13 +23,20 @@ export class RuntimeEvents {
       const parsed = JSON.parse(raw.toString()) as unknown;
       for (const item of Array.isArray(parsed) ? parsed : [parsed]) {
         const { topic, data } = item as { topic?: unknown; data?: unknown };
-        if (typeof topic === 'string' && topic.startsWith('notification/')) this.seen.push({ topic, data: (data ?? {}) as Record<string, unknown> });
+        if (typeof topic !== 'string') continue;
+        const body = (data ?? {}) as Record<string, unknown>;
+        if (topic.startsWith('notification/')) this.seen.push({ topic, data: body });
+        for (const handler of this.handlers) handler(topic, body);
       }
       if (this.seen.length > 200) this.seen.splice(0, this.seen.length - 200);
       for (const wake of [...this.waiters]) wake();
     });
-    // A Node-RED that was killed under the test ends the channel; the waits then time out with their reason.
+    // A Node-RED that ended (or was killed by the test) closes the channel: waits end at once with their reason.
     this.socket.on('error', () => undefined);
+    this.socket.on('close', () => {
+      this.ended = true;
+      for (const wake of [...this.waiters]) wake();
+    });
   }
 
   /** Connect to the editor channel of the Node-RED at `url`; the retained runtime state comes first. */
@@ -59,6 +68,14 @@ export class RuntimeEvents {
     return rev;
   }
 
+  /**
+   * Every event the runtime publishes from now on ("status/<node id>", "notification/runtime-deploy", …),
+   * in the order it emitted them: a status that comes after a deploy's event was set after that deploy.
+   */
+  onEvent(handler: (topic: string, data: Record<string, unknown>) => void): void {
+    this.handlers.add(handler);
+  }
+
   close(): void {
     this.socket.terminate();
   }
@@ -66,9 +83,13 @@ export class RuntimeEvents {
   private until(match: (event: { topic: string; data: Record<string, unknown> }) => boolean, ms: number, what: string): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const check = (): void => {
-        if (!this.seen.some(match)) return;
-        finish();
-        resolve();
+        if (this.seen.some(match)) {
+          finish();
+          resolve();
+        } else if (this.ended) {
+          finish();
+          reject(new Error(`the editor channel of ${this.url} closed while waiting for ${what}`));
+        }
       };
       const timer = setTimeout(() => {
         finish();
