@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const mocha = createRequire(import.meta.url).resolve('mocha/bin/mocha.js');
-const suites = ['test/*/fuzz.spec.ts', 'test/integration/redeploys.spec.ts'];
+// The redeploy test first: it is the shortest of them.
+const suites = ['test/integration/redeploys.spec.ts', 'test/*/fuzz.spec.ts'];
 const child = spawn(process.execPath, [mocha, ...suites, '--timeout', '0', ...process.argv.slice(2)], {
   cwd: root,
   stdio: 'inherit',
