@@ -111,7 +111,10 @@ export async function requestJson(
   return { status: res.status, body: res.text };
 }
 
-/** Start Node-RED from its package as a child process and wait until the admin API answers. */
+/**
+ * Start Node-RED from its package as a child process and wait until the admin API answers with the
+ * stored flows: Node-RED listens before it has read them, and a deploy before that is replaced by them.
+ */
 export async function startNodeRed(
   userDir: string,
   port: number,
@@ -138,8 +141,9 @@ export async function startNodeRed(
   for (;;) {
     if (child.exitCode !== null) throw new Error(`Node-RED exited with code ${child.exitCode} before it was ready:\n${output.slice(-4000)}`);
     try {
-      const res = await getJson(`${url}/settings`, 2000);
-      if (res.status === 200) break;
+      // GET /flows fails (500) until the stored flows are loaded; 401 when the admin API needs a login.
+      const res = await getJson(`${url}/flows`, 2000);
+      if (res.status === 200 || res.status === 401) break;
     } catch {
       // not listening yet
     }

@@ -1,35 +1,91 @@
 import assert from 'node:assert/strict';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { seededRandom } from '../../src/protocols/common/seeded-random';
 import { helper } from './red';
 
 /**
- * Shared parts of the fuzz suites (test/<system>/fuzz.spec.ts): a hostile peer or careless msgs
- * against a real Node-RED, while the process must live, the event loop must not stall over a
- * second, the heap must stay bounded and every call must end with a result or a clear error.
+ * What every fuzz suite shares (test/<system>/fuzz.spec.ts and the redeploy test): a hostile peer
+ * or careless msgs against a real Node-RED, while the process must live, the event loop must not
+ * stall over a second, the heap must stay bounded and every call must end with a result or a clear
+ * error.
  *
- * Small in `npm test`; large with `npm run fuzz` (or LABWIRE_FUZZ=large). The seed is fixed unless
- * LABWIRE_FUZZ_SEED says otherwise, and printed with every failure so a run can be repeated.
+ * One set of switches for all of them:
+ * - LABWIRE_FUZZ=large (`npm run fuzz`): the large scale; `npm test` runs the small one.
+ * - LABWIRE_FUZZ_SEED: the seed (each suite has a fixed default), printed with every run so it can be repeated.
+ * - LABWIRE_FUZZ_RUNS: the number of cases (other counts of a suite follow in proportion).
  */
 export interface FuzzScale {
   large: boolean;
   seed: number;
   /** Cases per property. */
   runs: number;
-  /** Stop starting new cases after this long (fast-check's interruptAfterTimeLimit). */
+  /** Stop starting new cases after this long (fast-check's interruptAfterTimeLimit; a suite's budget). */
   timeLimitMs: number;
+  /**
+   * Another count of the suite (frames per case, writes beside loads): `small` or `large` as the
+   * scale says, in proportion when LABWIRE_FUZZ_RUNS changes the number of cases.
+   */
+  scaled(small: number, large: number): number;
 }
+
+export const FUZZ_LARGE = /^(1|true|large)$/i.test(process.env.LABWIRE_FUZZ ?? '');
 
 export function fuzzScale(
   small: { runs: number; timeLimitMs: number },
   large: { runs: number; timeLimitMs: number },
   defaultSeed = 20_240_917,
 ): FuzzScale {
-  const isLarge = process.env.LABWIRE_FUZZ === 'large';
-  const chosen = isLarge ? large : small;
-  const seed = Number(process.env.LABWIRE_FUZZ_SEED ?? defaultSeed);
-  const runs = Number(process.env.LABWIRE_FUZZ_RUNS ?? chosen.runs);
-  return { large: isLarge, seed, runs, timeLimitMs: chosen.timeLimitMs };
+  const chosen = FUZZ_LARGE ? large : small;
+  const seed = envInteger('LABWIRE_FUZZ_SEED') ?? defaultSeed;
+  const runs = envInteger('LABWIRE_FUZZ_RUNS') ?? chosen.runs;
+  const scaled = (smallCount: number, largeCount: number): number =>
+    Math.max(1, Math.round(((FUZZ_LARGE ? largeCount : smallCount) * runs) / chosen.runs));
+  return { large: FUZZ_LARGE, seed, runs, timeLimitMs: chosen.timeLimitMs, scaled };
+}
+
+function envInteger(name: string): number | undefined {
+  const text = process.env[name];
+  if (text === undefined || text.trim() === '') return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value)) throw new Error(`${name} must be an integer, not ${JSON.stringify(text)}`);
+  return value;
+}
+
+/** A seeded generator with the picks the suites make; `r()` is a number in [0, 1). */
+export interface Random {
+  (): number;
+  /** An integer from 0 to below - 1. */
+  int(below: number): number;
+  /** An integer from min to max inclusive. */
+  between(min: number, max: number): number;
+  pick<T>(items: readonly T[]): T;
+  seed: number;
+}
+
+export function fuzzRandom(seed: number): Random {
+  const next = seededRandom(seed);
+  const r = (() => next()) as Random;
+  r.int = (below) => Math.floor(next() * below);
+  r.between = (min, max) => min + Math.floor(next() * (max - min + 1));
+  r.pick = (items) => items[Math.floor(next() * items.length)]!;
+  r.seed = seed;
+  return r;
+}
+
+/** A suite that draws its cases itself rather than through fast-check: its scale and its generator. */
+export interface FuzzPlan extends FuzzScale {
+  cases: number;
+  random: Random;
+  pick<T>(items: readonly T[]): T;
+  between(min: number, max: number): number;
+}
+
+export function fuzzPlan(smallCases: number, largeCases: number, defaultSeed = 20_261_121): FuzzPlan {
+  const scale = fuzzScale({ runs: smallCases, timeLimitMs: 0 }, { runs: largeCases, timeLimitMs: 0 }, defaultSeed);
+  const random = fuzzRandom(scale.seed);
+  return { ...scale, cases: scale.runs, random, pick: random.pick, between: random.between };
 }
 
 /** fast-check's run options for a scale (no shrinking: a case against live sockets is not replayable step by step). */
@@ -74,8 +130,10 @@ export class Vitals {
     if (this.uncaught.length < 20) this.uncaught.push(err instanceof Error ? `${err.name}: ${err.message}` : String(err));
   };
   private readonly mochaHandlers = process.listeners('uncaughtException');
+  private report: VitalsReport | undefined;
 
-  constructor() {
+  /** `onStall` hears of each block over `stallMs` as it ends, to find its cause (what the peer sent just before). */
+  constructor(private readonly options: { onStall?: (ms: number) => void; stallMs?: number } = {}) {
     this.ticker = setInterval(() => this.tick(), 10);
     process.removeAllListeners('uncaughtException');
     process.on('uncaughtException', this.record);
@@ -97,14 +155,16 @@ export class Vitals {
     this.tick();
   }
 
+  /** End the watch (a second call gives the same report). */
   stop(): VitalsReport {
+    if (this.report) return this.report;
     this.tick();
     clearInterval(this.ticker);
     process.off('uncaughtException', this.record);
     process.off('unhandledRejection', this.record);
     for (const handler of this.mochaHandlers) process.on('uncaughtException', handler);
     const mb = (bytes: number): number => Math.round(bytes / 1024 / 1024);
-    return {
+    this.report = {
       maxStallMs: Math.round(this.maxStall),
       maxGapMs: Math.round(this.maxGap),
       baselineHeapMb: mb(this.baseline),
@@ -112,6 +172,7 @@ export class Vitals {
       retainedHeapMb: mb(memoryAfterCollection()),
       uncaught: [...this.uncaught],
     };
+    return this.report;
   }
 
   private tick(): void {
@@ -125,7 +186,9 @@ export class Vitals {
     if (!this.counting) return;
     this.maxGap = Math.max(this.maxGap, gapMs);
     // GC helper threads add CPU time while the loop is blocked; the gap itself is the upper bound.
-    this.maxStall = Math.max(this.maxStall, Math.min(gapMs, ranMs));
+    const stallMs = Math.min(gapMs, ranMs);
+    this.maxStall = Math.max(this.maxStall, stallMs);
+    if (this.options.onStall && stallMs > (this.options.stallMs ?? 300)) this.options.onStall(stallMs);
   }
 }
 
@@ -151,6 +214,32 @@ export function assertHealthy(
     report.peakHeapMb - report.baselineHeapMb < maxPeakGrowthMb,
     `memory peaked at ${report.peakHeapMb} MB (from ${report.baselineHeapMb} MB)`,
   );
+}
+
+/** One line for a run's log: what the suite did (`counts`) and the vitals. */
+export function describeVitals(what: string, report: VitalsReport, counts: Record<string, number | string> = {}): string {
+  const done = Object.entries(counts)
+    .map(([name, count]) => `${count} ${name}`)
+    .join(', ');
+  return (
+    `      ${what}${done ? `: ${done}` : ''}; max stall ${report.maxStallMs} ms (wall-clock gap ${report.maxGapMs} ms), ` +
+    `memory ${report.baselineHeapMb} MB, peak ${report.peakHeapMb} MB, kept ${report.retainedHeapMb} MB`
+  );
+}
+
+/**
+ * The longest the event loop was blocked while the watch ran, in ms (wall clock): for a single
+ * exchange in an ordinary test, where a whole Vitals watch would be too much.
+ */
+export function watchEventLoop(): { stop(): number } {
+  const histogram = monitorEventLoopDelay({ resolution: 10 });
+  histogram.enable();
+  return {
+    stop() {
+      histogram.disable();
+      return histogram.max / 1e6;
+    },
+  };
 }
 
 /** JS heap and Buffers (a message held whole as bytes shows only in the latter). */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
+import { Vitals, assertHealthy, type VitalsReport } from '../helpers/fuzz';
 import { helper, waitFor } from '../helpers/red';
-import { FUZZ_VERBOSE, memoryInUse, watchEventLoop } from './kit';
 
 type Msg = Record<string, unknown> & { _msgid?: string; error?: { message?: unknown } };
 type Flow = Array<Record<string, unknown>>;
@@ -62,8 +62,7 @@ export interface FuzzReport {
   outputs: number;
   completed: number;
   caught: number;
-  maxStallMs: number;
-  memoryGrowthBytes: number;
+  vitals: VitalsReport;
   errorTexts: Map<string, number>;
 }
 
@@ -88,11 +87,12 @@ function unclear(error: { message?: unknown } | undefined): string | undefined {
 /**
  * With the flow deployed (fuzzFlow), let `drive` send msgs through `send`; wait until every msg has
  * ended (Complete or Catch), and watch the event loop, memory and the process-level failure events
- * all along. Msgs are counted, not kept, so the run's own bookkeeping does not grow.
+ * all along (a stall is told as it ends, with what the peer sent just before). Msgs are counted,
+ * not kept, so the run's own bookkeeping does not grow.
  */
 export async function runFuzz(
   drive: (send: (target: string, msg: Msg) => void) => Promise<void>,
-  options: { endWithinMs: number; memoryLimitBytes: number; recent?: () => string[] },
+  options: { endWithinMs: number; memoryLimitMb: number; recent?: () => string[] },
 ): Promise<FuzzReport> {
   const sent = new Set<string>();
   const ended = new Set<string>();
@@ -112,20 +112,9 @@ export async function runFuzz(
     const key = String(m.error?.message).replace(/\d+/g, 'N').slice(0, 120);
     errorTexts.set(key, (errorTexts.get(key) ?? 0) + 1);
   });
-  const onFailure = (err: unknown): void => {
-    if (problems.length < 20) problems.push(`uncaught: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-  };
-  process.on('uncaughtException', onFailure);
-  process.on('unhandledRejection', onFailure);
   const forgetting = setInterval(forgetSpiedCalls, 1000);
   forgetSpiedCalls();
-  const memoryBefore = memoryInUse();
-  const watch = watchEventLoop(
-    FUZZ_VERBOSE
-      ? (ms, gcMs) => console.log(`stall ${Math.round(ms)} ms (gc ${Math.round(gcMs)} ms) after: ${(options.recent?.() ?? []).join(' | ')}`)
-      : undefined,
-  );
-  let maxStallMs: number;
+  const vitals = new Vitals({ onStall: (ms) => console.log(`      stall ${Math.round(ms)} ms after: ${(options.recent?.() ?? []).join(' | ')}`) });
   let counter = 0;
   const open = (): string[] => [...sent].filter((id) => !ended.has(id));
   try {
@@ -139,20 +128,14 @@ export async function runFuzz(
       throw new Error(`${err.message}: ${left.length} of ${sent.size} did not end with a result or an error (${left.slice(0, 5).join(', ')})`);
     });
   } finally {
-    maxStallMs = watch.stop();
     clearInterval(forgetting);
-    process.off('uncaughtException', onFailure);
-    process.off('unhandledRejection', onFailure);
+    forgetSpiedCalls();
+    vitals.stop();
   }
-  forgetSpiedCalls();
-  const memoryGrowthBytes = memoryInUse() - memoryBefore;
-  assert.deepEqual(problems, [], 'every error is a clear one, and nothing is uncaught');
-  assert.ok(maxStallMs < 1000, `the event loop stalled for ${Math.round(maxStallMs)} ms`);
-  assert.ok(
-    memoryGrowthBytes < options.memoryLimitBytes,
-    `memory grew by ${Math.round(memoryGrowthBytes / 1e6)} MB (limit ${options.memoryLimitBytes / 1e6} MB)`,
-  );
-  return { sent: sent.size, ...counts, maxStallMs, memoryGrowthBytes, errorTexts };
+  const report = vitals.stop();
+  assert.deepEqual(problems, [], 'every error is a clear one');
+  assertHealthy(report, { maxRetainedGrowthMb: options.memoryLimitMb });
+  return { sent: sent.size, ...counts, vitals: report, errorTexts };
 }
 
 /** Random msg values a careless flow may send to any node. */

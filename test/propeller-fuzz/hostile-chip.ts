@@ -1,6 +1,6 @@
 import type { ChipLine } from '../../src/simulators/pty-pair';
 import { CHIP_FAULTS, RomChip } from '../../src/simulators/rom-chip';
-import type { Random } from './kit';
+import type { Random } from '../helpers/fuzz';
 
 /** How the board behaves for a while: an honest ROM, a broken one, or a device that is no Propeller at all. */
 export const MOODS = ['honest', 'fault', 'garbage', 'flood', 'silent', 'trickle', 'echo'] as const;

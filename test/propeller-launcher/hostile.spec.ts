@@ -7,7 +7,7 @@ import { MAX_PORTS, MAX_TEXT, oneLine } from '../../src/protocols/propeller/laun
 import { GapWarnings, type GapWarning } from '../../src/protocols/propeller/launcher-terminal';
 import { MAX_TERMINAL_WRITE } from '../../src/protocols/propeller/terminal-write';
 import { HostileLauncher } from '../propeller-fuzz/hostile-launcher';
-import { watchEventLoop } from '../propeller-fuzz/kit';
+import { watchEventLoop } from '../helpers/fuzz';
 import { waitFor } from '../helpers/red';
 import { makeBinary } from './images';
 

@@ -11,7 +11,7 @@ import type { PropellerConnection } from '../../src/protocols/propeller/connecti
 import { connectionTestPath } from '../../src/nodered/connection-test';
 import { makeBinary, withBadChecksum } from './images';
 import { HostileLauncher } from '../propeller-fuzz/hostile-launcher';
-import { watchEventLoop } from '../propeller-fuzz/kit';
+import { watchEventLoop } from '../helpers/fuzz';
 import launcherNode = require('../../src/nodes/propeller-launcher');
 import loadNode = require('../../src/nodes/propeller-load');
 import terminalNode = require('../../src/nodes/propeller-terminal');

@@ -3,7 +3,18 @@ import fc from 'fast-check';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { SemiAteTester } from '../../src/protocols/semiate';
 import { SemiAteSimulator } from '../../src/simulators/semiate';
-import { CallTracker, FUZZ_OUT, Vitals, assertHealthy, fuzzFlow, fuzzRunOptions, fuzzScale, isClearError, type FlowNode } from '../helpers/fuzz';
+import {
+  CallTracker,
+  FUZZ_OUT,
+  Vitals,
+  assertHealthy,
+  describeVitals,
+  fuzzFlow,
+  fuzzRunOptions,
+  fuzzScale,
+  isClearError,
+  type FlowNode,
+} from '../helpers/fuzz';
 import { helper, collect, waitFor } from '../helpers/red';
 import { FakeMaster, nested } from './fake-master';
 import { FAST } from './fixtures';
@@ -219,6 +230,7 @@ describe(`semiate fuzz (seed ${scale.seed}, ${scale.runs} cases${scale.large ? '
     const master = await FakeMaster.start();
     let siteSeed = 0;
     const vitals = new Vitals();
+    let cases = 0;
     try {
       await helper.load(nodes, fuzzFlow(underTest(), [{ id: 'tester', type: 'semiate-tester', transport: 'websocket', url: master.url }]) as never);
       const tracker = new CallTracker('cmd');
@@ -241,7 +253,10 @@ describe(`semiate fuzz (seed ${scale.seed}, ${scale.runs} cases${scale.large ? '
           ),
           fc.array(calls, { minLength: 1, maxLength: 3 }),
           replies,
-          async (caseFrames, caseCalls, caseReplies) => runCase(vitals, send, tracker, caseFrames, caseCalls, caseReplies, answers),
+          async (caseFrames, caseCalls, caseReplies) => {
+            cases += 1;
+            await runCase(vitals, send, tracker, caseFrames, caseCalls, caseReplies, answers);
+          },
         ),
         fuzzRunOptions(scale),
       );
@@ -258,9 +273,7 @@ describe(`semiate fuzz (seed ${scale.seed}, ${scale.runs} cases${scale.large ? '
       const report = vitals.stop();
       await helper.unload();
       await master.close();
-      console.log(
-        `      websocket fuzz: max stall ${report.maxStallMs} ms (wall-clock gap ${report.maxGapMs} ms), memory ${report.baselineHeapMb} MB, peak ${report.peakHeapMb} MB, kept ${report.retainedHeapMb} MB`,
-      );
+      console.log(describeVitals(`Semi-ATE websocket fuzz (seed ${scale.seed}${scale.large ? ', large' : ''})`, report, { cases }));
       assertHealthy(report);
     }
   });
@@ -270,6 +283,7 @@ describe(`semiate fuzz (seed ${scale.seed}, ${scale.runs} cases${scale.large ? '
     await sim.start();
     let publisher: MqttClient | undefined;
     const vitals = new Vitals();
+    let cases = 0;
     try {
       await helper.load(
         nodes,
@@ -300,7 +314,10 @@ describe(`semiate fuzz (seed ${scale.seed}, ${scale.runs} cases${scale.large ? '
           ),
           fc.array(calls, { minLength: 1, maxLength: 3 }),
           replies,
-          async (caseFrames, caseCalls, caseReplies) => runCase(vitals, send, tracker, caseFrames, caseCalls, caseReplies, answers),
+          async (caseFrames, caseCalls, caseReplies) => {
+            cases += 1;
+            await runCase(vitals, send, tracker, caseFrames, caseCalls, caseReplies, answers);
+          },
         ),
         fuzzRunOptions(scale),
       );
@@ -327,9 +344,7 @@ describe(`semiate fuzz (seed ${scale.seed}, ${scale.runs} cases${scale.large ? '
       await helper.unload();
       await publisher?.endAsync();
       await sim.close();
-      console.log(
-        `      MQTT fuzz: max stall ${report.maxStallMs} ms (wall-clock gap ${report.maxGapMs} ms), memory ${report.baselineHeapMb} MB, peak ${report.peakHeapMb} MB, kept ${report.retainedHeapMb} MB`,
-      );
+      console.log(describeVitals(`Semi-ATE MQTT fuzz (seed ${scale.seed}${scale.large ? ', large' : ''})`, report, { cases }));
       assertHealthy(report);
     }
   });

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { assembleDemoFlows, listExamples, type FlowNode } from '../../src/cli/example-flows';
 import { freePort, getJson, prepareUserDir, requestJson, startNodeRed, type NodeRedProcess } from '../../src/cli/node-red-process';
 import type { FlowConfigNode, RunningSimulator } from '../../src/simulators/simulator';
+import { RuntimeEvents } from '../helpers/deploy';
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -32,7 +33,7 @@ export interface Edge {
   url: string;
   nodeRed: NodeRedProcess;
   flows: FlowNode[];
-  /** Deploy the flows (done by startEdge unless deployLater). */
+  /** Deploy the flows and wait until their nodes run (done by startEdge unless deployLater). */
   deploy(): Promise<void>;
   /** The deployed id of a node, found by its type and name. */
   idOf(type: string, name: string): string;
@@ -88,9 +89,10 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
   prepareUserDir(userDir, root, { mqttReconnectTime: 500 });
   const env = { UNS_PREFIX: PREFIX, UNS_LINE: options.line, UNS_EDGE: options.name, UNS_EDGE_TOPIC: `${PREFIX}/_edge/${options.name}/status` };
   const nodeRed = await startNodeRed(userDir, await edgePort(), { quiet: true, env });
+  const events = await RuntimeEvents.open(nodeRed.url);
+  await events.started();
   const deploy = async (): Promise<void> => {
-    const deployed = await requestJson('POST', `${nodeRed.url}/flows`, flows, { 'Node-RED-Deployment-Type': 'full' });
-    assert.equal(deployed.status, 204, `${options.name} deployed its flows: ${deployed.body}`);
+    await events.deploy(flows);
   };
   if (!options.deployLater) await deploy();
   const idOf = (type: string, name: string): string => {
@@ -117,6 +119,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
       return encoded.msg === undefined || encoded.format === 'undefined' ? undefined : (JSON.parse(encoded.msg) as unknown);
     },
     async stop() {
+      events.close();
       await nodeRed.stop();
       fs.rmSync(userDir, { recursive: true, force: true });
     },

@@ -1,9 +1,10 @@
 import type WebSocket from 'ws';
+import { describeVitals, fuzzRandom, fuzzScale, type Random } from '../helpers/fuzz';
 import { helper } from '../helpers/red';
-import { makeBinary } from '../propeller-launcher/images';
-import { HostileLauncher, type Frame } from './hostile-launcher';
-import { fuzzFlow, hostileMsgValues, propellerTargets, runFuzz } from './flow-harness';
-import { FUZZ_LARGE, FUZZ_VERBOSE, fuzzBudgetMs, fuzzCount, fuzzSeed, hostileFrame, random, type Random } from './kit';
+import { fuzzFlow, hostileMsgValues, propellerTargets, runFuzz } from '../propeller-fuzz/flow-harness';
+import { hostileFrame } from '../propeller-fuzz/frames';
+import { HostileLauncher, type Frame } from '../propeller-fuzz/hostile-launcher';
+import { makeBinary } from './images';
 import launcherNode = require('../../src/nodes/propeller-launcher');
 import loadNode = require('../../src/nodes/propeller-load');
 import terminalNode = require('../../src/nodes/propeller-terminal');
@@ -62,11 +63,12 @@ function answerLoad(r: Random, huge: number, send: (frame: Frame) => void, socke
 }
 
 describe('propeller fuzz: hostile BlocklyProp Launcher frames through a real Node-RED', function () {
-  const seed = fuzzSeed(0x1a5e);
-  const loads = fuzzCount(8, 300);
-  const writes = fuzzCount(30, 3000);
-  const huge = FUZZ_LARGE ? 2_000_000 : 300_000;
-  this.timeout(FUZZ_LARGE ? 1_800_000 : 90_000);
+  const scale = fuzzScale({ runs: 8, timeLimitMs: 30_000 }, { runs: 300, timeLimitMs: 900_000 }, 0x1a5e);
+  const seed = scale.seed;
+  const loads = scale.runs;
+  const writes = scale.scaled(30, 3000);
+  const huge = scale.large ? 2_000_000 : 300_000;
+  this.timeout(scale.timeLimitMs * 2 + 30_000);
   let launcher: HostileLauncher | undefined;
   let noiseTimer: NodeJS.Timeout | undefined;
 
@@ -81,7 +83,7 @@ describe('propeller fuzz: hostile BlocklyProp Launcher frames through a real Nod
 
   const promise = 'loads, terminal writes and port lists each end with a result or a clear error; Node-RED stays responsive and bounded';
   it(`seed ${seed}: ${promise}`, async () => {
-    const r = random(seed);
+    const r = fuzzRandom(seed);
     launcher = await HostileLauncher.start({
       onLoad: (send, _message, socket) => answerLoad(r, huge, send, socket),
       onTerminal: (send, message) => {
@@ -107,7 +109,7 @@ describe('propeller fuzz: hostile BlocklyProp Launcher frames through a real Nod
     const report = await runFuzz(
       async (send) => {
         const started = Date.now();
-        const budgetMs = fuzzBudgetMs(30, 900);
+        const budgetMs = scale.timeLimitMs;
         for (let i = 0; i < Math.max(loads, writes) && Date.now() - started < budgetMs; i++) {
           if (i < loads) send('fz-load', { payload: r() < 0.8 ? makeBinary(64 + 4 * r.int(64)) : hostileMsgValues(r.pick, r.int) });
           if (i < writes) send('fz-term', { payload: hostileMsgValues(r.pick, r.int) });
@@ -115,8 +117,15 @@ describe('propeller fuzz: hostile BlocklyProp Launcher frames through a real Nod
           await new Promise((resolve) => setTimeout(resolve, r.int(300)));
         }
       },
-      { endWithinMs: FUZZ_LARGE ? 900_000 : 45_000, memoryLimitBytes: (FUZZ_LARGE ? 128 : 64) * 1024 * 1024, recent: () => hostile.recent },
+      { endWithinMs: scale.large ? 900_000 : 45_000, memoryLimitMb: scale.large ? 128 : 64, recent: () => hostile.recent },
     );
-    if (FUZZ_VERBOSE) console.log(report);
+    console.log(
+      describeVitals(`Launcher fuzz (seed ${seed}${scale.large ? ', large' : ''})`, report.vitals, {
+        msgs: report.sent,
+        outputs: report.outputs,
+        completed: report.completed,
+        caught: report.caught,
+      }),
+    );
   });
 });

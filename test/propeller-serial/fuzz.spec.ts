@@ -1,9 +1,9 @@
-import { helper } from '../helpers/red';
-import { makeBinary } from '../propeller-serial/image-fixtures';
 import { createPtyPair, type PtyPair } from '../../src/simulators/pty-pair';
-import { HostileChip } from './hostile-chip';
-import { fuzzFlow, hostileMsgValues, propellerTargets, runFuzz } from './flow-harness';
-import { FUZZ_LARGE, FUZZ_VERBOSE, fuzzBudgetMs, fuzzCount, fuzzSeed, random } from './kit';
+import { describeVitals, fuzzRandom, fuzzScale } from '../helpers/fuzz';
+import { helper } from '../helpers/red';
+import { fuzzFlow, hostileMsgValues, propellerTargets, runFuzz } from '../propeller-fuzz/flow-harness';
+import { HostileChip } from '../propeller-fuzz/hostile-chip';
+import { makeBinary } from './image-fixtures';
 import serialNode = require('../../src/nodes/propeller-serial');
 import loadNode = require('../../src/nodes/propeller-load');
 import terminalNode = require('../../src/nodes/propeller-terminal');
@@ -11,11 +11,12 @@ import terminalNode = require('../../src/nodes/propeller-terminal');
 const nodes = [serialNode, loadNode, terminalNode] as never[];
 
 describe('propeller fuzz: a hostile board on a serial port through a real Node-RED', function () {
-  const seed = fuzzSeed(0x5e71);
-  const loads = fuzzCount(6, 200);
-  const writes = fuzzCount(30, 2000);
-  const huge = FUZZ_LARGE ? 8 * 1024 * 1024 : 1024 * 1024;
-  this.timeout(FUZZ_LARGE ? 1_800_000 : 90_000);
+  const scale = fuzzScale({ runs: 6, timeLimitMs: 30_000 }, { runs: 200, timeLimitMs: 900_000 }, 0x5e71);
+  const seed = scale.seed;
+  const loads = scale.runs;
+  const writes = scale.scaled(30, 2000);
+  const huge = scale.large ? 8 * 1024 * 1024 : 1024 * 1024;
+  this.timeout(scale.timeLimitMs * 2 + 30_000);
   let pair: PtyPair | undefined;
   let chip: HostileChip | undefined;
 
@@ -28,7 +29,7 @@ describe('propeller fuzz: a hostile board on a serial port through a real Node-R
   });
 
   it(`seed ${seed}: loads and terminal writes each end with a result or a clear error; Node-RED stays responsive and bounded`, async () => {
-    const r = random(seed);
+    const r = fuzzRandom(seed);
     pair = await createPtyPair();
     chip = new HostileChip(pair.chip, r, huge);
     await helper.load(
@@ -41,7 +42,7 @@ describe('propeller fuzz: a hostile board on a serial port through a real Node-R
     const report = await runFuzz(
       async (send) => {
         const started = Date.now();
-        const budgetMs = fuzzBudgetMs(30, 900);
+        const budgetMs = scale.timeLimitMs;
         for (let i = 0; i < Math.max(loads, writes) && Date.now() - started < budgetMs; i++) {
           if (i < loads)
             send('fz-load', {
@@ -52,8 +53,16 @@ describe('propeller fuzz: a hostile board on a serial port through a real Node-R
           await new Promise((resolve) => setTimeout(resolve, r.int(300)));
         }
       },
-      { endWithinMs: FUZZ_LARGE ? 900_000 : 60_000, memoryLimitBytes: (FUZZ_LARGE ? 128 : 64) * 1024 * 1024 },
+      { endWithinMs: scale.large ? 900_000 : 60_000, memoryLimitMb: scale.large ? 128 : 64 },
     );
-    if (FUZZ_VERBOSE) console.log({ ...report, chipSentBytes: chip.sent });
+    console.log(
+      describeVitals(`serial fuzz (seed ${seed}${scale.large ? ', large' : ''})`, report.vitals, {
+        msgs: report.sent,
+        outputs: report.outputs,
+        completed: report.completed,
+        caught: report.caught,
+        'bytes from the board': chip.sent,
+      }),
+    );
   });
 });
