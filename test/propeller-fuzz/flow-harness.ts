@@ -15,7 +15,20 @@ export interface FuzzTarget {
 export function propellerTargets(kind: 'launcher' | 'serial', configId: string, port: string, debug: string): FuzzTarget[] {
   const connection = { connectionType: kind, launcher: kind === 'launcher' ? configId : '', serial: kind === 'serial' ? configId : '' };
   return [
-    { id: 'fz-load', node: { type: 'propeller-load', ...connection, source: 'payload', action: 'RAM', port: '', debug, timeout: 2 } },
+    {
+      id: 'fz-load',
+      node: {
+        type: 'propeller-load',
+        ...connection,
+        source: 'payload',
+        action: 'RAM',
+        port: '',
+        debug,
+        timeout: 2,
+        version: 2,
+        allowMsgEeprom: true,
+      },
+    },
     {
       id: 'fz-term',
       node: {
