@@ -19,9 +19,9 @@ interface DialogRed {
 
 type ConfigType = 'bpwin-server' | 'nebv-server' | 'sfdaq-broker';
 
-/** The en-US reason a field should show (the editor runs in English here). */
-function reasonText(type: ConfigType, key: string): string {
-  const catalog = JSON.parse(fs.readFileSync(path.join(root, 'locales', 'en-US', `${type}.json`), 'utf8')) as Record<
+/** The reason a field should show, in the editor's language (English unless a test opens a German editor). */
+function reasonText(type: ConfigType, key: string, lang = 'en-US'): string {
+  const catalog = JSON.parse(fs.readFileSync(path.join(root, 'locales', lang, `${type}.json`), 'utf8')) as Record<
     string,
     { validate: Record<string, string> }
   >;
@@ -229,6 +229,26 @@ describe('config dialogs say why a field is refused, and take a pasted address a
       return { version: node.version, timeout: Number(node.timeout), valid: node.valid };
     });
     assert.deepEqual(saved, { version: 1, timeout: 3, valid: true });
+  });
+
+  it('a German editor gives the reasons in German', async () => {
+    const page = await session.browser.newPage({ locale: 'de-DE', viewport: { width: 1500, height: 950 } });
+    try {
+      await page.goto(`${session.nodeRed.url}/`);
+      await page.waitForFunction(
+        () => (window as unknown as { RED?: { nodes: { getType(t: string): unknown } } }).RED?.nodes.getType('bpwin-server'),
+        null,
+        {
+          timeout: 60_000,
+        },
+      );
+      await openConfig(page, 'bpwin-server');
+      await typeInto(page, 'port', '0');
+      assert.deepEqual(await shownReason(page, 'port'), { flagged: true, reason: reasonText('bpwin-server', 'port', 'de') });
+      await page.screenshot({ path: path.join(artifacts, 'bpwin-server-reason-de.png') });
+    } finally {
+      await page.close();
+    }
   });
 
   it('leaves the page without script errors', () => {
