@@ -129,6 +129,72 @@ describe('Semi-ATE dialogs: opened and closed with Done, every node stays valid'
     }
   });
 
+  it('a semiate-command saved before config versions: the dialog brings it to version 1 (Sites msg.sites) and it stays valid', async () => {
+    const { page } = session;
+    await page.evaluate((tab) => {
+      const w = window as unknown as DialogRed;
+      w.RED.view.importNodes([{ id: 'dlg-old-tester', type: 'semiate-tester', name: 'old', transport: 'websocket', url: 'ws://127.0.0.1:8081/ws' }], {
+        generateIds: false,
+      });
+      w.RED.view.importNodes(
+        [
+          {
+            id: 'dlg-old',
+            type: 'semiate-command',
+            z: tab,
+            tester: 'dlg-old-tester',
+            command: 'next',
+            lotNumber: 'payload',
+            lotNumberType: 'msg',
+            sites: '',
+            sitesType: 'json',
+            x: 300,
+            y: 300,
+            wires: [[]],
+          },
+          {
+            id: 'dlg-list',
+            type: 'semiate-command',
+            z: tab,
+            tester: 'dlg-old-tester',
+            command: 'next',
+            lotNumber: 'payload',
+            lotNumberType: 'msg',
+            sites: '["1"]',
+            sitesType: 'json',
+            version: 1,
+            x: 300,
+            y: 380,
+            wires: [[]],
+          },
+        ],
+        { generateIds: false, touchImport: true },
+      );
+      w.RED.workspaces.show(tab);
+    }, TAB);
+    const fields = (): Promise<unknown[]> =>
+      page.evaluate(() => {
+        const w = window as unknown as DialogRed;
+        return [w.$('#node-input-sitesType').val(), w.$('#node-input-sites').val()];
+      });
+    let shown: unknown[] = [];
+    await openAndDone(page, 'dlg-old', false, async () => {
+      shown = await fields();
+    });
+    assert.deepEqual(shown, ['msg', 'sites'], 'the dialog shows msg.sites');
+    const saved = await page.evaluate(() => {
+      const node = (window as unknown as DialogRed).RED.nodes.node('dlg-old')!;
+      return [node.version, node.sitesType, node.sites];
+    });
+    assert.deepEqual(saved, [1, 'msg', 'sites']);
+    assert.deepEqual(await seen(page, 'dlg-old'), { valid: true, errors: [], triangles: 0 });
+    await openAndDone(page, 'dlg-list', false, async () => {
+      shown = await fields();
+    });
+    assert.deepEqual(shown, ['json', '["1"]'], 'a version-1 list stays as it is');
+    assert.deepEqual(await seen(page, 'dlg-list'), { valid: true, errors: [], triangles: 0 });
+  });
+
   for (const example of semiAteExamples()) {
     it(`every Semi-ATE node of "${example.title}"`, async () => {
       const { page } = session;

@@ -121,6 +121,14 @@ for (const transport of ['websocket', 'mqtt'] as const) {
       assert.deepEqual(sim.ignored, []);
     });
 
+    it('a dialog timeout outside 0.001–86400 s refuses every msg with the reason and an invalid-configuration status', async () => {
+      await deploy({ command: 'load', timeout: '1e12' });
+      await waitFor(() => last()?.text === 'invalid configuration', 5000, 'the invalid configuration status');
+      const caught = await send({ payload: 'L1' }, 'caught');
+      assert.match(caught.error!.message, /^timeout must be a number of seconds from 0\.001 to 86400/);
+      assert.equal(sim.lotNumber, '');
+    });
+
     const BAD_TIMEOUTS: Array<[string, unknown]> = [
       ['NaN', NaN],
       ['Infinity', Infinity],
@@ -161,3 +169,54 @@ for (const transport of ['websocket', 'mqtt'] as const) {
     });
   });
 }
+
+describe('semiate-command config versions', function () {
+  this.timeout(20000);
+  let sim: SemiAteSimulator;
+  before(() => helper.startServer());
+  after(() => helper.stopServer());
+  afterEach(async () => {
+    await helper.unload();
+    await sim.close();
+  });
+
+  /** An MQTT next from a node saved as `saved`; the sites it sent. */
+  async function sitesSent(saved: Record<string, unknown>, msg: Msg = {}): Promise<unknown> {
+    sim = new SemiAteSimulator({ ...FAST, sites: 3 });
+    await sim.start();
+    await helper.load(nodes, [
+      { id: 'f1', type: 'tab' },
+      { id: 'tester', type: 'semiate-tester', transport: 'mqtt', broker: sim.mqttUrl, deviceId: sim.options.deviceId },
+      { id: 'cmd', type: 'semiate-command', z: 'f1', tester: 'tester', command: 'next', waitUntilDone: true, wires: [['out']], ...saved },
+      { id: 'status', type: 'semiate-status', z: 'f1', tester: 'tester', wires: [['states']] },
+      { id: 'states', type: 'helper', z: 'f1' },
+      { id: 'out', type: 'helper', z: 'f1' },
+      { id: 'catcher', type: 'catch', z: 'f1', scope: null, uncaught: false, wires: [['caught']] },
+      { id: 'caught', type: 'helper', z: 'f1' },
+    ]);
+    const states: string[] = [];
+    helper.getNode('states').on('input', (m: Msg) => {
+      if (m.topic === 'state') states.push(String(m.payload));
+    });
+    await waitFor(() => states.at(-1) === 'initialized', 5000, 'initialized');
+    sim.press('load', 'L1');
+    await waitFor(() => states.at(-1) === 'ready', 5000, 'ready, as the nodes see it');
+    const reply = nextMessage<Msg>(helper.getNode('out'), 10000, 'the outcome of next');
+    const failed = nextMessage<Msg>(helper.getNode('caught'), 10000, 'an error').then((m) => {
+      throw new Error(m.error?.message);
+    });
+    helper.getNode('cmd').receive(msg);
+    return ((await Promise.race([reply, failed])).payload as { sites: unknown }).sites;
+  }
+
+  it('a node saved before versions (empty JSON Sites) still tests every known site', async () => {
+    assert.deepEqual(await sitesSent({ sites: '', sitesType: 'json' }), ['0', '1', '2']);
+  });
+
+  it('version 1: Sites from msg.sites (the default) or from a JSON list', async () => {
+    assert.deepEqual(await sitesSent({ sites: 'sites', sitesType: 'msg', version: 1 }, { sites: ['2'] }), ['2']);
+    await helper.unload();
+    await sim.close();
+    assert.deepEqual(await sitesSent({ sites: '["1"]', sitesType: 'json', version: 1 }), ['1']);
+  });
+});
