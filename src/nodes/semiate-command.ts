@@ -4,7 +4,7 @@ import { canonicalCommand, commandOf, type CommandRequest, type ExecuteOptions, 
 import { SEMIATE_TESTER } from '../nodered/config-nodes';
 import type { StatusTarget } from '../nodered/connection-registry';
 import type { Migration } from '../nodered/migrations';
-import { evaluateProperty } from '../nodered/properties';
+import { evaluateProperty, msgTimeoutMs } from '../nodered/properties';
 import type { NodeDef, NodeMessage, NodeStatus, RedAPI, RedNode } from '../nodered/red-types';
 import { errorDot } from '../nodered/status';
 import { userNode } from '../nodered/user-node';
@@ -68,7 +68,7 @@ export = function (RED: RedAPI) {
       const command = commandOf(msg.command, String(config.command ?? ''));
       if (command === '') throw new InstrumentError('BAD_INPUT', user.text('semiate-command.errors.no-command'));
       // Seconds, like every timeout of the package.
-      const timeoutMs = timeoutSecondsToMs(msg.timeout, 'msg.timeout') ?? defaultTimeoutMs;
+      const timeoutMs = msgTimeoutMs(msg) ?? defaultTimeoutMs;
       const request: CommandRequest = { command };
       // The client's own alias table (start → next …), so both agree on which parameters apply.
       const name = canonicalCommand(command, connected.kind);

@@ -126,7 +126,7 @@ for (const variant of variants) {
       await setup({ loadMs: 2000 });
       await assert.rejects(
         tester.execute({ command: 'load', lotNumber: 'L1' }, { waitUntilDone: true, timeoutMs: 200 }),
-        (err: InstrumentError) => err.code === 'TIMEOUT' && /no state ready after load within 200 ms \(the tester is loading\)/.test(err.message),
+        (err: InstrumentError) => err.code === 'TIMEOUT' && /no state ready after load within 0.2 s \(the tester is loading\)/.test(err.message),
       );
     });
 

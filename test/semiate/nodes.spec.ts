@@ -151,7 +151,7 @@ for (const transport of ['websocket', 'mqtt'] as const) {
       await helper.load(nodes, flow(tester(), { timeout: '0.2' }));
       await initialized();
       const timedOut = await run({ payload: 'L1' }, 'caught');
-      assert.match(timedOut.error!.message, /no state ready after load within 200 ms \(the tester is loading\)/);
+      assert.match(timedOut.error!.message, /no state ready after load within 0.2 s \(the tester is loading\)/);
       await testerIs('ready');
       sim.injectFault('next', 'error');
       const failed = await run({ command: 'next', timeout: 5 }, 'caught');

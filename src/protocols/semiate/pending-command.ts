@@ -243,21 +243,23 @@ export class PendingCommand {
   private timeoutError(): InstrumentError {
     const { name, wait, doneMs, sites } = this.options;
     const timeoutMs = wait ? this.options.limitMs : doneMs;
+    // Seconds, the unit the user gave the timeout in.
+    const timeoutSeconds = timeoutMs / 1000;
     const state = this.options.currentState() ?? 'unknown';
     if (name === 'next') {
-      return new InstrumentError('TIMEOUT', `no results of ${sites.length} site(s) after next within ${timeoutMs} ms (the tester is ${state})`, {
+      return new InstrumentError('TIMEOUT', `no results of ${sites.length} site(s) after next within ${timeoutSeconds} s (the tester is ${state})`, {
         reason: 'resultsTimeout',
         sites: sites.length,
-        timeoutMs,
+        timeoutSeconds,
         state,
       });
     }
     const expected = PATHS[name]!.final!;
-    return new InstrumentError('TIMEOUT', `no state ${expected} after ${name} within ${timeoutMs} ms (the tester is ${state})`, {
+    return new InstrumentError('TIMEOUT', `no state ${expected} after ${name} within ${timeoutSeconds} s (the tester is ${state})`, {
       reason: 'stateTimeout',
       command: name,
       expected,
-      timeoutMs,
+      timeoutSeconds,
       state,
     });
   }
@@ -267,8 +269,8 @@ export class PendingCommand {
     const state = this.options.currentState() ?? 'unknown';
     return new InstrumentError(
       'TIMEOUT',
-      `no sign within ${limitMs} ms that the tester acted on ${name} (it reports ${state}); check that it is running`,
-      { reason: 'noConfirmation', command: name, timeoutMs: limitMs, state },
+      `no sign within ${limitMs / 1000} s that the tester acted on ${name} (it reports ${state}); check that it is running`,
+      { reason: 'noConfirmation', command: name, timeoutSeconds: limitMs / 1000, state },
     );
   }
 }

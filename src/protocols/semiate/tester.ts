@@ -330,7 +330,7 @@ export class SemiAteTester extends EventEmitter<TesterEvents> {
       waiter,
       timeoutMs,
       () =>
-        new InstrumentError('TIMEOUT', `no ${describe} within ${timeoutMs} ms (the tester is ${this.currentState ?? 'in an unknown state'})`, {
+        new InstrumentError('TIMEOUT', `no ${describe} within ${timeoutMs / 1000} s (the tester is ${this.currentState ?? 'in an unknown state'})`, {
           state: this.currentState,
           timeoutMs,
         }),
