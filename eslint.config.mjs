@@ -76,7 +76,13 @@ export default tseslint.config(
     plugins: { html },
     languageOptions: {
       sourceType: 'script',
-      globals: { ...editorGlobals, labwireTestConnection: 'readonly', labwirePropellerConnection: 'readonly' },
+      globals: {
+        ...editorGlobals,
+        labwireTestConnection: 'readonly',
+        labwirePropellerConnection: 'readonly',
+        labwirePaletteLabel: 'readonly',
+        labwirePaletteSearch: 'readonly',
+      },
     },
     rules: {
       // Editor callbacks conventionally keep `var node = this` for the dialog's event handlers.

@@ -14,6 +14,8 @@ export interface DrawnBox {
   right: number;
   bottom: number;
   valid: boolean;
+  /** The editor drew the red triangle (invalid properties) on the node. */
+  triangle: boolean;
 }
 
 /** Show a tab and read every box the editor drew on it, with its size as rendered. */
@@ -46,6 +48,8 @@ export async function drawnBoxes(page: Page, workspaceId: string): Promise<Drawn
         right: left + drawn.x + drawn.width,
         bottom: top + drawn.y + drawn.height,
         valid: n.valid !== false,
+        // The editor keeps the badge and hides it with a class while the node is valid.
+        triangle: Array.from(group?.querySelectorAll('.red-ui-flow-node-error') ?? []).some((e) => e.closest('.hide') === null),
       });
     });
     return out;
@@ -85,8 +89,9 @@ export function visibleCanvas(page: Page): Promise<{ width: number; height: numb
   });
 }
 
+/** Nodes the editor holds invalid or draws with a red triangle. */
 export function invalid(boxes: DrawnBox[]): string[] {
-  return boxes.filter((b) => !b.valid).map((b) => `"${b.label}" (${b.type})`);
+  return boxes.filter((b) => !b.valid || b.triangle).map((b) => `"${b.label}" (${b.type})${b.valid ? ' (triangle drawn)' : ''}`);
 }
 
 /** The editor's tabs in order. */

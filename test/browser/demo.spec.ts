@@ -7,7 +7,7 @@ import { startDemo, type RunningDemo } from '../../src/cli/demo';
 import { freePort } from '../../src/cli/node-red-process';
 import { chromiumPath, launchChromium } from '../helpers/chromium';
 import { drawnBoxes, invalid, outsideView, overlaps, visibleCanvas, workspaces } from './canvas-check';
-import { artifacts, root } from './editor-harness';
+import { artifacts, root, screenshotPath } from './editor-harness';
 
 /** What a newcomer's first minutes look like: `npm start`, then the editor and the dashboard on a common desktop screen. */
 describe('the demo as a person first sees it (npm start)', function () {
@@ -79,7 +79,7 @@ describe('the demo as a person first sees it (npm start)', function () {
         timeout: 30_000,
       });
       assert.match(await body.innerText(), /Machine\s+\S+/);
-      await page.screenshot({ path: path.join(artifacts, 'demo-dashboard-bpwin.png') });
+      await page.screenshot({ path: screenshotPath('dashboard-bpwin'), fullPage: true });
 
       await page.goto(`${demo.url}/dashboard/propeller`);
       await page.waitForFunction(() => /Graph/.test(document.body.innerText), null, { timeout: 30_000 });
@@ -90,7 +90,7 @@ describe('the demo as a person first sees it (npm start)', function () {
       await page.waitForTimeout(3000);
       const shot2 = await chart.screenshot();
       assert.ok(!shot1.equals(shot2), 'the Propeller chart did not change in 3 s: no data is arriving');
-      await page.screenshot({ path: path.join(artifacts, 'demo-dashboard-propeller.png') });
+      await page.screenshot({ path: screenshotPath('dashboard-propeller'), fullPage: true });
     } finally {
       await page.close();
     }

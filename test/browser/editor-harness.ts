@@ -7,6 +7,14 @@ import { freePort, prepareUserDir, startNodeRed, type NodeRedProcess } from '../
 
 export const root = path.resolve(__dirname, '..', '..');
 export const artifacts = path.join(root, 'test-artifacts', 'browser');
+/** Pictures of what a person sees (palette, dialogs, dashboards), kept by CI for a human to look at. */
+export const screenshots = path.join(root, 'test-artifacts', 'screenshots');
+
+/** A file name for a screenshot: anything but letters, digits, '.', '_' and '-' becomes '_'. */
+export function screenshotPath(name: string): string {
+  fs.mkdirSync(screenshots, { recursive: true });
+  return path.join(screenshots, `${name.replace(/[^\w.-]+/g, '_')}.png`);
+}
 
 export interface NodeTypeInfo {
   type: string;
@@ -37,7 +45,8 @@ export function categoryId(category: string): string {
   return `red-ui-palette-container-${category.replace(/[\x00-\x2c\x2e-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f]/g, '_')}`;
 }
 
-export { chromiumPath } from '../helpers/chromium';
+import { chromiumPath } from '../helpers/chromium';
+export { chromiumPath };
 
 export interface EditorSession {
   nodeRed: NodeRedProcess;
@@ -47,13 +56,20 @@ export interface EditorSession {
   close(): Promise<void>;
 }
 
+export interface EditorOptions {
+  /** More Node-RED settings, e.g. { lang: 'de' } for the runtime's language. */
+  settings?: Record<string, unknown>;
+  /** The browser's language, which the editor follows (e.g. 'de-DE'). */
+  locale?: string;
+}
+
 /** Node-RED with the package in a temporary userDir on a free port, and Chromium on its editor. */
-export async function openEditor(executablePath: string): Promise<EditorSession> {
+export async function openEditor(executablePath: string, options: EditorOptions = {}): Promise<EditorSession> {
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'labwire-editor-'));
-  prepareUserDir(userDir, root);
+  prepareUserDir(userDir, root, options.settings);
   const nodeRed = await startNodeRed(userDir, await freePort(), { quiet: true });
   const browser = await launchChromium(executablePath);
-  const page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
+  const page = await browser.newPage({ viewport: { width: 1500, height: 950 }, locale: options.locale ?? 'en-US' });
   const pageErrors: string[] = [];
   page.on('pageerror', (err) => pageErrors.push(err.message));
   await page.goto(`${nodeRed.url}/`);
@@ -108,22 +124,16 @@ export function nodeIdsOfType(page: Page, type: string): Promise<string[]> {
   }, type);
 }
 
-/**
- * For a describe(): the editor opened before its tests (they are skipped when there is no Chromium) and
- * closed after them. Returns the open session for the tests to use.
- */
-export function editorForSuite(): () => EditorSession {
-  let session: EditorSession | undefined;
+/** The editor of a describe block: opened before its tests (skipping them without Chromium), closed after. */
+export function editorForSuite(options: EditorOptions = {}): { session: EditorSession } {
+  const holder = {} as { session: EditorSession };
   before(async function () {
     const browserPath = await chromiumPath();
     if (!browserPath) this.skip();
-    session = await openEditor(browserPath);
+    holder.session = await openEditor(browserPath, options);
   });
   after(async () => {
-    await session?.close();
+    await holder.session?.close();
   });
-  return () => {
-    if (!session) throw new Error('the editor is not open');
-    return session;
-  };
+  return holder;
 }

@@ -62,7 +62,7 @@ describe('the Propeller dialogs in Chromium', function () {
   const editor = editorForSuite();
 
   it('load, terminal and ports fresh from the palette: a red triangle and a deploy warning until a connection is chosen', async () => {
-    const { page } = editor();
+    const { page } = editor.session;
     const ids: Record<string, string> = {};
     for (const [i, type] of USERS.entries()) ids[type] = await dragFromPalette(page, type, 200, 80 + i * 80);
     for (const type of USERS) assert.deepEqual(await triangle(page, ids[type]!), { valid: false, shown: true }, `${type} with no connection`);
@@ -102,11 +102,11 @@ describe('the Propeller dialogs in Chromium', function () {
       await pressDone(page);
       assert.deepEqual(await triangle(page, id), { valid: true, shown: false }, `${type}: a Launcher chosen and Done`);
     }
-    assert.deepEqual(editor().pageErrors, [], 'no script errors in the editor');
+    assert.deepEqual(editor.session.pageErrors, [], 'no script errors in the editor');
   });
 
   it('propeller-load: "msg.action may choose EEPROM" unticked for a node saved before it existed, kept when ticked, hidden for EEPROM', async () => {
-    const { page } = editor();
+    const { page } = editor.session;
     const z = await page.evaluate(() => (window as unknown as DialogRed).RED.workspaces.active());
     // As release 1 saved a node: every field of the time, no allowMsgEeprom.
     const base = {
@@ -156,7 +156,7 @@ describe('the Propeller dialogs in Chromium', function () {
   });
 
   it('propeller-terminal says which port and baud rate count over a serial port, and only there', async () => {
-    const { page } = editor();
+    const { page } = editor.session;
     const z = await page.evaluate(() => (window as unknown as DialogRed).RED.workspaces.active());
     await page.evaluate(
       (nodes) => (window as unknown as DialogRed).RED.view.importNodes(nodes, { generateIds: false, touchImport: true }),
