@@ -21,10 +21,16 @@
 
   // label: the button text in the user's language, e.g. this._('bpwin-server.test.button') from oneditprepare.
   window.labwireTestConnection = function (node, type, label) {
-    var row = $('<div class="form-row labwire-test-connection"><label></label></div>');
+    // A flex row: a long answer wraps in its own column beside the button, not underneath it.
+    var row = $(
+      '<div class="form-row labwire-test-connection" style="display: flex; align-items: baseline;"><label style="flex: none;"></label></div>',
+    );
     var button = $('<button type="button" class="red-ui-button"><i class="fa fa-plug"></i> </button>');
     button.append(document.createTextNode(label || 'Test connection'));
-    var result = $('<span class="labwire-test-connection-result" style="margin-left: 10px;"></span>');
+    button.css('flex', 'none');
+    var result = $(
+      '<span class="labwire-test-connection-result" style="margin-left: 10px; flex: 1 1 auto; min-width: 0; overflow-wrap: anywhere;"></span>',
+    );
     row.append(button).append(result);
     $('#node-config-dialog-edit-form').append(row);
     button.on('click', function () {

@@ -6,14 +6,6 @@ import { drawnBoxes, invalid } from './canvas-check';
 import { editorForSuite, packageNodeTypes, root, screenshotPath } from './editor-harness';
 import './editor-globals';
 
-/**
- * Dialogs whose own logic still breaks a node on Done, with what is wrong: their tests are marked pending
- * (and pass once the dialog is fixed). Keep this list to known, named defects.
- */
-const PENDING: Record<string, string> = {
-  'semiate-command': "semiate-command's hidden Sites typed input is JSON with an empty value",
-};
-
 type Red = {
   RED: {
     nodes: {
@@ -131,8 +123,7 @@ describe('every dialog closed with Done leaves its node valid', function () {
     });
 
     types.forEach((info, index) => {
-      const pending = PENDING[info.type];
-      it(`${info.type}: ${info.isConfig ? 'a new config node' : 'dropped on the canvas'}, opened and closed with Done, is valid${pending ? ` (pending: ${pending})` : ''}`, async function () {
+      it(`${info.type}: ${info.isConfig ? 'a new config node' : 'dropped on the canvas'}, opened and closed with Done, is valid`, async function () {
         const { page } = editor.session;
         const id = info.isConfig
           ? `fresh-${info.type}`
@@ -160,7 +151,6 @@ describe('every dialog closed with Done leaves its node valid', function () {
         const [state] = await validity(page, [id]);
         const boxes = info.isConfig ? [] : await drawnBoxes(page, await page.evaluate(() => (window as unknown as Red).RED.workspaces.active()));
         const drawn = invalid(boxes.filter((b) => b.id === id));
-        if (pending && (!state!.valid || drawn.length)) this.skip();
         assert.deepEqual({ valid: state!.valid, errors: state!.errors, drawn }, { valid: true, errors: [], drawn: [] }, info.type);
         assert.deepEqual(editor.session.pageErrors, [], 'script errors in the editor');
       });
@@ -173,9 +163,7 @@ describe('every dialog closed with Done leaves its node valid', function () {
     // example that has it.
     const coreTypesOpened = new Set<string>();
     for (const example of listExamples(path.join(root, 'examples'))) {
-      const pendingTypes = [...new Set(example.nodes.map((n) => n.type))].filter((t) => PENDING[t]);
-      const note = pendingTypes.length ? ` (pending: ${pendingTypes.map((t) => PENDING[t]).join('; ')})` : '';
-      it(`${example.system} › ${example.title}: every node and config node stays valid through its dialog${note}`, async function () {
+      it(`${example.system} › ${example.title}: every node and config node stays valid through its dialog`, async function () {
         const { page } = editor.session;
         const errorsBefore = editor.session.pageErrors.length;
         // Imported with new ids: the examples share config nodes (one per instrument) and go side by side here.
@@ -216,7 +204,6 @@ describe('every dialog closed with Done leaves its node valid', function () {
         }
         for (const s of await validity(page, ids)) if (!s.valid) problems.push(`invalid after Done: ${s.type} ${s.errors.join(', ')}`);
         for (const tab of imported.tabs) for (const p of invalid(await drawnBoxes(page, tab))) problems.push(`red triangle on ${p}`);
-        if (problems.length && pendingTypes.length && problems.every((p) => pendingTypes.some((t) => p.includes(t)))) this.skip();
         assert.deepEqual(problems, []);
         assert.deepEqual(editor.session.pageErrors.slice(errorsBefore), [], 'script errors in the editor');
       });
