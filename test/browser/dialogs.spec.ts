@@ -91,6 +91,15 @@ function validity(page: Page, ids: string[]): Promise<Array<{ id: string; type: 
   );
 }
 
+/**
+ * Node-RED's code editor (Monaco, in the core function and ui-template dialogs) throws "Model is
+ * disposed!" when its dialog closes while it is still loading; the dialog and its node are fine.
+ * Every other script error in the editor fails the test.
+ */
+function notMonacoDisposal(error: string): boolean {
+  return !error.startsWith('Model is disposed!');
+}
+
 describe('every dialog closed with Done leaves its node valid', function () {
   this.timeout(180_000);
   const editor = editorForSuite();
@@ -152,7 +161,7 @@ describe('every dialog closed with Done leaves its node valid', function () {
         const boxes = info.isConfig ? [] : await drawnBoxes(page, await page.evaluate(() => (window as unknown as Red).RED.workspaces.active()));
         const drawn = invalid(boxes.filter((b) => b.id === id));
         assert.deepEqual({ valid: state!.valid, errors: state!.errors, drawn }, { valid: true, errors: [], drawn: [] }, info.type);
-        assert.deepEqual(editor.session.pageErrors, [], 'script errors in the editor');
+        assert.deepEqual(editor.session.pageErrors.filter(notMonacoDisposal), [], 'script errors in the editor');
       });
     });
   });
@@ -205,7 +214,7 @@ describe('every dialog closed with Done leaves its node valid', function () {
         for (const s of await validity(page, ids)) if (!s.valid) problems.push(`invalid after Done: ${s.type} ${s.errors.join(', ')}`);
         for (const tab of imported.tabs) for (const p of invalid(await drawnBoxes(page, tab))) problems.push(`red triangle on ${p}`);
         assert.deepEqual(problems, []);
-        assert.deepEqual(editor.session.pageErrors.slice(errorsBefore), [], 'script errors in the editor');
+        assert.deepEqual(editor.session.pageErrors.slice(errorsBefore).filter(notMonacoDisposal), [], 'script errors in the editor');
       });
     }
   });
