@@ -19,6 +19,7 @@ import type { BenchRow, BenchRun } from './bench-types';
 import serverNode = require('../src/nodes/bpwin-server');
 import eventsNode = require('../src/nodes/bpwin-events');
 import requestNode = require('../src/nodes/bpwin-request');
+import { load } from './real-load';
 import { median, percentile } from './stats';
 import { startWorker } from './worker';
 
@@ -62,28 +63,6 @@ async function startSimulatorWorker(passphrase: string): Promise<SimWorker> {
       await worker.stop();
     },
   };
-}
-
-/**
- * The test helper wraps every Node method (send, status, log…) in a sinon spy that records each
- * call: a million events would be measured as a million spy records. Benchmarks put the real
- * methods back, for every contender alike.
- */
-export async function load(
-  nodes: unknown[],
-  flow: Array<Record<string, unknown>>,
-  credentials?: Record<string, Record<string, string>>,
-): Promise<void> {
-  // load() installs the spies before its first await and the nodes copy `send` when created: unwrap in between.
-  const loading = helper.load(nodes as never, flow, credentials ?? {});
-  const proto = (helper as unknown as { _NodePrototype: Record<string, { wrappedMethod?: unknown }> })._NodePrototype;
-  for (const name of ['log', 'status', 'warn', 'error', 'debug', 'trace', 'send']) {
-    const spied = proto[name];
-    if (spied?.wrappedMethod) proto[name] = spied.wrappedMethod as { wrappedMethod?: unknown };
-  }
-  const log = (helper as unknown as { _log: Record<string, { wrappedMethod?: unknown }> })._log;
-  if (log.log?.wrappedMethod) log.log = log.log.wrappedMethod as { wrappedMethod?: unknown };
-  await loading;
 }
 
 async function until(check: () => boolean | Promise<boolean>, ms: number, what: () => string): Promise<void> {

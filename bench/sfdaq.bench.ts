@@ -18,6 +18,7 @@ import { helper } from '../test/helpers/red';
 import type { BenchRow, BenchRun } from './bench-types';
 import brokerNode = require('../src/nodes/sfdaq-broker');
 import callNode = require('../src/nodes/sfdaq-call');
+import { load } from './real-load';
 
 const CALLS = 800;
 const TIME_LIMIT_MS = 15_000;
@@ -38,26 +39,6 @@ function startSimulatorWorker(): Promise<{ fastUrl: string; worker: Worker }> {
     worker.once('message', (fastUrl: string) => resolve({ fastUrl, worker }));
     worker.once('error', reject);
   });
-}
-
-/**
- * The test helper wraps Node.prototype's send/status/log… and the runtime log in sinon spies that record every call;
- * a real Node-RED does not, and the spies cost more than the message delivery they wrap. Put the
- * original methods back for the measurement (helper.unload() restores its sandbox as usual).
- */
-function unspyNodes(ids: string[]): void {
-  const proto = (require(require.resolve('@node-red/runtime/lib/nodes/Node')) as { prototype: Record<string, unknown> }).prototype;
-  for (const method of ['log', 'status', 'warn', 'error', 'debug', 'trace', 'send']) {
-    const original = (proto[method] as { wrappedMethod?: unknown } | undefined)?.wrappedMethod;
-    if (typeof original === 'function') proto[method] = original;
-  }
-  // The runtime log is spied too, and message metrics go through it.
-  (helper as unknown as { _logSpy?: { restore(): void } })._logSpy?.restore();
-  // Node-RED copies send onto each wired node when the flow starts.
-  for (const id of ids) {
-    const node = helper.getNode(id) as unknown as Record<string, unknown>;
-    if (Object.prototype.hasOwnProperty.call(node, 'send')) node.send = proto.send;
-  }
 }
 
 /** The exchange by hand: JSON body on GET, parse the reply, read the run number. */
@@ -101,7 +82,7 @@ export const run: BenchRun = async () => {
   const agent = new http.Agent({ keepAlive: false });
   const client = new SfdaqClient({ fastUrl });
   const core = (file: string): NodeModule => require(require.resolve(`@node-red/nodes/core/${file}`)) as NodeModule;
-  await helper.load(
+  await load(
     [brokerNode, callNode, core('network/21-httprequest.js'), core('function/15-change.js')],
     [
       { id: 'tab', type: 'tab' },
@@ -126,7 +107,6 @@ export const run: BenchRun = async () => {
       { id: 'hopOut', z: 'tab', type: 'helper' },
     ],
   );
-  unspyNodes(['call', 'httpreq', 'hop']);
   const contenders: Record<string, () => Promise<unknown>> = {
     raw: () => rawCall(url, agent),
     client: () => client.call('get_current_run_number', { pgroup: 'p17502' }),

@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { listExamples, type FlowNode } from '../src/cli/example-flows';
 import { helper } from '../test/helpers/red';
 import type { BenchRow, BenchRun } from './bench-types';
-import { load } from './bpwin.bench';
+import { load } from './real-load';
 import { median } from './stats';
 import { startWorker, type BenchWorker } from './worker';
 import bpwinServer = require('../src/nodes/bpwin-server');
