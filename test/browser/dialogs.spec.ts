@@ -204,7 +204,8 @@ describe('every dialog closed with Done leaves its node valid', function () {
             await page.evaluate(() => (window as unknown as Red).RED.tray.close());
           });
         };
-        for (const node of imported.configs) if (present.has(node.id)) await attempt(node, true);
+        // Dashboard 2 keeps one ui-base per Node-RED: an imported copy can be merged away while the test runs.
+        for (const node of imported.configs) if (present.has(node.id) && node.type !== 'ui-base') await attempt(node, true);
         for (const node of imported.nodes) {
           const ours = types.some((t) => t.type === node.type);
           if (!ours && coreTypesOpened.has(node.type)) continue;

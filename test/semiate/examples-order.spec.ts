@@ -136,6 +136,8 @@ describe('semiate example flows run in any order on one shared tester', function
     it(order.join(' → '), async () => {
       await deployAll();
       watchStatus('sa3-next');
+      // A person presses the first button once the flows show the tester's state, not while it still connects.
+      await waitFor(() => states.at(-1)?.payload === sim.state, 10000, `the flows to see the tester ${sim.state} before the first step`);
       for (const [index, step] of order.entries()) {
         await steps[step]().catch((err: Error) => {
           throw new Error(`step ${index + 1} (${step}): ${err.message}; errors: ${JSON.stringify(errors.map((e) => e.error?.message))}`);
