@@ -1,4 +1,4 @@
-import { InstrumentError } from '../protocols/common/errors';
+import { InstrumentError, shownValue as shown } from '../protocols/common/errors';
 import { timeoutSecondsToMs } from '../protocols/common/timeout';
 import type { DebugMode, LoadAction } from '../protocols/propeller/connection';
 import type { NodeDef, NodeMessage } from './red-types';
@@ -7,14 +7,6 @@ export const LOAD_ACTIONS: readonly LoadAction[] = ['RAM', 'EEPROM'];
 export const DEBUG_MODES: readonly DebugMode[] = ['none', 'term', 'graph'];
 /** The load node's time limit when its field is empty, in seconds (a 32 KB EEPROM load over Wi-Fi can take a minute). */
 export const DEFAULT_LOAD_TIMEOUT_S = 120;
-
-/** A value as a short phrase for an error: text quoted (and cut), a number as it is, anything else by its kind. */
-function shown(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.slice(0, 40));
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (value === null) return 'null';
-  return Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
-}
 
 /**
  * `value` as one of `allowed` (any case, spaces around it ignored); undefined when not given. Anything

@@ -96,7 +96,7 @@ describe('httpJson', () => {
     await assert.rejects(httpJson({ method: 'GET', url: `${base}/slow`, timeoutMs: 50 }), (err: unknown) => {
       assert.ok(err instanceof InstrumentError);
       assert.equal(err.code, 'TIMEOUT');
-      assert.match(err.message, /GET http:\/\/127\.0\.0\.1:\d+\/slow: no reply within 50 ms/);
+      assert.match(err.message, /GET http:\/\/127\.0\.0\.1:\d+\/slow: no reply within 0.05 s/);
       return true;
     });
   });

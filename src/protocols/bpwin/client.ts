@@ -53,19 +53,6 @@ function isStaleSocket(err: unknown): boolean {
   return code === 'ECONNRESET' || code === 'EPIPE';
 }
 
-/** Every timeout of the package is given and reported in seconds: the transport's "no reply within 3000 ms" says "3 s". */
-function inSeconds(err: unknown): unknown {
-  if (!(err instanceof InstrumentError) || err.code !== 'TIMEOUT' || typeof err.details.timeoutMs !== 'number') return err;
-  const { where, url, timeoutMs } = err.details;
-  const timeoutSeconds = timeoutMs / 1000;
-  return new InstrumentError('TIMEOUT', `${String(where)}: no reply within ${timeoutSeconds} s`, {
-    reason: 'noReplyWithinSeconds',
-    where: String(where),
-    url,
-    timeoutSeconds,
-  });
-}
-
 export function refusedError(): InstrumentError {
   return new InstrumentError('AUTH_FAILED', `${REFUSED_MESSAGE}: check the passphrase in the BPWin server node against C:\\BP\\Auth.txt`, {
     reason: 'bpwinRefused',
@@ -236,8 +223,6 @@ export class BpwinClient extends EventEmitter<BpwinClientEvents> {
         maxBytes: MAX_REPLY_BYTES,
         agent: this.agent,
         label: `BPWin GET ${path}`,
-      }).catch((err: unknown) => {
-        throw inSeconds(err);
       });
     };
     try {

@@ -107,3 +107,11 @@ export function redactUrl(url: string | URL): string {
   }
   return url.replace(/(\/\/[^/@:\s]*):[^/@\s]*@/g, '$1@');
 }
+
+/** A value as a short phrase for an error message: text quoted (and cut), a number as it is, anything else by its kind. */
+export function shownValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.slice(0, 40));
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (value === null) return 'null';
+  return Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}

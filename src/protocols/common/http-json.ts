@@ -91,11 +91,12 @@ export function httpJson(request: HttpJsonRequest): Promise<HttpJsonResponse> {
     });
     const timer = setTimeout(() => {
       finish(
-        new InstrumentError('TIMEOUT', `${label}: no reply within ${timeoutMs} ms`, {
-          reason: 'noReplyWithin',
+        // Seconds, the unit every timeout of the package is given in.
+        new InstrumentError('TIMEOUT', `${label}: no reply within ${timeoutMs / 1000} s`, {
+          reason: 'noReplyWithinSeconds',
           where: label,
           url: shownUrl,
-          timeoutMs,
+          timeoutSeconds: timeoutMs / 1000,
         }),
       );
       req.destroy();

@@ -30,11 +30,12 @@ export class PendingRequests<T> {
       const timer = setTimeout(() => {
         this.calls.delete(key);
         reject(
-          new InstrumentError('TIMEOUT', `${describe}: no reply within ${timeoutMs} ms`, {
-            reason: 'noReplyWithin',
+          // Seconds, the unit every timeout of the package is given in.
+          new InstrumentError('TIMEOUT', `${describe}: no reply within ${timeoutMs / 1000} s`, {
+            reason: 'noReplyWithinSeconds',
             where: describe,
             id: key,
-            timeoutMs,
+            timeoutSeconds: timeoutMs / 1000,
           }),
         );
       }, timeoutMs);

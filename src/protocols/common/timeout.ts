@@ -1,4 +1,4 @@
-import { InstrumentError } from './errors';
+import { InstrumentError, shownValue } from './errors';
 
 /** Shortest timeout accepted, in seconds: below a millisecond a timer cannot tell it from none. */
 export const MIN_TIMEOUT_SECONDS = 0.001;
@@ -19,16 +19,8 @@ export function timeoutSecondsToMs(value: unknown, property: string, options: { 
   if (value === undefined || value === null || (text && typeof value === 'string' && value.trim() === '')) return undefined;
   const seconds = text && typeof value === 'string' && /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(value) ? Number(value) : value;
   if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < MIN_TIMEOUT_SECONDS || seconds > MAX_TIMEOUT_SECONDS) {
-    const found =
-      typeof value === 'string'
-        ? JSON.stringify(value.slice(0, 40))
-        : typeof value === 'number'
-          ? String(value)
-          : Array.isArray(value)
-            ? 'a list'
-            : typeof value === 'object'
-              ? 'an object'
-              : `a ${typeof value}`;
+    // A timeout of true is a kind mistake rather than a value to echo.
+    const found = typeof value === 'boolean' ? 'a boolean' : shownValue(value);
     throw new InstrumentError(
       'BAD_INPUT',
       `${property} must be a number of seconds from ${MIN_TIMEOUT_SECONDS} to ${MAX_TIMEOUT_SECONDS} (fractions allowed, e.g. 2.5), not ${found}`,

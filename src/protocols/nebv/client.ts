@@ -239,18 +239,13 @@ export class NebvClient extends TcpConnection<NebvClientEvents> {
   }
 
   /**
-   * A call timed out, said in seconds like every timeout of the package. If a reply was cut off
-   * part-way, the stream cannot be trusted: drop it and redial.
+   * A call timed out. If a reply was cut off part-way, the stream cannot be trusted: drop it and redial.
    */
   private timedOut(describe: string, timeoutMs: number, err: InstrumentError): InstrumentError {
     const timeoutSeconds = timeoutMs / 1000;
+    // The call's own limit, not what was left of it after waiting for the connection.
     if (!this.framer.midValue || !this.socket) {
-      return new InstrumentError('TIMEOUT', `${describe}: no reply within ${timeoutSeconds} s`, {
-        ...err.details,
-        reason: 'noReplyWithinSeconds',
-        where: describe,
-        timeoutSeconds,
-      });
+      return new InstrumentError('TIMEOUT', `${describe}: no reply within ${timeoutSeconds} s`, { ...err.details, timeoutSeconds });
     }
     const bytes = this.framer.buffered;
     const reason = new InstrumentError(
