@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { listExamples } from '../../src/cli/example-flows';
 import { drawnBoxes, invalid } from './canvas-check';
+import { openDialog, pressDone } from './dialog-actions';
 import { editorForSuite, packageNodeTypes, root, screenshotPath } from './editor-harness';
 import './editor-globals';
 
@@ -26,32 +27,10 @@ type Red = {
 
 /** What a person does: open the node's dialog (a config node's through the config sidebar's editor), press Done. */
 async function openAndDone(page: Page, id: string, config: boolean, options: { screenshot?: string; fill?: boolean } = {}): Promise<void> {
-  const ok = config ? '#node-config-dialog-ok' : '#node-dialog-ok';
-  const type = await page.evaluate(
-    ({ nodeId, isConfig }) => {
-      const { RED } = window as unknown as Red;
-      const node = RED.nodes.node(nodeId)!;
-      if (isConfig) RED.editor.editConfig('', node.type, nodeId);
-      else RED.editor.edit(node);
-      return node.type;
-    },
-    { nodeId: id, isConfig: config },
-  );
-  // Polled on every frame: the dialogs of a few hundred nodes open and close here.
-  // The tray has settled (it raises itself last, after its code editors are laid out): a person cannot press Done
-  // sooner, and closing it earlier makes Node-RED's own timers fail on a removed editor.
-  await page.waitForFunction(
-    (button) => {
-      const { $ } = window as unknown as Red;
-      return $(button).is(':visible') && document.getElementById('red-ui-editor-stack')?.style.zIndex === '13';
-    },
-    ok,
-    { polling: 'raf', timeout: 10_000 },
-  );
+  const type = await openDialog(page, id, config);
   if (options.fill) await fillWhatHasNoDefault(page, type, config);
   if (options.screenshot) await page.screenshot({ path: screenshotPath(options.screenshot) });
-  await page.evaluate((button) => (window as unknown as Red).$(button).trigger('click'), ok);
-  await page.waitForFunction((button) => (window as unknown as Red).$(button).length === 0, ok, { polling: 'raf', timeout: 10_000 });
+  await pressDone(page, config);
 }
 
 /** What only the person can say: which config node to use (Node-RED offers "none" first), a serial port or a port number. */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { pressDone as pressDialogDone } from './dialog-actions';
 import { artifacts, chromiumPath, openEditor, root, type EditorSession } from './editor-harness';
 
 type Page = EditorSession['page'];
@@ -70,10 +71,7 @@ async function shownReason(page: Page, field: string): Promise<{ flagged: boolea
   return { flagged, reason };
 }
 
-async function pressDone(page: Page): Promise<void> {
-  await page.locator('#node-config-dialog-ok').click();
-  await page.locator('#node-config-dialog-ok').waitFor({ state: 'detached', timeout: 10_000 });
-}
+const pressDone = (page: Page): Promise<void> => pressDialogDone(page, true);
 
 async function cancel(page: Page): Promise<void> {
   await page.locator('#node-config-dialog-cancel').click();

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { dialogSettled, pressDone as pressDialogDone } from './dialog-actions';
 import { artifacts, dragFromPalette, editorForSuite, type EditorSession } from './editor-harness';
 
 type Page = EditorSession['page'];
@@ -36,14 +37,10 @@ async function triangle(page: Page, id: string): Promise<{ valid: unknown; shown
 
 async function openDialog(page: Page, id: string): Promise<void> {
   await page.locator(`${nodeBox(id)} rect.red-ui-flow-node`).dblclick();
-  await page.locator('#node-dialog-ok').waitFor({ state: 'visible', timeout: 10_000 });
-  await page.waitForTimeout(300);
+  await dialogSettled(page, false);
 }
 
-async function pressDone(page: Page): Promise<void> {
-  await page.locator('#node-dialog-ok').click();
-  await page.locator('#node-dialog-ok').waitFor({ state: 'detached', timeout: 10_000 });
-}
+const pressDone = (page: Page): Promise<void> => pressDialogDone(page, false);
 
 /** Set a select or input of the open dialog as a user would, and let the dialog react. */
 async function choose(page: Page, selector: string, value: string): Promise<void> {

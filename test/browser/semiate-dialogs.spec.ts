@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { openDialog, pressDone } from './dialog-actions';
 import { artifacts, chromiumPath, dragFromPalette, openEditor, root, type EditorSession } from './editor-harness';
 
 type Page = EditorSession['page'];
@@ -54,22 +55,9 @@ function seen(page: Page, id: string): Promise<Seen> {
 
 /** Open a node's dialog as a double click does, optionally change fields, and press Done. */
 async function openAndDone(page: Page, id: string, isConfig: boolean, change?: (page: Page) => Promise<void>): Promise<void> {
-  const ok = isConfig ? '#node-config-dialog-ok' : '#node-dialog-ok';
-  await page.evaluate(
-    ({ nodeId, config }) => {
-      const w = window as unknown as DialogRed;
-      const node = w.RED.nodes.node(nodeId)!;
-      if (config) w.RED.editor.editConfig('', String(node.type), nodeId);
-      else w.RED.editor.edit(node);
-    },
-    { nodeId: id, config: isConfig },
-  );
-  await page.locator(ok).waitFor({ state: 'visible', timeout: 10_000 });
-  // The dialog's typed inputs are built in oneditprepare; Done must come after it, as a person's click does.
-  await page.locator('.red-ui-tray .red-ui-typedInput-container, .red-ui-tray select').first().waitFor({ state: 'visible', timeout: 10_000 });
+  await openDialog(page, id, isConfig);
   if (change) await change(page);
-  await page.locator(ok).click();
-  await page.locator(ok).waitFor({ state: 'detached', timeout: 10_000 });
+  await pressDone(page, isConfig);
 }
 
 describe('Semi-ATE dialogs: opened and closed with Done, every node stays valid', function () {
