@@ -64,7 +64,11 @@ export class EmbeddedMqttBroker {
     const { broker, server } = this;
     this.broker = undefined;
     this.server = undefined;
-    if (broker) await new Promise<void>((resolve) => broker.close(() => resolve()));
+    if (broker) {
+      const willsStored = willsPublished(broker);
+      await new Promise<void>((resolve) => broker.close(() => resolve()));
+      await willsStored;
+    }
     for (const socket of this.sockets) socket.destroy();
     this.sockets.clear();
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -82,6 +86,42 @@ export class EmbeddedMqttBroker {
     this.persistence = undefined;
     await this.start();
   }
+}
+
+/** What Aedes keeps of a connected client (not in its typings): the will it publishes when the client drops. */
+interface ClientWithWill {
+  will?: { topic: string } | null;
+}
+
+/** How long a closing broker may take to store the wills of the clients it drops. */
+const WILLS_STORED_WITHIN_MS = 2000;
+
+/**
+ * Resolves once the broker has published (and stored, if retained) the wills of every client it has now.
+ * Aedes calls back from close() before those publishes finish; a broker restarted on the same store must
+ * wait for them, or a will stored late overwrites what its client published after reconnecting.
+ */
+function willsPublished(broker: Aedes): Promise<void> {
+  const waiting = new Map<string, number>();
+  for (const client of Object.values((broker as unknown as { clients: Record<string, ClientWithWill> }).clients)) {
+    if (client.will) waiting.set(client.will.topic, (waiting.get(client.will.topic) ?? 0) + 1);
+  }
+  if (waiting.size === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      broker.off('publish', onPublish);
+      resolve();
+    };
+    const onPublish = (packet: { topic: string }): void => {
+      const left = (waiting.get(packet.topic) ?? 0) - 1;
+      if (left > 0) waiting.set(packet.topic, left);
+      else waiting.delete(packet.topic);
+      if (waiting.size === 0) done();
+    };
+    const timer = setTimeout(done, WILLS_STORED_WITHIN_MS);
+    broker.on('publish', onPublish);
+  });
 }
 
 /** What the demo and `labwire-sim` hold of a started broker; tests wrap their own instance the same way. */
