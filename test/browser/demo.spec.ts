@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { startDemo, type RunningDemo } from '../../src/cli/demo';
 import { freePort } from '../../src/cli/node-red-process';
 import { chromiumPath, launchChromium } from '../helpers/chromium';
@@ -79,6 +79,12 @@ describe('the demo as a person first sees it (npm start)', function () {
         timeout: 30_000,
       });
       assert.match(await body.innerText(), /Machine\s+\S+/);
+      // Both throughput charts draw what they show: the pie has its passed slice, and the DPH trend
+      // its actual line (it once hid under the potential line, drawn later with equal values).
+      const [pie, trend] = [page.locator('canvas').nth(0), page.locator('canvas').nth(1)];
+      await page.waitForFunction(() => document.querySelectorAll('canvas').length >= 2, null, { timeout: 30_000 });
+      assert.ok((await greenInPlot(pie)) > 500, 'the Devices pie shows no passed slice');
+      assert.ok((await greenInPlot(trend)) > 100, 'the Devices per hour chart shows no Actual DPH line');
       await page.screenshot({ path: screenshotPath('dashboard-bpwin'), fullPage: true });
 
       await page.goto(`${demo.url}/dashboard/propeller`);
@@ -117,3 +123,16 @@ describe('the demo as a person first sees it (npm start)', function () {
     await editor.waitForFunction((before) => document.querySelectorAll('.red-ui-debug-msg').length > before, messages, { timeout: 15_000 });
   });
 });
+
+/** Pixels of the dashboard's "passed / actual" green (#43a047) below the chart's title and legend. */
+function greenInPlot(canvas: Locator): Promise<number> {
+  return canvas.evaluate((element) => {
+    const c = element as HTMLCanvasElement;
+    const { data } = c.getContext('2d')!.getImageData(0, 0, c.width, c.height);
+    let count = 0;
+    for (let i = Math.floor(c.height * 0.25) * c.width * 4; i < data.length; i += 4) {
+      if (Math.abs(data[i] - 0x43) < 24 && Math.abs(data[i + 1] - 0xa0) < 24 && Math.abs(data[i + 2] - 0x47) < 24) count += 1;
+    }
+    return count;
+  });
+}
