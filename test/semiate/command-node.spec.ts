@@ -72,10 +72,16 @@ for (const transport of ['websocket', 'mqtt'] as const) {
       sim.press('load', 'OTHER');
       await waitFor(() => states.includes('ready'), 5000, 'the tester ready with the other lot');
       assert.equal(last()?.fill, 'red', `still the refusal: ${JSON.stringify(statuses)}`);
-      // The next command clears it: unload is possible now.
+      // The next command clears it once it succeeds: unload is possible now. While it runs, the refusal stays.
+      const before = statuses.length;
       const unloaded = await send({}, 'out');
       assert.equal(unloaded.state, 'initialized');
       assert.notEqual(last()?.fill, 'red', JSON.stringify(last()));
+      assert.deepEqual(
+        statuses.slice(before, -1).filter((st) => st.fill !== 'red'),
+        [],
+        `nothing but the refusal until the unload succeeded: ${JSON.stringify(statuses.slice(before))}`,
+      );
     });
 
     it('lost connection replaces the refusal for good', async () => {
