@@ -1,4 +1,5 @@
 import { BPWIN_SERVER } from '../nodered/config-nodes';
+import { errorText } from '../nodered/i18n';
 import { msgTimeoutMs } from '../nodered/properties';
 import type { NodeDef, NodeStatus, RedAPI, RedNode } from '../nodered/red-types';
 import { userNode } from '../nodered/user-node';
@@ -43,7 +44,8 @@ export = function (RED: RedAPI): void {
         // msg.timeout in seconds, like every timeout of the package; else the server's.
         const result = await request(client, endpoint, { timeoutMs: msgTimeoutMs(msg) });
         msg.topic = endpoint;
-        msg.payload = result.payload;
+        // Unreachable: the reason is ours, not BPWin's, so it reads in the runtime's language like the status.
+        msg.payload = result.failure ? { ...result.payload, Message: errorText(RED, result.failure) } : result.payload;
         msg.raw = result.raw;
         user.status(endpoint === 'health' ? healthDot(result) : { fill: 'green', shape: 'dot', text: endpoint });
         send(msg);

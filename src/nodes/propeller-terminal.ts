@@ -1,9 +1,9 @@
 import { errorText } from '../nodered/i18n';
 import { PROPELLER_CONNECTION_KIND, usePropellerConnection } from '../nodered/propeller-config';
-import { TerminalStatus } from '../nodered/propeller-terminal-status';
 import { configNumber, settingsNumber } from '../nodered/properties';
 import type { NodeDef, NodeMessage, RedAPI, RedNode } from '../nodered/red-types';
 import { errorDot } from '../nodered/status';
+import { StatusOverlay } from '../nodered/status-overlay';
 import { userNode } from '../nodered/user-node';
 import { InstrumentError, errorMessage } from '../protocols/common/errors';
 import type { TerminalSession } from '../protocols/propeller/connection';
@@ -17,7 +17,9 @@ export = function (RED: RedAPI) {
   function PropellerTerminalNode(this: RedNode, config: NodeDef) {
     const node = this;
     const user = userNode(RED, node, config, { migrations: [PROPELLER_CONNECTION_KIND] });
-    const status = new TerminalStatus((s) => user.status(s));
+    // The terminal's own port stands for it while the connection is up: a reconnected Launcher's
+    // "connected (2 ports)" or a serial "loaded" says nothing about whether this port is open yet.
+    const status = new StatusOverlay('state', (s) => user.status(s));
     const link = usePropellerConnection(user, status.target(node.id));
     if (!link) return;
     const { connection } = link;

@@ -1,12 +1,12 @@
 import { InstrumentError } from '../protocols/common/errors';
 import { timeoutSecondsToMs } from '../protocols/common/timeout';
-import { canonicalCommand, commandOf, type CommandRequest, type ExecuteOptions, type SemiAteTester } from '../protocols/semiate';
+import { canonicalCommand, commandOf, type CommandRequest, type ExecuteOptions } from '../protocols/semiate';
 import { SEMIATE_TESTER } from '../nodered/config-nodes';
-import type { StatusTarget } from '../nodered/connection-registry';
 import type { Migration } from '../nodered/migrations';
 import { evaluateProperty, msgTimeoutMs } from '../nodered/properties';
-import type { NodeDef, NodeMessage, NodeStatus, RedAPI, RedNode } from '../nodered/red-types';
+import type { NodeDef, NodeMessage, RedAPI, RedNode } from '../nodered/red-types';
 import { errorDot } from '../nodered/status';
+import { StatusOverlay } from '../nodered/status-overlay';
 import { userNode } from '../nodered/user-node';
 
 /** msg properties that override a command's parameters (same names as the request's fields). */
@@ -43,25 +43,14 @@ export = function (RED: RedAPI) {
       user.refuse(err, 'status.invalidConfig');
       return;
     }
-    // The tester's state shows here, except after a command failed: its refusal stays (red) until
-    // the next command, so a flow never looks fine after the tester refused or ignored what it sent.
-    // A lost connection still shows: it is news the refusal does not tell.
-    let tester: SemiAteTester | undefined = undefined;
-    let refusal: NodeStatus | undefined;
-    let latest: NodeStatus | Record<string, never> = {};
-    const target: StatusTarget = {
-      id: node.id,
-      status: (status) => {
-        latest = status;
-        if (refusal && tester?.status.state === 'connected') return;
-        refusal = undefined;
-        user.status(status);
-      },
-    };
-    const link = user.use(SEMIATE_TESTER, config.tester, (found) => found.registry, target);
+    // The tester's state shows here, except after a command failed: its refusal stays until a
+    // command succeeds, so a flow never looks fine after the tester refused or ignored what it sent.
+    const status = new StatusOverlay('outcome', (s) => user.status(s));
+    const link = user.use(SEMIATE_TESTER, config.tester, (found) => found.registry, status.target(node.id));
     if (!link) return;
-    tester = link.connection;
-    const connected = link.connection;
+    const tester = link.connection;
+    // A tester in alarm is red and a testing one blue while connected: only the connection says whether it is up.
+    status.upWhen(() => tester.status.state === 'connected');
 
     /** The msg as a request and its options; bad input is refused here, before anything is sent. */
     async function requestOf(msg: NodeMessage): Promise<{ request: CommandRequest; options: ExecuteOptions }> {
@@ -71,7 +60,7 @@ export = function (RED: RedAPI) {
       const timeoutMs = msgTimeoutMs(msg) ?? defaultTimeoutMs;
       const request: CommandRequest = { command };
       // The client's own alias table (start → next …), so both agree on which parameters apply.
-      const name = canonicalCommand(command, connected.kind);
+      const name = canonicalCommand(command, tester.kind);
       if (name === 'load') {
         request.lotNumber =
           msg.lotNumber !== undefined
@@ -97,25 +86,21 @@ export = function (RED: RedAPI) {
     let intake: Promise<unknown> = Promise.resolve();
 
     user.onInput(async (msg, send) => {
-      if (refusal) {
-        refusal = undefined;
-        user.status(latest);
-      }
       try {
         const queued = intake.then(async () => {
           const { request, options } = await requestOf(msg);
           // Wrapped, so that waiting for the intake does not wait for the outcome.
-          return { outcome: connected.execute(request, options) };
+          return { outcome: tester.execute(request, options) };
         });
         intake = queued.catch(() => undefined);
         const outcome = await (await queued).outcome;
         msg.topic = outcome.command;
         msg.payload = outcome;
         msg.state = outcome.state;
+        status.clear();
         send(msg);
       } catch (err) {
-        refusal = errorDot(RED, err);
-        user.status(refusal);
+        status.set(errorDot(RED, err));
         throw err;
       }
     });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { freePort } from '../../src/cli/node-red-process';
 import { BpwinSimulator } from '../../src/simulators/bpwin';
-import { closeAndWatch, collect, helper, nextMessage, waitFor } from '../helpers/red';
+import { closeAndWatch, collect, helper, nextMessage, setRuntimeLanguage, waitFor } from '../helpers/red';
 import { BPWIN_NODES, CATCH, SERVER_ID, TAB, credentials, lastStatus, placed, runtimeWithSimulator, serverNode, statusesOf } from './flow';
 
 const PASS = 'tr0ub4dor&3';
@@ -95,6 +95,23 @@ describe('BPWin nodes on a Node-RED runtime', function () {
       helper.getNode('req').receive({});
       assert.equal((await reply).payload.Ready, true);
       assert.deepEqual(lastStatus('req'), { fill: 'green', shape: 'dot', text: 'ready' });
+    });
+
+    it('health in German: an unreachable BPWin says so in payload.Message and the status', async function () {
+      const port = await freePort();
+      await setRuntimeLanguage('de');
+      try {
+        await helper.load(BPWIN_NODES, placed(requestFlow('health', port)), credentials(PASS));
+        const reply = nextMessage<Msg>(helper.getNode('out'));
+        helper.getNode('req').receive({});
+        const payload = (await reply).payload;
+        assert.equal(payload.Ready, false);
+        assert.match(String(payload.Message), /^BPWin GET \/auth: Verbindung abgelehnt/);
+        assert.doesNotMatch(String(payload.Message), /connection refused/);
+        assert.deepEqual(lastStatus('req'), { fill: 'red', shape: 'ring', text: 'nicht erreichbar' });
+      } finally {
+        await setRuntimeLanguage('en-US');
+      }
     });
 
     it('returns a clear "no job session" for job-stats outside a session', async function () {

@@ -72,10 +72,32 @@ for (const transport of ['websocket', 'mqtt'] as const) {
       sim.press('load', 'OTHER');
       await waitFor(() => states.includes('ready'), 5000, 'the tester ready with the other lot');
       assert.equal(last()?.fill, 'red', `still the refusal: ${JSON.stringify(statuses)}`);
-      // The next command clears it: unload is possible now.
+      // The next command clears it once it succeeds: unload is possible now. While it runs, the refusal stays.
+      const before = statuses.length;
       const unloaded = await send({}, 'out');
       assert.equal(unloaded.state, 'initialized');
       assert.notEqual(last()?.fill, 'red', JSON.stringify(last()));
+      assert.deepEqual(
+        statuses.slice(before, -1).filter((st) => st.fill !== 'red'),
+        [],
+        `nothing but the refusal until the unload succeeded: ${JSON.stringify(statuses.slice(before))}`,
+      );
+    });
+
+    it('lost connection replaces the refusal for good', async () => {
+      await deploy({ command: 'unload', waitUntilDone: true });
+      await waitFor(() => last()?.text === 'initialized', 5000, 'the tester state on the command node');
+      await send({}, 'caught');
+      const refusal = { fill: 'red', shape: 'ring', text: 'unload refused: initialized' };
+      assert.deepEqual(last(), refusal);
+      const before = statuses.length;
+      sim.dropClients();
+      // The reconnect shows on the node instead of the refusal, and the refusal does not come back after it.
+      await waitFor(() => statuses.slice(before).some((st) => /reconnecting|connecting/.test(st.text ?? '')), 10000, 'the lost connection shown');
+      await waitFor(() => last()?.text === 'initialized', 10000, 'the tester state once reconnected');
+      assert.equal(last()?.fill, 'green');
+      const afterDrop = statuses.slice(statuses.findIndex((st, i) => i >= before && /connecting/.test(st.text ?? '')));
+      assert.ok(!afterDrop.some((st) => JSON.stringify(st) === JSON.stringify(refusal)), `no refusal after the drop: ${JSON.stringify(afterDrop)}`);
     });
 
     it('a command the master ignored shows red with what it did instead', async () => {
