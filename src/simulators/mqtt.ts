@@ -1,6 +1,13 @@
 import net, { type AddressInfo } from 'node:net';
 import type { Aedes } from 'aedes';
+import { retainedOrderHooks } from './mqtt-retained-order';
 import type { FlowConfigNode, RunningSimulator, SimulatorDefinition, SimulatorStartOptions } from './simulator';
+
+/** The Aedes instance the embedded broker runs: on the given store (what restart() hands on) or a new one. */
+export async function createAedes(persistence?: unknown): Promise<Aedes> {
+  const { Aedes } = await import('aedes');
+  return Aedes.createBroker({ ...retainedOrderHooks(), ...(persistence ? { persistence } : {}) });
+}
 
 /**
  * An MQTT broker (Aedes) for the Unified Namespace examples, so they run on a machine without one.
@@ -35,8 +42,7 @@ export class EmbeddedMqttBroker {
   /** Listen (again, on the same port and with the same retained messages after a stop). */
   async start(): Promise<void> {
     if (this.server) return;
-    const { Aedes } = await import('aedes');
-    const broker = await Aedes.createBroker(this.persistence ? { persistence: this.persistence } : {});
+    const broker = await createAedes(this.persistence);
     this.persistence = (broker as unknown as { persistence: unknown }).persistence;
     broker.on('client', (client) => this.log(`client ${client.id} connected`));
     broker.on('clientDisconnect', (client) => this.log(`client ${client.id} disconnected`));
