@@ -18,12 +18,13 @@ const bin = (name) => path.join(root, 'node_modules', '.bin', name);
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const stepFailures = [];
 const timings = [];
-// The checks compute, so two at a time on two cores. The suites mostly wait (each used about a quarter of
-// one core when measured), so all three run at once. LABWIRE_TEST_JOBS=N caps both, 1 runs every step alone.
+// The checks compute, so two at a time on two cores. The suites mostly wait on timers and sockets (three at
+// once used less than half of one core, measured), so all four run at once. LABWIRE_TEST_JOBS=N caps both;
+// 1 runs every step alone.
 const cap = Number(process.env.LABWIRE_TEST_JOBS) || Infinity;
 const cores = os.availableParallelism?.() ?? os.cpus().length;
 const checkJobs = Math.max(1, Math.min(cap, 2, cores));
-const suiteJobs = Math.max(1, Math.min(cap, cores > 1 ? 3 : 1));
+const suiteJobs = Math.max(1, Math.min(cap, cores > 1 ? 4 : 1));
 
 /** One step: its process, its output (held until it may be shown), and the totals it adds once it ends. */
 function start(label, command, args, { parse = false, env = {} } = {}) {
@@ -122,12 +123,11 @@ const suites = [
 const browser = await findChromium();
 if (fs.existsSync(path.join(root, 'test', 'browser'))) {
   if (browser.path) {
-    suites.push([
-      `browser: the editor in Chromium (${browser.source})`,
-      bin('mocha'),
-      ['test/browser/**/*.spec.ts'],
-      { parse: true, env: { CHROMIUM_PATH: browser.path } },
-    ]);
+    // In two processes, each with its own Chromium: the dialog suite alone takes as long as the rest.
+    const chromium = { parse: true, env: { CHROMIUM_PATH: browser.path } };
+    const dialogs = 'test/browser/dialogs.spec.ts';
+    suites.push([`browser: the editor in Chromium (${browser.source})`, bin('mocha'), ['test/browser/**/*.spec.ts', '--ignore', dialogs], chromium]);
+    suites.push([`browser: every dialog closed with Done (${browser.source})`, bin('mocha'), [dialogs], chromium]);
   } else {
     // The devDependency brings a Chromium, so this only happens where it cannot run: say so, and fail CI.
     console.log(`\n(browser tests skipped: ${browser.reason}; set CHROMIUM_PATH to a Chromium)`);
