@@ -37,13 +37,13 @@ function start(label, command, args, { parse = false, env = {} } = {}) {
     const child = spawn(command, args, { cwd: root, env: { ...process.env, PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let tail = '';
     // stdout and stderr go to one stream so a held step prints in the order it wrote.
-    const collect = (chunk) => {
-      const text = chunk.toString();
+    // Decoded by the streams, so a character split across two chunks (✔ is three bytes) stays whole.
+    const collect = (text) => {
       show(text);
       tail = (tail + text).slice(-20000);
     };
-    child.stdout.on('data', collect);
-    child.stderr.on('data', collect);
+    child.stdout.setEncoding('utf8').on('data', collect);
+    child.stderr.setEncoding('utf8').on('data', collect);
     child.on('error', (err) => show(`${label}: could not start ${command}: ${err.message}\n`));
     child.on('close', (code) => {
       const seconds = (Date.now() - began) / 1000;
@@ -52,7 +52,8 @@ function start(label, command, args, { parse = false, env = {} } = {}) {
       if (parse) {
         const number = (re) => Number(re.exec(tail)?.[1] ?? 0);
         totals.passed += number(/(\d+) passing/);
-        totals.failed += number(/(\d+) failing/);
+        // A suite that ended badly without reporting a failing test (a crash, a hook) still counts as one.
+        totals.failed += number(/(\d+) failing/) || (code === 0 ? 0 : 1);
         totals.skipped += number(/(\d+) pending/);
       }
       if (code !== 0) {
