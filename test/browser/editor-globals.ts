@@ -23,6 +23,7 @@ export interface EditorRed {
   };
   workspaces: { show(id: string): void };
   sidebar: { show(id: string): void };
+  history: { depth(): number };
 }
 
 declare global {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { dialogSettled } from './dialog-actions';
 import { artifacts, categoryId, chromiumPath, dragFromPalette, openEditor, packageNodeTypes, root, type EditorSession } from './editor-harness';
 
 /** The first sentence of a node's en-US help, as the sidebar should show it. */
@@ -165,8 +166,7 @@ describe('the editor in Chromium', function () {
         nodeId = await dragFromPalette(page, info.type, 150 + (column % 4) * 200, 80 + Math.floor(column / 4) * 80);
         await page.locator(`#red-ui-workspace-chart g.red-ui-flow-node-group[id="${nodeId}"] rect.red-ui-flow-node`).dblclick();
       }
-      await page.locator(okButton).waitFor({ state: 'visible', timeout: 10_000 });
-      await page.waitForTimeout(300);
+      await dialogSettled(page, info.isConfig);
       await page.screenshot({ path: path.join(artifacts, `${info.type}.png`) });
 
       const blank = await blankRequiredField(session, info.type, prefix);

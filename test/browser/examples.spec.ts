@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import './editor-globals';
 import { artifacts, chromiumPath, openEditor, root, type EditorSession } from './editor-harness';
+import { waitFor } from '../helpers/wait-for';
 
 interface ExampleRef {
   system: string;
@@ -85,8 +86,19 @@ describe('every example imports from Import › Examples and deploys', function 
       }
       await page.click('#red-ui-clipboard-dialog-import-opt-new');
       const logBefore = session.nodeRed.output().length;
+      const historyBefore = await page.evaluate(() => window.RED.history.depth());
       await page.click('#red-ui-clipboard-dialog-ok');
-      await page.waitForTimeout(500);
+      // The editor fetches the example after the click: it is in once it is on the undo history,
+      // or Node-RED is asking what to do with nodes that already exist.
+      await page.waitForFunction(
+        (before) =>
+          window.RED.history.depth() > before ||
+          [...document.querySelectorAll<HTMLElement>('.red-ui-notification')].some(
+            (n) => n.offsetParent !== null && /already exist/.test(n.textContent ?? ''),
+          ),
+        historyBefore,
+        { timeout: 10_000 },
+      );
       // Imported nodes may be attached to the pointer: a click places them.
       const chart = await page.locator('#red-ui-workspace-chart').boundingBox();
       await page.mouse.click(chart!.x + 60, chart!.y + 60);
@@ -102,7 +114,12 @@ describe('every example imports from Import › Examples and deploys', function 
         const text = (await page.locator('.ui-dialog:visible').first().textContent()) ?? '';
         assert.fail(`deploying asked for confirmation instead of deploying: ${text.replace(/\s+/g, ' ').trim()}`);
       }
-      await page.waitForTimeout(1000);
+      // The runtime logs this once every node of the new flows has been started, so errors from starting are in the log.
+      await waitFor(
+        () => /Started (modified )?(flows|nodes)/.test(session.nodeRed.output().slice(logBefore)),
+        10_000,
+        'Node-RED to start the deployed flows',
+      );
       // No instrument or simulator listens at the examples' default addresses here, so a node saying
       // it cannot reach one is expected; any other error means the flow itself is broken.
       const errors = session.nodeRed

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { dialogSettled } from './dialog-actions';
 import { chromiumPath, openEditor, packageNodeTypes, type EditorSession } from './editor-harness';
 
 type Page = EditorSession['page'];
@@ -24,8 +25,8 @@ async function openOld(
     const w = window as unknown as EditorRed;
     w.RED.editor.edit(w.RED.nodes.node(nodeId));
   }, id);
-  await page.locator('#node-dialog-ok').waitFor({ state: 'visible', timeout: 10_000 });
-  await page.waitForTimeout(300);
+  // Its oneditprepare has filled the fields once the tray has settled.
+  await dialogSettled(page, false);
   const dialog = await page.evaluate(
     (names) =>
       Object.fromEntries(

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import os from 'node:os';
 import path from 'node:path';
 import { listExamples, type ExampleFile, type FlowNode } from '../../src/cli/example-flows';
 import type { FlowConfigNode } from '../../src/simulators/simulator';
@@ -13,6 +14,16 @@ export function examplesOf(system: string, keep: (example: ExampleFile) => boole
   return listExamples(path.join(__dirname, '..', '..', 'examples')).filter((e) => e.system === system && keep(e));
 }
 
+/**
+ * The examples write demo files to fixed paths (/tmp/labwire-…). npm test runs the suites that deploy them in
+ * several processes at once, and one would overwrite or remove the file another is reading: each process
+ * gets a file of its own. Other values are returned as they are.
+ */
+export function ownDemoFile(value: string): string {
+  const match = /^\/tmp\/(labwire-[^/]+?)(\.[A-Za-z0-9]+)?$/.exec(value);
+  return match ? path.join(os.tmpdir(), `${match[1]}-${process.pid}${match[2] ?? ''}`) : value;
+}
+
 export interface ExampleFlowOptions {
   /** Node types to swap for test-helper nodes with the same id, so a test can watch what reaches them. Default: debug. */
   observe?: string[];
@@ -22,7 +33,7 @@ export interface ExampleFlowOptions {
 
 /**
  * An example as `npm start` deploys it, for the test-helper runtime: config nodes pointed at the
- * running simulator, observed nodes replaced by helper nodes.
+ * running simulator, observed nodes replaced by helper nodes, demo files in /tmp made this process's own.
  */
 export function exampleFlow(
   examples: ExampleFile[],
@@ -35,7 +46,9 @@ export function exampleFlow(
   const observe = options.observe ?? ['debug'];
   const flow: FlowNode[] = [];
   for (const original of example.nodes) {
-    const node: FlowNode = { ...original };
+    const node = Object.fromEntries(
+      Object.entries(original).map(([key, value]) => [key, typeof value === 'string' ? ownDemoFile(value) : value]),
+    ) as FlowNode;
     if (simulator.configure(node as FlowConfigNode)) flow.push(node);
     else if (observe.includes(node.type)) flow.push({ id: node.id, type: 'helper', z: node.z });
     else if (!options.drop?.(node.type)) flow.push(node);

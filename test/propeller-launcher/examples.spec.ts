@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import type { RunningSimulator } from '../../src/simulators/simulator';
 import { simulator } from '../../src/simulators/launcher';
-import { coreNode as core, exampleFlow, examplesOf } from '../helpers/examples';
+import { coreNode as core, exampleFlow, examplesOf, ownDemoFile } from '../helpers/examples';
 import { collect, helper, nextMessage, waitFor } from '../helpers/red';
 import launcherNode = require('../../src/nodes/propeller-launcher');
 import loadNode = require('../../src/nodes/propeller-load');
@@ -63,6 +64,7 @@ describe('propeller Launcher example flows', function () {
     await waitFor(() => lines.some((m) => /^count = \d+$/.test(String(m.payload))), 5000, 'printed lines');
     helper.getNode('ex1-hello').receive({});
     await waitFor(() => lines.some((m) => m.payload === 'hello'), 5000, 'the echo of hello');
+    fs.rmSync(ownDemoFile('/tmp/labwire-propeller-demo.binary'), { force: true });
   });
 
   it('02: lists the ports and says which were added', async function () {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { startPropellerChips, type RunningPropellerChips } from '../../src/simulators/propeller-chip';
-import { coreNode as core, exampleFlow, examplesOf } from '../helpers/examples';
+import { coreNode as core, exampleFlow, examplesOf, ownDemoFile } from '../helpers/examples';
 import { collect, helper, nextMessage, waitFor } from '../helpers/red';
 import serialNode = require('../../src/nodes/propeller-serial');
 import imageNode = require('../../src/nodes/propeller-image');
@@ -75,7 +75,7 @@ describe('propeller serial example flows', function () {
   });
 
   it('11: programs the EEPROM from the file and reports the verification; a damaged file reaches the Catch node', async () => {
-    const file = '/tmp/labwire-propeller-serial-demo.binary';
+    const file = ownDemoFile('/tmp/labwire-propeller-serial-demo.binary');
     fs.rmSync(file, { force: true });
     await load('11 - Program the EEPROM from a file with verification');
     await waitFor(() => fs.existsSync(file) && fs.statSync(file).size === 32, 5000, 'the demo program file');

@@ -258,7 +258,8 @@ describe('propeller nodes on a serial port (fake chip on a pseudo-terminal)', fu
     assert.equal((await load(makeBinary(64))).success, true);
     await helper.setFlows(flow([terminal, lines], serialConfig({ name: 'renamed' })), 'nodes');
     await waitFor(() => helper.getNode('serial')?.name === 'renamed', 5000, 'the redeployed config node');
-    assert.equal((await load(makeBinary(96))).success, true, 'the new config node opened the port again');
+    const again = await load(makeBinary(96));
+    assert.equal(again.success, true, `the new config node opened the port again: ${again.error}`);
     assert.equal(bench.chip.loads.length, 4);
   });
 
