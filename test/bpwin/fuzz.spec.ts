@@ -295,7 +295,7 @@ describe('BPWin fuzz: a hostile BPWin through a real Node-RED', function () {
         BPWIN_NODES,
         [
           { id: 'tab', type: 'tab', label: 'fuzz' },
-          serverNode(bpwin.port, { timeout: 1000, reconnectMin: 10, reconnectMax: 50 }),
+          serverNode(bpwin.port, { timeout: 1, reconnectMin: 10, reconnectMax: 50 }),
           { id: 'req', z: 'tab', type: 'bpwin-request', server: 'srv', endpoint: '', wires: [['out', 'out2']] },
           { id: 'ev', z: 'tab', type: 'bpwin-events', server: 'srv', wires: [['evOut', 'evOut2']] },
           { id: 'out', z: 'tab', type: 'helper' },
