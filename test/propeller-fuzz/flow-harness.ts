@@ -79,15 +79,6 @@ export interface FuzzReport {
   errorTexts: Map<string, number>;
 }
 
-/**
- * node-red-node-test-helper spies on every node's send, status, warn and error, and its spies keep
- * every call with its msg until the flow is unloaded: in a long run that is the test's memory, not
- * the package's. Forget those calls now and then, and before memory is measured.
- */
-function forgetSpiedCalls(): void {
-  (helper as unknown as { _sandbox?: { resetHistory(): void } })._sandbox?.resetHistory();
-}
-
 /** Why a caught error is not a clear one, or undefined when it is. */
 function unclear(error: { message?: unknown } | undefined): string | undefined {
   const text = typeof error?.message === 'string' ? error.message : undefined;
@@ -125,8 +116,6 @@ export async function runFuzz(
     const key = String(m.error?.message).replace(/\d+/g, 'N').slice(0, 120);
     errorTexts.set(key, (errorTexts.get(key) ?? 0) + 1);
   });
-  const forgetting = setInterval(forgetSpiedCalls, 1000);
-  forgetSpiedCalls();
   const vitals = new Vitals({ onStall: (ms) => console.log(`      stall ${Math.round(ms)} ms after: ${(options.recent?.() ?? []).join(' | ')}`) });
   let counter = 0;
   const open = (): string[] => [...sent].filter((id) => !ended.has(id));
@@ -140,12 +129,11 @@ export async function runFuzz(
       const left = open();
       throw new Error(`${err.message}: ${left.length} of ${sent.size} did not end with a result or an error (${left.slice(0, 5).join(', ')})`);
     });
-  } finally {
-    clearInterval(forgetting);
-    forgetSpiedCalls();
+  } catch (err) {
     vitals.stop();
+    throw err;
   }
-  const report = vitals.stop();
+  const report = await vitals.stopSettled();
   assert.deepEqual(problems, [], 'every error is a clear one');
   assertHealthy(report, { maxRetainedGrowthMb: options.memoryLimitMb });
   return { sent: sent.size, ...counts, vitals: report, errorTexts };

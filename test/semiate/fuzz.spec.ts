@@ -193,6 +193,12 @@ function underTest(): FlowNode[] {
   ];
 }
 
+/** How the commands of a run ended: counted for its report line. */
+interface CallCounts {
+  results: number;
+  errors: number;
+}
+
 /** Send one case: the frames in order (trickled ones in fragments) and the calls alongside; every call must end. */
 async function runCase(
   vitals: Vitals,
@@ -202,6 +208,7 @@ async function runCase(
   caseCalls: Array<Record<string, unknown>>,
   caseReplies: string[],
   answers: string[],
+  ended: CallCounts,
 ): Promise<void> {
   await vitals.caseStarted();
   answers.splice(0, answers.length, ...caseReplies);
@@ -209,6 +216,8 @@ async function runCase(
   for (const frame of caseFrames) await send(frame);
   for (const end of await Promise.all(ends)) {
     if (end.kind === 'error') assert.ok(isClearError(end.message), `not a clear error: ${end.message}`);
+    if (end.kind === 'result') ended.results += 1;
+    else ended.errors += 1;
   }
   vitals.caseEnded();
 }
@@ -231,6 +240,7 @@ describe(`semiate fuzz (seed ${scale.seed}, ${scale.runs} cases${scale.large ? '
     let siteSeed = 0;
     const vitals = new Vitals();
     let cases = 0;
+    const ended: CallCounts = { results: 0, errors: 0 };
     try {
       await helper.load(nodes, fuzzFlow(underTest(), [{ id: 'tester', type: 'semiate-tester', transport: 'websocket', url: master.url }]) as never);
       const tracker = new CallTracker('cmd');
@@ -255,7 +265,7 @@ describe(`semiate fuzz (seed ${scale.seed}, ${scale.runs} cases${scale.large ? '
           replies,
           async (caseFrames, caseCalls, caseReplies) => {
             cases += 1;
-            await runCase(vitals, send, tracker, caseFrames, caseCalls, caseReplies, answers);
+            await runCase(vitals, send, tracker, caseFrames, caseCalls, caseReplies, answers, ended);
           },
         ),
         fuzzRunOptions(scale),
@@ -270,10 +280,16 @@ describe(`semiate fuzz (seed ${scale.seed}, ${scale.runs} cases${scale.large ? '
         clearInterval(resend);
       }
     } finally {
-      const report = vitals.stop();
+      const report = await vitals.stopSettled();
       await helper.unload();
       await master.close();
-      console.log(describeVitals(`Semi-ATE websocket fuzz (seed ${scale.seed}${scale.large ? ', large' : ''})`, report, { cases }));
+      console.log(
+        describeVitals(`Semi-ATE websocket fuzz (seed ${scale.seed}${scale.large ? ', large' : ''})`, report, {
+          cases,
+          'commands with a result': ended.results,
+          'with a clear error': ended.errors,
+        }),
+      );
       assertHealthy(report);
     }
   });
@@ -284,6 +300,7 @@ describe(`semiate fuzz (seed ${scale.seed}, ${scale.runs} cases${scale.large ? '
     let publisher: MqttClient | undefined;
     const vitals = new Vitals();
     let cases = 0;
+    const ended: CallCounts = { results: 0, errors: 0 };
     try {
       await helper.load(
         nodes,
@@ -316,7 +333,7 @@ describe(`semiate fuzz (seed ${scale.seed}, ${scale.runs} cases${scale.large ? '
           replies,
           async (caseFrames, caseCalls, caseReplies) => {
             cases += 1;
-            await runCase(vitals, send, tracker, caseFrames, caseCalls, caseReplies, answers);
+            await runCase(vitals, send, tracker, caseFrames, caseCalls, caseReplies, answers, ended);
           },
         ),
         fuzzRunOptions(scale),
@@ -340,11 +357,17 @@ describe(`semiate fuzz (seed ${scale.seed}, ${scale.runs} cases${scale.large ? '
       const tested = await tracker.call({ command: 'next', waitUntilDone: true, timeout: 5 }, 10_000);
       assert.equal(tested.kind, 'result', JSON.stringify(tested));
     } finally {
-      const report = vitals.stop();
+      const report = await vitals.stopSettled();
       await helper.unload();
       await publisher?.endAsync();
       await sim.close();
-      console.log(describeVitals(`Semi-ATE MQTT fuzz (seed ${scale.seed}${scale.large ? ', large' : ''})`, report, { cases }));
+      console.log(
+        describeVitals(`Semi-ATE MQTT fuzz (seed ${scale.seed}${scale.large ? ', large' : ''})`, report, {
+          cases,
+          'commands with a result': ended.results,
+          'with a clear error': ended.errors,
+        }),
+      );
       assertHealthy(report);
     }
   });
