@@ -173,6 +173,24 @@ describe('sfdaq-broker and sfdaq-call nodes', () => {
     assert.equal(sim.pgroup('alvra', 'p12345')!.closed, true);
   });
 
+  it('close_pgroup_writing is never chosen by msg.operation alone', async () => {
+    await helper.load(NODES, flow(sim, [{ id: 'call', operation: '', params: {} }]));
+    const caught = nextMessage<Msg>(helper.getNode('caught'));
+    helper.getNode('call').receive({ operation: 'close_pgroup_writing', payload: { pgroup: 'p12345' }, confirm: 'p12345' });
+    assert.match((await caught).error!.message, /close_pgroup_writing cannot be undone: choose it in the node, not by msg.operation/);
+    assert.equal(sim.pgroup('alvra', 'p12345')!.closed, false);
+    assert.equal(sim.requests.length, 0);
+  });
+
+  it('close_pgroup_writing takes msg.confirm only as a string', async () => {
+    await helper.load(NODES, flow(sim, [{ id: 'call', operation: 'close_pgroup_writing', params: { pgroup: { value: 'p12345', type: 'str' } } }]));
+    const caughtArray = nextMessage<Msg>(helper.getNode('caught'));
+    helper.getNode('call').receive({ confirm: ['p12345'] });
+    assert.match((await caughtArray).error!.message, /irreversible: set the confirmation \(msg.confirm\)/);
+    assert.equal(sim.pgroup('alvra', 'p12345')!.closed, false);
+    assert.equal(sim.requests.length, 0);
+  });
+
   it('queues concurrent input from several nodes: one request at a time, in order', async () => {
     sim.delays.set('advance_run_number', 10);
     const pgroup = { pgroup: { value: 'p17502', type: 'str' } };

@@ -160,6 +160,9 @@ describe('sf-daq validation (refused before sending)', () => {
       );
       refused('close_pgroup_writing', { pgroup: 'p17502' }, /irreversible/, 'p12345');
       refused('close_pgroup_writing', { pgroup: 'p17502' }, /irreversible/, true);
+      // Only the string itself: String() coercion would accept these.
+      refused('close_pgroup_writing', { pgroup: 'p17502' }, /irreversible/, ['p17502']);
+      refused('close_pgroup_writing', { pgroup: 'p17502' }, /irreversible/, { toString: () => 'p17502' });
       assert.deepEqual(validateParams(route('close_pgroup_writing'), { pgroup: 'p17502' }, 'p17502'), { pgroup: 'p17502' });
     });
 

@@ -146,7 +146,8 @@ export function validateParams(route: RouteSpec, params: Params, confirm?: unkno
     }
   }
   checkRules(route, out);
-  if (route.confirmParam !== undefined && String(confirm ?? '') !== String(out[route.confirmParam])) {
+  // Only a string confirms: String() would let ["p17502"] or any object whose toString names the pgroup pass.
+  if (route.confirmParam !== undefined && (typeof confirm !== 'string' || confirm !== String(out[route.confirmParam]))) {
     throw bad(
       `${route.operation} is irreversible: ` +
         `set the confirmation (msg.confirm) to the ${route.confirmParam} "${String(out[route.confirmParam])}" to run it`,
