@@ -149,9 +149,10 @@ describe('BPWin example flows against the simulator', function () {
       { kind: 'Failed', devices: 1 },
       { kind: 'Remaining', devices: 8 },
     ]);
+    // Potential first, so the chart draws the actual line on top of it.
     assert.deepEqual(
       dph.slice(0, 2).map((m) => m.topic),
-      ['Actual DPH', 'Potential DPH'],
+      ['Potential DPH', 'Actual DPH'],
     );
     assert.equal(yieldText[0]!.payload, '50 %');
     assert.equal((await machine).payload, '4000 APS (H3911910180556)');
