@@ -25,7 +25,8 @@ export async function dialogSettled(page: Page, config: boolean): Promise<void> 
       return $(button).is(':visible') && document.getElementById('red-ui-editor-stack')?.style.zIndex === '13';
     },
     doneButton(config),
-    { polling: 'raf', timeout: 10_000 },
+    // Generous: on a loaded machine Node-RED's own tray timers run late; a settled dialog returns at once.
+    { polling: 'raf', timeout: 30_000 },
   );
 }
 

@@ -117,9 +117,12 @@ describe('every example imports from Import › Examples and deploys', function 
       // The runtime logs this once every node of the new flows has been started, so errors from starting are in the log.
       await waitFor(
         () => /Started (modified )?(flows|nodes)/.test(session.nodeRed.output().slice(logBefore)),
-        10_000,
+        30_000,
         'Node-RED to start the deployed flows',
-      );
+      ).catch((err: Error) => {
+        // Say what the runtime logged instead, so a failure here explains itself.
+        throw new Error(`${err.message}; Node-RED logged since the deploy: ${session.nodeRed.output().slice(logBefore).slice(-1500)}`);
+      });
       // No instrument or simulator listens at the examples' default addresses here, so a node saying
       // it cannot reach one is expected; any other error means the flow itself is broken.
       const errors = session.nodeRed

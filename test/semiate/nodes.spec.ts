@@ -217,7 +217,8 @@ for (const transport of ['websocket', 'mqtt'] as const) {
       assert.equal((await run({ payload: 'AFTER' })).state, 'ready');
     });
 
-    it('sets no status from a closed command, status or results node, whatever the shared connection does next', async () => {
+    it('sets no status from a closed command, status or results node, whatever the shared connection does next', async function () {
+      this.timeout(45_000);
       const extra = { id: 'cmd2', type: 'semiate-command', z: 'f1', tester: 'tester', command: 'reset', wires: [[]] };
       await helper.load(nodes, [...flow(tester()), extra]);
       await initialized();
@@ -231,9 +232,11 @@ for (const transport of ['websocket', 'mqtt'] as const) {
       await waitFor(
         () =>
           open.some((t) => /reconnecting/.test(t)) && open[open.length - 1] !== undefined && !/reconnecting|connecting/.test(open[open.length - 1]!),
-        10000,
+        30000,
         'the open node to see the reconnect and its end',
-      );
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}; it showed: ${JSON.stringify(open)}`);
+      });
       assert.deepEqual(closed, [[], [], []], 'no status from a closed node');
     });
 
