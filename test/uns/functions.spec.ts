@@ -261,6 +261,8 @@ describe('the UNS line overview: what it makes of the site tree', () => {
     send({ topic: `${P}/f/l1/bpwin-1/info`, payload: { system: 'BPWin' } });
     send({ topic: `${P}/f/l1/bpwin-1/metric/yield`, payload: { value: 97.5, unit: '%' } });
     send({ topic: `${P}/f/l1/bpwin-1/metric/throughput`, payload: { value: 1200, unit: 'devices/h' } });
+    send({ topic: `${P}/f/l1/bpwin-1/metric/failed`, payload: { value: 1, unit: 'devices' } });
+    send({ topic: `${P}/f/l1/bpwin-1/metric/marks`, payload: { value: 3, unit: 'marks' } });
     send({ topic: `${P}/f/l2/sfdaq-1/state`, payload: { state: 'unreachable', edge: 'edge-2' } });
     await waitFor(() => out.length === 1, 2000, 'the table');
     await new Promise((r) => setTimeout(r, 400));
@@ -269,7 +271,8 @@ describe('the UNS line overview: what it makes of the site tree', () => {
     assert.deepEqual(
       rows!.map((r) => [r.path, r.online, r.level, r.state, r.yield, r.metrics, r.system]),
       [
-        ['f/l1/bpwin-1', true, 'ok', 'active', '97.5 %', 'throughput 1200 devices/h', 'BPWin'],
+        // As a person reads them: one device, and a count named like its unit said once.
+        ['f/l1/bpwin-1', true, 'ok', 'active', '97.5 %', 'throughput 1200 devices/h, failed 1 device, marks 3', 'BPWin'],
         ['f/l2/sfdaq-1', null, 'alarm', 'unreachable', '', '', ''],
       ],
     );
