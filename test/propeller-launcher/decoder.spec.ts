@@ -15,6 +15,14 @@ describe('propeller terminal decoding', function () {
     assert.deepEqual(d.push(Buffer.from('\r\n')), ['ef']);
   });
 
+  it('ends a line at a lone CR too (the Parallax Serial Terminal newline), at once, and a CR LF cut between packets once', function () {
+    const d = new TerminalDecoder({ split: 'line', output: 'utf8' });
+    assert.deepEqual(d.push(Buffer.from('count = 1\r')), ['count = 1'], 'a CR-ended line is not held for the next packet');
+    assert.deepEqual(d.push(Buffer.from('\ncount = 2\rcount = 3\r\r')), ['count = 2', 'count = 3', '']);
+    assert.deepEqual(d.push(Buffer.from('20,98\rProgram restarted\r\n')), ['20,98', 'Program restarted']);
+    assert.deepEqual(d.push(Buffer.from('\n')), [''], 'an LF after a whole CR LF is a line of its own');
+  });
+
   it('keeps a UTF-8 character split across packets whole', function () {
     const bytes = Buffer.from('grüße €');
     const d = new TerminalDecoder({ split: 'none', output: 'utf8' });
@@ -51,7 +59,7 @@ describe('propeller terminal decoding', function () {
   it('gives the same pieces however the stream is cut into packets', function () {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 300 }), fc.array(fc.nat(300), { maxLength: 10 }), (bytes, cuts) => {
-        const data = Buffer.from(bytes.map((b) => (b % 7 === 0 ? 0x0a : b)));
+        const data = Buffer.from(bytes.map((b) => (b % 7 === 0 ? 0x0a : b % 11 === 0 ? 0x0d : b)));
         const whole = new TerminalDecoder({ split: 'line', output: 'buffer' }).push(data);
         const points = [...new Set(cuts.map((c) => c % (data.length + 1)))].sort((a, b) => a - b);
         const chunks: Buffer[] = [];
