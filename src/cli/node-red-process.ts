@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -80,7 +81,8 @@ export function writeSettings(userDir: string, settings: Record<string, unknown>
       "  flowFile: 'flows.json',",
       // Example flows write files with relative names: keep them in the user directory, not the checkout.
       `  fileWorkingDirectory: ${JSON.stringify(path.resolve(userDir))},`,
-      '  credentialSecret: false,',
+      // Credentials (the simulators' passwords, and whatever the user adds) encrypted at rest with a key of this directory.
+      `  credentialSecret: ${JSON.stringify(credentialSecret(userDir))},`,
       '  editorTheme: { tours: false, projects: { enabled: false } },',
       '  telemetry: { enabled: false },',
       "  logging: { console: { level: 'info', metrics: false, audit: false } },",
@@ -92,6 +94,23 @@ export function writeSettings(userDir: string, settings: Record<string, unknown>
       '',
     ].join('\n'),
   );
+}
+
+/**
+ * The user directory's own credential key, made once and kept beside the flows (readable by the owner only),
+ * so the credentials file stays readable across restarts and Node-RED has no unencrypted file to warn about.
+ */
+function credentialSecret(userDir: string): string {
+  const file = path.join(userDir, '.credential-secret');
+  try {
+    const kept = fs.readFileSync(file, 'utf8').trim();
+    if (kept) return kept;
+  } catch {
+    // Not made yet.
+  }
+  const secret = crypto.randomBytes(24).toString('hex');
+  fs.writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
 }
 
 /** GET a Node-RED admin URL; the body as text (the editor page is HTML). */

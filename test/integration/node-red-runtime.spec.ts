@@ -127,6 +127,14 @@ describe('npm start again, after the user built flows in the demo', function () 
         wires: [[]],
       },
       { id: 'user-broker', type: 'sfdaq-broker', name: 'my broker', fastUrl: 'http://127.0.0.1:9', slowUrl: '', timeout: 10, prefer: 'current' },
+      {
+        id: 'user-tester',
+        type: 'semiate-tester',
+        name: 'my tester',
+        transport: 'mqtt',
+        broker: 'mqtt://127.0.0.1:9',
+        credentials: { username: 'me', password: 'own-secret-7f3a' },
+      },
     ];
     const deployed = await requestJson('POST', `${demo.url}/flows`, [...first, ...own], { 'Node-RED-Deployment-Type': 'full' });
     assert.equal(deployed.status, 204);
@@ -142,6 +150,14 @@ describe('npm start again, after the user built flows in the demo', function () 
       );
     assert.equal(second.filter((n) => n.type === 'tab').length, exampleTabs + 1);
     assert.equal(new Set(second.map((n) => n.id)).size, second.length, 'no node twice');
+
+    // Credentials are encrypted at rest with the directory's own key, and still read after the restart.
+    const stored = fs.readFileSync(path.join(userDir, 'flows_cred.json'), 'utf8');
+    assert.doesNotMatch(stored, /own-secret-7f3a/, 'the credentials file holds a password in plain text');
+    assert.deepEqual(Object.keys(JSON.parse(stored) as object), ['$'], 'the credentials file is encrypted');
+    const credentials = JSON.parse((await getJson(`${demo.url}/credentials/semiate-tester/user-tester`, 10_000)).body) as Record<string, unknown>;
+    assert.deepEqual(credentials, { username: 'me', has_password: true });
+    assert.doesNotMatch(demo.nodeRed.output(), /unencrypted credentials/i);
   });
 });
 
