@@ -70,6 +70,20 @@ describe('BPWin event decoding', function () {
     assert.equal(parseTimestamp('yesterday'), undefined);
   });
 
+  it('reads each timestamp afresh when consecutive events alternate between two (the last one is remembered)', function () {
+    const first = parseTimestamp('2023-12-08 17:09:12 -0600');
+    const second = parseTimestamp('2023-12-08 17:09:13 +0130');
+    assert.deepEqual(first, { iso: '2023-12-08T17:09:12-06:00', time: Date.UTC(2023, 11, 8, 23, 9, 12) });
+    assert.deepEqual(second, { iso: '2023-12-08T17:09:13+01:30', time: Date.UTC(2023, 11, 8, 15, 39, 13) });
+    assert.deepEqual(parseTimestamp('2023-12-08 17:09:12 -0600'), first);
+    assert.equal(parseTimestamp('2023-12-08 17:09:12 -0600'), parseTimestamp('2023-12-08 17:09:12 -0600'));
+    // The remembered result is shared, so no caller can change what the next one gets.
+    assert.throws(() => Object.assign(parseTimestamp('2023-12-08 17:09:12 -0600')!, { time: 0 }), TypeError);
+    assert.equal(parseTimestamp('2023-12-08 17:09:12 -0600')!.time, Date.UTC(2023, 11, 8, 23, 9, 12));
+    assert.equal(parseTimestamp('yesterday'), undefined);
+    assert.equal(parseTimestamp('yesterday'), undefined);
+  });
+
   it('parses site/socket labels 1-based', function () {
     assert.deepEqual(parseSiteSocket('3A'), { site: 3, socket: 1, letter: 'A' });
     assert.deepEqual(parseSiteSocket('12d'), { site: 12, socket: 4, letter: 'D' });

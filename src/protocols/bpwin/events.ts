@@ -51,16 +51,36 @@ const JOB_CODES: Record<string, { outcome: JobOutcome; description: string }> = 
 const TIMESTAMP = /^\s*(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\s*([+-])(\d{2}):?(\d{2}))?\s*$/;
 const SITE_SOCKET = /^(\d+)([A-Za-z])$/;
 
+export interface ParsedTimestamp {
+  readonly iso: string;
+  readonly time: number;
+}
+
+/**
+ * The last timestamp read and its result. BPWin stamps events to the second, and the events of a
+ * run come in bursts (Active, then Pass/Fail, per socket), so consecutive events mostly carry the
+ * same text: one comparison then replaces the regex, the ISO text and the date arithmetic.
+ */
+let lastStamp: { text: string; parsed: ParsedTimestamp | undefined } = { text: '', parsed: undefined };
+
 /** "2023-12-08 17:08:16 -0600" → ISO with offset and epoch ms; undefined when it is not that shape. */
-export function parseTimestamp(text: string): { iso: string; time: number } | undefined {
+export function parseTimestamp(text: string): ParsedTimestamp | undefined {
+  if (text === lastStamp.text) return lastStamp.parsed;
+  const parsed = readTimestamp(text);
+  lastStamp = { text, parsed };
+  return parsed;
+}
+
+function readTimestamp(text: string): ParsedTimestamp | undefined {
   const m = TIMESTAMP.exec(text);
   if (!m) return undefined;
   const offsetMinutes = m[7] ? (m[7] === '-' ? -1 : 1) * (Number(m[8]) * 60 + Number(m[9])) : undefined;
   const iso = `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}${m[7] ? `${m[7]}${m[8]}:${m[9]}` : ''}`;
-  // Date.UTC on the parts is several times cheaper than Date.parse on the text (this runs per event).
+  // Date.UTC on the parts is several times cheaper than Date.parse on the text.
   const wall = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
   const time = offsetMinutes === undefined ? Date.parse(iso) : wall - offsetMinutes * 60_000;
-  return Number.isNaN(time) ? undefined : { iso, time };
+  // Frozen: the same result is handed to every caller with the same text.
+  return Number.isNaN(time) ? undefined : Object.freeze({ iso, time });
 }
 
 /** "3A" → site 3, socket 1 (letter A); both 1-based as BPWin counts them. */

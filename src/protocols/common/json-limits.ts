@@ -10,8 +10,21 @@ import { CLOSE_BRACE, CLOSE_BRACKET, OPEN_BRACE, OPEN_BRACKET, QUOTE, jsonString
 /** Deepest nesting accepted from an instrument; real replies stay under ten levels. */
 export const MAX_JSON_DEPTH = 64;
 
+/**
+ * True when `text` holds more than `limit` opening brackets. Nesting deeper than `limit` needs at
+ * least that many, so a text with fewer cannot be too deep; indexOf runs natively, several times
+ * faster than a scan in JavaScript, and a typical reply or event has a handful of brackets.
+ */
+function moreOpeningsThan(text: string, limit: number): boolean {
+  let count = 0;
+  for (let at = text.indexOf('{'); at !== -1; at = text.indexOf('{', at + 1)) if (++count > limit) return true;
+  for (let at = text.indexOf('['); at !== -1; at = text.indexOf('[', at + 1)) if (++count > limit) return true;
+  return false;
+}
+
 /** True when the JSON text nests objects/arrays deeper than `maxDepth`; one linear pass, strings skipped. */
 export function jsonTextTooDeep(text: string, maxDepth = MAX_JSON_DEPTH): boolean {
+  if (!moreOpeningsThan(text, maxDepth)) return false;
   let depth = 0;
   for (let i = 0; i < text.length; i += 1) {
     const c = text.charCodeAt(i);
