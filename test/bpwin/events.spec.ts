@@ -90,6 +90,21 @@ describe('BPWin event decoding', function () {
     assert.equal(parseSiteSocket('A3'), undefined);
   });
 
+  it('reads a site/socket label the same every time, past the number it remembers, and longer ones too', function () {
+    for (let round = 0; round < 2; round += 1) {
+      for (let site = 1; site <= 600; site += 1) {
+        assert.deepEqual(parseSiteSocket(`${site}c`), { site, socket: 3, letter: 'C' });
+      }
+    }
+    assert.deepEqual(parseSiteSocket('  123456789H  '), { site: 123456789, socket: 8, letter: 'H' });
+    assert.deepEqual(parseSiteSocket(' 7b'), { site: 7, socket: 2, letter: 'B' });
+    assert.equal(parseSiteSocket('7'), undefined);
+    assert.equal(parseSiteSocket('7'), undefined);
+    // The remembered result is shared, so no event can change what the next one gets.
+    assert.throws(() => Object.assign(parseSiteSocket('3A')!, { site: 9 }), TypeError);
+    assert.equal(parseSiteSocket('3A')!.site, 3);
+  });
+
   it('knows every Appendix B code and names unknown ones', function () {
     assert.equal(Object.keys(RESULT_CODES).length, 48);
     assert.equal(describeResultCode(0), 'Pass');
@@ -139,6 +154,15 @@ describe('BPWin event decoding', function () {
     assert.equal(sockets(future), false);
     const all = createEventFilter({ notes: ['DataPattern', 'JobFile', 'Job', 'SocketStatus'], otherNotes: true, statuses: [] });
     assert.equal(all(future), true);
+    assert.equal(all(fail), true);
+    const allButJobs = createEventFilter({ notes: ['DataPattern', 'JobFile', 'SocketStatus'], otherNotes: true, statuses: [] });
+    assert.equal(allButJobs({ ...fail, note: 'Job' }), false);
+    assert.equal(allButJobs(future), true);
+    const knownOnly = createEventFilter({ notes: ['DataPattern', 'JobFile', 'Job', 'SocketStatus'], otherNotes: false, statuses: [] });
+    assert.equal(knownOnly(future), false);
+    assert.equal(knownOnly(fail), true);
+    const allPassing = createEventFilter({ notes: ['DataPattern', 'JobFile', 'Job', 'SocketStatus'], otherNotes: true, statuses: ['pass'] });
+    assert.equal(allPassing(fail), false);
     const onlyComplete = createEventFilter({ notes: ['JobFile', 'SocketStatus'], otherNotes: true, statuses: ['Complete'] });
     assert.equal(onlyComplete(fail), false);
     assert.equal(onlyComplete(jobFile), true);

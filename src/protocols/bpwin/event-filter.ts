@@ -28,6 +28,8 @@ export function createEventFilter(options: EventFilterOptions): (event: BpwinEve
   const notes = new Set(options.notes);
   const statuses = new Set(options.statuses.map((s) => s.toLowerCase()));
   const known = new Set<string>(EVENT_NOTES);
+  // The default (every Note, any status) needs no look-up per event.
+  if (options.otherNotes && statuses.size === 0 && EVENT_NOTES.every((note) => notes.has(note))) return () => true;
   return (event) => {
     const noteOk = known.has(event.note) ? notes.has(event.note) : options.otherNotes;
     return noteOk && (statuses.size === 0 || statuses.has(event.status.toLowerCase()));

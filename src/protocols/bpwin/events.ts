@@ -83,18 +83,43 @@ function readTimestamp(text: string): ParsedTimestamp | undefined {
   return Number.isNaN(time) ? undefined : Object.freeze({ iso, time });
 }
 
+export interface SiteSocket {
+  readonly site: number;
+  readonly socket: number;
+  readonly letter: string;
+}
+
+/** Labels read so far: a programmer has a few dozen sockets, and every SocketStatus event names one. */
+const siteSockets = new Map<string, SiteSocket>();
+/** Only labels up to this length are remembered, and at most this many, so odd labels cannot grow the map. */
+const SITE_SOCKET_KEY_MAX = 8;
+const SITE_SOCKETS_MAX = 256;
+
 /** "3A" → site 3, socket 1 (letter A); both 1-based as BPWin counts them. */
-export function parseSiteSocket(text: string): { site: number; socket: number; letter: string } | undefined {
+export function parseSiteSocket(text: string): SiteSocket | undefined {
+  const known = siteSockets.get(text);
+  if (known) return known;
+  const parsed = readSiteSocket(text);
+  // Unreadable labels are not remembered: they are rare, and cheap to refuse again.
+  if (parsed && text.length <= SITE_SOCKET_KEY_MAX) {
+    if (siteSockets.size >= SITE_SOCKETS_MAX) siteSockets.clear();
+    siteSockets.set(text, parsed);
+  }
+  return parsed;
+}
+
+function readSiteSocket(text: string): SiteSocket | undefined {
   const m = SITE_SOCKET.exec(text.trim());
   if (!m) return undefined;
   const letter = m[2]!.toUpperCase();
-  return { site: Number(m[1]), socket: letter.charCodeAt(0) - 64, letter };
+  // Frozen: the same result is handed to every event with the same label.
+  return Object.freeze({ site: Number(m[1]), socket: letter.charCodeAt(0) - 64, letter });
 }
 
 /** Appendix B description of a result code; 0 is a pass. */
 export function describeResultCode(code: number): string {
   if (code === 0) return 'Pass';
-  return RESULT_CODES[String(code)] ?? `Result code ${code} is not in BPWin's table (Appendix B)`;
+  return RESULT_CODES[code] ?? `Result code ${code} is not in BPWin's table (Appendix B)`;
 }
 
 /** Parse and decode one websocket text; throws PROTOCOL for text that is not a JSON object. */
