@@ -55,6 +55,13 @@ export = function (RED: RedAPI): void {
       shown = key;
       user.status(status);
     };
+    // RED._ costs tens of microseconds a call (i18next resolves the language every time), more than
+    // the rest of the node; calls in a row mostly report the same run, so its text is built once.
+    let runText: { run: number; text: string } | undefined;
+    const runStatusText = (run: number): string => {
+      if (runText?.run !== run) runText = { run, text: user.text('sfdaq-call.status.run', { run }) };
+      return runText.text;
+    };
 
     user.onInput(async (msg, send) => {
       const operation = configured || (typeof msg.operation === 'string' ? msg.operation : '');
@@ -84,7 +91,7 @@ export = function (RED: RedAPI): void {
         msg.topic = operation;
         msg.sfdaq = { operation, broker: reply.broker, method: reply.method, url: reply.url };
         const run = reply.result.run_number;
-        show({ fill: 'green', shape: 'dot', text: typeof run === 'number' ? user.text('sfdaq-call.status.run', { run }) : shortText(operation) });
+        show({ fill: 'green', shape: 'dot', text: typeof run === 'number' ? runStatusText(run) : shortText(operation) });
         send(msg);
       } catch (err) {
         // Partial results (copy_user_files) stay with the msg a Catch node receives.
