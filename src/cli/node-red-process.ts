@@ -83,7 +83,8 @@ export function writeSettings(userDir: string, settings: Record<string, unknown>
       `  fileWorkingDirectory: ${JSON.stringify(path.resolve(userDir))},`,
       // Credentials (the simulators' passwords, and whatever the user adds) encrypted at rest with a key of this directory.
       `  credentialSecret: ${JSON.stringify(credentialSecret(userDir))},`,
-      '  editorTheme: { tours: false, projects: { enabled: false } },',
+      // Projects stay off when `enabled` is left out; `enabled: false` would log a warning on every start.
+      '  editorTheme: { tours: false, projects: {} },',
       '  telemetry: { enabled: false },',
       "  logging: { console: { level: 'info', metrics: false, audit: false } },",
       '  diagnostics: { enabled: false },',
@@ -110,6 +111,15 @@ function credentialSecret(userDir: string): string {
   }
   const secret = crypto.randomBytes(24).toString('hex');
   fs.writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  // A new directory starts with no credentials: store none, encrypted as Node-RED does (AES-256-CTR with the
+  // SHA-256 of the secret, the IV in hex before the base64 text), so its first start does not warn that the
+  // encrypted credentials are missing.
+  const credentials = path.join(userDir, 'flows_cred.json');
+  if (!fs.existsSync(credentials)) {
+    const iv = crypto.randomBytes(16);
+    const cipher = crypto.createCipheriv('aes-256-ctr', crypto.createHash('sha256').update(secret).digest(), iv);
+    fs.writeFileSync(credentials, JSON.stringify({ $: iv.toString('hex') + cipher.update('{}', 'utf8', 'base64') + cipher.final('base64') }));
+  }
   return secret;
 }
 

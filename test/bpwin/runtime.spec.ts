@@ -44,7 +44,7 @@ describe('BPWin examples in a real Node-RED 4.1 with Dashboard 2', function () {
     await waitFor(() => sim.wsClients >= 1 && sim.hitCount('/data/job-stats') >= 3, 15_000, 'the flows talking to the simulator');
     await new Promise((r) => setTimeout(r, 1500));
     const output = nodeRed!.output();
-    // Only what happened after our deploy (start-up warns about projects and unencrypted credentials).
+    // Only what happened after our deploy.
     const afterDeploy = output.slice(output.lastIndexOf('Updated flows'));
     const problems = afterDeploy.split('\n').filter((line) => /\[(error|warn)\]/.test(line));
     assert.deepEqual(problems, [], output.slice(-3000));

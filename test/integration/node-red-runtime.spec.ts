@@ -63,6 +63,12 @@ describe('the package in a real Node-RED, started the way npm start does', funct
       .split('\n')
       .filter((line) => /\[error\]/.test(line));
     assert.deepEqual(errors, [], 'Node-RED logged errors after deploying the examples');
+    // A first start says nothing alarming either (no unencrypted or missing credentials, no projects notice).
+    const warnings = demo.nodeRed
+      .output()
+      .split('\n')
+      .filter((line) => /\[warn\]/.test(line));
+    assert.deepEqual(warnings, [], 'Node-RED warned on a first start');
   });
 
   it('serves the editor', async () => {
