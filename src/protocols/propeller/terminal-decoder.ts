@@ -134,8 +134,9 @@ const LF = 0x0a;
 /** The first line ending: CR LF, LF or a lone CR. */
 function lineEnd(data: Buffer): Ending | undefined {
   const lf = data.indexOf(LF);
-  const cr = data.indexOf(CR);
-  if (cr === -1 || (lf !== -1 && lf < cr)) return lf === -1 ? undefined : { at: lf, next: lf + 1 };
+  // A CR counts only before the first LF: searching no further keeps a burst of LF-only lines linear.
+  const cr = (lf === -1 ? data : data.subarray(0, lf)).indexOf(CR);
+  if (cr === -1) return lf === -1 ? undefined : { at: lf, next: lf + 1 };
   return { at: cr, next: data[cr + 1] === LF ? cr + 2 : cr + 1 };
 }
 
