@@ -84,6 +84,13 @@ describe('every example imports from Import › Examples and deploys', function 
         if (next && (await tree.locator('.red-ui-treeList-label', { hasText: next }).first().isVisible())) continue;
         await item.click();
       }
+      // A click that lands while the folder is still sliding open selects nothing (Import stays disabled):
+      // click the example again, as a person would, until it is selected.
+      const importEnabled = page.locator('#red-ui-clipboard-dialog-ok:not(.ui-state-disabled)');
+      for (let attempt = 0; attempt < 3 && !(await importEnabled.count()); attempt += 1) {
+        await page.waitForTimeout(1000);
+        if (!(await importEnabled.count())) await tree.locator('.red-ui-treeList-label', { hasText: example.title }).first().click();
+      }
       await page.click('#red-ui-clipboard-dialog-import-opt-new');
       const logBefore = session.nodeRed.output().length;
       const historyBefore = await page.evaluate(() => window.RED.history.depth());
