@@ -3,7 +3,6 @@ import fs from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import mqtt from 'mqtt';
 
 /** mosquitto when the machine has it (CI installs it), else the simulator's embedded Aedes. */
 export function hasMosquitto(): boolean {
@@ -37,8 +36,8 @@ export interface StartedBroker {
   /** Stop and start again on the same port (every client loses its connection). */
   restart(): Promise<void>;
   stop(): Promise<void>;
-  /** Follow the number of connected clients the broker reports (the watching client included). */
-  watchClients(): Promise<ClientCount>;
+  /** The ids of the clients connected now, as the broker's own connection log tells them. */
+  clients(): string[];
 }
 
 /** Our own mosquitto on a free port with a temporary config, so tests never share a broker. */
@@ -46,9 +45,14 @@ export async function startMosquitto(): Promise<StartedBroker> {
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'semiate-mosquitto-'));
   const config = path.join(dir, 'mosquitto.conf');
-  // $SYS every second, so a test can count the broker's clients.
-  fs.writeFileSync(config, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nsys_interval 1\n`);
-  let child: ChildProcess = await launch(config, port);
+  // The connection log on stderr (unbuffered, unlike a piped stdout) tells which clients are connected the moment they come and go ($SYS counts
+  // only every few seconds, and a count cannot tell the tester from a client still closing).
+  fs.writeFileSync(
+    config,
+    `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stderr\nlog_type notice\nconnection_messages true\n`,
+  );
+  const connected = new Set<string>();
+  let child: ChildProcess = await launch(config, port, connected);
   const stopChild = async (): Promise<void> => {
     if (child.exitCode !== null) return;
     const exited = new Promise((r) => child.once('exit', r));
@@ -59,35 +63,35 @@ export async function startMosquitto(): Promise<StartedBroker> {
     url: `mqtt://127.0.0.1:${port}`,
     restart: async () => {
       await stopChild();
-      child = await launch(config, port);
+      connected.clear();
+      child = await launch(config, port, connected);
     },
     stop: async () => {
       await stopChild();
       fs.rmSync(dir, { recursive: true, force: true });
     },
-    watchClients: () => watchClients(`mqtt://127.0.0.1:${port}`),
+    clients: () => [...connected],
   };
 }
 
-/**
- * Follows mosquitto's $SYS count of connected clients. The count is retained and updated at most once a
- * second, so it includes the watcher itself only from the next report on.
- */
-async function watchClients(url: string): Promise<ClientCount> {
-  const probe = await mqtt.connectAsync(url, { reconnectPeriod: 0 });
-  let latest: number | undefined;
-  probe.on('message', (_topic, payload) => (latest = Number(payload.toString())));
-  await probe.subscribeAsync('$SYS/broker/clients/connected');
-  return { latest: () => latest, close: () => probe.endAsync() };
+/** mosquitto 2 logs "New client connected from <address> as <id> (…)." and "Client <id> disconnected." or "… closed its connection.". */
+function followConnections(child: ChildProcess, connected: Set<string>): void {
+  let partial = '';
+  child.stderr!.setEncoding('utf8').on('data', (text: string) => {
+    const lines = (partial + text).split('\n');
+    partial = lines.pop()!;
+    for (const line of lines) {
+      const joined = / New client connected from \S+ as (\S+) \(/.exec(line);
+      if (joined) connected.add(joined[1]!);
+      const left = / Client (\S+) (?:disconnected|closed its connection|has exceeded timeout)/.exec(line);
+      if (left) connected.delete(left[1]!);
+    }
+  });
 }
 
-export interface ClientCount {
-  latest(): number | undefined;
-  close(): Promise<void>;
-}
-
-async function launch(config: string, port: number): Promise<ChildProcess> {
-  const child = spawn('mosquitto', ['-c', config], { stdio: 'ignore' });
+async function launch(config: string, port: number, connected: Set<string>): Promise<ChildProcess> {
+  const child = spawn('mosquitto', ['-c', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  followConnections(child, connected);
   const deadline = Date.now() + 5000;
   while (!(await canConnect(port))) {
     if (Date.now() > deadline || child.exitCode !== null) throw new Error(`mosquitto did not start on port ${port}`);
