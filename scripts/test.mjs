@@ -17,6 +17,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => path.join(root, 'node_modules', '.bin', name);
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const stepFailures = [];
+// What each failed step reported last (mocha's failure list), repeated at the very end: a CI log is often read
+// only from its tail, and the steps' own output may be long gone from it.
+const failureDigests = [];
 const timings = [];
 // The checks compute, so two at a time on two cores. The suites mostly wait on timers and sockets (three at
 // once used less than half of one core, measured), so all four run at once. LABWIRE_TEST_JOBS=N caps both;
@@ -58,6 +61,9 @@ function start(label, command, args, { parse = false, env = {} } = {}) {
       }
       if (code !== 0) {
         stepFailures.push(label);
+        const failing = tail.search(/\n\s+\d+ failing\n[^]*$/);
+        const digest = (failing >= 0 ? tail.slice(failing) : tail.slice(-1500)).trim();
+        failureDigests.push(`--- ${label}\n${digest.length > 2500 ? `${digest.slice(0, 2500)}\n…` : digest}`);
         if (!parse) totals.failed += 1;
       } else if (!parse) {
         totals.passed += 1;
@@ -146,6 +152,7 @@ if (process.env.CI || process.env.LABWIRE_NR5) {
 }
 await runAll(suites, suiteJobs);
 
+if (failureDigests.length) console.log(`\nwhat failed, as each step reported it:\n${failureDigests.join('\n\n')}`);
 console.log(`\nstep times: ${timings.map((t) => `${t.label} ${t.seconds.toFixed(0)} s`).join('; ')}`);
 console.log(`whole run: ${((Date.now() - began) / 1000).toFixed(0)} s with up to ${checkJobs} checks and ${suiteJobs} suites at a time`);
 console.log(`steps failed: ${stepFailures.length ? stepFailures.join(', ') : 'none'}`);

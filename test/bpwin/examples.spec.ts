@@ -69,12 +69,17 @@ describe('BPWin example flows against the simulator', function () {
   let running: RunningSimulator;
   let sim: BpwinSimulator;
   let csvFile: string;
+  let csvDir: string;
+
+  before(() => (csvDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bpwin-examples-'))));
+  after(() => fs.rmSync(csvDir, { recursive: true, force: true }));
 
   // Configured exactly as the demo does it, but without autorun so the test drives the jobs.
   runtimeWithSimulator({ passphrase: 'example-pass' }, (started) => {
     sim = started;
     running = runningSimulator(sim);
-    csvFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bpwin-')), 'failures.csv');
+    csvFile = path.join(csvDir, 'failures.csv');
+    fs.rmSync(csvFile, { force: true });
   });
 
   it('has the four examples, using every BPWin node type', function () {
