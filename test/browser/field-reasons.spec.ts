@@ -60,12 +60,12 @@ async function shownReason(page: Page, field: string): Promise<{ flagged: boolea
     () => Array.from(document.querySelectorAll<HTMLElement>('.red-ui-popover')).every((el) => el.offsetParent === null),
     null,
     {
-      timeout: 5000,
+      timeout: 15_000,
     },
   );
   await box.hover();
   const tooltip = page.locator('.red-ui-popover:visible').last();
-  await tooltip.waitFor({ state: 'visible', timeout: 5000 });
+  await tooltip.waitFor({ state: 'visible', timeout: 15_000 });
   const reason = ((await tooltip.textContent()) ?? '').trim();
   await page.mouse.move(0, 0);
   return { flagged, reason };

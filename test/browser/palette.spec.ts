@@ -164,7 +164,7 @@ describe('the palette as a person uses it', function () {
     }, categories);
     await page.setViewportSize({ width: 1500, height: 1400 });
     await page.waitForFunction((ids) => ids.every((id) => document.getElementById(id)?.classList.contains('red-ui-palette-open')), categories, {
-      timeout: 5000,
+      timeout: 15_000,
     });
     await page.locator('#red-ui-palette').screenshot({ path: screenshotPath('palette') });
     const hidden = await page.evaluate(() =>
