@@ -44,6 +44,15 @@ describe('propeller launcher client', function () {
       assert.equal(sim.connectionCount, 0);
     });
 
+    it('names no garbled version when a Launcher sends one that is not text (found by the large fuzz)', async function () {
+      const c = await setup({ version: { major: 1 } as unknown as string });
+      await assert.rejects(c.whenConnected(2000), (err: Error) => {
+        assert.match(err.message, /Launcher \(version not given\) is too old/);
+        assert.doesNotMatch(err.message, /object Object/);
+        return true;
+      });
+    });
+
     it('sends one port-list-request per connection, never pings, and re-requests after a reconnect', async function () {
       const c = await setup();
       await c.whenConnected(2000);

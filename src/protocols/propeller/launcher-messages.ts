@@ -67,10 +67,12 @@ export function parseIncoming(text: string): IncomingMessage | undefined {
   switch (type) {
     case 'hello-client': {
       const api = Number(field(record, 'api') ?? 1);
+      // Only text or a number is a version; anything else would read "[object Object]" in the "too old" error.
+      const version = field(record, 'version');
       return {
         kind: 'hello',
         info: {
-          version: oneLine(String(field(record, 'version') ?? ''), 40),
+          version: typeof version === 'string' || typeof version === 'number' ? oneLine(String(version), 40) : '',
           api: Number.isFinite(api) && api > 0 ? api : 1,
           b64Msg: truthy(field(record, 'b64Msg')),
         },
