@@ -150,10 +150,11 @@ describe('every example imports from Import › Examples and deploys', function 
       });
       return out;
     });
-    // Semi-ATE has two instruments in the examples: one tester over its UI websocket, one over MQTT.
+    // Semi-ATE has two instruments in the examples: one tester over its UI websocket, one over MQTT. The Launcher has
+    // two connections: its terminal data does not say its port, so the graph board is watched over a second one.
     const expected: Record<string, number> = {
       'bpwin-server': 1,
-      'propeller-launcher': 1,
+      'propeller-launcher': 2,
       'propeller-serial': 1,
       'semiate-tester': 2,
       'sfdaq-broker': 1,

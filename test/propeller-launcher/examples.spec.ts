@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import type { RunningSimulator } from '../../src/simulators/simulator';
 import { simulator } from '../../src/simulators/launcher';
+import type { FlowNode } from '../../src/cli/example-flows';
 import { coreNode as core, exampleFlow, examplesOf, ownDemoFile } from '../helpers/examples';
 import { collect, helper, nextMessage, waitFor } from '../helpers/red';
 import launcherNode = require('../../src/nodes/propeller-launcher');
@@ -84,5 +85,28 @@ describe('propeller Launcher example flows', function () {
       ['value 1', 'value 2'],
     );
     for (const p of points) assert.ok(typeof p.payload === 'number' && Math.abs(p.payload) <= 100, String(p.payload));
+  });
+
+  it("01 and 03 deployed together, as npm start does: the terminal shows its program's lines, the chart only numbers", async function () {
+    // Each opens its board through its own Launcher connection: the Launcher's terminal data does not say its port.
+    const flow = new Map<string, FlowNode>();
+    for (const title of ['01 - Load a program from a file and watch the terminal', '03 - Graph into a dashboard chart']) {
+      for (const node of exampleFlow(examples, title, running, { observe: ['debug', 'ui-chart'], drop: (type) => type.startsWith('ui-') }))
+        flow.set(node.id, node);
+    }
+    await helper.load(modules, [...flow.values()] as never);
+    const lines = collect<Msg>(helper.getNode('ex1-lines'));
+    const points = collect<Msg>(helper.getNode('ex3-chart'));
+    await waitFor(
+      () => lines.filter((m) => /^count = \d+$/.test(String(m.payload))).length >= 2 && points.length >= 4,
+      8000,
+      'lines and chart points',
+    );
+    assert.deepEqual(
+      lines.map((m) => String(m.payload)).filter((line) => /^-?\d+(,-?\d+)+$/.test(line)),
+      [],
+      'graph rows in the terminal example',
+    );
+    fs.rmSync(ownDemoFile('/tmp/labwire-propeller-demo.binary'), { force: true });
   });
 });
