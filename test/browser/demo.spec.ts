@@ -6,6 +6,7 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import { startDemo, type RunningDemo } from '../../src/cli/demo';
 import { freePort } from '../../src/cli/node-red-process';
 import { chromiumPath, launchChromium } from '../helpers/chromium';
+import { waitFor } from '../helpers/wait-for';
 import { drawnBoxes, invalid, outsideView, overlaps, visibleCanvas, workspaces } from './canvas-check';
 import { artifacts, root, screenshotPath } from './editor-harness';
 
@@ -84,8 +85,11 @@ describe('the demo as a person first sees it (npm start)', function () {
       const [pie, trend] = [page.locator('canvas').nth(0), page.locator('canvas').nth(1)];
       await page.waitForFunction(() => document.querySelectorAll('canvas').length >= 2, null, { timeout: 30_000 });
       // A line needs two points: on a fast start the trend may have only one yet, so give it time to draw.
-      assert.ok((await greenAtLeast(pie, 500)) > 500, 'the Devices pie shows no passed slice');
-      assert.ok((await greenAtLeast(trend, 100)) > 100, 'the Devices per hour chart shows no Actual DPH line');
+      let [pieGreen, trendGreen] = [0, 0];
+      await waitFor(async () => (pieGreen = await greenInPlot(pie)) > 500, 30_000).catch(() => undefined);
+      await waitFor(async () => (trendGreen = await greenInPlot(trend)) > 100, 30_000).catch(() => undefined);
+      assert.ok(pieGreen > 500, 'the Devices pie shows no passed slice');
+      assert.ok(trendGreen > 100, 'the Devices per hour chart shows no Actual DPH line');
       await page.screenshot({ path: screenshotPath('dashboard-bpwin'), fullPage: true });
 
       await page.goto(`${demo.url}/dashboard/propeller`);
@@ -95,10 +99,7 @@ describe('the demo as a person first sees it (npm start)', function () {
       await chart.waitFor({ timeout: 30_000 });
       const shot1 = await chart.screenshot();
       let changed = false;
-      for (const until = Date.now() + 15_000; !changed && Date.now() < until;) {
-        await page.waitForTimeout(1000);
-        changed = !shot1.equals(await chart.screenshot());
-      }
+      await waitFor(async () => (changed = !shot1.equals(await chart.screenshot())), 15_000).catch(() => undefined);
       assert.ok(changed, 'the Propeller chart did not change in 15 s: no data is arriving');
       await page.screenshot({ path: screenshotPath('dashboard-propeller'), fullPage: true });
     } finally {
@@ -127,16 +128,6 @@ describe('the demo as a person first sees it (npm start)', function () {
     await editor.waitForFunction((before) => document.querySelectorAll('.red-ui-debug-msg').length > before, messages, { timeout: 15_000 });
   });
 });
-
-/** The green pixels of greenInPlot once there are more than `least`, or the last count after 30 s. */
-async function greenAtLeast(canvas: Locator, least: number): Promise<number> {
-  let seen = await greenInPlot(canvas);
-  for (const until = Date.now() + 30_000; seen <= least && Date.now() < until;) {
-    await new Promise((r) => setTimeout(r, 500));
-    seen = await greenInPlot(canvas);
-  }
-  return seen;
-}
 
 /** Pixels of the dashboard's "passed / actual" green (#43a047) below the chart's title and legend. */
 function greenInPlot(canvas: Locator): Promise<number> {

@@ -38,10 +38,17 @@ describe('propeller Launcher example flows', function () {
     await running.close();
   });
 
-  /** As `npm start` deploys it: config nodes pointed at the simulator; debug and dashboard widgets replaced by helpers. */
-  async function load(title: string): Promise<void> {
-    const flow = exampleFlow(examples, title, running, { observe: ['debug', 'ui-chart'], drop: (type) => type.startsWith('ui-') });
-    await helper.load(modules, flow as never);
+  /**
+   * As `npm start` deploys them: config nodes pointed at the simulator (each once, as examples share them); debug and
+   * dashboard widgets replaced by helpers.
+   */
+  async function load(...titles: string[]): Promise<void> {
+    const flow = new Map<string, FlowNode>();
+    for (const title of titles) {
+      for (const node of exampleFlow(examples, title, running, { observe: ['debug', 'ui-chart'], drop: (type) => type.startsWith('ui-') }))
+        flow.set(node.id, node);
+    }
+    await helper.load(modules, [...flow.values()] as never);
   }
 
   it('uses every Propeller Launcher node type somewhere', function () {
@@ -89,12 +96,7 @@ describe('propeller Launcher example flows', function () {
 
   it("01 and 03 deployed together, as npm start does: the terminal shows its program's lines, the chart only numbers", async function () {
     // Each opens its board through its own Launcher connection: the Launcher's terminal data does not say its port.
-    const flow = new Map<string, FlowNode>();
-    for (const title of ['01 - Load a program from a file and watch the terminal', '03 - Graph into a dashboard chart']) {
-      for (const node of exampleFlow(examples, title, running, { observe: ['debug', 'ui-chart'], drop: (type) => type.startsWith('ui-') }))
-        flow.set(node.id, node);
-    }
-    await helper.load(modules, [...flow.values()] as never);
+    await load('01 - Load a program from a file and watch the terminal', '03 - Graph into a dashboard chart');
     const lines = collect<Msg>(helper.getNode('ex1-lines'));
     const points = collect<Msg>(helper.getNode('ex3-chart'));
     await waitFor(

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import readline from 'node:readline';
 
 /** mosquitto when the machine has it (CI installs it), else the simulator's embedded Aedes. */
 export function hasMosquitto(): boolean {
@@ -45,8 +46,8 @@ export async function startMosquitto(): Promise<StartedBroker> {
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'semiate-mosquitto-'));
   const config = path.join(dir, 'mosquitto.conf');
-  // The connection log on stderr (unbuffered, unlike a piped stdout) tells which clients are connected the moment they come and go ($SYS counts
-  // only every few seconds, and a count cannot tell the tester from a client still closing).
+  // The connection log on stderr (unbuffered, unlike a piped stdout) tells which clients are connected the moment
+  // they come and go; $SYS counts only every few seconds, and a count cannot tell the tester from a client closing.
   fs.writeFileSync(
     config,
     `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stderr\nlog_type notice\nconnection_messages true\n`,
@@ -76,16 +77,11 @@ export async function startMosquitto(): Promise<StartedBroker> {
 
 /** mosquitto 2 logs "New client connected from <address> as <id> (…)." and "Client <id> disconnected." or "… closed its connection.". */
 function followConnections(child: ChildProcess, connected: Set<string>): void {
-  let partial = '';
-  child.stderr!.setEncoding('utf8').on('data', (text: string) => {
-    const lines = (partial + text).split('\n');
-    partial = lines.pop()!;
-    for (const line of lines) {
-      const joined = / New client connected from \S+ as (\S+) \(/.exec(line);
-      if (joined) connected.add(joined[1]!);
-      const left = / Client (\S+) (?:disconnected|closed its connection|has exceeded timeout)/.exec(line);
-      if (left) connected.delete(left[1]!);
-    }
+  readline.createInterface({ input: child.stderr! }).on('line', (line) => {
+    const joined = / New client connected from \S+ as (\S+) \(/.exec(line);
+    if (joined) connected.add(joined[1]!);
+    const left = / Client (\S+) (?:disconnected|closed its connection|has exceeded timeout)/.exec(line);
+    if (left) connected.delete(left[1]!);
   });
 }
 

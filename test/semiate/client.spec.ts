@@ -7,6 +7,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { SemiAteTester, type TesterOptions } from '../../src/protocols/semiate';
 import type { InstrumentError } from '../../src/protocols/common/errors';
+import { MQTT_CLIENT_ID_PREFIX } from '../../src/protocols/semiate/mqtt-transport';
 import { SemiAteSimulator, simulator, type SemiAteSimulatorOptions } from '../../src/simulators/semiate';
 import { waitFor } from '../helpers/red';
 import { FAST } from './fixtures';
@@ -156,8 +157,8 @@ for (const variant of variants) {
     it('closes without leaving connections behind', async () => {
       await setup();
       if (broker) {
-        // The broker also has the simulated master and test apps: the package's tester is the labwire-semiate-… client.
-        const testers = (): string[] => broker!.clients().filter((id) => id.startsWith('labwire-semiate-'));
+        // The broker also has the simulated master and test apps: the package's tester is the one with its client id prefix.
+        const testers = (): string[] => broker!.clients().filter((id) => id.startsWith(MQTT_CLIENT_ID_PREFIX));
         await waitFor(() => testers().length === 1, 3000, 'the tester connected to mosquitto');
         await tester.stop();
         await waitFor(() => testers().length === 0, 5000, 'the tester gone from mosquitto');

@@ -8,6 +8,9 @@ import { LIMITS, bounded } from './limits';
 import type { JsonObject, TesterEvent } from './types';
 import { asString, isObject } from './types';
 import { mqttStatusState, parseMqttLog, records, stateMessage, stateName } from './wire';
+
+/** How the package's MQTT client ids begin, so a broker's log tells them from the tester's own clients. */
+export const MQTT_CLIENT_ID_PREFIX = 'labwire-semiate-';
 import type { TesterTransportEvents } from './websocket-transport';
 
 export interface MqttTransportOptions {
@@ -99,7 +102,7 @@ export class SemiAteMqtt extends EventEmitter<BaseConnectionEvents & TesterTrans
       reconnectPeriod: this.options.reconnectMs ?? 2000,
       connectTimeout: this.options.connectTimeoutMs ?? 10_000,
       rejectUnauthorized: !this.options.tlsInsecure,
-      clientId: `labwire-semiate-${Math.random().toString(16).slice(2, 10)}`,
+      clientId: `${MQTT_CLIENT_ID_PREFIX}${Math.random().toString(16).slice(2, 10)}`,
       clean: true,
     };
     this.setStatus({ state: 'connecting' });
