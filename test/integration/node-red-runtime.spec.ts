@@ -105,6 +105,15 @@ describe('npm start again, after the user built flows in the demo', function () 
     assert.deepEqual(configIds, ['labwire-bpwin-server'], 'the four BPWin examples share one server config node');
     const bpwin = first.find((n) => n.type === 'bpwin-server');
     assert.match(String(bpwin?.name), /^BPWin simulator on 127\.0\.0\.1:\d+$/, 'the demo names the config node after where it points');
+    // Two config nodes that point at one simulator (the Launcher's second connection) still have names a person can tell apart.
+    const names = first
+      .filter((n) => n.z === undefined && n.type !== 'tab' && /^(bpwin|propeller|semiate|sfdaq|nebv)-/.test(n.type))
+      .map((n) => n.name);
+    assert.deepEqual(
+      names.filter((name, i) => names.indexOf(name) !== i),
+      [],
+      'config node names used twice in the demo',
+    );
 
     // The user adds a tab with a node that uses an example's config node, and a config node of their own.
     const own = [
