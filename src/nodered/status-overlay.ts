@@ -47,7 +47,7 @@ export class StatusOverlay {
    * connected, its "testing" blue), the node asks the connection itself.
    */
   upWhen(isUp: () => boolean): void {
-    this.isUp = () => isUp();
+    this.isUp = isUp;
   }
 
   /** The node's own state ('state') or a command's failure ('outcome'). */

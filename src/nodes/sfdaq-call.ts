@@ -5,7 +5,7 @@ import { errorDot, shortText } from '../nodered/status';
 import { userNode } from '../nodered/user-node';
 import { InstrumentError } from '../protocols/common/errors';
 import { markReply, planCall } from '../protocols/sfdaq/call-input';
-import { ROUTES, findRoute } from '../protocols/sfdaq/routes';
+import { ROUTES, isIrreversible } from '../protocols/sfdaq/routes';
 import { isPlainObject } from '../protocols/sfdaq/validate';
 import type { Params } from '../protocols/sfdaq/validate';
 
@@ -67,7 +67,7 @@ export = function (RED: RedAPI): void {
       const operation = configured || (typeof msg.operation === 'string' ? msg.operation : '');
       if (!operation) throw new InstrumentError('BAD_INPUT', user.text('sfdaq-call.errors.noOperation'));
       // What cannot be undone (closing a pgroup) is chosen in the dialog, never by a msg property alone.
-      if (!configured && findRoute(operation)?.confirmParam !== undefined) {
+      if (!configured && isIrreversible(operation)) {
         throw new InstrumentError('BAD_INPUT', user.text('sfdaq-call.errors.irreversibleFromMsg', { operation }), {
           parameter: 'operation',
         });

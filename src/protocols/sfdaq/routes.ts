@@ -263,6 +263,11 @@ export function findRoute(operation: string): RouteSpec | undefined {
   return BY_OPERATION.get(operation);
 }
 
+/** A route that cannot be undone (closing a pgroup): it asks for a confirmation parameter. */
+export function isIrreversible(operation: string): boolean {
+  return findRoute(operation)?.confirmParam !== undefined;
+}
+
 export const OPERATIONS: readonly string[] = ROUTES.map((route) => route.operation);
 
 export const ALLOWED_RATE_MULTIPLICATORS: readonly number[] = [1, 2, 4, 8, 10, 20, 40, 50, 100];
