@@ -20,18 +20,27 @@ export = function (RED: RedAPI) {
     // The terminal's own port stands for it while the connection is up: a reconnected Launcher's
     // "connected (2 ports)" or a serial "loaded" says nothing about whether this port is open yet.
     const status = new StatusOverlay('state', (s) => user.status(s));
-    const link = usePropellerConnection(user, status.target(node.id));
-    if (!link) return;
-    const { connection } = link;
     const def = user.def;
-    const encoding = ENCODINGS.includes(def.encoding as TerminalEncoding) ? (def.encoding as TerminalEncoding) : 'utf8';
-    const split = def.split === 'line' || def.split === 'delimiter' ? def.split : 'none';
-    const decoder = new TerminalDecoder({ split, delimiter: String(def.delimiter ?? '\\n'), output: def.output === 'buffer' ? 'buffer' : encoding });
     const options = {
       port: String(def.port ?? '').trim() || undefined,
       baudrate: configNumber(def.baudrate, 115200),
       mode: def.mode === 'graph' ? ('graph' as const) : ('term' as const),
     };
+    // Its own state comes first: a connection already up would otherwise show its green
+    // ("connected (1 port)") before this node has a port at all.
+    status.set({
+      fill: 'yellow',
+      shape: 'ring',
+      text: options.port
+        ? user.text('propeller-terminal.status.opening', { port: options.port, baud: options.baudrate })
+        : user.text('propeller-terminal.status.findingPort'),
+    });
+    const link = usePropellerConnection(user, status.target(node.id));
+    if (!link) return;
+    const { connection } = link;
+    const encoding = ENCODINGS.includes(def.encoding as TerminalEncoding) ? (def.encoding as TerminalEncoding) : 'utf8';
+    const split = def.split === 'line' || def.split === 'delimiter' ? def.split : 'none';
+    const decoder = new TerminalDecoder({ split, delimiter: String(def.delimiter ?? '\\n'), output: def.output === 'buffer' ? 'buffer' : encoding });
     const retryMs = settingsNumber(RED, 'propellerTerminalRetryTime', RETRY_MS);
     let session: TerminalSession | undefined;
     let retry: NodeJS.Timeout | undefined;

@@ -680,6 +680,45 @@ describe('propeller nodes (Launcher)', function () {
       }
     });
 
+    it('a fresh terminal says what it is doing ("looking for a port…", "opening COM3…"), never the connection\'s green', async function () {
+      this.timeout(20_000);
+      await start();
+      const greenBefore = (text: string): Array<{ fill?: string; text?: string }> => {
+        const all = statuses();
+        return all
+          .slice(
+            0,
+            all.findIndex((st) => st.text === text),
+          )
+          .filter((st) => st.fill === 'green');
+      };
+      sim.setPorts(['COM3']);
+      await helper.load(nodes, flow(termDef({ port: '' })));
+      await waitFor(() => statuses().some((st) => st.text === 'term COM3 @ 115200'), 5000, 'the first listed port open');
+      assert.equal(statuses()[0]!.text, 'looking for a port…');
+      assert.deepEqual(greenBefore('term COM3 @ 115200'), [], JSON.stringify(statuses()));
+      await helper.unload();
+
+      await helper.load(nodes, flow(termDef()));
+      await waitFor(() => statuses().some((st) => st.text === 'term COM3 @ 115200'), 5000, 'COM3 open');
+      assert.deepEqual(statuses()[0], { fill: 'yellow', shape: 'ring', text: 'opening COM3 @ 115200…' });
+      assert.deepEqual(greenBefore('term COM3 @ 115200'), [], JSON.stringify(statuses()));
+      await helper.unload();
+
+      // No board at all: the Launcher is connected, yet the terminal has nothing to show in green.
+      sim.setPorts([]);
+      await helper.load(nodes, flow(termDef({ port: '' })));
+      await waitFor(() => statuses().some((st) => st.fill === 'red'), 10_000, 'the "no ports" error');
+      const firstRed = statuses().findIndex((st) => st.fill === 'red');
+      assert.deepEqual(
+        statuses()
+          .slice(0, firstRed)
+          .filter((st) => st.fill === 'green'),
+        [],
+        JSON.stringify(statuses()),
+      );
+    });
+
     it('after a Launcher reconnect it shows its own port again, not the connection\'s "connected (2 ports)"', async function () {
       await start();
       await helper.load(nodes, flow(termDef()));
