@@ -53,12 +53,12 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     }
     prepareUserDir(options.userDir, options.packageRoot);
     const port = options.port || ((await portIsFree(1880)) ? 1880 : await freePort());
-    const nodeRed = await startNodeRed(options.userDir, port, { quiet: options.quiet });
+    const nodeRed = await startNodeRed(options.userDir, port, { quiet: options.quiet, stoppedUntilDeploy: true });
     const examples = assembleDemoFlows(
       listExamples(path.join(options.packageRoot, 'examples')),
       simulators.map((s) => (s.name === 'mqtt' ? asThisEdge(s.running) : s.running)),
     );
-    // Node-RED started with the flows of the last run: the user's own tabs stay, the examples are renewed.
+    // Node-RED loaded the flows of the last run without starting them: the user's own tabs stay, the examples are renewed.
     const previous = await getJson(`${nodeRed.url}/flows`, 10_000);
     const userFlows = previous.status === 200 ? (JSON.parse(previous.body) as FlowNode[]) : [];
     const flows = keepUserFlows(userFlows, examples);

@@ -147,20 +147,33 @@ export async function requestJson(
 export async function startNodeRed(
   userDir: string,
   port: number,
-  options: { quiet?: boolean; timeoutMs?: number; env?: Record<string, string> } = {},
+  options: {
+    quiet?: boolean;
+    timeoutMs?: number;
+    env?: Record<string, string>;
+    /**
+     * Load the stored flows without starting them, until the first full deploy (Node-RED's safe
+     * mode). The demo deploys renewed examples at once: the stored ones point at the last run's
+     * simulator ports and pseudo-terminals, and starting them logs errors a user cannot act on.
+     */
+    stoppedUntilDeploy?: boolean;
+  } = {},
 ): Promise<NodeRedProcess> {
   // LABWIRE_NODE_RED_MODULES selects another Node-RED install (the Node-RED 5 test lane).
   const modules = process.env.LABWIRE_NODE_RED_MODULES;
   const redJs = modules ? require.resolve('node-red/red.js', { paths: [modules] }) : require.resolve('node-red/red.js');
   let output = '';
-  const child = spawn(process.execPath, [redJs, '--userDir', userDir, '--port', String(port)], {
+  const args = [redJs, '--userDir', userDir, '--port', String(port), ...(options.stoppedUntilDeploy ? ['--safe'] : [])];
+  const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NODE_RED_ENABLE_TOURS: 'false', ...options.env },
   });
+  // Node-RED's safe-mode banner says "Deploy to start"; the demo deploys by itself, so a person is not told to.
+  const shown = options.stoppedUntilDeploy ? withoutSafeModeBanner() : (text: string): string => text;
   const collect = (chunk: Buffer): void => {
     const text = chunk.toString();
     output = (output + text).slice(-200_000);
-    if (!options.quiet) process.stdout.write(text);
+    if (!options.quiet) process.stdout.write(shown(text));
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
@@ -194,5 +207,29 @@ export async function startNodeRed(
       await exited;
       clearTimeout(timer);
     },
+  };
+}
+
+/**
+ * A filter for Node-RED's console output that drops its safe-mode banner: a sentence (in the
+ * runtime's language) between two [info] rows of asterisks, the only such rows the runtime logs.
+ * Output comes in chunks, so a partial line waits for the rest.
+ */
+export function withoutSafeModeBanner(): (text: string) => string {
+  let partial = '';
+  let inBanner = false;
+  return (text) => {
+    const lines = (partial + text).split('\n');
+    partial = lines.pop() ?? '';
+    const kept = lines.filter((line) => {
+      if (/\[info\] \*{20,}\s*$/.test(line)) {
+        inBanner = !inBanner;
+        return false;
+      }
+      // The banner holds [info] lines only: anything else means it ended (a guard against hiding output).
+      if (inBanner && !line.includes('[info]')) inBanner = false;
+      return !inBanner;
+    });
+    return kept.length > 0 ? `${kept.join('\n')}\n` : '';
   };
 }

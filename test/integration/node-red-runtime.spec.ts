@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startDemo, type RunningDemo } from '../../src/cli/demo';
 import { freePort, getJson, requestJson } from '../../src/cli/node-red-process';
+import { waitFor } from '../helpers/wait-for';
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -157,6 +158,10 @@ describe('npm start again, after the user built flows in the demo', function () 
     demo = undefined;
 
     demo = await startDemo({ packageRoot: root, userDir, port: await freePort(), quiet: true });
+    // The stored examples point at the last run's simulators: they must not run before the renewed ones replace them.
+    const output = (): string => demo!.nodeRed.output();
+    await waitFor(() => output().slice(output().lastIndexOf('Updated flows')).includes('Started flows'), 20_000, "the demo's deploy started");
+    assert.equal(output().match(/\[info\] Started flows/g)?.length, 1, `flows started once, by the demo's deploy:\n${output()}`);
     const second = await flows(demo.url);
     for (const id of ['user-tab', 'user-inject', 'user-request', 'user-broker'])
       assert.ok(
