@@ -3,6 +3,7 @@ import path from 'node:path';
 import { loadSimulators } from '../simulators';
 import type { RunningSimulator } from '../simulators/simulator';
 import { assembleDemoFlows, keepUserFlows, listExamples, type FlowNode } from './example-flows';
+import { changedExampleTabs, readRecord, recordAfterDeploy, writeRecord } from './example-tab-record';
 import { asThisEdge, brokerFromUrl } from './uns-broker';
 import { freePort, getJson, portIsFree, prepareUserDir, requestJson, startNodeRed, type NodeRedProcess } from './node-red-process';
 
@@ -58,17 +59,29 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
       listExamples(path.join(options.packageRoot, 'examples')),
       simulators.map((s) => (s.name === 'mqtt' ? asThisEdge(s.running) : s.running)),
     );
-    // Node-RED loaded the flows of the last run without starting them: the user's own tabs stay, the examples are renewed.
-    const previous = await getJson(`${nodeRed.url}/flows`, 10_000);
-    const userFlows = previous.status === 200 ? (JSON.parse(previous.body) as FlowNode[]) : [];
-    const flows = keepUserFlows(userFlows, examples);
-    const kept = flows.length - examples.length;
+    // Node-RED loaded the flows of the last run without starting them: the user's own tabs stay, and
+    // so does an example tab the user changed; the other example tabs are renewed.
+    const userFlows = await storedFlows(nodeRed.url);
+    const changed = changedExampleTabs(userFlows, readRecord(options.userDir));
+    const flows = keepUserFlows(userFlows, examples, changed);
+    const exampleTabs = examples.filter((n) => n.type === 'tab');
+    const own = flows.filter((n) => !examples.some((e) => e.id === n.id) && !(n.z !== undefined && changed.has(n.z))).length;
     const deployed = await requestJson('POST', `${nodeRed.url}/flows`, flows, { 'Node-RED-Deployment-Type': 'full', 'Node-RED-API-Version': 'v1' });
     if (deployed.status >= 300) {
       await nodeRed.stop();
       throw new Error(`deploying the example flows failed (HTTP ${deployed.status}): ${deployed.body}`);
     }
-    log(`deployed ${examples.filter((n) => n.type === 'tab').length} example tabs${kept > 0 ? ` and kept ${kept} nodes of your own` : ''}`);
+    writeRecord(
+      options.userDir,
+      recordAfterDeploy(
+        await storedFlows(nodeRed.url),
+        exampleTabs.map((t) => t.id),
+        changed,
+      ),
+    );
+    log(`deployed ${exampleTabs.length - changed.size} example tabs${own > 0 ? ` and kept ${own} nodes of your own` : ''}`);
+    for (const tab of exampleTabs.filter((t) => changed.has(t.id)))
+      log(`kept example tab "${String(tab.label)}" as you changed it (delete the tab and restart to get the example back)`);
     return {
       url: nodeRed.url,
       nodeRed,
@@ -82,6 +95,12 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     await stopSimulators();
     throw err;
   }
+}
+
+/** The flows Node-RED holds now (none when it cannot say). */
+async function storedFlows(url: string): Promise<FlowNode[]> {
+  const res = await getJson(`${url}/flows`, 10_000);
+  return res.status === 200 ? (JSON.parse(res.body) as FlowNode[]) : [];
 }
 
 async function main(): Promise<void> {

@@ -117,11 +117,20 @@ export function assembleDemoFlows(examples: ExampleFile[], simulators: RunningSi
 
 /**
  * The demo's flows after a restart: the examples as assembled now, and everything the user added
- * (own tabs, own config nodes) kept as it was. What belonged to an example tab is replaced.
+ * (own tabs, own config nodes) kept as it was. An example tab is replaced, unless the user changed
+ * it (`changedTabs`): then their version of it stays, and the renewed config nodes serve it.
  */
-export function keepUserFlows(deployed: FlowNode[], examples: FlowNode[]): FlowNode[] {
-  const exampleIds = new Set(examples.map((n) => n.id));
-  const exampleTabs = new Set(examples.filter((n) => n.type === 'tab').map((n) => n.id));
-  const kept = deployed.filter((n) => !exampleIds.has(n.id) && !(n.z !== undefined && exampleTabs.has(n.z)));
-  return [...examples, ...kept];
+export function keepUserFlows(deployed: FlowNode[], examples: FlowNode[], changedTabs: ReadonlySet<string> = new Set()): FlowNode[] {
+  const onChangedTab = (n: FlowNode): boolean => changedTabs.has(n.id) || (n.z !== undefined && changedTabs.has(n.z));
+  const flows: FlowNode[] = [];
+  for (const node of examples) {
+    // A changed tab takes the place of its example, so the tab order stays as the user knows it.
+    if (node.type === 'tab' && changedTabs.has(node.id))
+      flows.push(...deployed.filter(onChangedTab).filter((n) => n.id === node.id || n.z === node.id));
+    else if (!onChangedTab(node)) flows.push(node);
+  }
+  const included = new Set(flows.map((n) => n.id));
+  const renewedTabs = new Set(examples.filter((n) => n.type === 'tab' && !changedTabs.has(n.id)).map((n) => n.id));
+  const kept = deployed.filter((n) => !included.has(n.id) && !(n.z !== undefined && renewedTabs.has(n.z)));
+  return [...flows, ...kept];
 }

@@ -127,6 +127,33 @@ describe('the demo as a person first sees it (npm start)', function () {
     await editor.evaluate((id) => fetch(`inject/${id}`, { method: 'POST' }), health);
     await editor.waitForFunction((before) => document.querySelectorAll('.red-ui-debug-msg').length > before, messages, { timeout: 15_000 });
   });
+
+  it('after a Deploy from the editor and a restart, keeps the example tab the person changed and renews the others', async () => {
+    // A note added on one example tab, then the editor's own full Deploy, which sends every node as the editor writes it.
+    const tab = await editor.evaluate(() => {
+      const first = window.RED.nodes.getWorkspaceOrder()[0]!;
+      // As a person does it: open the tab, then add to it (the editor puts what it imports on the open tab).
+      window.RED.workspaces.show(first);
+      window.RED.nodes.import([{ id: 'a-note-of-mine', type: 'comment', z: first, name: 'my note', info: '', x: 1400, y: 900, wires: [] }]);
+      window.RED.nodes.dirty(true);
+      window.RED.view.redraw(true);
+      return first;
+    });
+    await editor.locator('#red-ui-header-button-deploy').click();
+    await editor.waitForFunction(() => !window.RED.nodes.dirty(), null, { timeout: 15_000 });
+
+    const noteOn = async (url: string): Promise<boolean> =>
+      ((await fetch(`${url}/flows`).then(async (r) => (await r.json()) as Array<{ id: string; z?: string }>)) ?? []).some(
+        (n) => n.id === 'a-note-of-mine' && n.z === tab,
+      );
+    assert.ok(await noteOn(demo.url), 'the note was deployed');
+    await demo.stop();
+    demo = await startDemo({ packageRoot: root, userDir, port: await freePort(), quiet: true });
+    assert.ok(await noteOn(demo.url), 'the note is still on its tab after the restart');
+    const record = JSON.parse(fs.readFileSync(path.join(userDir, 'labwire-example-tabs.json'), 'utf8')) as Record<string, string>;
+    const kept = Object.keys(record).filter((id) => !/^[0-9a-f]{64}$/.test(record[id]!));
+    assert.deepEqual(kept, [tab], 'only the changed tab is kept as the person left it; the editor rewriting the others is no change');
+  });
 });
 
 /** Pixels of the dashboard's "passed / actual" green (#43a047) below the chart's title and legend. */

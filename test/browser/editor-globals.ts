@@ -19,8 +19,12 @@ export interface EditorRed {
     eachNode(cb: (n: EditorNode) => void): void;
     eachConfig(cb: (n: EditorNode) => void): void;
     eachWorkspace(cb: (w: { id: string; label: string }) => void): void;
-    dirty(): boolean;
+    /** Reads whether there is something to deploy, or (with an argument) marks it so. */
+    dirty(set?: boolean): boolean;
+    getWorkspaceOrder(): string[];
+    import(nodes: Array<Record<string, unknown>>): unknown;
   };
+  view: { redraw(full?: boolean): void };
   workspaces: { show(id: string): void };
   sidebar: { show(id: string): void };
   history: { depth(): number };
