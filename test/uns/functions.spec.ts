@@ -210,6 +210,29 @@ describe('the UNS examples: what each "to the namespace" function publishes', ()
     assert.equal(body(seen.get(`${line}/propeller-launcher-1/metric/ports`)).value, 2);
   });
 
+  it('Propeller: a load result that does not say its board (msg.board) is not published, and the flow is told why', async () => {
+    const { send, out } = await loadFunction('03 - Propeller into the namespace', 'to the namespace');
+    const warnings = collect<{ args: unknown[] }>({ on: (_e: 'input', fn) => helper.getNode('fn').on('call:warn', fn) });
+    const result = { success: true, port: 'COM3', action: 'RAM', log: [], durationMs: 812.4 };
+    send({ topic: 'load', payload: result });
+    send({ topic: 'load', payload: result, board: 'someone-else' });
+    send({ topic: 'load', payload: result, board: 'propeller-launcher-1' });
+    await waitFor(() => out.length === 1, 2000, 'the one load event');
+    await settle();
+    assert.deepEqual(
+      { ...body(out[0] as unknown as Published), ts: 'ts' },
+      {
+        ts: 'ts',
+        outcome: 'ok',
+        action: 'RAM',
+        port: 'COM3',
+        duration: { value: 0.812, unit: 's' },
+      },
+    );
+    assert.equal(warnings.length, 2);
+    assert.match(String(warnings[0]!.args[0]), /msg\.board must be propeller-launcher-1 or propeller-serial-1/);
+  });
+
   it('sf-daq and neoEBV: state from what is running or open, a run or marks event when the count moves on', async () => {
     const daq = await loadFunction('04 - SwissFEL DAQ into the namespace', 'to the namespace');
     daq.send({ topic: 'get_running_detectors', payload: { detectors: ['JF02T09V03'] } });
