@@ -65,12 +65,17 @@ describe('npm start with the Unified Namespace examples', function () {
     assert.ok(url && !url.endsWith(':1883'), `a free port, not 1883: ${entry.running.endpoints.join()}`);
     const seen = await published(url, TOPICS, 30_000);
     assert.equal(seen.get('labwire/lab/_edge/edge-1/status'), 'online');
-    const flows = JSON.parse((await getJson(`${demo.url}/flows`, 10_000)).body) as Array<{ type: string; id: string; name?: string }>;
+    const flows = JSON.parse((await getJson(`${demo.url}/flows`, 10_000)).body) as Array<{
+      type: string;
+      id: string;
+      name?: string;
+      clientid?: string;
+    }>;
     const brokers = flows.filter((n) => n.type === 'mqtt-broker');
     assert.deepEqual(
-      brokers.map((n) => [n.id, n.name]),
-      [['labwire-uns-broker', `UNS broker on ${url.slice('mqtt://'.length)}`]],
-      'one broker node for all UNS examples, named after where it points',
+      brokers.map((n) => [n.id, n.name, n.clientid]),
+      [['labwire-uns-broker', `UNS broker on ${url.slice('mqtt://'.length)}`, 'labwire-uns/labwire/lab/edge-1']],
+      'one broker node for all UNS examples, named after where it points, with the client id of this edge',
     );
   });
 
