@@ -39,6 +39,11 @@ export function brokerFromUrl(text: string): RunningSimulator {
  * The demo is one edge of the namespace: the MQTT broker node's birth, close and last-will topic
  * follows UNS_PREFIX and UNS_EDGE as the example flows do, with the same defaults, so
  * `UNS_EDGE=bench-2 MQTT_URL=… npm start` on a second machine joins the same overview.
+ *
+ * Its client id is fixed per edge too (labwire-uns/<prefix>/<edge>): an edge that restarts while
+ * its old connection still hangs then takes that connection over, and the old will comes before
+ * the new birth instead of a keep-alive later over it. The prefix is part of it because an edge
+ * is named within its site, and sites may share a broker.
  */
 export function asThisEdge(broker: RunningSimulator, env: NodeJS.ProcessEnv = process.env): RunningSimulator {
   return {
@@ -46,8 +51,10 @@ export function asThisEdge(broker: RunningSimulator, env: NodeJS.ProcessEnv = pr
     configure(node: FlowConfigNode) {
       const result = broker.configure(node);
       if (result) {
-        const topic = `${env.UNS_PREFIX || 'labwire/lab'}/_edge/${env.UNS_EDGE || 'edge-1'}/status`;
-        Object.assign(node, { birthTopic: topic, closeTopic: topic, willTopic: topic });
+        const prefix = env.UNS_PREFIX || 'labwire/lab';
+        const edge = env.UNS_EDGE || 'edge-1';
+        const topic = `${prefix}/_edge/${edge}/status`;
+        Object.assign(node, { clientid: `labwire-uns/${prefix}/${edge}`, birthTopic: topic, closeTopic: topic, willTopic: topic });
       }
       return result;
     },

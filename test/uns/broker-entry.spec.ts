@@ -4,6 +4,7 @@ import { asThisEdge, brokerFromUrl } from '../../src/cli/uns-broker';
 import { loadSimulators } from '../../src/simulators';
 import { EmbeddedMqttBroker } from '../../src/simulators/mqtt';
 import type { FlowConfigNode } from '../../src/simulators/simulator';
+import { waitFor } from '../helpers/wait-for';
 
 /** The retained messages a new subscriber gets for `filter`, after a quiet half second. */
 async function retained(url: string, filter: string): Promise<Map<string, string>> {
@@ -64,6 +65,25 @@ describe('the embedded MQTT broker (labwire-sim mqtt)', function () {
     assert.equal((await retained(broker.url, 'site/#')).size, 0);
   });
 
+  it('lets two edges with their own client ids stay connected side by side, and ends the old connection of one that comes back', async () => {
+    const idOf = (edge: string): string => {
+      const node = brokerNode();
+      asThisEdge(brokerFromUrl(broker.url), { UNS_EDGE: edge }).configure(node);
+      return String(node.clientid);
+    };
+    const connect = (edge: string): Promise<mqtt.MqttClient> => mqtt.connectAsync(broker.url, { clientId: idOf(edge), reconnectPeriod: 0 });
+    const [a, b] = await Promise.all([connect('edge-a'), connect('edge-b')]);
+    const closed: string[] = [];
+    a.on('close', () => closed.push('old edge-a'));
+    b.on('close', () => closed.push('edge-b'));
+    const again = await connect('edge-a');
+    await waitFor(() => closed.length > 0, 5000, 'the broker to end the old connection');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(closed, ['old edge-a']);
+    assert.ok(b.connected && again.connected);
+    await Promise.all([b.endAsync(), again.endAsync(), a.endAsync(true)]);
+  });
+
   it('is a simulator entry: `labwire-sim mqtt` and the demo start it and point MQTT broker nodes, only those, at it', async () => {
     const definition = loadSimulators().find((s) => s.name === 'mqtt');
     assert.ok(definition, 'labwire-sim lists mqtt');
@@ -118,5 +138,18 @@ describe('MQTT_URL: the demo on a broker of your own', () => {
     const plain = brokerNode();
     asThisEdge(brokerFromUrl('mqtt://broker.example'), {}).configure(plain);
     assert.equal(plain.willTopic, 'labwire/lab/_edge/edge-1/status', 'the defaults of the example flows');
+  });
+
+  it('gives the broker node a client id of its own per edge: fixed across restarts, different for another edge or site', () => {
+    const idOf = (env: NodeJS.ProcessEnv): unknown => {
+      const node = brokerNode();
+      asThisEdge(brokerFromUrl('mqtt://broker.example'), env).configure(node);
+      return node.clientid;
+    };
+    assert.equal(idOf({}), 'labwire-uns/labwire/lab/edge-1');
+    assert.equal(idOf({ UNS_PREFIX: 'acme/plant-2', UNS_EDGE: 'bench-2' }), 'labwire-uns/acme/plant-2/bench-2');
+    assert.equal(idOf({ UNS_EDGE: 'bench-2' }), idOf({ UNS_EDGE: 'bench-2' }), 'the same after a restart');
+    const ids = [{ UNS_EDGE: 'edge-a' }, { UNS_EDGE: 'edge-b' }, { UNS_PREFIX: 'acme/plant-2', UNS_EDGE: 'edge-a' }].map(idOf);
+    assert.equal(new Set(ids).size, 3, `distinct ids: ${ids.join(', ')}`);
   });
 });

@@ -80,6 +80,15 @@ async function edgePort(): Promise<number> {
   }
 }
 
+/** A flow-context value of a deployed tab, through the admin API of the Node-RED at `url`; undefined when not set. */
+export async function flowContext(url: string, tabId: string, key: string): Promise<unknown> {
+  const res = await getJson(`${url}/context/flow/${tabId}/${key}?store=memory`, 5000);
+  if (res.status !== 200) return undefined;
+  // Node-RED's encoding of a context value: the value as JSON text and its format ("undefined" when not set).
+  const encoded = JSON.parse(res.body) as { msg?: string; format?: string };
+  return encoded.msg === undefined || encoded.format === 'undefined' ? undefined : (JSON.parse(encoded.msg) as unknown);
+}
+
 export async function startEdge(options: EdgeOptions): Promise<Edge> {
   const examples = listExamples(path.join(root, 'examples')).filter((e) => e.system === 'UNS' && options.examples.includes(e.title));
   assert.equal(examples.length, options.examples.length, `examples ${options.examples.join(', ')} exist`);
@@ -111,13 +120,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
       const res = await requestJson('POST', `${nodeRed.url}/inject/${idOf('inject', name)}`, {});
       assert.equal(res.status, 200, `inject ${name}: ${res.body}`);
     },
-    async flowContext(tabLabel, key) {
-      const res = await getJson(`${nodeRed.url}/context/flow/${idOf('tab', tabLabel)}/${key}?store=memory`, 5000);
-      if (res.status !== 200) return undefined;
-      // Node-RED's encoding of a context value: the value as JSON text and its format ("undefined" when not set).
-      const encoded = JSON.parse(res.body) as { msg?: string; format?: string };
-      return encoded.msg === undefined || encoded.format === 'undefined' ? undefined : (JSON.parse(encoded.msg) as unknown);
-    },
+    flowContext: (tabLabel, key) => flowContext(nodeRed.url, idOf('tab', tabLabel), key),
     async stop() {
       events.close();
       await nodeRed.stop();

@@ -210,6 +210,29 @@ describe('the UNS examples: what each "to the namespace" function publishes', ()
     assert.equal(body(seen.get(`${line}/propeller-launcher-1/metric/ports`)).value, 2);
   });
 
+  it('Propeller: a load result that does not say its board (msg.board) is not published, and the flow is told why', async () => {
+    const { send, out } = await loadFunction('03 - Propeller into the namespace', 'to the namespace');
+    const warnings = collect<{ args: unknown[] }>({ on: (_e: 'input', fn) => helper.getNode('fn').on('call:warn', fn) });
+    const result = { success: true, port: 'COM3', action: 'RAM', log: [], durationMs: 812.4 };
+    send({ topic: 'load', payload: result });
+    send({ topic: 'load', payload: result, board: 'someone-else' });
+    send({ topic: 'load', payload: result, board: 'propeller-launcher-1' });
+    await waitFor(() => out.length === 1, 2000, 'the one load event');
+    await settle();
+    assert.deepEqual(
+      { ...body(out[0] as unknown as Published), ts: 'ts' },
+      {
+        ts: 'ts',
+        outcome: 'ok',
+        action: 'RAM',
+        port: 'COM3',
+        duration: { value: 0.812, unit: 's' },
+      },
+    );
+    assert.equal(warnings.length, 2);
+    assert.match(String(warnings[0]!.args[0]), /msg\.board must be propeller-launcher-1 or propeller-serial-1/);
+  });
+
   it('sf-daq and neoEBV: state from what is running or open, a run or marks event when the count moves on', async () => {
     const daq = await loadFunction('04 - SwissFEL DAQ into the namespace', 'to the namespace');
     daq.send({ topic: 'get_running_detectors', payload: { detectors: ['JF02T09V03'] } });
@@ -249,6 +272,10 @@ describe('the UNS line overview: what it makes of the site tree', () => {
     yield: string;
     metrics: string;
     system: string;
+    line: string;
+    since: string;
+    event: string;
+    eventAt: string;
   }
   // Objects made in the function's sandbox have another Object prototype: compare their JSON.
   const tables = (out: Array<Record<string, unknown>>): Row[][] => out.map((m) => JSON.parse(JSON.stringify(m.payload)) as Row[]);
@@ -283,6 +310,38 @@ describe('the UNS line overview: what it makes of the site tree', () => {
       [
         ['bpwin-1', false, 'offline'],
         ['sfdaq-1', null, 'alarm'],
+      ],
+    );
+  });
+
+  it('reads lines of any depth (UNS_LINE of one or three levels) from the end of the topic', async () => {
+    const { send, out } = await loadFunction('10 - Line overview', 'line model');
+    send({ topic: `${P}/line-1/bpwin-1/state`, payload: { state: 'active', edge: 'e' } });
+    send({ topic: `${P}/line-1/bpwin-1/metric/yield`, payload: { value: 99, unit: '%' } });
+    send({ topic: `${P}/hall-b/cell-4/line-9/semiate-1/state`, payload: { state: 'testing', edge: 'e' } });
+    send({ topic: `${P}/hall-b/cell-4/line-9/semiate-1/info`, payload: { system: 'Semi-ATE' } });
+    send({ topic: `${P}/hall-b/cell-4/line-9/semiate-1/event/lot`, payload: { lot: 'L1' } });
+    await waitFor(() => out.length === 1, 2000, 'the table');
+    assert.deepEqual(
+      tables(out)[0]!.map((r) => [r.path, r.line, r.instrument, r.state, r.yield, r.system, r.event]),
+      [
+        ['hall-b/cell-4/line-9/semiate-1', 'hall-b/cell-4/line-9', 'semiate-1', 'testing', '', 'Semi-ATE', 'lot'],
+        ['line-1/bpwin-1', 'line-1', 'bpwin-1', 'active', '99 %', '', ''],
+      ],
+    );
+  });
+
+  it('gives times as ISO 8601 for the browser to show in its own zone, and an event with its outcome', async () => {
+    const { send, out } = await loadFunction('10 - Line overview', 'line model');
+    send({ topic: `${P}/f/l/propeller-serial-1/state`, payload: { ts: '2026-03-02T09:14:05.120Z', state: 'running', edge: 'e' } });
+    send({ topic: `${P}/f/l/propeller-serial-1/event/load`, payload: { ts: '2026-03-02T09:15:00.000Z', outcome: 'failed' } });
+    send({ topic: `${P}/f/l/bpwin-1/state`, payload: { ts: 'yesterday', state: 'idle', edge: 'e' } });
+    await waitFor(() => out.length === 1, 2000, 'the table');
+    assert.deepEqual(
+      tables(out)[0]!.map((r) => [r.instrument, r.since, r.event, r.eventAt]),
+      [
+        ['bpwin-1', '', '', ''],
+        ['propeller-serial-1', '2026-03-02T09:14:05.120Z', 'load failed', '2026-03-02T09:15:00.000Z'],
       ],
     );
   });
