@@ -40,7 +40,7 @@ export function brokerFromUrl(text: string): RunningSimulator {
  * follows UNS_PREFIX and UNS_EDGE as the example flows do, with the same defaults, so
  * `UNS_EDGE=bench-2 MQTT_URL=… npm start` on a second machine joins the same overview.
  *
- * Its client id is fixed per edge too (labwire-uns/<prefix>/<edge>): an edge that restarts while
+ * With UNS_EDGE set, its client id is fixed per edge too (labwire-uns/<prefix>/<edge>): an edge that restarts while
  * its old connection still hangs then takes that connection over, and the old will comes before
  * the new birth instead of a keep-alive later over it. The prefix is part of it because an edge
  * is named within its site, and sites may share a broker.
@@ -54,7 +54,10 @@ export function asThisEdge(broker: RunningSimulator, env: NodeJS.ProcessEnv = pr
         const prefix = env.UNS_PREFIX || 'labwire/lab';
         const edge = env.UNS_EDGE || 'edge-1';
         const topic = `${prefix}/_edge/${edge}/status`;
-        Object.assign(node, { clientid: `labwire-uns/${prefix}/${edge}`, birthTopic: topic, closeTopic: topic, willTopic: topic });
+        Object.assign(node, { birthTopic: topic, closeTopic: topic, willTopic: topic });
+        // Only a chosen edge name gets a fixed id: two demos left at the default edge would otherwise
+        // take the connection from each other in turn on a shared broker.
+        if (env.UNS_EDGE) node.clientid = `labwire-uns/${prefix}/${edge}`;
       }
       return result;
     },
