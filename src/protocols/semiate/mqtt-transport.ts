@@ -3,7 +3,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { InstrumentError, describeSocketError, failureAt, socketCause } from '../common/errors';
 import { notConnectedWithin, type BaseConnectionEvents, type ConnectionStatus } from '../common/reconnecting-connection';
 import { withTimeout } from '../common/timers';
-import { decodeMessage, droppedMessage } from './decode';
+import { decodeMessage, droppedMessage, resultWithoutPart } from './decode';
 import { LIMITS, bounded } from './limits';
 import type { JsonObject, TesterEvent } from './types';
 import { asString, isObject } from './types';
@@ -267,11 +267,12 @@ export class SemiAteMqtt extends EventEmitter<BaseConnectionEvents & TesterTrans
       this.emit('warning', droppedMessage(bounded(topic, 200), decoded));
       return;
     }
-    const event = this.eventOf(topic.slice(this.prefix.length), decoded.message);
+    const event = this.eventOf(topic, decoded.message);
     if (event) this.emit('event', event);
   }
 
-  private eventOf(path: string, message: JsonObject): TesterEvent | undefined {
+  private eventOf(topic: string, message: JsonObject): TesterEvent | undefined {
+    const path = topic.slice(this.prefix.length);
     const [app, channel, siteTopic = ''] = path.split('/', 3);
     const site = bounded(siteTopic.replace(/^site/, ''), LIMITS.maxNameChars);
     if (app === 'Master' && channel === 'status') {
@@ -289,8 +290,16 @@ export class SemiAteMqtt extends EventEmitter<BaseConnectionEvents & TesterTrans
       }
       return { kind: 'response', type, payload: message.payload };
     }
-    if (app === 'TestApp' && channel === 'testresult') return { kind: 'part', site, records: records(message.payload) };
+    if (app === 'TestApp' && channel === 'testresult') {
+      const unusable = resultWithoutPart(message.payload);
+      if (unusable) {
+        this.emit('warning', droppedMessage(bounded(topic, 200), unusable));
+        return undefined;
+      }
+      return { kind: 'part', site, records: records(message.payload) };
+    }
     if (channel === 'log') {
+      // An empty log line says nothing: there is nothing to warn about either.
       const entry = parseMqttLog(site, message);
       return entry ? { kind: 'logs', entries: [entry] } : undefined;
     }
@@ -303,6 +312,9 @@ export class SemiAteMqtt extends EventEmitter<BaseConnectionEvents & TesterTrans
         payload: { site, app: app === 'Control' ? 'control' : 'testapp', state, message: stateMessage(payload.error_message ?? payload.message) },
       };
     }
+    // Only the topics above are subscribed to, so anything else under our prefix is the broker
+    // delivering a topic we did not ask for (an overlapping subscription of a shared client): the
+    // tester's own traffic that this package has no use for, not a message of ours gone wrong.
     return undefined;
   }
 

@@ -176,6 +176,7 @@ export class SemiAteTester extends EventEmitter<TesterEvents> {
   }
 
   stop(): Promise<void> {
+    this.warnings.close();
     return this.transport.stop();
   }
 
