@@ -353,6 +353,8 @@ describe('propeller nodes (Launcher)', function () {
         [-5, '-5'],
         [0, '0'],
         ['soon', '"soon"'],
+        // Text, even digits: a msg property is refused as text, as in every node of the package.
+        ['5', '"5"'],
         [true, 'a boolean'],
         [{ s: 5 }, 'an object'],
       ];
