@@ -1,6 +1,7 @@
 import { InstrumentError, shownValue as shown } from '../protocols/common/errors';
 import { timeoutSecondsToMs } from '../protocols/common/timeout';
 import type { DebugMode, LoadAction } from '../protocols/propeller/connection';
+import { msgTimeoutMs } from './properties';
 import type { NodeDef, NodeMessage } from './red-types';
 
 export const LOAD_ACTIONS: readonly LoadAction[] = ['RAM', 'EEPROM'];
@@ -47,14 +48,15 @@ export function loadSettings(def: NodeDef, timeoutName: string): LoadSettings {
 
 /**
  * The action, afterwards-mode and time limit for one msg: msg.action, msg.debug and msg.timeout
- * (seconds) replace the node's when given and valid. Writing the EEPROM cannot be undone, so a msg
- * may choose it only when the node allows that (or stores in EEPROM itself). Everything is checked
- * before a byte is sent.
+ * (a number of seconds) replace the node's when given and valid. Writing the EEPROM cannot be
+ * undone, so a msg may choose it only when the node allows that (or stores in EEPROM itself).
+ * Everything is checked before a byte is sent.
  */
 export function loadChoices(settings: LoadSettings, msg: NodeMessage): Pick<LoadSettings, 'action' | 'debug' | 'timeoutMs'> {
   const action = choice(msg.action, LOAD_ACTIONS, 'msg.action') ?? settings.action;
   const debug = choice(msg.debug, DEBUG_MODES, 'msg.debug') ?? settings.debug;
-  const timeoutMs = timeoutSecondsToMs(msg.timeout, 'msg.timeout') ?? settings.timeoutMs;
+  // The reader every node shares: a number of seconds, never text (a change node set to string).
+  const timeoutMs = msgTimeoutMs(msg) ?? settings.timeoutMs;
   if (action === 'EEPROM' && settings.action !== 'EEPROM' && !settings.allowMsgEeprom) {
     throw new InstrumentError(
       'BAD_INPUT',

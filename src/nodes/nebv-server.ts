@@ -67,10 +67,8 @@ async function probeNebv(RED: RedAPI, options: NebvClientOptions & { timeoutMs: 
   const timeoutMs = Math.min(options.timeoutMs, 5000);
   const client = new NebvClient({ ...options, reconnect: false, connectTimeoutMs: timeoutMs });
   try {
-    await client.whenConnected(timeoutMs + 500).catch((err: unknown) => {
-      // The dial's own reason names the address once; the wait's message would repeat it.
-      throw client.status.failure ?? (client.status.error ? new Error(client.status.error) : err);
-    });
+    // The dial's own failure names the address once, and whenConnected passes it on as it is.
+    await client.whenConnected(timeoutMs + 500);
     return RED._('nebv-server.test.connected', { endpoint: client.endpoint });
   } finally {
     await client.close();

@@ -9,25 +9,12 @@ import { connectionDot, errorDot } from '../nodered/status';
 import type { AdminRequest, AdminResponse } from '../nodered/express-types';
 import type { ConnectionStatus } from '../protocols/common/reconnecting-connection';
 import { DEFAULT_LAUNCHER_URL, LauncherClient } from '../protocols/propeller/launcher-client';
+import { failureAt } from '../protocols/common/errors';
 
 /** ws:// or wss:// only; anything else would fail later with a less helpful message. */
 function launcherUrl(value: unknown): string {
   const text = typeof value === 'string' && value.trim() !== '' ? value.trim() : DEFAULT_LAUNCHER_URL;
   return /^wss?:\/\//i.test(text) ? text : `ws://${text}`;
-}
-
-/** Reasons whose text starts with the address: the Test connection answer says what happened there instead. */
-const ADDRESS_FIRST = new Set(['endpointFailed', 'notConnectedWithinSince']);
-
-/**
- * The error without the address in front: the user has just typed it into the dialog, and the
- * connection layers each put it before the failure ("ws://h:6009: ws://h:6009: connection refused").
- */
-function withoutAddress(err: unknown): unknown {
-  let current = err;
-  for (let depth = 0; depth < 5 && ADDRESS_FIRST.has(reasonOf(current) ?? '') && (current as Error).cause instanceof Error; depth += 1)
-    current = (current as Error).cause;
-  return current;
 }
 
 /** Connect once (no retries), say hello, read the port list, hang up. */
@@ -69,7 +56,9 @@ export = function (RED: RedAPI) {
         const refresh = (): void => registry.setStatus(statusFor(RED, client.status, client));
         client.on('status', (status) => {
           refresh();
-          if (status.state === 'failed') node.error(`${node.url}: ${errorText(RED, status.failure ?? status.error)}`);
+          // The log line names the Launcher once: a failure that says its address keeps it as it is.
+          if (status.state === 'failed')
+            node.error(errorText(RED, failureAt('CONNECT_FAILED', node.url, status.failure ?? new Error(status.error ?? 'failed'))));
         });
         client.on('ports', refresh);
         client.start();
@@ -121,9 +110,7 @@ export = function (RED: RedAPI) {
     RED,
     'propeller-launcher',
     async (config) => {
-      const { version, ports } = await probeLauncher(config.url).catch((err: unknown) => {
-        throw withoutAddress(err);
-      });
+      const { version, ports } = await probeLauncher(config.url);
       return RED._('propeller-launcher.test.answer', { version, ports: ports.length ? ports.join(', ') : RED._('propeller-launcher.test.noPorts') });
     },
     { address: (config) => launcherUrl(config.url) },

@@ -8,7 +8,7 @@ import type { TesterConfigNode } from '../nodered/config-nodes';
 import type { NodeDef, NodeStatus, RedAPI, RedNode } from '../nodered/red-types';
 import { errorText } from '../nodered/i18n';
 import { connectionDot, errorDot, shortText } from '../nodered/status';
-import { InstrumentError } from '../protocols/common/errors';
+import { InstrumentError, failureAt } from '../protocols/common/errors';
 
 /** Busy states show a ring, failures red, everything else settled (ready, initialized) a green dot; states are the tester's own words. */
 function stateDot(RED: RedAPI, tester: SemiAteTester): NodeStatus {
@@ -47,18 +47,6 @@ function testerAddress(options: TesterOptions): string {
     : `websocket ${options.url.trim()}`;
 }
 
-/** What a probe reports when the connection gives up: the websocket's errors already start with its URL; the MQTT client's do not. */
-function failureAt(endpoint: string, url: string, status: ConnectionStatus): Error {
-  const text = status.error ?? '';
-  if (text.startsWith(url)) return status.failure ?? new Error(text);
-  return new InstrumentError(
-    'CONNECT_FAILED',
-    `${endpoint}: ${text}`,
-    { reason: 'endpointFailed', where: endpoint },
-    { cause: status.failure ?? new Error(text) },
-  );
-}
-
 /** A short text for the master's answer to identify (the simulator names its device id). */
 function identity(response: unknown): string {
   if (response && typeof response === 'object' && typeof (response as { name?: unknown }).name === 'string')
@@ -76,7 +64,8 @@ async function probeTester(RED: RedAPI, options: TesterOptions): Promise<string>
   const failed = new Promise<never>((_resolve, reject) => {
     onStatus = (status) => {
       const gaveUp = status.state === 'failed' || status.state === 'closed' || status.state === 'reconnecting';
-      if (gaveUp && status.error) reject(failureAt(tester.endpoint, options.url, status));
+      // The failure names the address once, whether it came with one (websocket) or not (the MQTT client's).
+      if (gaveUp && status.error) reject(failureAt('CONNECT_FAILED', tester.endpoint, status.failure ?? new Error(status.error)));
     };
     tester.on('status', onStatus);
   });

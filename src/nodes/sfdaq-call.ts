@@ -63,6 +63,13 @@ export = function (RED: RedAPI): void {
       return runText.text;
     };
 
+    // Built once per operation, as the run text: a chained scan would otherwise pay RED._ on every call.
+    let replyNote: { operation: string; text: string } | undefined;
+    const replyNoteText = (operation: string): string => {
+      if (replyNote?.operation !== operation) replyNote = { operation, text: user.text('sfdaq-call.debug.payloadWasReply', { operation }) };
+      return replyNote.text;
+    };
+
     user.onInput(async (msg, send) => {
       const operation = configured || (typeof msg.operation === 'string' ? msg.operation : '');
       if (!operation) throw new InstrumentError('BAD_INPUT', user.text('sfdaq-call.errors.noOperation'));
@@ -75,7 +82,10 @@ export = function (RED: RedAPI): void {
       // msg.timeout in seconds, like every timeout of the package; a bad one is refused before anything is sent.
       const timeoutMs = msgTimeoutMs(msg);
       // The rule (fields, then msg.payload unless it is an earlier reply) lives in planCall.
-      const { params } = planCall({ fields: hasDialogParams ? await dialogParams(msg) : {}, payload: msg.payload });
+      const { params, payloadWasReply } = planCall({ fields: hasDialogParams ? await dialogParams(msg) : {}, payload: msg.payload });
+      // Chaining calls is the ordinary case, not a mistake, so it is no warning; but a user wondering
+      // why the payload's keys were not sent (a function node's unchanged copy keeps the mark) finds it at debug level.
+      if (payloadWasReply) node.debug(replyNoteText(operation));
       // A call that answers quickly never shows "busy"; a slow one (a pedestal) does; a call waiting for the broker shows "queued".
       const busy = { fill: 'blue', shape: 'dot', text: operation } as const;
       let slow: NodeJS.Timeout | undefined;

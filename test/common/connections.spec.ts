@@ -99,7 +99,7 @@ describe('WebSocketConnection', () => {
     const connection = new WebSocketConnection({ url: `ws://127.0.0.1:${port}`, ...fast, connectTimeoutMs: 100 });
     await assert.rejects(
       connection.whenConnected(400),
-      /not connected to ws:\/\/127\.0\.0\.1:\d+ within 400 ms \(last error: connecting to .* timed out after 100 ms\)/,
+      /^not connected within 0\.4 s \(last error: connecting to ws:\/\/127\.0\.0\.1:\d+ timed out after 0\.1 s\)$/,
     );
     await connection.stop();
     const before = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;

@@ -154,7 +154,7 @@ describe('propeller launcher client', function () {
       sim.nextLoadFault = 'stall';
       const result = await c.load({ image: makeBinary(), action: 'RAM', debug: 'none', timeoutMs: 300 });
       assert.equal(result.success, false);
-      assert.match(result.error!, /did not finish the load within 300 ms/);
+      assert.match(result.error!, /did not finish the load within 0\.3 s/);
     });
 
     it('fails a running load when the client is stopped', async function () {
@@ -174,10 +174,24 @@ describe('propeller launcher client', function () {
       try {
         await assert.rejects(
           unreachable.load({ image: makeBinary(), action: 'RAM', debug: 'none' }),
-          /not connected to ws:\/\/127\.0\.0\.1:1 within 300 ms \(last error: .*refused/,
+          /^not connected within 0\.3 s \(last error: ws:\/\/127\.0\.0\.1:1: connection refused/,
         );
       } finally {
         await unreachable.stop();
+      }
+    });
+
+    it('a one-shot connection that is refused names the Launcher once', async function () {
+      await setup();
+      const once = new LauncherClient({ url: 'ws://127.0.0.1:1', reconnect: false, connectWaitMs: 2000 });
+      try {
+        await assert.rejects(once.listPorts(), (err: Error) => {
+          assert.match(err.message, /^ws:\/\/127\.0\.0\.1:1: connection refused/);
+          assert.equal(err.message.split('127.0.0.1:1').length - 1, 1, err.message);
+          return true;
+        });
+      } finally {
+        await once.stop();
       }
     });
 

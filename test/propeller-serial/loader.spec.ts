@@ -118,7 +118,7 @@ describe('propeller serial loader against the fake chip on a pseudo-terminal', f
     { fault: 'bad-checksum', action: 'RAM', errorId: 125, reason: 'ram-checksum', text: /RAM checksum failed/ },
     { fault: 'eeprom-program', action: 'EEPROM', errorId: 127, reason: 'eeprom-program', text: /EEPROM programming failed/ },
     { fault: 'eeprom-verify', action: 'EEPROM', errorId: 127, reason: 'eeprom-verify', text: /EEPROM verify failed/ },
-    { fault: 'no-ack', action: 'RAM', errorId: 128, reason: 'communication-lost', text: /did not acknowledge the RAM checksum within 400 ms/ },
+    { fault: 'no-ack', action: 'RAM', errorId: 128, reason: 'communication-lost', text: /did not acknowledge the RAM checksum within 0\.4 s/ },
   ];
   for (const f of faults) {
     it(`fault ${f.fault}: fails with "${f.reason}" (${f.errorId})`, async () => {
@@ -232,7 +232,7 @@ describe('propeller serial loader against the fake chip on a pseudo-terminal', f
     });
     assert.equal(result.success, false);
     assert.equal(result.errorId, 128);
-    assert.match(result.error ?? '', /did not finish within 600 ms/);
+    assert.match(result.error ?? '', /did not finish within 0\.6 s/);
   });
 
   it('tells the terminal when the port goes away (adapter unplugged), and a later load says what happened', async () => {

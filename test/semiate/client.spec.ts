@@ -8,6 +8,7 @@ import tls from 'node:tls';
 import { SemiAteTester, type TesterOptions } from '../../src/protocols/semiate';
 import type { InstrumentError } from '../../src/protocols/common/errors';
 import { MQTT_CLIENT_ID_PREFIX } from '../../src/protocols/semiate/mqtt-transport';
+import { SemiAteWebSocket } from '../../src/protocols/semiate/websocket-transport';
 import { SemiAteSimulator, simulator, type SemiAteSimulatorOptions } from '../../src/simulators/semiate';
 import { waitFor } from '../helpers/red';
 import { FAST } from './fixtures';
@@ -307,6 +308,40 @@ describe('semiate client: a master that reports its state only every second', fu
     } finally {
       await tester.stop();
       await sim.close();
+    }
+  });
+});
+
+describe('semiate client: a websocket nobody answers on', function () {
+  const url = 'ws://127.0.0.1:1/ws';
+  const once = (text: string): number => text.split('127.0.0.1:1').length - 1;
+
+  it('a one-shot connection says the address once: "<url>: connection refused"', async () => {
+    const socket = new SemiAteWebSocket({ url, reconnect: false });
+    try {
+      await assert.rejects(socket.whenConnected(2000), (err: InstrumentError) => {
+        assert.match(err.message, /^ws:\/\/127\.0\.0\.1:1\/ws: connection refused/);
+        assert.equal(once(err.message), 1, err.message);
+        return true;
+      });
+    } finally {
+      await socket.stop();
+    }
+  });
+
+  it('a wait that runs out says seconds and leaves the address to the last error', async () => {
+    const tester = new SemiAteTester({ transport: 'websocket', url, reconnectMs: 50 });
+    try {
+      tester.start();
+      await waitFor(() => tester.status.error !== undefined, 3000, 'a first refusal');
+      await assert.rejects(tester.ready(300), (err: InstrumentError) => {
+        assert.equal(err.details.reason, 'notConnectedWithinLastError');
+        assert.match(err.message, /^not connected within 0\.3 s \(last error: ws:\/\/127\.0\.0\.1:1\/ws: connection refused/);
+        assert.equal(once(err.message), 1, err.message);
+        return true;
+      });
+    } finally {
+      await tester.stop();
     }
   });
 });

@@ -193,6 +193,43 @@ for (const transport of ['websocket', 'mqtt'] as const) {
   });
 }
 
+/** A tester nobody answers for: the error says seconds and names the address once, the status stays short. */
+describe('semiate-command with a tester it cannot reach', function () {
+  this.timeout(20000);
+  before(() => helper.startServer());
+  after(() => helper.stopServer());
+  afterEach(() => helper.unload());
+
+  const TESTERS = {
+    websocket: { transport: 'websocket', url: 'ws://127.0.0.1:1/ws' },
+    mqtt: { transport: 'mqtt', broker: 'mqtt://127.0.0.1:1', deviceId: 'nobody' },
+  } as const;
+
+  for (const [transport, tester] of Object.entries(TESTERS)) {
+    it(`over ${transport}: "not connected within 0.5 s", the address once, status "not connected"`, async () => {
+      await helper.load(nodes, [
+        { id: 'f1', type: 'tab' },
+        { id: 'tester', type: 'semiate-tester', ...tester },
+        { id: 'cmd', type: 'semiate-command', z: 'f1', tester: 'tester', command: 'load', lotNumber: 'payload', lotNumberType: 'msg', wires: [[]] },
+        { id: 'catcher', type: 'catch', z: 'f1', scope: null, uncaught: false, wires: [['caught']] },
+        { id: 'caught', type: 'helper', z: 'f1' },
+      ]);
+      const statuses: Status[] = [];
+      helper.getNode('cmd').on('call:status', (call: { args: Status[] }) => statuses.push(call.args[0]));
+      const caught = nextMessage<Msg>(helper.getNode('caught'), 10000, 'the error');
+      helper.getNode('cmd').receive({ payload: 'L1', timeout: 0.5 });
+      const message = (await caught).error!.message;
+      const within = transport === 'websocket' ? 'not connected within 0.5 s' : 'not connected to mqtt://127.0.0.1:1 (nobody) within 0.5 s';
+      assert.ok(message.startsWith(`${within} (last error: `), message);
+      assert.match(message, /connection refused/);
+      assert.equal(message.split('127.0.0.1:1').length - 1, 1, `the address once: ${message}`);
+      assert.doesNotMatch(message, /\bms\b/);
+      const refusal = statuses.find((s) => s.fill === 'red');
+      assert.deepEqual(refusal, { fill: 'red', shape: 'ring', text: 'not connected' });
+    });
+  }
+});
+
 describe('semiate-command config versions', function () {
   this.timeout(20000);
   let sim: SemiAteSimulator;

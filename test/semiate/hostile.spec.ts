@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { mock } from 'node:test';
 import fc from 'fast-check';
 import net, { type AddressInfo } from 'node:net';
 import mqtt from 'mqtt';
@@ -106,6 +107,28 @@ describe('semiate warnings about unreadable messages', () => {
       Date.now = realNow;
     }
   });
+  it('a count of warnings left out is said when their window ends, with no later warning needed', () => {
+    mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+    try {
+      const seen: InstrumentError[] = [];
+      const throttle = new WarningThrottle((w) => seen.push(w));
+      for (let i = 0; i < 8; i++) throttle.offer(new InstrumentError('PROTOCOL', `bad ${i}`, { reason: 'messageNotJson' }));
+      assert.equal(seen.length, 5);
+      mock.timers.tick(9_999);
+      assert.equal(seen.length, 5, 'not before the window ends');
+      mock.timers.tick(1);
+      assert.deepEqual([seen[5]?.details.reason, seen[5]?.details.count], ['warningsSuppressed', 3]);
+      mock.timers.tick(60_000);
+      assert.equal(seen.length, 6, 'said once');
+      // Closed (the tester stopped): a pending count is dropped, its timer with it.
+      for (let i = 0; i < 8; i++) throttle.offer(new InstrumentError('PROTOCOL', `bad ${i}`, { reason: 'messageNotJson' }));
+      throttle.close();
+      mock.timers.tick(60_000);
+      assert.equal(seen.length, 11);
+    } finally {
+      mock.timers.reset();
+    }
+  });
 });
 
 describe('semiate over MQTT: the test apps write Python JSON', function () {
@@ -160,6 +183,32 @@ describe('semiate over MQTT: the test apps write Python JSON', function () {
     assert.deepEqual([warnings[0].details.reason, warnings[0].details.source], ['messageNotJson', topic]);
     assert.match(warnings[1].message, /it is nested more than 64 levels deep$/);
     assert.equal(warnings[1].details.reason, 'messageTooDeep');
+  });
+
+  it('a result that gives no part is a warning naming the topic and why: a payload not a list, records without a PRR', async () => {
+    sim = new SemiAteSimulator({ ...FAST, sites: 1 });
+    await sim.start();
+    tester = new SemiAteTester({ transport: 'mqtt', url: sim.mqttUrl, deviceId: sim.options.deviceId });
+    const warnings: InstrumentError[] = [];
+    let parts = 0;
+    tester.on('warning', (w) => warnings.push(w));
+    tester.on('part', () => (parts += 1));
+    tester.start();
+    await waitFor(() => tester.state === 'initialized', 5000, 'initialized');
+    const raw = await mqtt.connectAsync(sim.mqttUrl);
+    const topic = `ate/${sim.options.deviceId}/TestApp/testresult/site0`;
+    await raw.publishAsync(topic, '{"oops":1}');
+    await raw.publishAsync(topic, '{"type":"testresult","payload":[{"type":"PIR"},{"type":"PTR","TEST_NUM":1}]}');
+    await raw.endAsync();
+    await waitFor(() => warnings.length === 2, 3000, 'two warnings');
+    assert.deepEqual(
+      warnings.map((w) => [w.details.reason, w.details.source, w.message]),
+      [
+        ['testresultNotList', topic, `ignored a message from ${topic}: its payload is not a list of STDF records`],
+        ['testresultWithoutPart', topic, `ignored a message from ${topic}: its records hold no part result (no PRR)`],
+      ],
+    );
+    assert.equal(parts, 0);
   });
 });
 

@@ -99,7 +99,7 @@ for (const transport of ['websocket', 'mqtt'] as const) {
       await assert.rejects(tester.execute({ command: 'next' }, { waitUntilDone: true, timeoutMs: 200 }), (err: InstrumentError) => {
         assert.equal(err.code, 'TIMEOUT');
         assert.equal(err.details.reason, 'testerQueuedTooLong');
-        assert.match(err.message, /^next was not sent: the tester was still busy with load after 200 ms/);
+        assert.match(err.message, /^next was not sent: the tester was still busy with load after 0.2 s/);
         return true;
       });
       await waitFor(() => sim.state === 'ready', 5000, 'the load to finish');

@@ -41,6 +41,18 @@ describe('sfdaq-broker and sfdaq-call nodes', () => {
     sim = await SfdaqSimulator.start({ mode: 'current' });
   });
 
+  /** advance_run_number ('call') and get_current_run_number ('call2') of one pgroup, both wired to 'out'. */
+  function loadRunNumberCalls(): Promise<void> {
+    const pgroup = { pgroup: { value: 'p17502', type: 'str' } };
+    return helper.load(
+      NODES,
+      flow(sim, [
+        { id: 'call', operation: 'advance_run_number', params: pgroup },
+        { id: 'call2', operation: 'get_current_run_number', params: pgroup },
+      ]),
+    );
+  }
+
   afterEach(async () => {
     await helper.unload();
     await sim.close();
@@ -193,14 +205,7 @@ describe('sfdaq-broker and sfdaq-call nodes', () => {
 
   it('queues concurrent input from several nodes: one request at a time, in order', async () => {
     sim.delays.set('advance_run_number', 10);
-    const pgroup = { pgroup: { value: 'p17502', type: 'str' } };
-    await helper.load(
-      NODES,
-      flow(sim, [
-        { id: 'call', operation: 'advance_run_number', params: pgroup },
-        { id: 'call2', operation: 'get_current_run_number', params: pgroup },
-      ]),
-    );
+    await loadRunNumberCalls();
     const seen = collect<Msg>(helper.getNode('out'));
     for (let i = 0; i < 6; i += 1) helper.getNode('call').receive({ step: i });
     helper.getNode('call2').receive({ step: 6 });
@@ -334,6 +339,28 @@ describe('sfdaq-broker and sfdaq-call nodes', () => {
         ['get_current_run_number', 1],
       ],
     );
+  });
+
+  it('says at debug level (no warning) when it left out a payload that is an earlier reply, and not for a payload of its own', async () => {
+    await loadRunNumberCalls();
+    const debugs: string[] = [];
+    const warnings: string[] = [];
+    helper.getNode('call2').on('call:debug', (c: { args: [string] }) => debugs.push(c.args[0]));
+    helper.getNode('call2').on('call:warn', (c: { args: [string] }) => warnings.push(c.args[0]));
+    const seen = collect<Msg>(helper.getNode('out'));
+    helper.getNode('call').receive({});
+    await waitFor(() => seen.length === 1, 3000, 'the first reply');
+    const reply = seen[0]!.payload as Record<string, unknown>;
+    // A function node's unchanged copy ({...msg.payload}) keeps the mark; a payload it builds has none.
+    helper.getNode('call2').receive({ payload: { ...reply } });
+    await waitFor(() => seen.length === 2, 3000, 'the chained call');
+    helper.getNode('call2').receive({ payload: { pgroup: 'p17502' } });
+    await waitFor(() => seen.length === 3, 3000, 'the call with a payload of its own');
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(debugs, [
+      'get_current_run_number: msg.payload is the unchanged reply of an earlier call, so its keys were not sent as parameters (change it to send them)',
+    ]);
+    assert.deepEqual(warnings, []);
   });
 
   it('refuses a msg.timeout a timer cannot hold (1e12 s, Infinity) or given as text, sending nothing', async () => {

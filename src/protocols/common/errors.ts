@@ -84,6 +84,24 @@ export function socketError(code: ErrorCode, where: string, err: unknown, extra:
   return new InstrumentError(code, `${where}: ${cause.message}`, { ...extra, reason: 'endpointFailed', where }, { cause });
 }
 
+/**
+ * Whether an error already says where it happened: every error of the connection layers that names
+ * an address in its text ("ws://h:1: connection refused", "connecting to ws://h:1 timed out…") carries
+ * it as the detail `where`, so a wrapper can tell by the details, not by the words.
+ */
+export function namesPlace(err: unknown): err is InstrumentError {
+  return err instanceof InstrumentError && typeof err.details.where === 'string' && err.details.where !== '';
+}
+
+/**
+ * A connection's failure as an error that names `where` once: one that already names its place is
+ * returned as it is; any other becomes "<where>: <failure>" (reason "endpointFailed", the failure as its cause).
+ */
+export function failureAt(code: ErrorCode, where: string, failure: Error): InstrumentError {
+  if (namesPlace(failure)) return failure;
+  return new InstrumentError(code, `${where}: ${failure.message}`, { reason: 'endpointFailed', where }, { cause: failure });
+}
+
 /** The operating system's error code (ECONNRESET, EPIPE…) behind an error, looked for along its causes. */
 export function systemErrorCode(err: unknown): string | undefined {
   let current: unknown = err;

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { secondsOf } from './timeout';
 import https from 'node:https';
 import { InstrumentError, redactUrl, socketCause, socketError } from './errors';
 import { MAX_JSON_DEPTH, jsonTextTooDeep } from './json-limits';
@@ -92,11 +93,11 @@ export function httpJson(request: HttpJsonRequest): Promise<HttpJsonResponse> {
     const timer = setTimeout(() => {
       finish(
         // Seconds, the unit every timeout of the package is given in.
-        new InstrumentError('TIMEOUT', `${label}: no reply within ${timeoutMs / 1000} s`, {
+        new InstrumentError('TIMEOUT', `${label}: no reply within ${secondsOf(timeoutMs)} s`, {
           reason: 'noReplyWithinSeconds',
           where: label,
           url: shownUrl,
-          timeoutSeconds: timeoutMs / 1000,
+          timeoutSeconds: secondsOf(timeoutMs),
         }),
       );
       req.destroy();

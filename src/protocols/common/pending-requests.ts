@@ -1,4 +1,5 @@
 import { InstrumentError } from './errors';
+import { secondsOf } from './timeout';
 
 interface Pending<T> {
   resolve: (value: T) => void;
@@ -31,11 +32,11 @@ export class PendingRequests<T> {
         this.calls.delete(key);
         reject(
           // Seconds, the unit every timeout of the package is given in.
-          new InstrumentError('TIMEOUT', `${describe}: no reply within ${timeoutMs / 1000} s`, {
+          new InstrumentError('TIMEOUT', `${describe}: no reply within ${secondsOf(timeoutMs)} s`, {
             reason: 'noReplyWithinSeconds',
             where: describe,
             id: key,
-            timeoutSeconds: timeoutMs / 1000,
+            timeoutSeconds: secondsOf(timeoutMs),
           }),
         );
       }, timeoutMs);

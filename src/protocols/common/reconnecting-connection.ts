@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { Backoff, type BackoffOptions } from './backoff';
-import { InstrumentError, errorMessage } from './errors';
+import { InstrumentError, errorMessage, failureAt, namesPlace } from './errors';
+import { secondsOf } from './timeout';
 import { withTimeout } from './timers';
 
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'failed' | 'closed';
@@ -25,6 +26,37 @@ export interface ReconnectOptions {
   handshakeTimeoutMs?: number;
   /** Set false for one-shot connections. */
   reconnect?: boolean;
+}
+
+/**
+ * A wait for the connection ran out: "not connected to <endpoint> within 2 s", with the last error when
+ * there is one. When that error names its place itself ("ws://h:1: connection refused"), the sentence
+ * leaves the endpoint to it, so the address is said once. Shared by every transport (MQTT too).
+ */
+export function notConnectedWithin(endpoint: string, timeoutMs: number, last: ConnectionStatus): InstrumentError {
+  const timeoutSeconds = secondsOf(timeoutMs);
+  if (!last.error) {
+    return new InstrumentError('TIMEOUT', `not connected to ${endpoint} within ${timeoutSeconds} s`, {
+      reason: 'notConnectedWithin',
+      where: endpoint,
+      timeoutSeconds,
+    });
+  }
+  const cause = last.failure ?? new Error(last.error);
+  if (namesPlace(cause)) {
+    return new InstrumentError(
+      'TIMEOUT',
+      `not connected within ${timeoutSeconds} s (last error: ${cause.message})`,
+      { reason: 'notConnectedWithinLastError', where: endpoint, timeoutSeconds },
+      { cause },
+    );
+  }
+  return new InstrumentError(
+    'TIMEOUT',
+    `not connected to ${endpoint} within ${timeoutSeconds} s (last error: ${cause.message})`,
+    { reason: 'notConnectedWithinSince', where: endpoint, timeoutSeconds },
+    { cause },
+  );
 }
 
 export type BaseConnectionEvents = {
@@ -120,32 +152,13 @@ export abstract class ReconnectingConnection<Extra extends Record<keyof Extra, u
     });
     return withTimeout(waiter, timeoutMs, () => {
       cleanup();
-      const last = this.current;
-      if (!last.error) {
-        return new InstrumentError('TIMEOUT', `not connected to ${this.endpoint} within ${timeoutMs} ms`, {
-          reason: 'notConnectedWithin',
-          where: this.endpoint,
-          timeoutMs,
-        });
-      }
-      return new InstrumentError(
-        'TIMEOUT',
-        `not connected to ${this.endpoint} within ${timeoutMs} ms (last error: ${last.error})`,
-        { reason: 'notConnectedWithinSince', where: this.endpoint, timeoutMs },
-        { cause: last.failure ?? new Error(last.error) },
-      );
+      return notConnectedWithin(this.endpoint, timeoutMs, this.current);
     });
   }
 
-  /** "<endpoint>: <why>", keeping the reason of the status's own error for the catalogs. */
+  /** Why the connection is not up, naming the endpoint once (see failureAt). */
   private connectFailed(status: ConnectionStatus, fallback: string): InstrumentError {
-    const failure = status.failure ?? new Error(status.error ?? fallback);
-    return new InstrumentError(
-      'CONNECT_FAILED',
-      `${this.endpoint}: ${failure.message}`,
-      { reason: 'endpointFailed', where: this.endpoint },
-      { cause: failure },
-    );
+    return failureAt('CONNECT_FAILED', this.endpoint, status.failure ?? new Error(status.error ?? fallback));
   }
 
   /** Subclasses call this when an open transport closes or errors. */
@@ -191,10 +204,10 @@ export abstract class ReconnectingConnection<Extra extends Record<keyof Extra, u
         this.dial(),
         this.reconnectOptions.connectTimeoutMs,
         () =>
-          new InstrumentError('TIMEOUT', `connecting to ${this.endpoint} timed out after ${this.reconnectOptions.connectTimeoutMs} ms`, {
+          new InstrumentError('TIMEOUT', `connecting to ${this.endpoint} timed out after ${secondsOf(this.reconnectOptions.connectTimeoutMs)} s`, {
             reason: 'connectTimedOut',
             where: this.endpoint,
-            timeoutMs: this.reconnectOptions.connectTimeoutMs,
+            timeoutSeconds: secondsOf(this.reconnectOptions.connectTimeoutMs),
           }),
       );
       if (generation !== this.generation) return this.dropStale();
@@ -202,11 +215,15 @@ export abstract class ReconnectingConnection<Extra extends Record<keyof Extra, u
         this.handshake(),
         this.reconnectOptions.handshakeTimeoutMs,
         () =>
-          new InstrumentError('TIMEOUT', `${this.endpoint} did not complete its handshake within ${this.reconnectOptions.handshakeTimeoutMs} ms`, {
-            reason: 'handshakeTimedOut',
-            where: this.endpoint,
-            timeoutMs: this.reconnectOptions.handshakeTimeoutMs,
-          }),
+          new InstrumentError(
+            'TIMEOUT',
+            `${this.endpoint} did not complete its handshake within ${secondsOf(this.reconnectOptions.handshakeTimeoutMs)} s`,
+            {
+              reason: 'handshakeTimedOut',
+              where: this.endpoint,
+              timeoutSeconds: secondsOf(this.reconnectOptions.handshakeTimeoutMs),
+            },
+          ),
       );
       if (generation !== this.generation) return this.dropStale();
       this.backoff.reset();

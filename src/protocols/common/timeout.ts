@@ -29,3 +29,13 @@ export function timeoutSecondsToMs(value: unknown, property: string, options: { 
   }
   return Math.max(1, Math.round(seconds * 1000));
 }
+
+/**
+ * A time limit (ms) as the seconds a message says: every timeout of the package is given in seconds,
+ * so its errors say seconds too. Below 0.1 s to the millisecond (0.001, 0.05), above it to the
+ * hundredth (0.5, 2, 2.5): a wait counts from when its command was queued, so what is left of a
+ * 2 s limit may be 1999 ms, and it reads as the 2 s the user gave, not 1.999.
+ */
+export function secondsOf(ms: number): number {
+  return ms < 100 ? Math.round(ms) / 1000 : Math.round(ms / 10) / 100;
+}

@@ -1,4 +1,5 @@
 import { InstrumentError, errorMessage } from '../common/errors';
+import { secondsOf } from '../common/timeout';
 import { JsonFramer } from '../common/json-framer';
 import { PendingRequests } from '../common/pending-requests';
 import { MAX_JSON_DEPTH, previewJson } from '../common/json-limits';
@@ -195,7 +196,7 @@ export class NebvClient extends TcpConnection<NebvClientEvents> {
     this.waiting += 1;
     try {
       await withTimeout(this.ready, timeoutMs, () => {
-        const timeoutSeconds = timeoutMs / 1000;
+        const timeoutSeconds = secondsOf(timeoutMs);
         const lastError = this.status.error;
         return lastError
           ? new InstrumentError('TIMEOUT', `${method}: no connection within ${timeoutSeconds} s (last error: ${lastError})`, {
@@ -242,7 +243,7 @@ export class NebvClient extends TcpConnection<NebvClientEvents> {
    * A call timed out. If a reply was cut off part-way, the stream cannot be trusted: drop it and redial.
    */
   private timedOut(describe: string, timeoutMs: number, err: InstrumentError): InstrumentError {
-    const timeoutSeconds = timeoutMs / 1000;
+    const timeoutSeconds = secondsOf(timeoutMs);
     // The call's own limit, not what was left of it after waiting for the connection.
     if (!this.framer.midValue || !this.socket) {
       return new InstrumentError('TIMEOUT', `${describe}: no reply within ${timeoutSeconds} s`, { ...err.details, timeoutSeconds });

@@ -1,4 +1,5 @@
 import { InstrumentError, errorMessage } from '../common/errors';
+import { secondsOf } from '../common/timeout';
 import { withTimeout } from '../common/timers';
 import { WebSocketConnection, type WebSocketConnectionOptions } from '../common/websocket-connection';
 import type { LoadProgress, LoadRequest, LoadResult, PropellerConnection, TerminalOptions, TerminalSession } from './connection';
@@ -231,7 +232,7 @@ export class LauncherClient extends WebSocketConnection<LauncherEvents> implemen
       return await withTimeout(arrived, this.portWaitMs, () =>
         nonEmpty && this.portList !== undefined
           ? new InstrumentError('BAD_INPUT', `the Launcher lists no ports: connect a Propeller board (USB or Wi-Fi) and try again`)
-          : new InstrumentError('TIMEOUT', `the Launcher did not send its port list within ${this.portWaitMs} ms`),
+          : new InstrumentError('TIMEOUT', `the Launcher did not send its port list within ${secondsOf(this.portWaitMs)} s`),
       );
     } finally {
       if (listener) this.off('ports', listener);

@@ -1,4 +1,5 @@
 import type { LoadProgress, LoadRequest, LoadResult } from './connection';
+import { secondsOf } from '../common/timeout';
 import { NOTICE, parseProgress } from './launcher-messages';
 
 /** After "Download successful!" with debug term/graph, how long to wait for close-compile. */
@@ -37,7 +38,7 @@ export class ActiveLoad {
     this.result = new Promise((resolve) => {
       this.settle = resolve;
     });
-    this.limitTimer = setTimeout(() => this.fail(`the Launcher did not finish the load within ${timeoutMs} ms`), timeoutMs);
+    this.limitTimer = setTimeout(() => this.fail(`the Launcher did not finish the load within ${secondsOf(timeoutMs)} s`), timeoutMs);
   }
 
   handleUi(action: string, msg: string | undefined): void {

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { secondsOf } from '../common/timeout';
 import { InstrumentError, errorMessage } from '../common/errors';
 import { SerialQueue } from '../common/serial-queue';
 import type { LoadProgress, LoadRequest, LoadResult, PropellerConnection, TerminalOptions, TerminalSession } from './connection';
@@ -127,7 +128,10 @@ export class SerialPropellerConnection extends EventEmitter implements Propeller
     const abort = new AbortController();
     this.activeLoad = abort;
     const limitMs = request.timeoutMs ?? this.options.loadTimeoutMs ?? 60_000;
-    const limit = setTimeout(() => abort.abort(serialError('load-timeout', `the load on ${this.path} did not finish within ${limitMs} ms`)), limitMs);
+    const limit = setTimeout(
+      () => abort.abort(serialError('load-timeout', `the load on ${this.path} did not finish within ${secondsOf(limitMs)} s`)),
+      limitMs,
+    );
     const result: LoadResult = { success: false, port: this.path, action: request.action, log, durationMs: 0 };
     try {
       const handle = await this.ensureOpen();

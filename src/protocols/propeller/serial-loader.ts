@@ -1,4 +1,5 @@
 import { InstrumentError } from '../common/errors';
+import { secondsOf } from '../common/timeout';
 import { delay } from '../common/timers';
 import type { LoadProgress } from './connection';
 import { serialError } from './serial-errors';
@@ -231,5 +232,8 @@ async function pollAcknowledgement(port: LoaderPort, inbox: ReplyInbox, timing: 
       return bit;
     }
   }
-  throw serialError('communication-lost', `communication lost: the Propeller on ${port.path} did not acknowledge ${what} within ${budgetMs} ms`);
+  throw serialError(
+    'communication-lost',
+    `communication lost: the Propeller on ${port.path} did not acknowledge ${what} within ${secondsOf(budgetMs)} s`,
+  );
 }

@@ -1,4 +1,5 @@
 import { InstrumentError } from '../common/errors';
+import { secondsOf } from '../common/timeout';
 import { withTimeout } from '../common/timers';
 import { LIMITS } from './limits';
 
@@ -49,12 +50,12 @@ export class CommandLane {
           () =>
             new InstrumentError(
               'TIMEOUT',
-              `${name} was not sent: the tester was still busy with ${this.busyWith ?? predecessor} after ${limitMs} ms`,
+              `${name} was not sent: the tester was still busy with ${this.busyWith ?? predecessor} after ${secondsOf(limitMs)} s`,
               {
                 reason: 'testerQueuedTooLong',
                 command: name,
                 busyWith: this.busyWith ?? predecessor,
-                timeoutMs: limitMs,
+                timeoutSeconds: secondsOf(limitMs),
               },
             ),
         );

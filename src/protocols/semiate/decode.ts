@@ -3,11 +3,12 @@ import { QUOTE, jsonStringEnd } from '../common/json-bytes';
 import { LIMITS, bounded } from './limits';
 import type { JsonObject } from './types';
 import { isObject } from './types';
+import { isStdfRecord } from './stdf';
 
 const CAPITAL_N = 0x4e;
 const CAPITAL_I = 0x49;
 
-export type DropCause = 'tooLarge' | 'tooDeep' | 'notJson' | 'notMessage' | 'noType' | 'noState';
+export type DropCause = 'tooLarge' | 'tooDeep' | 'notJson' | 'notMessage' | 'noType' | 'noState' | 'resultNotList' | 'resultWithoutPart';
 
 export type Decoded = { ok: true; message: JsonObject } | { ok: false; cause: DropCause; text: string; details: Record<string, unknown> };
 
@@ -104,6 +105,17 @@ export function decodeMessage(text: string, byteLength = text.length): Decoded {
   return { ok: true, message: value };
 }
 
+/**
+ * Why a test app's result gives no part, if it does not: its payload is not a record list, or the
+ * list has no PRR (the record that closes a part). Said as a warning instead of dropped silently: a
+ * waiting next would otherwise only time out, with nothing to say what arrived.
+ */
+export function resultWithoutPart(payload: unknown): Extract<Decoded, { ok: false }> | undefined {
+  if (!Array.isArray(payload)) return { ok: false, cause: 'resultNotList', text: 'its payload is not a list of STDF records', details: {} };
+  for (const record of payload as unknown[]) if (isStdfRecord(record) && record.type === 'PRR') return undefined;
+  return { ok: false, cause: 'resultWithoutPart', text: 'its records hold no part result (no PRR)', details: {} };
+}
+
 /** One reason (one sentence in the catalogs) per way a message can be unusable. */
 const DROP_REASONS: Record<DropCause, string> = {
   tooLarge: 'messageTooLarge',
@@ -112,6 +124,8 @@ const DROP_REASONS: Record<DropCause, string> = {
   notMessage: 'messageNotObject',
   noType: 'messageWithoutType',
   noState: 'statusWithoutState',
+  resultNotList: 'testresultNotList',
+  resultWithoutPart: 'testresultWithoutPart',
 };
 
 /** The warning for a message that was not used: where it came from and why, never its content. */

@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { InstrumentError, describeSocketError } from '../common/errors';
-import type { BaseConnectionEvents, ConnectionStatus } from '../common/reconnecting-connection';
+import { InstrumentError, describeSocketError, failureAt, socketCause } from '../common/errors';
+import { notConnectedWithin, type BaseConnectionEvents, type ConnectionStatus } from '../common/reconnecting-connection';
 import { withTimeout } from '../common/timers';
-import { decodeMessage, droppedMessage } from './decode';
+import { decodeMessage, droppedMessage, resultWithoutPart } from './decode';
 import { LIMITS, bounded } from './limits';
 import type { JsonObject, TesterEvent } from './types';
 import { asString, isObject } from './types';
@@ -112,7 +112,7 @@ export class SemiAteMqtt extends EventEmitter<BaseConnectionEvents & TesterTrans
     client.on('reconnect', () => {
       if (this.client !== client) return;
       this.attempts += 1;
-      this.setStatus({ state: 'reconnecting', attempt: this.attempts, error: this.current.error });
+      this.setStatus({ state: 'reconnecting', attempt: this.attempts, error: this.current.error, failure: this.current.failure });
     });
     client.on('close', () => {
       if (this.client !== client || this.current.state === 'failed') return;
@@ -123,6 +123,7 @@ export class SemiAteMqtt extends EventEmitter<BaseConnectionEvents & TesterTrans
         attempt: this.attempts + 1,
         retryInMs: options.reconnectPeriod,
         error: this.current.error ?? 'connection closed',
+        failure: this.current.failure ?? new InstrumentError('DISCONNECTED', 'connection closed', { reason: 'connectionClosed' }),
       });
     });
     client.on('error', (err: Error & { code?: unknown }) => {
@@ -131,10 +132,12 @@ export class SemiAteMqtt extends EventEmitter<BaseConnectionEvents & TesterTrans
         this.client = undefined;
         client.end(true);
         this.lastFailure = loginRefused(err.code);
-        this.setStatus({ state: 'failed', error: this.lastFailure.message });
+        this.setStatus({ state: 'failed', error: this.lastFailure.message, failure: this.lastFailure });
         return;
       }
-      this.current = { ...this.current, error: describeSocketError(err) };
+      // The failure in words with its reason, so a wait that runs out can say it in the user's language.
+      const failure = socketCause(err);
+      this.current = { ...this.current, error: failure.message, failure };
     });
     client.on('message', (topic, buffer) => this.onMessage(topic, buffer));
   }
@@ -154,26 +157,20 @@ export class SemiAteMqtt extends EventEmitter<BaseConnectionEvents & TesterTrans
     this.setStatus({ state: 'closed' });
   }
 
+  /** Like ReconnectingConnection.whenConnected, with the same errors (reasons, seconds, the endpoint named once). */
   whenConnected(timeoutMs: number): Promise<void> {
     if (this.isConnected) return Promise.resolve();
-    if (this.current.state === 'failed')
-      return Promise.reject(new InstrumentError('CONNECT_FAILED', `${this.endpoint}: ${this.current.error ?? 'failed'}`));
+    if (this.current.state === 'failed') return Promise.reject(this.connectFailed(this.current, 'failed'));
     this.start();
     let onStatus: ((status: ConnectionStatus) => void) | undefined;
     const waiter = new Promise<void>((resolve, reject) => {
       onStatus = (status) => {
         if (status.state === 'connected') resolve();
-        else if (status.state === 'failed' || status.state === 'closed')
-          reject(new InstrumentError('CONNECT_FAILED', `${this.endpoint}: ${status.error ?? 'connection closed'}`));
+        else if (status.state === 'failed' || status.state === 'closed') reject(this.connectFailed(status, 'connection closed'));
       };
       this.on('status', onStatus);
     });
-    const why = (): string => (this.current.error ? ` (last error: ${this.current.error})` : '');
-    return withTimeout(
-      waiter,
-      timeoutMs,
-      () => new InstrumentError('TIMEOUT', `not connected to ${this.endpoint} within ${timeoutMs} ms${why()}`),
-    ).finally(() => {
+    return withTimeout(waiter, timeoutMs, () => notConnectedWithin(this.endpoint, timeoutMs, this.current)).finally(() => {
       if (onStatus) this.off('status', onStatus);
     });
   }
@@ -181,8 +178,13 @@ export class SemiAteMqtt extends EventEmitter<BaseConnectionEvents & TesterTrans
   /** Publish on Master/cmd, QoS 2 like the master's own clients. */
   sendCommand(name: string, body: JsonObject): void {
     const client = this.client;
-    if (!client || !this.isConnected) throw new InstrumentError('DISCONNECTED', `not connected to ${this.endpoint}`);
+    if (!client || !this.isConnected)
+      throw new InstrumentError('DISCONNECTED', `not connected to ${this.endpoint}`, { reason: 'notConnected', where: this.endpoint });
     client.publish(`${this.prefix}Master/cmd`, JSON.stringify({ type: name, ...body }), { qos: 2 });
+  }
+
+  private connectFailed(status: ConnectionStatus, fallback: string): InstrumentError {
+    return failureAt('CONNECT_FAILED', this.endpoint, status.failure ?? new Error(status.error ?? fallback));
   }
 
   private brokerUrl(): string {
@@ -213,7 +215,7 @@ export class SemiAteMqtt extends EventEmitter<BaseConnectionEvents & TesterTrans
       if (this.client !== client) return;
       if (!refusedBySuback(err)) {
         // The connection dropped mid-subscribe: the client reconnects and we subscribe again.
-        this.current = { ...this.current, error: `subscribing failed: ${describeSocketError(err)}` };
+        this.current = { ...this.current, error: `subscribing failed: ${describeSocketError(err)}`, failure: undefined };
         return;
       }
       // The broker answered with a refusal (an ACL): every reconnect would be refused the same way.
@@ -225,7 +227,7 @@ export class SemiAteMqtt extends EventEmitter<BaseConnectionEvents & TesterTrans
         `the broker refused the subscription to ${this.prefix}… (${error}); check the broker's access rules for this user`,
         { reason: 'subscriptionRefused', topics: `${this.prefix}…`, error },
       );
-      this.setStatus({ state: 'failed', error: this.lastFailure.message });
+      this.setStatus({ state: 'failed', error: this.lastFailure.message, failure: this.lastFailure });
       return;
     }
     if (this.client !== client) return;
@@ -265,11 +267,12 @@ export class SemiAteMqtt extends EventEmitter<BaseConnectionEvents & TesterTrans
       this.emit('warning', droppedMessage(bounded(topic, 200), decoded));
       return;
     }
-    const event = this.eventOf(topic.slice(this.prefix.length), decoded.message);
+    const event = this.eventOf(topic, decoded.message);
     if (event) this.emit('event', event);
   }
 
-  private eventOf(path: string, message: JsonObject): TesterEvent | undefined {
+  private eventOf(topic: string, message: JsonObject): TesterEvent | undefined {
+    const path = topic.slice(this.prefix.length);
     const [app, channel, siteTopic = ''] = path.split('/', 3);
     const site = bounded(siteTopic.replace(/^site/, ''), LIMITS.maxNameChars);
     if (app === 'Master' && channel === 'status') {
@@ -287,8 +290,16 @@ export class SemiAteMqtt extends EventEmitter<BaseConnectionEvents & TesterTrans
       }
       return { kind: 'response', type, payload: message.payload };
     }
-    if (app === 'TestApp' && channel === 'testresult') return { kind: 'part', site, records: records(message.payload) };
+    if (app === 'TestApp' && channel === 'testresult') {
+      const unusable = resultWithoutPart(message.payload);
+      if (unusable) {
+        this.emit('warning', droppedMessage(bounded(topic, 200), unusable));
+        return undefined;
+      }
+      return { kind: 'part', site, records: records(message.payload) };
+    }
     if (channel === 'log') {
+      // An empty log line says nothing: there is nothing to warn about either.
       const entry = parseMqttLog(site, message);
       return entry ? { kind: 'logs', entries: [entry] } : undefined;
     }
@@ -301,6 +312,9 @@ export class SemiAteMqtt extends EventEmitter<BaseConnectionEvents & TesterTrans
         payload: { site, app: app === 'Control' ? 'control' : 'testapp', state, message: stateMessage(payload.error_message ?? payload.message) },
       };
     }
+    // Only the topics above are subscribed to, so anything else under our prefix is the broker
+    // delivering a topic we did not ask for (an overlapping subscription of a shared client): the
+    // tester's own traffic that this package has no use for, not a message of ours gone wrong.
     return undefined;
   }
 

@@ -1,4 +1,5 @@
 import { InstrumentError } from '../common/errors';
+import { secondsOf } from '../common/timeout';
 import type { CommandName, TransportKind } from './commands';
 import { partsFromRecords } from './stdf';
 import type { MasterState, PartResult, StdfRecord, TesterEvent } from './types';
@@ -244,7 +245,7 @@ export class PendingCommand {
     const { name, wait, doneMs, sites } = this.options;
     const timeoutMs = wait ? this.options.limitMs : doneMs;
     // Seconds, the unit the user gave the timeout in.
-    const timeoutSeconds = timeoutMs / 1000;
+    const timeoutSeconds = secondsOf(timeoutMs);
     const state = this.options.currentState() ?? 'unknown';
     if (name === 'next') {
       return new InstrumentError('TIMEOUT', `no results of ${sites.length} site(s) after next within ${timeoutSeconds} s (the tester is ${state})`, {
@@ -269,8 +270,8 @@ export class PendingCommand {
     const state = this.options.currentState() ?? 'unknown';
     return new InstrumentError(
       'TIMEOUT',
-      `no sign within ${limitMs / 1000} s that the tester acted on ${name} (it reports ${state}); check that it is running`,
-      { reason: 'noConfirmation', command: name, timeoutSeconds: limitMs / 1000, state },
+      `no sign within ${secondsOf(limitMs)} s that the tester acted on ${name} (it reports ${state}); check that it is running`,
+      { reason: 'noConfirmation', command: name, timeoutSeconds: secondsOf(limitMs), state },
     );
   }
 }

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { secondsOf } from '../common/timeout';
 import { InstrumentError } from '../common/errors';
 import type { ConnectionStatus } from '../common/reconnecting-connection';
 import { withTimeout } from '../common/timers';
@@ -175,6 +176,7 @@ export class SemiAteTester extends EventEmitter<TesterEvents> {
   }
 
   stop(): Promise<void> {
+    this.warnings.close();
     return this.transport.stop();
   }
 
@@ -330,10 +332,14 @@ export class SemiAteTester extends EventEmitter<TesterEvents> {
       waiter,
       timeoutMs,
       () =>
-        new InstrumentError('TIMEOUT', `no ${describe} within ${timeoutMs / 1000} s (the tester is ${this.currentState ?? 'in an unknown state'})`, {
-          state: this.currentState,
-          timeoutMs,
-        }),
+        new InstrumentError(
+          'TIMEOUT',
+          `no ${describe} within ${secondsOf(timeoutMs)} s (the tester is ${this.currentState ?? 'in an unknown state'})`,
+          {
+            state: this.currentState,
+            timeoutMs,
+          },
+        ),
     ).finally(() => cleanup());
   }
 

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { InstrumentError, redactUrl } from '../common/errors';
 import { httpJson } from '../common/http-json';
-import { timeoutSecondsToMs } from '../common/timeout';
+import { secondsOf, timeoutSecondsToMs } from '../common/timeout';
 import { copyOutcome } from './copy-outcome';
 import { MAX_REPLY_TEXT, clipText, textOfHtml } from './reply-text';
 import type { HttpJsonResponse } from '../common/http-json';
@@ -63,11 +63,6 @@ function queueFor(url: string): SerialQueue {
 interface Budget {
   deadline: number;
   timeoutMs: number;
-}
-
-/** Seconds for messages: every timeout of the package is given and reported in seconds. */
-function seconds(ms: number): string {
-  return `${Number((ms / 1000).toFixed(3))} s`;
 }
 
 /**
@@ -171,9 +166,9 @@ export class SfdaqClient {
         reject(
           new InstrumentError(
             'TIMEOUT',
-            `${route.operation} was not sent: it waited its whole timeout (${seconds(timeoutMs)}) ` +
+            `${route.operation} was not sent: it waited its whole timeout (${secondsOf(timeoutMs)} s) ` +
               `for the ${route.broker} broker, busy with earlier calls`,
-            { reason: 'queuedTooLong', operation: route.operation, broker: route.broker, timeoutSeconds: timeoutMs / 1000 },
+            { reason: 'queuedTooLong', operation: route.operation, broker: route.broker, timeoutSeconds: secondsOf(timeoutMs) },
           ),
         );
       }, timeoutMs);
@@ -219,8 +214,8 @@ export class SfdaqClient {
     const noReply = (): InstrumentError =>
       new InstrumentError(
         'TIMEOUT',
-        `${route.operation}: no reply from the ${route.broker} broker at ${this.url(route)} within ${seconds(budget.timeoutMs)}`,
-        { reason: 'noReply', operation: route.operation, broker: route.broker, url: this.url(route), timeoutSeconds: budget.timeoutMs / 1000 },
+        `${route.operation}: no reply from the ${route.broker} broker at ${this.url(route)} within ${secondsOf(budget.timeoutMs)} s`,
+        { reason: 'noReply', operation: route.operation, broker: route.broker, url: this.url(route), timeoutSeconds: secondsOf(budget.timeoutMs) },
       );
     if (timeoutMs < 1) throw noReply();
     try {
