@@ -147,6 +147,7 @@ export function checkClockMode(mode: number): void {
     fault.rule,
     `the clock mode ${clockMode} takes the clock from ${clockSource} but leaves ${bits} off, ` +
       'so the clock would stop and the chip hang until reset; rebuild the program with a valid clock mode (e.g. XTAL1 + PLL16X, 0x6F)',
-    { reason: 'imageClockModeDisabled', clockMode, clockSource, missing },
+    // `missing` (a list) is for flows; the catalogs substitute only text and numbers, so the sentence takes `missingBits`.
+    { reason: 'imageClockModeDisabled', clockMode, clockSource, missing, missingBits: bits },
   );
 }
