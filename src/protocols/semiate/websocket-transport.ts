@@ -71,7 +71,9 @@ export class SemiAteWebSocket extends WebSocketConnection<TesterTransportEvents>
     if (type === 'connectionid') {
       this.id = asString(isObject(message.payload) ? message.payload.connectionid : undefined) || undefined;
       if (this.id === undefined) {
-        this.lost(new InstrumentError('PROTOCOL', `${this.endpoint} sent an empty connection id`));
+        this.lost(
+          new InstrumentError('PROTOCOL', `${this.endpoint} sent an empty connection id`, { reason: 'emptyConnectionId', where: this.endpoint }),
+        );
         return;
       }
       const greeted = this.greeted;
