@@ -1,14 +1,29 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { InstrumentError, socketError } from '../../src/protocols/common/errors';
 import { errorText, localizedError, lookup, sharedText } from '../../src/nodered/i18n';
 import type { RedAPI } from '../../src/nodered/red-types';
 import { connectionDot, errorStatusText, shortText } from '../../src/nodered/status';
 import { refusedError } from '../../src/protocols/bpwin/client';
+import { httpJson } from '../../src/protocols/common/http-json';
+import { computeChecksum, prepareImage } from '../../src/protocols/propeller/image';
+import { makeBinary } from '../propeller-serial/image-fixtures';
 import { setRuntimeLanguage, translatorFor } from '../helpers/red';
 
 /** RED as a node of `type` has it: only RED._ is used by the text functions. */
 async function redFor(type = 'bpwin-request'): Promise<RedAPI> {
   return { _: await translatorFor(type) } as unknown as RedAPI;
+}
+
+/** The error `work` throws. */
+function refusal(work: () => unknown): Error {
+  try {
+    work();
+  } catch (err) {
+    return err as Error;
+  }
+  return assert.fail('expected a refusal');
 }
 
 const refused = (): Error => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
@@ -43,6 +58,27 @@ describe('runtime texts through the catalogs', () => {
       assert.equal(errorText(RED, unknown), 'something new', 'a reason without an entry falls back to the message');
       const noDetail = new InstrumentError('BAD_INPUT', 'the BPWin port must be 1-65535 (got x)', { reason: 'bpwinPortRange' });
       assert.equal(errorText(RED, noDetail), noDetail.message, 'a missing value falls back rather than showing __port__');
+    });
+
+    it('fill every placeholder from the details: a detail that is a list, or named otherwise than the sentence, left it English', async () => {
+      const RED = await redFor();
+      const image = makeBinary();
+      image[4] = 0x07; // PLL16X from XINPUT without PLLENA and OSCENA: the missing bits were a list
+      image[5] = computeChecksum(image);
+      const clock = refusal(() => prepareImage(image));
+      const server = http.createServer((_req, res) => res.end('['.repeat(70) + ']'.repeat(70)));
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      // "GET <url>" is where the sentence says it happened, not the bare URL.
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/deep`;
+      const deep = await httpJson({ method: 'GET', url }).then(
+        () => assert.fail('a reply nested 70 deep is refused'),
+        (err: unknown) => err,
+      );
+      server.close();
+      for (const err of [clock, deep]) assert.equal(errorText(RED, err), (err as Error).message, 'the en-US entry says what the code says');
+      await setRuntimeLanguage('de');
+      assert.match(errorText(RED, clock), /^Ungültiges Propeller-Abbild .*lässt aber PLLENA \(bit 6\) and OSCENA \(bit 5\) ausgeschaltet/);
+      assert.equal(errorText(RED, deep), `GET ${url}: die Antwort ist mehr als 64 Ebenen tief verschachtelt und wurde abgelehnt`);
     });
 
     it('say the cause in the same language ("<where>: <socket failure>")', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import os from 'node:os';
 import path from 'node:path';
-import { helper, nextMessage, waitFor } from '../helpers/red';
+import { helper, nextMessage, setRuntimeLanguage, waitFor } from '../helpers/red';
 import { NebvSimulator } from '../../src/simulators/nebv';
 import { freePortBlock, rawServer, requestsIn } from './fixtures';
 import serverNode = require('../../src/nodes/nebv-server');
@@ -151,6 +151,36 @@ describe('nebv nodes', function () {
     // The sentence itself, like every other error of the package: no "Error: " in front.
     assert.match(caught.error!.message, /^neoEBV refused pynebv\.test: Method not found \(code -32601\)/);
     assert.deepEqual(caught.rpcError, { code: -32601, message: 'Method not found', data: undefined, method: 'pynebv.test' });
+  });
+
+  it('says its errors in the runtime language (German): to the Catch node and, short, in its status', async () => {
+    // A server that answers every call with neither result nor error.
+    const server = await rawServer((socket, chunk) => {
+      for (const r of requestsIn(chunk)) socket.write(JSON.stringify({ jsonrpc: '2.0', id: r.id }));
+    });
+    await setRuntimeLanguage('de');
+    try {
+      await helper.load(nodes, flow({ port: String(server.port) }, { method: 'MarkList.items', params: '{}' }));
+      const rpc = helper.getNode('rpc');
+      const seen: Array<{ fill?: string; text?: string }> = [];
+      rpc.on('call:status', (c: { args: Array<{ fill?: string; text?: string }> }) => seen.push(c.args[0]!));
+      const caught = await call({}, 'caught');
+      assert.equal(caught.error!.message, 'pynebv.MarkList.items: neoEBV hat weder mit result noch mit error geantwortet');
+      assert.equal(caught.error!.code, 'PROTOCOL');
+      await waitFor(() => seen.at(-1)?.text === 'ungültige Antwort', 3000, 'the short German status');
+      assert.equal(seen.at(-1)!.fill, 'red');
+      // A refusal before anything is sent, too.
+      await helper.unload();
+      await helper.load(nodes, flow({ port: String(server.port) }, { method: 'Mark list', params: '{}' }));
+      assert.equal(
+        (await call({}, 'caught')).error!.message,
+        '„Mark list“ ist kein pynebv-Methodenname (erwartet z. B. pynebv.FileList.open oder MarkList.add)',
+      );
+    } finally {
+      await setRuntimeLanguage('en-US');
+      await helper.unload();
+      await server.close();
+    }
   });
 
   it('sends a JSON-RPC error to the second output when asked, and nothing to Catch', async () => {

@@ -737,6 +737,29 @@ describe('propeller nodes (Launcher)', function () {
       assert.ok(!after.some((st) => /connected/.test(st.text ?? '')), `no connection status stood in for the terminal: ${JSON.stringify(after)}`);
     });
 
+    it('says why it cannot open in the runtime language (German): to the Catch node and, short, in its status', async function () {
+      await start({ ports: [] });
+      await setRuntimeLanguage('de');
+      try {
+        // No port chosen: the terminal waits for the Launcher to list one (4 s), then gives up and says so.
+        await helper.load(nodes, flow(termDef({ port: '' })));
+        const caught = await nextMessage<Msg>(helper.getNode('caught'), 10_000, 'the open error');
+        assert.equal(
+          caught.error!.message,
+          'Der Launcher listet keine Ports: Schließen Sie eine Propeller-Platine an (USB oder WLAN) und versuchen Sie es erneut.',
+        );
+        assert.deepEqual(statuses().at(-1), { fill: 'red', shape: 'ring', text: 'Launcher listet keine Ports' });
+        // A load naming a port the (empty) list lacks is refused at once, before anything is sent.
+        await helper.unload();
+        await helper.load(nodes, flow(loadDef({ port: 'COM9' })));
+        assert.match(await caughtError({ payload: makeBinary() }), /^Der Port „COM9“ steht nicht in der Portliste des Launchers \(sie ist leer\)\./);
+        assert.equal(statuses().at(-1)!.text, 'Launcher listet keine Ports');
+        assert.deepEqual(sim.loads, []);
+      } finally {
+        await setRuntimeLanguage('en-US');
+      }
+    });
+
     it('refuses input before the terminal is open', async function () {
       await start({ version: '0.9.0' });
       await helper.load(nodes, flow(termDef()));

@@ -16,6 +16,12 @@ export type ErrorCode =
   | 'PROTOCOL'
   | 'REMOTE';
 
+/**
+ * Details that name a catalog reason (`labwire.errors.<reason>`): what a helper that builds errors
+ * takes, so every error it makes can be said in the user's language, not only in English.
+ */
+export type ReasonDetails = { reason: string } & Record<string, unknown>;
+
 export class InstrumentError extends Error {
   readonly code: ErrorCode;
   /** Extra facts for msg.error consumers (never secrets). */

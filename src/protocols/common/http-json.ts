@@ -144,6 +144,7 @@ export function httpJson(request: HttpJsonRequest): Promise<HttpJsonResponse> {
             new InstrumentError('TOO_LARGE', `${label}: the reply is nested more than ${maxDepth} levels deep and was refused`, {
               url: shownUrl,
               reason: 'replyTooDeep',
+              where: label,
               maxDepth,
             }),
           );

@@ -57,7 +57,8 @@ export class JsonFramer {
         }
         if (byte !== OPEN_BRACE && byte !== OPEN_BRACKET) {
           this.reset();
-          throw new InstrumentError('PROTOCOL', `unexpected byte 0x${byte.toString(16).padStart(2, '0')} between JSON values`);
+          const shown = `0x${byte.toString(16).padStart(2, '0')}`;
+          throw new InstrumentError('PROTOCOL', `unexpected byte ${shown} between JSON values`, { reason: 'jsonUnexpectedByte', byte: shown });
         }
         start = i;
         this.depth = 1;
@@ -93,7 +94,11 @@ export class JsonFramer {
       if (this.partsLength > this.maxBytes) {
         const held = this.partsLength;
         this.reset();
-        throw new InstrumentError('TOO_LARGE', `a JSON value grew past ${this.maxBytes} bytes (${held} buffered)`);
+        throw new InstrumentError('TOO_LARGE', `a JSON value grew past ${this.maxBytes} bytes (${held} buffered)`, {
+          reason: 'jsonGrewTooLarge',
+          maxBytes: this.maxBytes,
+          held,
+        });
       }
     }
     return out;
@@ -110,14 +115,22 @@ export class JsonFramer {
 
   private take(tail: Buffer): string {
     if (this.parts.length === 0) {
-      if (tail.length > this.maxBytes) throw new InstrumentError('TOO_LARGE', `a JSON value of ${tail.length} bytes exceeds ${this.maxBytes}`);
+      if (tail.length > this.maxBytes) throw this.tooLarge(tail.length);
       return tail.toString('utf8');
     }
     this.parts.push(tail);
     const whole = Buffer.concat(this.parts, this.partsLength + tail.length);
     this.parts = [];
     this.partsLength = 0;
-    if (whole.length > this.maxBytes) throw new InstrumentError('TOO_LARGE', `a JSON value of ${whole.length} bytes exceeds ${this.maxBytes}`);
+    if (whole.length > this.maxBytes) throw this.tooLarge(whole.length);
     return whole.toString('utf8');
+  }
+
+  private tooLarge(bytes: number): InstrumentError {
+    return new InstrumentError('TOO_LARGE', `a JSON value of ${bytes} bytes exceeds ${this.maxBytes}`, {
+      reason: 'jsonTooLarge',
+      bytes,
+      maxBytes: this.maxBytes,
+    });
   }
 }

@@ -95,14 +95,19 @@ export class NebvClient extends TcpConnection<NebvClientEvents> {
   async call(method: string, params: Record<string, unknown> = {}, options: CallOptions = {}): Promise<unknown> {
     const name = normalizeMethod(method);
     assertParams(params);
-    if (this.closedForGood) throw new InstrumentError('CLOSED', `${name}: the neoEBV client for ${this.endpoint} has been closed`);
+    if (this.closedForGood) throw this.closedError(name);
     const id = this.takeId();
     let text: string;
     try {
       const request: JsonRpcRequest = { jsonrpc: '2.0', method: name, id, params };
       text = JSON.stringify(request) + (this.newline ? '\n' : '');
     } catch (err) {
-      throw new InstrumentError('BAD_INPUT', `${name}: params cannot be sent as JSON (${errorMessage(err)})`);
+      const error = errorMessage(err);
+      throw new InstrumentError('BAD_INPUT', `${name}: params cannot be sent as JSON (${error})`, {
+        reason: 'nebvParamsNotJson',
+        method: name,
+        error,
+      });
     }
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     let replyTimeoutMs = timeoutMs;
@@ -124,14 +129,23 @@ export class NebvClient extends TcpConnection<NebvClientEvents> {
       throw err;
     }
     if (answer.error !== undefined && answer.error !== null) throw new NebvRpcError(name, answer.error);
-    if (!('result' in answer)) throw new InstrumentError('PROTOCOL', `${name}: neoEBV replied with neither result nor error`, { reply: answer });
+    if (!('result' in answer)) {
+      throw new InstrumentError('PROTOCOL', `${name}: neoEBV replied with neither result nor error`, {
+        reason: 'nebvNoResult',
+        method: name,
+        reply: answer,
+      });
+    }
     return answer.result;
   }
 
   /** Stop for good: calls in flight fail, the socket closes, no reconnect. */
   async close(): Promise<void> {
     this.closedForGood = true;
-    this.dropReason = new InstrumentError('CLOSED', `the connection to ${this.endpoint} was closed while the call was in flight`);
+    this.dropReason = new InstrumentError('CLOSED', `the connection to ${this.endpoint} was closed while the call was in flight`, {
+      reason: 'nebvClosedInFlight',
+      address: this.endpoint,
+    });
     await this.stop();
   }
 
@@ -147,6 +161,7 @@ export class NebvClient extends TcpConnection<NebvClientEvents> {
         new InstrumentError(
           'DISCONNECTED',
           `the connection to ${this.endpoint} closed with ${count} call(s) in flight; they may or may not have run`,
+          { reason: 'nebvDroppedInFlight', address: this.endpoint, count },
         );
       this.pending.rejectAll(reason);
     }
@@ -167,9 +182,17 @@ export class NebvClient extends TcpConnection<NebvClientEvents> {
     this.previousState = status.state;
   }
 
+  private closedError(method: string): InstrumentError {
+    return new InstrumentError('CLOSED', `${method}: the neoEBV client for ${this.endpoint} has been closed`, {
+      reason: 'nebvClientClosed',
+      method,
+      address: this.endpoint,
+    });
+  }
+
   /** The call was not sent because there is no connection: its own code, so a flow can branch on it. */
   private notConnected(method: string): InstrumentError {
-    if (this.closedForGood) return new InstrumentError('CLOSED', `${method}: the neoEBV client for ${this.endpoint} has been closed`);
+    if (this.closedForGood) return this.closedError(method);
     const status = this.status;
     // The dial's own error names the address ("127.0.0.1:5000: connection refused …"); say it once.
     const lastError = status.error ?? `no connection to ${this.endpoint}`;
@@ -214,8 +237,13 @@ export class NebvClient extends TcpConnection<NebvClientEvents> {
       });
     } catch (err) {
       if (err instanceof InstrumentError && err.code === 'TIMEOUT') throw err;
-      if (this.closedForGood)
-        throw new InstrumentError('CLOSED', `${method}: the neoEBV client for ${this.endpoint} was closed while the call waited for the connection`);
+      if (this.closedForGood) {
+        throw new InstrumentError('CLOSED', `${method}: the neoEBV client for ${this.endpoint} was closed while the call waited for the connection`, {
+          reason: 'nebvClosedWhileWaiting',
+          method,
+          address: this.endpoint,
+        });
+      }
       throw this.notConnected(method);
     } finally {
       this.waiting -= 1;
@@ -246,7 +274,12 @@ export class NebvClient extends TcpConnection<NebvClientEvents> {
     const timeoutSeconds = secondsOf(timeoutMs);
     // The call's own limit, not what was left of it after waiting for the connection.
     if (!this.framer.midValue || !this.socket) {
-      return new InstrumentError('TIMEOUT', `${describe}: no reply within ${timeoutSeconds} s`, { ...err.details, timeoutSeconds });
+      return new InstrumentError('TIMEOUT', `${describe}: no reply within ${timeoutSeconds} s`, {
+        ...err.details,
+        reason: 'noReplyWithinSeconds',
+        where: describe,
+        timeoutSeconds,
+      });
     }
     const bytes = this.framer.buffered;
     const reason = new InstrumentError(
@@ -307,7 +340,15 @@ export class NebvClient extends TcpConnection<NebvClientEvents> {
     try {
       reply = JSON.parse(text);
     } catch (err) {
-      this.breakStream(new InstrumentError('PROTOCOL', `neoEBV sent a reply that is not valid JSON (${errorMessage(err)}): ${text.slice(0, 80)}`));
+      const error = errorMessage(err);
+      const start = text.slice(0, 80);
+      this.breakStream(
+        new InstrumentError('PROTOCOL', `neoEBV sent a reply that is not valid JSON (${error}): ${start}`, {
+          reason: 'nebvReplyNotJson',
+          error,
+          text: start,
+        }),
+      );
       return;
     }
     const id = isRecord(reply) ? reply.id : undefined;
@@ -330,8 +371,15 @@ export class NebvClient extends TcpConnection<NebvClientEvents> {
             'TOO_LARGE',
             `a reply from ${this.endpoint} exceeded the ${this.maxReplyBytes}-byte limit; ` +
               `the connection was reset (raise the maximum reply size if such replies are expected)`,
+            { reason: 'nebvReplyTooLarge', address: this.endpoint, maxBytes: this.maxReplyBytes },
           )
-        : new InstrumentError('PROTOCOL', `the reply stream from ${this.endpoint} broke (${errorMessage(err)}); the connection was reset`);
+        : // The cause (a stray byte, a reply that is not JSON) is said in the user's language inside this sentence.
+          new InstrumentError(
+            'PROTOCOL',
+            `the reply stream from ${this.endpoint} broke (${errorMessage(err)}); the connection was reset`,
+            { reason: 'nebvStreamBroke', address: this.endpoint },
+            { cause: err },
+          );
     this.resynchronise(reason);
   }
 

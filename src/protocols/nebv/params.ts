@@ -11,11 +11,16 @@ const METHOD_NAME = /^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$/;
  */
 export function normalizeMethod(name: unknown): string {
   if (typeof name !== 'string' || name.trim() === '') {
-    throw new InstrumentError('BAD_INPUT', 'a method is required: set it in the node, or send msg.method (e.g. "pynebv.FileList.open")');
+    throw new InstrumentError('BAD_INPUT', 'a method is required: set it in the node, or send msg.method (e.g. "pynebv.FileList.open")', {
+      reason: 'nebvNoMethod',
+    });
   }
   const method = name.trim();
   if (!METHOD_NAME.test(method)) {
-    throw new InstrumentError('BAD_INPUT', `"${method}" is not a pynebv method name (expected e.g. pynebv.FileList.open or MarkList.add)`);
+    throw new InstrumentError('BAD_INPUT', `"${method}" is not a pynebv method name (expected e.g. pynebv.FileList.open or MarkList.add)`, {
+      reason: 'nebvBadMethod',
+      method,
+    });
   }
   return method.startsWith('pynebv.') ? method : `pynebv.${method}`;
 }
@@ -29,12 +34,27 @@ function describeType(value: unknown): string {
 }
 
 /**
+ * Where params come from, as a message names it: each place has its own catalog sentence (the place is part of it);
+ * `as const` keeps the names literal, so test/common/error-reasons.spec.ts checks each against the catalog.
+ */
+type ParamsPlace = 'params' | 'msg.payload (the params)' | 'the params field';
+const NOT_AN_OBJECT = {
+  params: 'nebvParamsNotObject',
+  'msg.payload (the params)': 'nebvPayloadNotObject',
+  'the params field': 'nebvParamsFieldNotObject',
+} as const satisfies Record<ParamsPlace, string>;
+
+/**
  * neoEBV takes arguments by name only, so params must be a JSON object; and every value must reach
  * it as written (JSON.stringify would send NaN as null and drop undefined), so such values are refused.
  */
-export function assertParams(params: unknown, where = 'params'): asserts params is Record<string, unknown> {
+export function assertParams(params: unknown, where: ParamsPlace = 'params'): asserts params is Record<string, unknown> {
   if (!isPlainRecord(params)) {
-    throw new InstrumentError('BAD_INPUT', `${where} must be a JSON object of named arguments such as {"point":[10,0]}, not ${describeType(params)}`);
+    const found = describeType(params);
+    throw new InstrumentError('BAD_INPUT', `${where} must be a JSON object of named arguments such as {"point":[10,0]}, not ${found}`, {
+      reason: NOT_AN_OBJECT[where],
+      found,
+    });
   }
   const problem = findJsonProblem(params, where);
   if (problem) {
@@ -44,7 +64,9 @@ export function assertParams(params: unknown, where = 'params'): asserts params 
     });
   }
   if ('item' in params && !isEbvItem(params.item)) {
-    throw new InstrumentError('BAD_INPUT', 'params.item must be an EbvItem as a previous call returned it (an object with "key" and "klass")');
+    throw new InstrumentError('BAD_INPUT', 'params.item must be an EbvItem as a previous call returned it (an object with "key" and "klass")', {
+      reason: 'nebvBadItem',
+    });
   }
   if ('itemList' in params) {
     const list = params.itemList;
@@ -52,6 +74,7 @@ export function assertParams(params: unknown, where = 'params'): asserts params 
       throw new InstrumentError(
         'BAD_INPUT',
         'params.itemList must be an array of EbvItems as a previous call returned them (objects with "key" and "klass")',
+        { reason: 'nebvBadItemList' },
       );
     }
   }
@@ -96,7 +119,8 @@ export function parseParamsField(text: unknown): Record<string, unknown> {
     try {
       parsed = JSON.parse(text);
     } catch (err) {
-      throw new InstrumentError('BAD_INPUT', `the params field is not valid JSON (${errorMessage(err)})`);
+      const error = errorMessage(err);
+      throw new InstrumentError('BAD_INPUT', `the params field is not valid JSON (${error})`, { reason: 'nebvParamsFieldNotJson', error });
     }
   }
   assertParams(parsed, 'the params field');

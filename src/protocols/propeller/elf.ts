@@ -25,17 +25,28 @@ export interface ElfSegment {
 }
 
 export function readElfSegments(data: Buffer): ElfSegment[] {
-  if (data.length < ELF_HEADER_SIZE)
-    throw imageError('elf-header', `the ELF file is ${data.length} bytes, shorter than its ${ELF_HEADER_SIZE}-byte header`);
-  if (data[4] !== ELFCLASS32) throw imageError('elf-class', 'the ELF file is not 32-bit (propeller-gcc writes ELFCLASS32)');
-  if (data[5] !== ELFDATA2LSB) throw imageError('elf-endianness', 'the ELF file is not little-endian');
+  if (data.length < ELF_HEADER_SIZE) {
+    throw imageError('elf-header', `the ELF file is ${data.length} bytes, shorter than its ${ELF_HEADER_SIZE}-byte header`, {
+      reason: 'imageElfHeader',
+      bytes: data.length,
+      headerBytes: ELF_HEADER_SIZE,
+    });
+  }
+  if (data[4] !== ELFCLASS32)
+    throw imageError('elf-class', 'the ELF file is not 32-bit (propeller-gcc writes ELFCLASS32)', { reason: 'imageElfClass' });
+  if (data[5] !== ELFDATA2LSB) throw imageError('elf-endianness', 'the ELF file is not little-endian', { reason: 'imageElfEndianness' });
   const type = data.readUInt16LE(16);
-  if (type !== ET_EXEC) throw imageError('elf-type', `the ELF file has type ${type}; only executables (type 2, EXEC) can be loaded`);
+  if (type !== ET_EXEC) {
+    throw imageError('elf-type', `the ELF file has type ${type}; only executables (type 2, EXEC) can be loaded`, {
+      reason: 'imageElfType',
+      elfType: type,
+    });
+  }
   const phoff = data.readUInt32LE(28);
   const phentsize = data.readUInt16LE(42);
   const phnum = data.readUInt16LE(44);
   if (phentsize < PROGRAM_HEADER_SIZE || phoff + phnum * phentsize > data.length) {
-    throw imageError('elf-program-headers', 'the ELF program header table lies outside the file');
+    throw imageError('elf-program-headers', 'the ELF program header table lies outside the file', { reason: 'imageElfProgramHeaders' });
   }
   const segments: ElfSegment[] = [];
   for (let i = 0; i < phnum; i++) {
@@ -44,17 +55,22 @@ export function readElfSegments(data: Buffer): ElfSegment[] {
     const segment = { offset: data.readUInt32LE(at + 4), physicalAddress: data.readUInt32LE(at + 12), fileSize: data.readUInt32LE(at + 16) };
     if (segment.fileSize === 0) continue;
     if (segment.physicalAddress >= EXTERNAL_MEMORY_BASE) {
+      const address = `0x${segment.physicalAddress.toString(16)}`;
       throw imageError(
         'elf-segment-address',
-        `a loadable segment sits at 0x${segment.physicalAddress.toString(16)} (external memory); ` +
-          `only hub-RAM programs (below 0xC0000000) can be loaded over serial`,
+        `a loadable segment sits at ${address} (external memory); only hub-RAM programs (below 0xC0000000) can be loaded over serial`,
+        { reason: 'imageElfSegmentAddress', address },
       );
     }
-    if (segment.offset + segment.fileSize > data.length)
-      throw imageError('elf-segment-bounds', `a loadable segment at file offset ${segment.offset} runs past the end of the file`);
+    if (segment.offset + segment.fileSize > data.length) {
+      throw imageError('elf-segment-bounds', `a loadable segment at file offset ${segment.offset} runs past the end of the file`, {
+        reason: 'imageElfSegmentBounds',
+        offset: segment.offset,
+      });
+    }
     segments.push(segment);
   }
-  if (segments.length === 0) throw imageError('elf-no-segments', 'the ELF file has no loadable segment');
+  if (segments.length === 0) throw imageError('elf-no-segments', 'the ELF file has no loadable segment', { reason: 'imageElfNoSegments' });
   return segments;
 }
 
@@ -63,9 +79,20 @@ export function elfToBinary(data: Buffer): Buffer {
   const segments = readElfSegments(data);
   const end = Math.max(...segments.map((s) => s.physicalAddress + s.fileSize));
   const size = (end + 3) & ~3;
-  if (size > HUB_RAM_SIZE - 12)
-    throw imageError('size-max', `the ELF program needs ${size} bytes of hub RAM plus its call frame and stack; at most ${HUB_RAM_SIZE - 12} fit`);
-  if (size < HEADER_SIZE) throw imageError('header-size', `the ELF program is ${size} bytes, shorter than the ${HEADER_SIZE}-byte image header`);
+  if (size > HUB_RAM_SIZE - 12) {
+    throw imageError('size-max', `the ELF program needs ${size} bytes of hub RAM plus its call frame and stack; at most ${HUB_RAM_SIZE - 12} fit`, {
+      reason: 'imageElfTooLarge',
+      bytes: size,
+      max: HUB_RAM_SIZE - 12,
+    });
+  }
+  if (size < HEADER_SIZE) {
+    throw imageError('header-size', `the ELF program is ${size} bytes, shorter than the ${HEADER_SIZE}-byte image header`, {
+      reason: 'imageElfTooSmall',
+      bytes: size,
+      headerBytes: HEADER_SIZE,
+    });
+  }
   const image = Buffer.alloc(size);
   for (const s of segments) data.copy(image, s.physicalAddress, s.offset, s.offset + s.fileSize);
   image.writeUInt16LE(size, 8);

@@ -1,4 +1,4 @@
-import { InstrumentError } from '../common/errors';
+import { InstrumentError, type ReasonDetails } from '../common/errors';
 
 /**
  * The 16-byte header every Propeller 1 application image starts with (little-endian), and the
@@ -25,7 +25,10 @@ export interface ImageHeader {
 export function readHeader(data: Buffer): ImageHeader {
   if (data.length < HEADER_SIZE) {
     // No size in the text: the data may be any file a path pointed at, not an image.
-    throw imageError('header-size', `the data is shorter than the ${HEADER_SIZE}-byte header every Propeller image starts with`);
+    throw imageError('header-size', `the data is shorter than the ${HEADER_SIZE}-byte header every Propeller image starts with`, {
+      reason: 'imageHeaderShort',
+      headerBytes: HEADER_SIZE,
+    });
   }
   return {
     clockFrequency: data.readUInt32LE(0),
@@ -43,7 +46,7 @@ export function readHeader(data: Buffer): ImageHeader {
  * An InstrumentError naming the validation rule that failed (details.rule), so flows can branch on
  * it; `details` adds a catalog key (reason) and the variable parts of the message.
  */
-export function imageError(rule: string, message: string, details: Record<string, unknown> = {}): InstrumentError {
+export function imageError(rule: string, message: string, details: ReasonDetails): InstrumentError {
   return new InstrumentError('BAD_INPUT', `invalid Propeller image (rule "${rule}"): ${message}`, { rule, ...details });
 }
 
@@ -147,6 +150,7 @@ export function checkClockMode(mode: number): void {
     fault.rule,
     `the clock mode ${clockMode} takes the clock from ${clockSource} but leaves ${bits} off, ` +
       'so the clock would stop and the chip hang until reset; rebuild the program with a valid clock mode (e.g. XTAL1 + PLL16X, 0x6F)',
-    { reason: 'imageClockModeDisabled', clockMode, clockSource, missing },
+    // `missing` (a list) is for flows; the catalogs substitute only text and numbers, so the sentence takes `missingBits`.
+    { reason: 'imageClockModeDisabled', clockMode, clockSource, missing, missingBits: bits },
   );
 }

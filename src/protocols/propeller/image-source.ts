@@ -48,7 +48,9 @@ export function imageBytesFrom(payload: unknown, what = 'msg.payload'): Buffer {
  * that never ends (/dev/zero) or a FIFO that never answers.
  */
 export async function readImageFile(file: string, workingDirectory?: unknown): Promise<Buffer> {
-  if (file.trim() === '') throw new InstrumentError('BAD_INPUT', 'no image file: set the file path in the node or send msg.filename');
+  if (file.trim() === '') {
+    throw new InstrumentError('BAD_INPUT', 'no image file: set the file path in the node or send msg.filename', { reason: 'imageFileNotSet' });
+  }
   const full =
     typeof workingDirectory === 'string' && workingDirectory !== '' && !path.isAbsolute(file) ? path.resolve(workingDirectory, file) : file;
   let handle: fs.FileHandle | undefined;
@@ -141,7 +143,10 @@ export function imageFormatFor(requested: unknown, fileName?: string): ImageForm
   const text = typeof requested === 'string' ? requested.trim().toLowerCase() : '';
   if ((FORMATS as readonly string[]).includes(text)) return text as ImageFormat;
   if (text !== '' && text !== 'auto')
-    throw new InstrumentError('BAD_INPUT', `unknown image format "${String(requested)}": use auto, binary, eeprom or elf`);
+    throw new InstrumentError('BAD_INPUT', `unknown image format "${String(requested)}": use auto, binary, eeprom or elf`, {
+      reason: 'imageFormatUnknown',
+      format: String(requested),
+    });
   const ext = fileName ? path.extname(fileName).toLowerCase() : '';
   if (ext === '.eeprom') return 'eeprom';
   if (ext === '.elf') return 'elf';

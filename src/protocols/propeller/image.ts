@@ -55,12 +55,12 @@ export interface PreparedImage extends ImageHeader {
  * must not show up in an error.
  */
 export function prepareImage(data: Buffer, options: PrepareOptions = {}): PreparedImage {
-  if (!Buffer.isBuffer(data)) throw imageError('format', 'the image must be a Buffer of file bytes');
+  if (!Buffer.isBuffer(data)) throw imageError('format', 'the image must be a Buffer of file bytes', { reason: 'imageDataNotBuffer' });
   const format = options.format ?? detectFormat(data);
   let image: Buffer;
   let checksumOk: boolean;
   if (format === 'elf') {
-    if (!isElf(data)) throw imageError('elf-magic', 'the file does not start with the ELF signature 7F 45 4C 46');
+    if (!isElf(data)) throw imageError('elf-magic', 'the file does not start with the ELF signature 7F 45 4C 46', { reason: 'imageElfMagic' });
     image = elfToBinary(data);
     checkBinaryLayout(image);
     checksumOk = true;
@@ -71,23 +71,29 @@ export function prepareImage(data: Buffer, options: PrepareOptions = {}): Prepar
     checkSignature(data);
     checkBinaryLayout(data);
     if (data.readUInt16LE(8) !== data.length) {
+      const vbase = data.readUInt16LE(8);
       throw imageError(
         'vbase-length',
-        `vbase is ${data.readUInt16LE(8)} but the .binary file is ${data.length} bytes; ` +
-          `vbase marks the end of the code and must equal the file length`,
+        `vbase is ${vbase} but the .binary file is ${data.length} bytes; vbase marks the end of the code and must equal the file length`,
+        { reason: 'imageVbaseLength', vbase, bytes: data.length },
       );
     }
     checksumOk = isChecksumValid(data);
     image = Buffer.from(data);
   } else {
-    throw imageError('format', `unknown image format "${String(format)}"; use binary, eeprom or elf`);
+    throw imageError('format', `unknown image format "${String(format)}"; use binary, eeprom or elf`, {
+      reason: 'imageFormatInvalid',
+      format: String(format),
+    });
   }
   if (!checksumOk) {
     if (options.fixChecksum !== true) {
+      const checksum = `0x${hex(image[5])}`;
+      const expected = `0x${hex(computeChecksum(image))}`;
       throw imageError(
         'checksum',
-        `the checksum byte is 0x${hex(image[5])} but must be 0x${hex(computeChecksum(image))} (all bytes plus 0xEC must sum to 0 mod 256); ` +
-          `the file is damaged or was edited`,
+        `the checksum byte is ${checksum} but must be ${expected} (all bytes plus 0xEC must sum to 0 mod 256); the file is damaged or was edited`,
+        { reason: 'imageChecksum', checksum, expected },
       );
     }
     image = fixChecksum(image);
@@ -118,33 +124,88 @@ function checkSignature(data: Buffer): void {
 
 /** Size, alignment and header-order rules shared by .binary images and the first vbase bytes of an .eeprom. */
 function checkBinaryLayout(data: Buffer): void {
-  if (data.length > HUB_RAM_SIZE) throw imageError('size-max', `the image is ${data.length} bytes; hub RAM holds at most ${HUB_RAM_SIZE}`);
+  if (data.length > HUB_RAM_SIZE) {
+    throw imageError('size-max', `the image is ${data.length} bytes; hub RAM holds at most ${HUB_RAM_SIZE}`, {
+      reason: 'imageTooLarge',
+      bytes: data.length,
+      max: HUB_RAM_SIZE,
+    });
+  }
   const header = readHeader(data);
-  if (data.length % 4 !== 0) throw imageError('size-multiple-of-4', `the image is ${data.length} bytes, not a whole number of 4-byte longs`);
+  if (data.length % 4 !== 0) {
+    throw imageError('size-multiple-of-4', `the image is ${data.length} bytes, not a whole number of 4-byte longs`, {
+      reason: 'imageNotLongs',
+      bytes: data.length,
+    });
+  }
   checkHeaderOrder(header);
 }
 
 function checkHeaderOrder(h: ImageHeader): void {
-  if (h.pbase !== PBASE) throw imageError('pbase', `pbase is 0x${hex(h.pbase, 4)}; it is always 0x0010 in a Propeller image`);
-  if (h.vbase % 4 !== 0 || h.vbase < HEADER_SIZE) throw imageError('vbase', `vbase ${h.vbase} must be a multiple of 4 and at least ${HEADER_SIZE}`);
-  if (h.pcurr < h.pbase || h.pcurr > h.vbase)
-    throw imageError('pcurr-order', `pcurr ${h.pcurr} must lie between pbase ${h.pbase} and vbase ${h.vbase}`);
-  if (h.dbase < h.vbase + 8) throw imageError('dbase-order', `dbase ${h.dbase} must be at least vbase ${h.vbase} + 8 (room for the call frame)`);
-  if (h.dcurr < h.dbase) throw imageError('dcurr-order', `dcurr ${h.dcurr} must not be below dbase ${h.dbase}`);
-  if (h.dcurr > HUB_RAM_SIZE) throw imageError('dcurr-max', `dcurr ${h.dcurr} lies beyond hub RAM (${HUB_RAM_SIZE} bytes)`);
+  // Every header field goes into the details: the catalog sentences name them by placeholder.
+  const { pbase, vbase, pcurr, dbase, dcurr } = h;
+  if (pbase !== PBASE) {
+    const shown = `0x${hex(pbase, 4)}`;
+    throw imageError('pbase', `pbase is ${shown}; it is always 0x0010 in a Propeller image`, { reason: 'imagePbase', pbase: shown });
+  }
+  if (vbase % 4 !== 0 || vbase < HEADER_SIZE) {
+    throw imageError('vbase', `vbase ${vbase} must be a multiple of 4 and at least ${HEADER_SIZE}`, {
+      reason: 'imageVbase',
+      vbase,
+      min: HEADER_SIZE,
+    });
+  }
+  if (pcurr < pbase || pcurr > vbase) {
+    throw imageError('pcurr-order', `pcurr ${pcurr} must lie between pbase ${pbase} and vbase ${vbase}`, {
+      reason: 'imagePcurrOrder',
+      pcurr,
+      pbase,
+      vbase,
+    });
+  }
+  if (dbase < vbase + 8) {
+    throw imageError('dbase-order', `dbase ${dbase} must be at least vbase ${vbase} + 8 (room for the call frame)`, {
+      reason: 'imageDbaseOrder',
+      dbase,
+      vbase,
+    });
+  }
+  if (dcurr < dbase) throw imageError('dcurr-order', `dcurr ${dcurr} must not be below dbase ${dbase}`, { reason: 'imageDcurrOrder', dcurr, dbase });
+  if (dcurr > HUB_RAM_SIZE) {
+    throw imageError('dcurr-max', `dcurr ${dcurr} lies beyond hub RAM (${HUB_RAM_SIZE} bytes)`, {
+      reason: 'imageDcurrMax',
+      dcurr,
+      max: HUB_RAM_SIZE,
+    });
+  }
   checkClockMode(h.clockMode);
 }
 
 function eepromToBinary(data: Buffer, allowBadChecksum: boolean): { image: Buffer; checksumOk: boolean } {
-  if (data.length !== HUB_RAM_SIZE) throw imageError('eeprom-size', `an .eeprom file is exactly ${HUB_RAM_SIZE} bytes; this one is ${data.length}`);
+  if (data.length !== HUB_RAM_SIZE) {
+    throw imageError('eeprom-size', `an .eeprom file is exactly ${HUB_RAM_SIZE} bytes; this one is ${data.length}`, {
+      reason: 'imageEepromSize',
+      size: HUB_RAM_SIZE,
+      bytes: data.length,
+    });
+  }
   const header = readHeader(data);
   checkHeaderOrder(header);
   if (!data.subarray(header.dbase - 8, header.dbase).equals(CALL_FRAME)) {
-    throw imageError('eeprom-call-frame', `the 8 bytes at dbase-8 (${header.dbase - 8}) must be the call frame FF FF F9 FF FF FF F9 FF`);
+    const offset = header.dbase - 8;
+    throw imageError('eeprom-call-frame', `the 8 bytes at dbase-8 (${offset}) must be the call frame FF FF F9 FF FF FF F9 FF`, {
+      reason: 'imageEepromCallFrame',
+      offset,
+    });
   }
   const eepromSumOk = byteSum(data) === 0;
   if (!eepromSumOk && !allowBadChecksum) {
-    throw imageError('eeprom-checksum', `the ${HUB_RAM_SIZE} bytes sum to 0x${hex(byteSum(data))} mod 256; a valid .eeprom sums to 0`);
+    const sum = `0x${hex(byteSum(data))}`;
+    throw imageError('eeprom-checksum', `the ${HUB_RAM_SIZE} bytes sum to ${sum} mod 256; a valid .eeprom sums to 0`, {
+      reason: 'imageEepromChecksum',
+      size: HUB_RAM_SIZE,
+      sum,
+    });
   }
   const image = Buffer.from(data.subarray(0, header.vbase));
   return { image, checksumOk: eepromSumOk && isChecksumValid(image) };

@@ -98,6 +98,7 @@ export class LauncherClient extends WebSocketConnection<LauncherEvents> implemen
         `the Launcher's terminal data does not say which port it comes from, ` +
           `so one Launcher connection serves one terminal port at a time (${open.port} is open); ` +
           `close that terminal first or add a second Launcher config node`,
+        { reason: 'launcherOneTerminal', open: open.port, port },
       );
     }
     const terminal = open ?? { port, options, sessions: new Set<LauncherTerminalSession>(), packets: new PacketCounter(), confirmed: false };
@@ -204,11 +205,13 @@ export class LauncherClient extends WebSocketConnection<LauncherEvents> implemen
     const ports = await this.currentPorts(!requested);
     if (!requested) return ports[0]!;
     if (ports.includes(requested)) return requested;
+    const listed = ports.join(', ');
     throw new InstrumentError(
       'BAD_INPUT',
-      `port "${requested}" is not in the Launcher's port list (${ports.length ? ports.join(', ') : 'empty'}); ` +
+      `port "${requested}" is not in the Launcher's port list (${listed || 'empty'}); ` +
         `connect the board, pick a listed port, or leave the port empty for the first available`,
-      { port: requested, ports },
+      // An empty list has its own sentence: "empty" is a word to translate, not a port name.
+      { reason: listed ? 'launcherPortNotListed' : 'launcherPortListEmpty', port: requested, ports, listed },
     );
   }
 
@@ -231,8 +234,13 @@ export class LauncherClient extends WebSocketConnection<LauncherEvents> implemen
     try {
       return await withTimeout(arrived, this.portWaitMs, () =>
         nonEmpty && this.portList !== undefined
-          ? new InstrumentError('BAD_INPUT', `the Launcher lists no ports: connect a Propeller board (USB or Wi-Fi) and try again`)
-          : new InstrumentError('TIMEOUT', `the Launcher did not send its port list within ${secondsOf(this.portWaitMs)} s`),
+          ? new InstrumentError('BAD_INPUT', `the Launcher lists no ports: connect a Propeller board (USB or Wi-Fi) and try again`, {
+              reason: 'launcherNoPorts',
+            })
+          : new InstrumentError('TIMEOUT', `the Launcher did not send its port list within ${secondsOf(this.portWaitMs)} s`, {
+              reason: 'launcherNoPortList',
+              timeoutSeconds: secondsOf(this.portWaitMs),
+            }),
       );
     } finally {
       if (listener) this.off('ports', listener);

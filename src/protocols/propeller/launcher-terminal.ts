@@ -44,7 +44,7 @@ export class LauncherTerminalSession extends EventEmitter implements TerminalSes
 
   /** Strings are sent as UTF-8 bytes; the Launcher wants one char code per byte. */
   write(data: Buffer | string): void {
-    if (this.closed) throw new InstrumentError('CLOSED', `the terminal on ${this.port} is closed`);
+    if (this.closed) throw new InstrumentError('CLOSED', `the terminal on ${this.port} is closed`, { reason: 'terminalClosed', port: this.port });
     this.owner.writeTerminal(this.port, terminalBytes(this.port, data));
   }
 

@@ -83,7 +83,10 @@ export class SerialPropellerConnection extends EventEmitter implements Propeller
   async openTerminal(options: TerminalOptions): Promise<TerminalSession> {
     this.checkPort(options.port);
     if (!Number.isInteger(options.baudrate) || options.baudrate <= 0)
-      throw new InstrumentError('BAD_INPUT', `baud rate must be a positive whole number, got ${options.baudrate}`);
+      throw new InstrumentError('BAD_INPUT', `baud rate must be a positive whole number, got ${options.baudrate}`, {
+        reason: 'serialBaudInvalid',
+        baudrate: String(options.baudrate),
+      });
     const handle = await this.ensureOpen();
     this.terminalBaud = options.baudrate;
     if (!this.activeLoad) await handle.setBaudRate(options.baudrate);
@@ -113,7 +116,7 @@ export class SerialPropellerConnection extends EventEmitter implements Propeller
       throw new InstrumentError(
         'BAD_INPUT',
         `this propeller-serial connection drives ${this.path}, not ${port}; leave the port empty or pick a config node for ${port}`,
-        { port },
+        { reason: 'serialOtherPort', port, path: this.path },
       );
     }
   }
@@ -168,11 +171,18 @@ export class SerialPropellerConnection extends EventEmitter implements Propeller
   }
 
   private ensureOpen(): Promise<SerialPortHandle> {
-    if (this.closed) return Promise.reject(new InstrumentError('CLOSED', `the connection to ${this.path} is closed; redeploy the flow`));
-    if (!this.path)
+    if (this.closed) {
       return Promise.reject(
-        new InstrumentError('BAD_INPUT', 'no serial port path is set: open the propeller-serial node and type one, e.g. /dev/ttyUSB0 or COM3'),
+        new InstrumentError('CLOSED', `the connection to ${this.path} is closed; redeploy the flow`, { reason: 'serialClosed', path: this.path }),
       );
+    }
+    if (!this.path) {
+      return Promise.reject(
+        new InstrumentError('BAD_INPUT', 'no serial port path is set: open the propeller-serial node and type one, e.g. /dev/ttyUSB0 or COM3', {
+          reason: 'serialNoPath',
+        }),
+      );
+    }
     if (this.handle?.isOpen) return Promise.resolve(this.handle);
     if (this.opening) return this.opening;
     this.setStatus('opening', 'opening');
@@ -181,7 +191,10 @@ export class SerialPropellerConnection extends EventEmitter implements Propeller
         this.opening = undefined;
         if (this.closed) {
           void handle.close();
-          throw new InstrumentError('CLOSED', `the connection to ${this.path} was closed while opening`);
+          throw new InstrumentError('CLOSED', `the connection to ${this.path} was closed while opening`, {
+            reason: 'serialClosedWhileOpening',
+            path: this.path,
+          });
         }
         this.handle = handle;
         handle.on('data', (data: Buffer) => this.deliver(data));
@@ -221,7 +234,10 @@ export class SerialPropellerConnection extends EventEmitter implements Propeller
     const handle = this.handle;
     if (!handle?.isOpen) throw serialError('port-closed', `serial port ${this.path} is not open; load a program or reopen the terminal`);
     if (this.activeLoad)
-      throw new InstrumentError('BAD_INPUT', `a load is running on ${this.path}; wait for it to finish before sending terminal data`);
+      throw new InstrumentError('BAD_INPUT', `a load is running on ${this.path}; wait for it to finish before sending terminal data`, {
+        reason: 'serialLoadRunning',
+        path: this.path,
+      });
     handle.write(data).catch((err: unknown) => {
       // A lost port has already told every session (portLost); other write errors are news.
       if (this.handle !== handle) return;

@@ -143,16 +143,36 @@ export interface PortListing {
   error?: string;
 }
 
+type PortLister = () => Promise<Array<{ path: string }>>;
+
 /** Serial port paths; never throws: a listing failure comes back as a readable `error`. */
-export async function listSerialPorts(list: () => Promise<Array<{ path: string }>> = () => SerialPort.list()): Promise<PortListing> {
+export async function listSerialPorts(list: PortLister = () => SerialPort.list()): Promise<PortListing> {
+  const { ports, failure } = await findSerialPorts(list);
+  return failure ? { ports, error: failure.message } : { ports };
+}
+
+/** The listing with its failure as an error whose reason the catalogs can say (the editor's endpoint answers the English text). */
+async function findSerialPorts(list: PortLister): Promise<{ ports: string[]; failure?: InstrumentError }> {
   try {
     const ports = await list();
     return { ports: ports.map((p) => p.path).sort() };
   } catch (err) {
     const text = errorMessage(err);
-    const why = /udevadm|ENOENT/.test(text) ? 'udev is not available here, as in many containers' : text;
-    return { ports: [], error: `this system cannot list serial ports (${why}); type the port path instead, e.g. /dev/ttyUSB0` };
+    const noUdev = /udevadm|ENOENT/.test(text);
+    const why = noUdev ? 'udev is not available here, as in many containers' : text;
+    const message = `this system cannot list serial ports (${why}); type the port path instead, e.g. /dev/ttyUSB0`;
+    return {
+      ports: [],
+      failure: new InstrumentError('REMOTE', message, noUdev ? { reason: 'serialListNoUdev' } : { reason: 'serialListFailed', error: text }),
+    };
   }
+}
+
+/** Why a path could not be looked at, by the code of the failed stat. */
+function lookFailure(code: string): { reason: string; text: string } {
+  if (code === 'ENOENT') return { reason: 'serialPathMissing', text: 'does not exist' };
+  if (code === 'EACCES' || code === 'EPERM') return { reason: 'serialPathNoPermission', text: 'cannot be looked at (permission denied)' };
+  return { reason: 'serialPathUnreadable', text: `cannot be looked at (${code})` };
 }
 
 /**
@@ -167,18 +187,13 @@ export async function inspectSerialPort(path: string): Promise<'device' | 'liste
     });
   }
   let stat: fs.Stats | undefined;
-  let missing = '';
+  let code = '';
   try {
     stat = await fs.promises.stat(path);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === undefined) throw err;
-    missing =
-      code === 'ENOENT'
-        ? 'does not exist'
-        : code === 'EACCES' || code === 'EPERM'
-          ? 'cannot be looked at (permission denied)'
-          : `cannot be looked at (${code})`;
+    const errno = (err as NodeJS.ErrnoException).code;
+    if (errno === undefined) throw err;
+    code = errno;
   }
   if (stat?.isCharacterDevice()) return 'device';
   if (stat) {
@@ -189,8 +204,18 @@ export async function inspectSerialPort(path: string): Promise<'device' | 'liste
       { reason: directory ? 'serialPathIsDirectory' : 'serialPathNotDevice', path },
     );
   }
-  const listing = await listSerialPorts();
-  if (listing.ports.includes(path)) return 'listed';
-  const known = listing.ports.length ? `ports on this computer: ${listing.ports.join(', ')}` : (listing.error ?? 'the system lists no serial ports');
-  throw new InstrumentError('CONNECT_FAILED', `${path} ${missing}; is the board plugged in? (${known})`);
+  const { ports, failure } = await findSerialPorts(() => SerialPort.list());
+  if (ports.includes(path)) return 'listed';
+  // What the system knows of its ports goes in parentheses: the cause, so it is said in the user's language too.
+  const known =
+    ports.length > 0
+      ? new InstrumentError('CONNECT_FAILED', `ports on this computer: ${ports.join(', ')}`, { reason: 'serialPortsHere', ports: ports.join(', ') })
+      : (failure ?? new InstrumentError('CONNECT_FAILED', 'the system lists no serial ports', { reason: 'serialNoPortsListed' }));
+  const missing = lookFailure(code);
+  throw new InstrumentError(
+    'CONNECT_FAILED',
+    `${path} ${missing.text}; is the board plugged in? (${known.message})`,
+    { reason: missing.reason, path, code },
+    { cause: known },
+  );
 }

@@ -57,7 +57,7 @@ export class SerialTerminalSession extends EventEmitter implements TerminalSessi
   }
 
   write(data: Buffer | string): void {
-    if (this.closed) throw new InstrumentError('CLOSED', `the terminal on ${this.port} is closed`);
+    if (this.closed) throw new InstrumentError('CLOSED', `the terminal on ${this.port} is closed`, { reason: 'terminalClosed', port: this.port });
     this.owner.writeTerminal(terminalBytes(this.port, data));
   }
 

@@ -1,4 +1,4 @@
-import { InstrumentError } from '../common/errors';
+import { InstrumentError, type ReasonDetails } from '../common/errors';
 import { LIMITS } from './limits';
 import type { JsonObject, MasterState, TestOption } from './types';
 import { isObject } from './types';
@@ -72,7 +72,7 @@ export interface PreparedCommand {
   sites?: string[];
 }
 
-function bad(message: string, details: Record<string, unknown> = {}): InstrumentError {
+function bad(message: string, details: ReasonDetails): InstrumentError {
   return new InstrumentError('BAD_INPUT', message, details);
 }
 
@@ -106,7 +106,12 @@ export function canonicalCommand(command: string, transport: TransportKind): Com
   const name = (ALIASES[trimmed.toLowerCase()] ?? trimmed) as CommandName;
   const list: readonly string[] = transport === 'mqtt' ? MQTT_COMMANDS : WEBSOCKET_COMMANDS;
   if (!list.includes(name)) {
-    throw bad(`"${command}" is not a Semi-ATE ${transport === 'mqtt' ? 'MQTT handler' : 'websocket'} command; use one of ${list.join(', ')}`);
+    const mqtt = transport === 'mqtt';
+    throw bad(`"${command}" is not a Semi-ATE ${mqtt ? 'MQTT handler' : 'websocket'} command; use one of ${list.join(', ')}`, {
+      reason: mqtt ? 'unknownMqttCommand' : 'unknownWebsocketCommand',
+      command,
+      list: list.join(', '),
+    });
   }
   return name;
 }
@@ -127,13 +132,13 @@ const LOG_LEVELS: Record<string, number> = { debug: 10, info: 20, warning: 30, w
 function logLevel(value: unknown): number {
   const level = typeof value === 'string' ? (LOG_LEVELS[value.trim().toLowerCase()] ?? Number(value)) : value;
   if (level === 10 || level === 20 || level === 30 || level === 40) return level;
-  throw bad('setloglevel needs a level: 10 (debug), 20 (info), 30 (warning) or 40 (error)');
+  throw bad('setloglevel needs a level: 10 (debug), 20 (info), 30 (warning) or 40 (error)', { reason: 'badLogLevel' });
 }
 
 function bin(value: unknown, what: string): number {
   const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
   if (typeof n === 'number' && Number.isInteger(n) && n >= 0) return n;
-  throw bad(`binMap needs ${what} as a whole number ≥ 0`);
+  throw bad(`binMap needs ${what} as a whole number ≥ 0`, { reason: 'badBin', what });
 }
 
 /** A test option's value: a finite number (or numeric text); absent means none (-1), as does 0 for the master. */
@@ -165,12 +170,12 @@ function optionActive(item: JsonObject, index: number): boolean {
 
 function testOptions(value: unknown): TestOption[] {
   const list = Array.isArray(value) ? value : isObject(value) && Array.isArray(value.testoptions) ? value.testoptions : undefined;
-  if (!list || list.length === 0) throw bad('usersettings needs test options: [{name, active, value}, …]');
+  if (!list || list.length === 0) throw bad('usersettings needs test options: [{name, active, value}, …]', { reason: 'noTestOptions' });
   if (list.length > 64)
     throw bad(`usersettings takes at most 64 test options; it got ${list.length}`, { reason: 'tooManyOptions', count: list.length, max: 64 });
   return list.map((item: unknown, index: number) => {
     if (!isObject(item) || typeof item.name !== 'string' || item.name === '')
-      throw bad('each test option needs a name, e.g. {"name": "stop_on_fail", "active": true, "value": -1}');
+      throw bad('each test option needs a name, e.g. {"name": "stop_on_fail", "active": true, "value": -1}', { reason: 'optionWithoutName' });
     return { name: item.name, active: optionActive(item, index), value: optionValue(item, index) };
   });
 }
@@ -204,7 +209,9 @@ function partId(value: unknown): string {
 export function nextSites(value: unknown, knownSites: readonly string[], nextPartId: () => string): SiteRequest[] {
   const list = value === undefined || value === null || value === '' ? knownSites : value;
   if (!Array.isArray(list) || list.length === 0)
-    throw bad('next over MQTT needs sites, e.g. ["0","1"] or [{"siteid":"0","partid":"17"}], and none are known from the tester yet');
+    throw bad('next over MQTT needs sites, e.g. ["0","1"] or [{"siteid":"0","partid":"17"}], and none are known from the tester yet', {
+      reason: 'nextWithoutSites',
+    });
   if (list.length > LIMITS.maxSites)
     throw bad(`next takes at most ${LIMITS.maxSites} sites; it got ${list.length}`, {
       reason: 'tooManySites',
@@ -236,7 +243,7 @@ export function prepareCommand(
     case 'load': {
       const lot = request.lotNumber;
       if ((typeof lot !== 'string' || lot.trim() === '') && (typeof lot !== 'number' || !Number.isFinite(lot)))
-        throw bad('load needs a lot number (msg.lotNumber or the node setting)');
+        throw bad('load needs a lot number (msg.lotNumber or the node setting)', { reason: 'noLotNumber' });
       return { name, body: mqtt ? { payload: { lot_number: String(lot) } } : { lot_number: lot } };
     }
     case 'next': {
@@ -256,7 +263,7 @@ export function prepareCommand(
       const valid =
         Array.isArray(layout) &&
         layout.every((xy) => Array.isArray(xy) && xy.length === 2 && xy.every((n) => typeof n === 'number' && Number.isFinite(n)));
-      if (!valid || layout.length === 0) throw bad("site-layout needs the sites' positions as [[x, y], …]");
+      if (!valid || layout.length === 0) throw bad("site-layout needs the sites' positions as [[x, y], …]", { reason: 'badSiteLayout' });
       return { name, body: { payload: { sites: layout } } };
     }
     default:

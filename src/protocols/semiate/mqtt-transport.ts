@@ -117,7 +117,10 @@ export class SemiAteMqtt extends EventEmitter<BaseConnectionEvents & TesterTrans
     client.on('close', () => {
       if (this.client !== client || this.current.state === 'failed') return;
       if (this.current.state === 'connected')
-        this.emit('disconnected', new InstrumentError('DISCONNECTED', `lost the MQTT broker ${this.brokerUrl()}`));
+        this.emit(
+          'disconnected',
+          new InstrumentError('DISCONNECTED', `lost the MQTT broker ${this.brokerUrl()}`, { reason: 'mqttBrokerLost', where: this.brokerUrl() }),
+        );
       this.setStatus({
         state: 'reconnecting',
         attempt: this.attempts + 1,

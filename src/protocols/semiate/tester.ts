@@ -185,7 +185,7 @@ export class SemiAteTester extends EventEmitter<TesterEvents> {
     const deadline = Date.now() + timeoutMs;
     await this.transport.whenConnected(timeoutMs);
     if (this.currentState !== undefined) return this.currentState;
-    await this.waitForEvent((e) => e.kind === 'state', Math.max(1, deadline - Date.now()), "the tester's state");
+    await this.waitForEvent((e) => e.kind === 'state', Math.max(1, deadline - Date.now()), undefined);
     return this.currentState ?? 'unknown';
   }
 
@@ -220,7 +220,7 @@ export class SemiAteTester extends EventEmitter<TesterEvents> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_WAIT_MS[prepared.name] ?? 10_000;
     // Listen before sending: a fast master answers before send() returns.
     let cancel = (): void => undefined;
-    const waiting = target ? this.waitForEvent(target.accept, timeoutMs, target.describe, (c) => (cancel = c)) : undefined;
+    const waiting = target ? this.waitForEvent(target.accept, timeoutMs, prepared.name, (c) => (cancel = c)) : undefined;
     try {
       this.sendCommand(prepared.name, prepared.body);
     } catch (err) {
@@ -305,21 +305,29 @@ export class SemiAteTester extends EventEmitter<TesterEvents> {
   /**
    * Resolve when `accept` returns true for an event; reject on disconnect, on timeout, or when
    * `cancel` (if given) is called back — which then frees the timer and listeners at once.
+   * `query` is the command whose answer is awaited, or undefined for the tester's first state.
    */
   private waitForEvent(
     accept: (e: TesterEvent) => boolean,
     timeoutMs: number,
-    describe: string,
+    query: CommandName | undefined,
     onCancel?: (cancel: () => void) => void,
   ): Promise<void> {
+    const awaited = query === undefined ? "the tester's state" : `the answer to ${query}`;
     let cleanup = (): void => undefined;
     const waiter = new Promise<void>((resolve, reject) => {
-      onCancel?.(() => reject(new InstrumentError('CLOSED', `stopped waiting for ${describe}`)));
+      // Only send() cancels, when sending failed: it reports that error and drops this one unseen.
+      onCancel?.(() => reject(new InstrumentError('CLOSED', `stopped waiting for ${awaited}`)));
       const onEvent = (event: TesterEvent): void => {
         if (accept(event)) resolve();
       };
       const onStatus = (status: ConnectionStatus): void => {
-        if (status.state !== 'connected') reject(new InstrumentError('DISCONNECTED', `lost ${this.endpoint} while waiting for ${describe}`));
+        if (status.state === 'connected') return;
+        const details =
+          query === undefined
+            ? { reason: 'testerLostState', endpoint: this.endpoint }
+            : { reason: 'testerLostAnswer', endpoint: this.endpoint, command: query };
+        reject(new InstrumentError('DISCONNECTED', `lost ${this.endpoint} while waiting for ${awaited}`, details));
       };
       this.on('event', onEvent);
       this.transport.on('status', onStatus);
@@ -328,19 +336,23 @@ export class SemiAteTester extends EventEmitter<TesterEvents> {
         this.transport.off('status', onStatus);
       };
     });
-    return withTimeout(
-      waiter,
-      timeoutMs,
-      () =>
-        new InstrumentError(
-          'TIMEOUT',
-          `no ${describe} within ${secondsOf(timeoutMs)} s (the tester is ${this.currentState ?? 'in an unknown state'})`,
-          {
-            state: this.currentState,
+    return withTimeout(waiter, timeoutMs, () => {
+      const timeoutSeconds = secondsOf(timeoutMs);
+      const state = this.currentState ?? 'unknown';
+      return query === undefined
+        ? new InstrumentError('TIMEOUT', `the tester reported no state within ${timeoutSeconds} s`, {
+            reason: 'testerNoState',
+            timeoutSeconds,
             timeoutMs,
-          },
-        ),
-    ).finally(() => cleanup());
+          })
+        : new InstrumentError('TIMEOUT', `no answer to ${query} within ${timeoutSeconds} s (the tester is ${state})`, {
+            reason: 'testerNoAnswer',
+            command: query,
+            state,
+            timeoutSeconds,
+            timeoutMs,
+          });
+    }).finally(() => cleanup());
   }
 
   private onEvent(event: TesterEvent): void {

@@ -10,7 +10,6 @@ export const FAILURE_STATES: readonly string[] = ['softerror', 'error', 'crash']
 export const DEFAULT_WAIT_MS: Partial<Record<CommandName, number>> = { load: 190_000, next: 35_000, unload: 65_000, reset: 30_000 };
 
 export interface WaitTarget {
-  describe: string;
   accept(event: TesterEvent): boolean;
   result(): Partial<CommandOutcome>;
 }
@@ -21,8 +20,7 @@ export interface WaitTarget {
  */
 export function waitTarget(name: CommandName): WaitTarget | undefined {
   let captured: Partial<CommandOutcome> = {};
-  const reply = (describe: string, match: (e: TesterEvent) => Partial<CommandOutcome> | undefined): WaitTarget => ({
-    describe,
+  const reply = (match: (e: TesterEvent) => Partial<CommandOutcome> | undefined): WaitTarget => ({
     accept(event) {
       const found = match(event);
       if (found) captured = found;
@@ -32,17 +30,15 @@ export function waitTarget(name: CommandName): WaitTarget | undefined {
   });
   switch (name) {
     case 'getresults':
-      return reply('test results', (e) =>
-        e.kind === 'parts' ? { records: e.parts, parts: e.parts.flatMap((r) => partsFromRecords(r)) } : undefined,
-      );
+      return reply((e) => (e.kind === 'parts' ? { records: e.parts, parts: e.parts.flatMap((r) => partsFromRecords(r)) } : undefined));
     case 'getlogs':
-      return reply('logs', (e) => (e.kind === 'logs' ? { logs: e.entries } : undefined));
+      return reply((e) => (e.kind === 'logs' ? { logs: e.entries } : undefined));
     case 'getlogfile':
-      return reply('the log file', (e) => (e.kind === 'data' && e.type === 'logfile' ? { logfile: e.payload } : undefined));
+      return reply((e) => (e.kind === 'data' && e.type === 'logfile' ? { logfile: e.payload } : undefined));
     case 'identify':
     case 'get-state':
     case 'get-host':
-      return reply(`the answer to ${name}`, (e) => (e.kind === 'response' && e.type === name ? { response: e.payload } : undefined));
+      return reply((e) => (e.kind === 'response' && e.type === name ? { response: e.payload } : undefined));
     default:
       break;
   }

@@ -86,8 +86,8 @@ export class SfdaqClient {
   private closed = false;
 
   constructor(options: SfdaqClientOptions) {
-    const fast = SfdaqClient.checkUrl(options.fastUrl, 'fast broker URL');
-    const slow = SfdaqClient.checkUrl(options.slowUrl && options.slowUrl.trim() !== '' ? options.slowUrl : defaultSlowUrl(fast), 'slow broker URL');
+    const fast = SfdaqClient.checkUrl(options.fastUrl, 'fast');
+    const slow = SfdaqClient.checkUrl(options.slowUrl && options.slowUrl.trim() !== '' ? options.slowUrl : defaultSlowUrl(fast), 'slow');
     this.requestUrls = { fast, slow };
     this.fastUrl = redactUrl(fast);
     this.slowUrl = redactUrl(slow);
@@ -102,15 +102,21 @@ export class SfdaqClient {
     return timeoutSecondsToMs(timeoutMs / 1000, property) ?? DEFAULT_TIMEOUT_MS;
   }
 
-  private static checkUrl(value: string, what: string): string {
+  private static checkUrl(value: string, broker: BrokerKind): string {
     let url: URL;
     try {
       url = new URL(value);
     } catch {
-      throw new InstrumentError('BAD_INPUT', `the ${what} "${redactUrl(value)}" is not a URL; use e.g. http://sf-daq:10002`);
+      const shown = redactUrl(value);
+      throw new InstrumentError('BAD_INPUT', `the ${broker} broker URL "${shown}" is not a URL; use e.g. http://sf-daq:10002`, {
+        reason: 'sfdaqBadUrl',
+        broker,
+        url: shown,
+      });
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:')
-      throw new InstrumentError('BAD_INPUT', `the ${what} must start with http:// or https://`);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new InstrumentError('BAD_INPUT', `the ${broker} broker URL must start with http:// or https://`, { reason: 'sfdaqUrlScheme', broker });
+    }
     return url.href.replace(/\/+$/, '');
   }
 
@@ -133,14 +139,24 @@ export class SfdaqClient {
 
   async call(operation: string, params: Params = {}, options: CallOptions = {}): Promise<CallResult> {
     const route = findRoute(operation);
-    if (!route) throw new InstrumentError('BAD_INPUT', `unknown sf-daq operation "${operation}"; use one of ${OPERATIONS.join(', ')}`);
-    if (!isPlainObject(params)) throw new InstrumentError('BAD_INPUT', `parameters for ${operation} must be an object`);
+    if (!route) {
+      const list = OPERATIONS.join(', ');
+      throw new InstrumentError('BAD_INPUT', `unknown sf-daq operation "${operation}"; use one of ${list}`, {
+        reason: 'sfdaqUnknownOperation',
+        operation,
+        list,
+      });
+    }
+    if (!isPlainObject(params)) {
+      throw new InstrumentError('BAD_INPUT', `parameters for ${operation} must be an object`, { reason: 'sfdaqParamsNotObject', operation });
+    }
     const body = validateParams(route, params, options.confirm);
     const timeoutMs =
       options.timeoutMs !== undefined
         ? SfdaqClient.checkTimeout(options.timeoutMs, 'the call timeout')
         : Math.max(this.timeoutMs, route.minTimeoutMs ?? 0);
-    if (this.closed) throw new InstrumentError('CLOSED', `the sf-daq client is closed; ${operation} was not sent`);
+    if (this.closed)
+      throw new InstrumentError('CLOSED', `the sf-daq client is closed; ${operation} was not sent`, { reason: 'sfdaqClientClosed', operation });
     return this.inTurn(route, timeoutMs, options, (deadline) => this.exchange(route, body, { deadline, timeoutMs }));
   }
 
@@ -192,7 +208,12 @@ export class SfdaqClient {
   }
 
   private async exchange(route: RouteSpec, body: Params, budget: Budget): Promise<CallResult> {
-    if (this.closed) throw new InstrumentError('CLOSED', `the sf-daq client closed before ${route.operation} was sent`);
+    if (this.closed) {
+      throw new InstrumentError('CLOSED', `the sf-daq client closed before ${route.operation} was sent`, {
+        reason: 'sfdaqClosedBeforeSend',
+        operation: route.operation,
+      });
+    }
     let method = this.methodFor(route);
     let response = await this.send(route, method, body, budget);
     if (response.status === 405) {

@@ -1,11 +1,11 @@
-import { InstrumentError } from '../common/errors';
+import { InstrumentError, type ReasonDetails } from '../common/errors';
 import { findJsonProblem } from '../common/json-limits';
 import { ALLOWED_RATE_MULTIPLICATORS, MAX_BODY_BYTES, MAX_PULSEID_DELTA, USER_TAG_PATTERN } from './routes';
 import type { ParamSpec, ParamType, RouteSpec } from './routes';
 
 export type Params = Record<string, unknown>;
 
-function bad(message: string, details: Record<string, unknown> = {}): InstrumentError {
+function bad(message: string, details: ReasonDetails): InstrumentError {
   return new InstrumentError('BAD_INPUT', message, details);
 }
 
@@ -38,6 +38,22 @@ const DESCRIBE: Record<ParamType, string> = {
   detectors: 'a dict of detector name → options, e.g. {"JF02T09V03": {}}',
   'detectors-or-list': 'a non-empty dict of detector name → options or a list of detector names',
 };
+
+/**
+ * The catalog sentence for each expected type (the type's words are part of it, so each language says them its own way);
+ * `as const` keeps the names literal, so test/common/error-reasons.spec.ts checks each against the catalog.
+ */
+const NOT_OF_TYPE = {
+  string: 'sfdaqParamNotString',
+  integer: 'sfdaqParamNotInteger',
+  number: 'sfdaqParamNotNumber',
+  boolean: 'sfdaqParamNotBoolean',
+  object: 'sfdaqParamNotObject',
+  'string[]': 'sfdaqParamNotStrings',
+  'integer[]': 'sfdaqParamNotIntegers',
+  detectors: 'sfdaqParamNotDetectors',
+  'detectors-or-list': 'sfdaqParamNotDetectorsOrList',
+} as const satisfies Record<ParamType, string>;
 
 /** The value converted to what the broker expects, or undefined when it cannot be. */
 function coerce(type: ParamType, value: unknown): unknown {
@@ -79,7 +95,13 @@ function coerce(type: ParamType, value: unknown): unknown {
 function checkParam(route: RouteSpec, spec: ParamSpec, value: unknown): unknown {
   const converted = coerce(spec.type, value);
   if (converted === undefined) {
-    throw bad(`${spec.name} for ${route.operation} must be ${DESCRIBE[spec.type]}, got ${show(value)}`, { parameter: spec.name });
+    const got = show(value);
+    throw bad(`${spec.name} for ${route.operation} must be ${DESCRIBE[spec.type]}, got ${got}`, {
+      reason: NOT_OF_TYPE[spec.type],
+      parameter: spec.name,
+      operation: route.operation,
+      got,
+    });
   }
   return converted;
 }
@@ -89,19 +111,42 @@ function checkRules(route: RouteSpec, params: Params): void {
   const { start_pulseid: start, stop_pulseid: stop, rate_multiplicator: rate, user_tag: tag, run_number: run } = params;
   if (typeof start === 'number' && typeof stop === 'number') {
     const delta = stop - start;
-    if (delta < 0) throw bad(`stop_pulseid (${stop}) is before start_pulseid (${start}) for ${route.operation}`, { parameter: 'stop_pulseid' });
-    if (delta > MAX_PULSEID_DELTA)
-      throw bad(`${route.operation} may cover at most ${MAX_PULSEID_DELTA} pulses; stop_pulseid - start_pulseid is ${delta}`, {
+    const operation = route.operation;
+    if (delta < 0) {
+      throw bad(`stop_pulseid (${stop}) is before start_pulseid (${start}) for ${operation}`, {
+        reason: 'sfdaqPulseOrder',
         parameter: 'stop_pulseid',
+        operation,
+        start,
+        stop,
       });
+    }
+    if (delta > MAX_PULSEID_DELTA) {
+      throw bad(`${operation} may cover at most ${MAX_PULSEID_DELTA} pulses; stop_pulseid - start_pulseid is ${delta}`, {
+        reason: 'sfdaqTooManyPulses',
+        parameter: 'stop_pulseid',
+        operation,
+        max: MAX_PULSEID_DELTA,
+        delta,
+      });
+    }
   }
   if (rate !== undefined && !ALLOWED_RATE_MULTIPLICATORS.includes(rate as number)) {
-    throw bad(`rate_multiplicator must be one of ${ALLOWED_RATE_MULTIPLICATORS.join(', ')}, got ${show(rate)}`, { parameter: 'rate_multiplicator' });
+    const allowed = ALLOWED_RATE_MULTIPLICATORS.join(', ');
+    const got = show(rate);
+    throw bad(`rate_multiplicator must be one of ${allowed}, got ${got}`, { reason: 'sfdaqBadRate', parameter: 'rate_multiplicator', allowed, got });
   }
   if (typeof tag === 'string' && !USER_TAG_PATTERN.test(tag)) {
-    throw bad(`user_tag may contain only letters, digits, "_", "-", "+" and ".", got ${show(tag)}`, { parameter: 'user_tag' });
+    const got = show(tag);
+    throw bad(`user_tag may contain only letters, digits, "_", "-", "+" and ".", got ${got}`, {
+      reason: 'sfdaqBadUserTag',
+      parameter: 'user_tag',
+      got,
+    });
   }
-  if (typeof run === 'number' && run < 0) throw bad(`run_number must not be negative, got ${run}`, { parameter: 'run_number' });
+  if (typeof run === 'number' && run < 0) {
+    throw bad(`run_number must not be negative, got ${run}`, { reason: 'sfdaqNegativeRun', parameter: 'run_number', run });
+  }
 }
 
 /**
@@ -126,9 +171,19 @@ export function validateParams(route: RouteSpec, params: Params, confirm?: unkno
     } else if (route.passesExtraParams) {
       out[name] = value;
     } else if (route.params.length === 0) {
-      throw bad(`${route.operation} takes no parameters, got "${name}"`, { parameter: name });
+      throw bad(`${route.operation} takes no parameters, got "${name}"`, {
+        reason: 'sfdaqTakesNoParameters',
+        parameter: name,
+        operation: route.operation,
+      });
     } else {
-      throw bad(`${route.operation} has no parameter "${name}" (it takes ${route.params.map((p) => p.name).join(', ')})`, { parameter: name });
+      const takes = route.params.map((p) => p.name).join(', ');
+      throw bad(`${route.operation} has no parameter "${name}" (it takes ${takes})`, {
+        reason: 'sfdaqNoSuchParameter',
+        parameter: name,
+        operation: route.operation,
+        takes,
+      });
     }
     // JSON would send NaN as null and a Buffer as {"type":"Buffer",…}: refuse what would not arrive as written.
     const problem = findJsonProblem(out[name], name);
@@ -142,19 +197,33 @@ export function validateParams(route: RouteSpec, params: Params, confirm?: unkno
   }
   for (const spec of route.params) {
     if (spec.required && (!Object.hasOwn(out, spec.name) || out[spec.name] === undefined || out[spec.name] === null)) {
-      throw bad(`${spec.name} is required for ${route.operation}`, { parameter: spec.name });
+      throw bad(`${spec.name} is required for ${route.operation}`, {
+        reason: 'sfdaqParameterRequired',
+        parameter: spec.name,
+        operation: route.operation,
+      });
     }
   }
   checkRules(route, out);
   // Only a string confirms: String() would let ["p17502"] or any object whose toString names the pgroup pass.
   if (route.confirmParam !== undefined && (typeof confirm !== 'string' || confirm !== String(out[route.confirmParam]))) {
-    throw bad(
-      `${route.operation} is irreversible: ` +
-        `set the confirmation (msg.confirm) to the ${route.confirmParam} "${String(out[route.confirmParam])}" to run it`,
-      { parameter: 'confirm' },
-    );
+    const value = String(out[route.confirmParam]);
+    throw bad(`${route.operation} is irreversible: set the confirmation (msg.confirm) to the ${route.confirmParam} "${value}" to run it`, {
+      reason: 'sfdaqNotConfirmed',
+      parameter: 'confirm',
+      operation: route.operation,
+      confirmParam: route.confirmParam,
+      value,
+    });
   }
   const size = Buffer.byteLength(JSON.stringify(out), 'utf8');
-  if (size > MAX_BODY_BYTES) throw bad(`the ${route.operation} request is ${size} bytes; the broker refuses bodies over ${MAX_BODY_BYTES} bytes`);
+  if (size > MAX_BODY_BYTES) {
+    throw bad(`the ${route.operation} request is ${size} bytes; the broker refuses bodies over ${MAX_BODY_BYTES} bytes`, {
+      reason: 'sfdaqRequestTooLarge',
+      operation: route.operation,
+      size,
+      max: MAX_BODY_BYTES,
+    });
+  }
   return out;
 }
