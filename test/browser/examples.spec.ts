@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Locator } from 'playwright-core';
 import './editor-globals';
 import { artifacts, chromiumPath, openEditor, root, type EditorSession } from './editor-harness';
 import { waitFor } from '../helpers/wait-for';
@@ -77,19 +78,30 @@ describe('every example imports from Import › Examples and deploys', function 
       const tree = page.locator('#red-ui-clipboard-dialog-import-tab-examples');
       // The dialog remembers which folders are open; clicking an open folder would close it.
       const trail = ['@labwire/node-red-instruments', example.system, example.title];
-      for (let i = 0; i < trail.length; i += 1) {
-        const item = tree.locator('.red-ui-treeList-label', { hasText: trail[i] }).first();
-        await item.waitFor({ timeout: 10_000 });
-        const next = trail[i + 1];
-        if (next && (await tree.locator('.red-ui-treeList-label', { hasText: next }).first().isVisible())) continue;
-        await item.click();
+      // A folder seen closed may only be drawing or sliding open: a click then closes it again. So each
+      // folder is clicked until what is inside shows, and the example itself once.
+      const label = (text: string): Locator => tree.locator('.red-ui-treeList-label', { hasText: text }).first();
+      for (let i = 0; i < trail.length - 1; i += 1) {
+        await label(trail[i]!).waitFor({ timeout: 10_000 });
+        for (let attempt = 0; attempt < 4 && !(await label(trail[i + 1]!).isVisible()); attempt += 1) {
+          await label(trail[i]!).click();
+          await label(trail[i + 1]!)
+            .waitFor({ timeout: 2000 })
+            .catch(() => undefined);
+        }
       }
+      await label(example.title).waitFor({ timeout: 10_000 });
+      await label(example.title).click();
       // A click that lands while the folder is still sliding open selects nothing (Import stays disabled):
       // click the example again, as a person would, until it is selected.
       const importEnabled = page.locator('#red-ui-clipboard-dialog-ok:not(.ui-state-disabled)');
-      for (let attempt = 0; attempt < 3 && !(await importEnabled.count()); attempt += 1) {
-        await page.waitForTimeout(1000);
-        if (!(await importEnabled.count())) await tree.locator('.red-ui-treeList-label', { hasText: example.title }).first().click();
+      for (let attempt = 0; attempt < 3; attempt += 1) {
+        const selected = await importEnabled.waitFor({ timeout: 1000 }).then(
+          () => true,
+          () => false,
+        );
+        if (selected) break;
+        await label(example.title).click();
       }
       await page.click('#red-ui-clipboard-dialog-import-opt-new');
       const logBefore = session.nodeRed.output().length;
