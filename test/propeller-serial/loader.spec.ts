@@ -1,12 +1,14 @@
 import { strict as assert } from 'node:assert';
+import { reasonText } from '../../src/nodered/i18n';
+import type { RedAPI } from '../../src/nodered/red-types';
 import { InstrumentError } from '../../src/protocols/common/errors';
 import { HUB_RAM_SIZE } from '../../src/protocols/propeller/image';
 import { SerialPropellerConnection, type SerialConnectionOptions } from '../../src/protocols/propeller/serial-connection';
 import { loadOverSerial } from '../../src/protocols/propeller/serial-loader';
-import { SerialPortHandle } from '../../src/protocols/propeller/serial-port-handle';
+import { SerialPortHandle, findSerialPorts } from '../../src/protocols/propeller/serial-port-handle';
 import type { ChipFault } from '../../src/simulators/rom-chip';
 import { FakeChipBench } from '../../src/simulators/propeller-chip';
-import { waitFor } from '../helpers/red';
+import { translatorFor, waitFor } from '../helpers/red';
 import { makeBinary } from './image-fixtures';
 
 const FAST = { handshakeMs: 300, ramCheckMs: 400, programMs: 400, verifyMs: 400 };
@@ -112,13 +114,13 @@ describe('propeller serial loader against the fake chip on a pseudo-terminal', f
   });
 
   const faults: Array<{ fault: ChipFault; action: 'RAM' | 'EEPROM'; errorId: number; reason: string; text: RegExp }> = [
-    { fault: 'silence', action: 'RAM', errorId: 104, reason: 'no-propeller', text: /no Propeller found .*no answer at all/ },
-    { fault: 'bad-handshake', action: 'RAM', errorId: 104, reason: 'no-propeller', text: /no Propeller found .*129 bytes that are not/ },
-    { fault: 'wrong-version', action: 'RAM', errorId: 124, reason: 'wrong-version', text: /reports version 2/ },
-    { fault: 'bad-checksum', action: 'RAM', errorId: 125, reason: 'ram-checksum', text: /RAM checksum failed/ },
-    { fault: 'eeprom-program', action: 'EEPROM', errorId: 127, reason: 'eeprom-program', text: /EEPROM programming failed/ },
-    { fault: 'eeprom-verify', action: 'EEPROM', errorId: 127, reason: 'eeprom-verify', text: /EEPROM verify failed/ },
-    { fault: 'no-ack', action: 'RAM', errorId: 128, reason: 'communication-lost', text: /did not acknowledge the RAM checksum within 0\.4 s/ },
+    { fault: 'silence', action: 'RAM', errorId: 104, reason: 'serialNoPropellerSilent', text: /no Propeller found .*no answer at all/ },
+    { fault: 'bad-handshake', action: 'RAM', errorId: 104, reason: 'serialNoPropellerGarbled', text: /no Propeller found .*129 bytes that are not/ },
+    { fault: 'wrong-version', action: 'RAM', errorId: 124, reason: 'serialWrongVersion', text: /reports version 2/ },
+    { fault: 'bad-checksum', action: 'RAM', errorId: 125, reason: 'serialRamChecksum', text: /RAM checksum failed/ },
+    { fault: 'eeprom-program', action: 'EEPROM', errorId: 127, reason: 'serialEepromProgram', text: /EEPROM programming failed/ },
+    { fault: 'eeprom-verify', action: 'EEPROM', errorId: 127, reason: 'serialEepromVerify', text: /EEPROM verify failed/ },
+    { fault: 'no-ack', action: 'RAM', errorId: 128, reason: 'serialRamAckMissing', text: /did not acknowledge the RAM checksum within 0\.4 s/ },
   ];
   for (const f of faults) {
     it(`fault ${f.fault}: fails with "${f.reason}" (${f.errorId})`, async () => {
@@ -162,7 +164,7 @@ describe('propeller serial loader against the fake chip on a pseudo-terminal', f
       assert.match(busy.error ?? '', /is in use by another program/);
       await assert.rejects(
         connection!.openTerminal({ baudrate: 115200, mode: 'term' }),
-        (err: InstrumentError) => err.details.reason === 'port-busy',
+        (err: InstrumentError) => err.details.reason === 'serialPortBusy',
       );
     } finally {
       await holder.close();
@@ -193,15 +195,14 @@ describe('propeller serial loader against the fake chip on a pseudo-terminal', f
 
   it('reports clearly when the system cannot list ports, and the typed path still loads', async () => {
     const c = connect({
-      listPorts: async () => ({
-        ports: [],
-        error:
-          'this system cannot list serial ports (udev is not available here, as in many containers); type the port path instead, e.g. /dev/ttyUSB0',
-      }),
+      listPorts: () =>
+        findSerialPorts(async () => {
+          throw new Error('spawn udevadm ENOENT');
+        }),
     });
     await assert.rejects(
       c.listPorts(),
-      (err: InstrumentError) => /cannot list serial ports/.test(err.message) && err.details.reason === 'list-unavailable',
+      (err: InstrumentError) => /cannot list serial ports \(udev is not available/.test(err.message) && err.details.reason === 'serialListNoUdev',
     );
     assert.equal((await c.load({ image: makeBinary(64), action: 'RAM', debug: 'none' })).success, true);
   });
@@ -254,7 +255,9 @@ describe('propeller serial loader against the fake chip on a pseudo-terminal', f
       'the terminal error',
     );
     assert.match(errors[0].message, /closed unexpectedly.*unplugged/);
-    assert.ok(statuses.includes('port lost'));
+    const red = { _: await translatorFor('propeller-terminal') } as unknown as RedAPI;
+    assert.equal(reasonText(red, errors[0], 'errors'), errors[0].message);
+    assert.ok(statuses.includes('portLost'));
     assert.equal(c.isOpen, false);
     const result = await c.load({ image: makeBinary(64), action: 'RAM', debug: 'none' });
     assert.equal(result.success, false);
