@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { reasonText } from '../../src/nodered/i18n';
 import type { RedAPI } from '../../src/nodered/red-types';
 import { InstrumentError } from '../../src/protocols/common/errors';
+import type { LoadResult } from '../../src/protocols/propeller/connection';
 import { HUB_RAM_SIZE } from '../../src/protocols/propeller/image';
 import { SerialPropellerConnection, type SerialConnectionOptions } from '../../src/protocols/propeller/serial-connection';
 import { loadOverSerial } from '../../src/protocols/propeller/serial-loader';
@@ -12,6 +13,17 @@ import { translatorFor, waitFor } from '../helpers/red';
 import { makeBinary } from './image-fixtures';
 
 const FAST = { handshakeMs: 300, ramCheckMs: 400, programMs: 400, verifyMs: 400 };
+
+/**
+ * A failed load carries its error, and the en-US catalog sentence of its reason reads exactly as
+ * its English message: the load node says it through the catalog, so English stays as it was.
+ */
+async function assertSaidAsBefore(result: LoadResult): Promise<void> {
+  assert.ok(result.failure instanceof InstrumentError, `the failure rides along: ${result.error}`);
+  assert.equal(result.failure.message, result.error);
+  const red = { _: await translatorFor('propeller-load') } as unknown as RedAPI;
+  assert.equal(reasonText(red, result.failure, 'errors'), result.error, `labwire.errors.${String(result.failure.details.reason)}`);
+}
 
 describe('propeller serial loader against the fake chip on a pseudo-terminal', function () {
   this.timeout(20_000);
@@ -129,6 +141,8 @@ describe('propeller serial loader against the fake chip on a pseudo-terminal', f
       assert.equal(result.success, false);
       assert.equal(result.errorId, f.errorId);
       assert.match(result.error ?? '', f.text);
+      await assertSaidAsBefore(result);
+      assert.equal((result.failure as InstrumentError).details.reason, f.reason);
       const last = result.log[result.log.length - 1];
       assert.equal(last.stage, 'error');
       assert.equal(last.id, f.errorId);
@@ -145,6 +159,7 @@ describe('propeller serial loader against the fake chip on a pseudo-terminal', f
     assert.equal(result.success, false);
     assert.equal(result.errorId, 199);
     assert.match(result.error ?? '', /could not pulse DTR on .*set the reset mode to "none"/);
+    await assertSaidAsBefore(result);
     const rts = await new SerialPropellerConnection({ path: bench.hostPath, baudRate: 115200, resetMode: 'rts' });
     await connection!.close();
     connection = rts;
@@ -155,6 +170,7 @@ describe('propeller serial loader against the fake chip on a pseudo-terminal', f
     const missing = await connect({ path: '/dev/does-not-exist-propeller' }).load({ image: makeBinary(64), action: 'RAM', debug: 'none' });
     assert.equal(missing.errorId, 130);
     assert.match(missing.error ?? '', /serial port \/dev\/does-not-exist-propeller does not exist/);
+    await assertSaidAsBefore(missing);
     await connection!.close();
 
     const holder = await SerialPortHandle.open(bench.hostPath, 115200);
@@ -162,6 +178,7 @@ describe('propeller serial loader against the fake chip on a pseudo-terminal', f
       const busy = await connect().load({ image: makeBinary(64), action: 'RAM', debug: 'none' });
       assert.equal(busy.errorId, 117);
       assert.match(busy.error ?? '', /is in use by another program/);
+      await assertSaidAsBefore(busy);
       await assert.rejects(
         connection!.openTerminal({ baudrate: 115200, mode: 'term' }),
         (err: InstrumentError) => err.details.reason === 'serialPortBusy',
@@ -218,6 +235,7 @@ describe('propeller serial loader against the fake chip on a pseudo-terminal', f
     assert.equal(result.success, false);
     assert.match(result.error ?? '', /closed/);
     assert.equal(result.errorId, 128);
+    await assertSaidAsBefore(result);
     assert.ok(Date.now() - started < 2000);
     const again = await SerialPortHandle.open(bench.hostPath, 115200);
     await again.close();
@@ -234,6 +252,7 @@ describe('propeller serial loader against the fake chip on a pseudo-terminal', f
     assert.equal(result.success, false);
     assert.equal(result.errorId, 128);
     assert.match(result.error ?? '', /did not finish within 0\.6 s/);
+    await assertSaidAsBefore(result);
   });
 
   it('tells the terminal when the port goes away (adapter unplugged), and a later load says what happened', async () => {

@@ -160,6 +160,8 @@ export class SerialPropellerConnection extends EventEmitter implements Propeller
       this.setStatus('open', 'loaded');
     } catch (err) {
       result.error = errorMessage(err);
+      // The error itself, for the load node to say in the runtime's language (not part of msg.payload).
+      result.failure = err instanceof Error ? err : new Error(result.error);
       const known = failureOf(err);
       if (known) result.errorId = known.errorId;
       note({ id: known?.errorId ?? 199, stage: 'error', text: result.error });
