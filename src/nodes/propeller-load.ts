@@ -73,7 +73,8 @@ export = function (RED: RedAPI) {
         user.status(errorDot(RED, err));
         throw err;
       }
-      msg.payload = result;
+      const { failure, ...payload } = result;
+      msg.payload = payload;
       msg.topic = 'load';
       msg.image = {
         format: prepared.format,
@@ -85,14 +86,14 @@ export = function (RED: RedAPI) {
       if (!result.success) {
         const error = result.error ?? 'unknown error';
         const errorId = result.errorId !== undefined ? ` (id ${result.errorId})` : '';
-        const failed = new InstrumentError('REMOTE', `load to ${action} on ${result.port} failed: ${error}${errorId}`, {
-          reason: 'loadFailed',
-          action,
-          port: result.port,
-          error,
-          errorId: result.errorId,
-          idText: errorId,
-        });
+        // The sentence says its cause through __cause__: a serial failure in the runtime's language
+        // (by its reason), the Launcher's own text as it is.
+        const failed = new InstrumentError(
+          'REMOTE',
+          `load to ${action} on ${result.port} failed: ${error}${errorId}`,
+          { reason: 'loadFailed', action, port: result.port, error, errorId: result.errorId, idText: errorId },
+          { cause: failure ?? new Error(error) },
+        );
         user.status(errorDot(RED, failed));
         throw failed;
       }

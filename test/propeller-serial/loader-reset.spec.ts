@@ -67,12 +67,12 @@ describe('propeller serial loader: reset lines', () => {
     assert.equal(port.calls[0], 'flush');
   });
 
-  it('a port that cannot drive the line fails with reset-failed before anything is sent', async () => {
+  it('a port that cannot drive the line fails with serialResetFailed before anything is sent', async () => {
     const port = new RecordingPort(true);
     await assert.rejects(
       loadOverSerial(port, makeBinary(32), { command: 'ram-run', resetMode: 'dtr', baudRate: 115200, timing }),
       (err: Error & { details?: { reason?: string; errorId?: number } }) =>
-        err.details?.reason === 'reset-failed' && err.details.errorId === 199 && /Inappropriate ioctl/.test(err.message),
+        err.details?.reason === 'serialResetFailed' && err.details.errorId === 199 && /Inappropriate ioctl/.test(err.message),
     );
     assert.equal(port.calls.includes('write'), false);
   });

@@ -1,15 +1,29 @@
 import { strict as assert } from 'node:assert';
+import { reasonText } from '../../src/nodered/i18n';
+import type { RedAPI } from '../../src/nodered/red-types';
 import { InstrumentError } from '../../src/protocols/common/errors';
+import type { LoadResult } from '../../src/protocols/propeller/connection';
 import { HUB_RAM_SIZE } from '../../src/protocols/propeller/image';
 import { SerialPropellerConnection, type SerialConnectionOptions } from '../../src/protocols/propeller/serial-connection';
 import { loadOverSerial } from '../../src/protocols/propeller/serial-loader';
-import { SerialPortHandle } from '../../src/protocols/propeller/serial-port-handle';
+import { SerialPortHandle, findSerialPorts } from '../../src/protocols/propeller/serial-port-handle';
 import type { ChipFault } from '../../src/simulators/rom-chip';
 import { FakeChipBench } from '../../src/simulators/propeller-chip';
-import { waitFor } from '../helpers/red';
+import { translatorFor, waitFor } from '../helpers/red';
 import { makeBinary } from './image-fixtures';
 
 const FAST = { handshakeMs: 300, ramCheckMs: 400, programMs: 400, verifyMs: 400 };
+
+/**
+ * A failed load carries its error, and the en-US catalog sentence of its reason reads exactly as
+ * its English message: the load node says it through the catalog, so English stays as it was.
+ */
+async function assertSaidAsBefore(result: LoadResult): Promise<void> {
+  assert.ok(result.failure instanceof InstrumentError, `the failure rides along: ${result.error}`);
+  assert.equal(result.failure.message, result.error);
+  const red = { _: await translatorFor('propeller-load') } as unknown as RedAPI;
+  assert.equal(reasonText(red, result.failure, 'errors'), result.error, `labwire.errors.${String(result.failure.details.reason)}`);
+}
 
 describe('propeller serial loader against the fake chip on a pseudo-terminal', function () {
   this.timeout(20_000);
@@ -112,13 +126,13 @@ describe('propeller serial loader against the fake chip on a pseudo-terminal', f
   });
 
   const faults: Array<{ fault: ChipFault; action: 'RAM' | 'EEPROM'; errorId: number; reason: string; text: RegExp }> = [
-    { fault: 'silence', action: 'RAM', errorId: 104, reason: 'no-propeller', text: /no Propeller found .*no answer at all/ },
-    { fault: 'bad-handshake', action: 'RAM', errorId: 104, reason: 'no-propeller', text: /no Propeller found .*129 bytes that are not/ },
-    { fault: 'wrong-version', action: 'RAM', errorId: 124, reason: 'wrong-version', text: /reports version 2/ },
-    { fault: 'bad-checksum', action: 'RAM', errorId: 125, reason: 'ram-checksum', text: /RAM checksum failed/ },
-    { fault: 'eeprom-program', action: 'EEPROM', errorId: 127, reason: 'eeprom-program', text: /EEPROM programming failed/ },
-    { fault: 'eeprom-verify', action: 'EEPROM', errorId: 127, reason: 'eeprom-verify', text: /EEPROM verify failed/ },
-    { fault: 'no-ack', action: 'RAM', errorId: 128, reason: 'communication-lost', text: /did not acknowledge the RAM checksum within 0\.4 s/ },
+    { fault: 'silence', action: 'RAM', errorId: 104, reason: 'serialNoPropellerSilent', text: /no Propeller found .*no answer at all/ },
+    { fault: 'bad-handshake', action: 'RAM', errorId: 104, reason: 'serialNoPropellerGarbled', text: /no Propeller found .*129 bytes that are not/ },
+    { fault: 'wrong-version', action: 'RAM', errorId: 124, reason: 'serialWrongVersion', text: /reports version 2/ },
+    { fault: 'bad-checksum', action: 'RAM', errorId: 125, reason: 'serialRamChecksum', text: /RAM checksum failed/ },
+    { fault: 'eeprom-program', action: 'EEPROM', errorId: 127, reason: 'serialEepromProgram', text: /EEPROM programming failed/ },
+    { fault: 'eeprom-verify', action: 'EEPROM', errorId: 127, reason: 'serialEepromVerify', text: /EEPROM verify failed/ },
+    { fault: 'no-ack', action: 'RAM', errorId: 128, reason: 'serialRamAckMissing', text: /did not acknowledge the RAM checksum within 0\.4 s/ },
   ];
   for (const f of faults) {
     it(`fault ${f.fault}: fails with "${f.reason}" (${f.errorId})`, async () => {
@@ -127,6 +141,8 @@ describe('propeller serial loader against the fake chip on a pseudo-terminal', f
       assert.equal(result.success, false);
       assert.equal(result.errorId, f.errorId);
       assert.match(result.error ?? '', f.text);
+      await assertSaidAsBefore(result);
+      assert.equal((result.failure as InstrumentError).details.reason, f.reason);
       const last = result.log[result.log.length - 1];
       assert.equal(last.stage, 'error');
       assert.equal(last.id, f.errorId);
@@ -143,6 +159,7 @@ describe('propeller serial loader against the fake chip on a pseudo-terminal', f
     assert.equal(result.success, false);
     assert.equal(result.errorId, 199);
     assert.match(result.error ?? '', /could not pulse DTR on .*set the reset mode to "none"/);
+    await assertSaidAsBefore(result);
     const rts = await new SerialPropellerConnection({ path: bench.hostPath, baudRate: 115200, resetMode: 'rts' });
     await connection!.close();
     connection = rts;
@@ -153,6 +170,7 @@ describe('propeller serial loader against the fake chip on a pseudo-terminal', f
     const missing = await connect({ path: '/dev/does-not-exist-propeller' }).load({ image: makeBinary(64), action: 'RAM', debug: 'none' });
     assert.equal(missing.errorId, 130);
     assert.match(missing.error ?? '', /serial port \/dev\/does-not-exist-propeller does not exist/);
+    await assertSaidAsBefore(missing);
     await connection!.close();
 
     const holder = await SerialPortHandle.open(bench.hostPath, 115200);
@@ -160,9 +178,10 @@ describe('propeller serial loader against the fake chip on a pseudo-terminal', f
       const busy = await connect().load({ image: makeBinary(64), action: 'RAM', debug: 'none' });
       assert.equal(busy.errorId, 117);
       assert.match(busy.error ?? '', /is in use by another program/);
+      await assertSaidAsBefore(busy);
       await assert.rejects(
         connection!.openTerminal({ baudrate: 115200, mode: 'term' }),
-        (err: InstrumentError) => err.details.reason === 'port-busy',
+        (err: InstrumentError) => err.details.reason === 'serialPortBusy',
       );
     } finally {
       await holder.close();
@@ -193,15 +212,14 @@ describe('propeller serial loader against the fake chip on a pseudo-terminal', f
 
   it('reports clearly when the system cannot list ports, and the typed path still loads', async () => {
     const c = connect({
-      listPorts: async () => ({
-        ports: [],
-        error:
-          'this system cannot list serial ports (udev is not available here, as in many containers); type the port path instead, e.g. /dev/ttyUSB0',
-      }),
+      listPorts: () =>
+        findSerialPorts(async () => {
+          throw new Error('spawn udevadm ENOENT');
+        }),
     });
     await assert.rejects(
       c.listPorts(),
-      (err: InstrumentError) => /cannot list serial ports/.test(err.message) && err.details.reason === 'list-unavailable',
+      (err: InstrumentError) => /cannot list serial ports \(udev is not available/.test(err.message) && err.details.reason === 'serialListNoUdev',
     );
     assert.equal((await c.load({ image: makeBinary(64), action: 'RAM', debug: 'none' })).success, true);
   });
@@ -217,6 +235,7 @@ describe('propeller serial loader against the fake chip on a pseudo-terminal', f
     assert.equal(result.success, false);
     assert.match(result.error ?? '', /closed/);
     assert.equal(result.errorId, 128);
+    await assertSaidAsBefore(result);
     assert.ok(Date.now() - started < 2000);
     const again = await SerialPortHandle.open(bench.hostPath, 115200);
     await again.close();
@@ -233,6 +252,7 @@ describe('propeller serial loader against the fake chip on a pseudo-terminal', f
     assert.equal(result.success, false);
     assert.equal(result.errorId, 128);
     assert.match(result.error ?? '', /did not finish within 0\.6 s/);
+    await assertSaidAsBefore(result);
   });
 
   it('tells the terminal when the port goes away (adapter unplugged), and a later load says what happened', async () => {
@@ -254,7 +274,9 @@ describe('propeller serial loader against the fake chip on a pseudo-terminal', f
       'the terminal error',
     );
     assert.match(errors[0].message, /closed unexpectedly.*unplugged/);
-    assert.ok(statuses.includes('port lost'));
+    const red = { _: await translatorFor('propeller-terminal') } as unknown as RedAPI;
+    assert.equal(reasonText(red, errors[0], 'errors'), errors[0].message);
+    assert.ok(statuses.includes('portLost'));
     assert.equal(c.isOpen, false);
     const result = await c.load({ image: makeBinary(64), action: 'RAM', debug: 'none' });
     assert.equal(result.success, false);

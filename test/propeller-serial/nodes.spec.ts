@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { listSerialPorts, SerialPortHandle } from '../../src/protocols/propeller/serial-port-handle';
 import { FakeChipBench } from '../../src/simulators/propeller-chip';
-import { closeAndWatch, collect, helper, nextMessage, waitFor } from '../helpers/red';
+import { closeAndWatch, collect, helper, nextMessage, setRuntimeLanguage, waitFor } from '../helpers/red';
 import { makeBinary, makeElf } from './image-fixtures';
 import serialNode = require('../../src/nodes/propeller-serial');
 import imageNode = require('../../src/nodes/propeller-image');
@@ -133,6 +133,54 @@ describe('propeller nodes on a serial port (fake chip on a pseudo-terminal)', fu
       statuses.some((st) => st.fill === 'red' && /wrong.version/.test(st.text ?? '')),
       JSON.stringify(statuses),
     );
+  });
+
+  it('says a failed serial load in the runtime language (German): the Catch node and the statuses, no English of the failure left', async () => {
+    // English words of the two failures below: none may reach a German user.
+    const english = /checksum|received|image|noise|try again|lower|does not exist|check the|cable|failed|load to/i;
+    await setRuntimeLanguage('de');
+    try {
+      await helper.load(nodes, flow([]));
+      const statuses: Array<{ text?: string; fill?: string }> = [];
+      (helper.getNode('load') as unknown as EventEmitter).on('call:status', (call: { args: [{ text?: string; fill?: string }] }) =>
+        statuses.push(call.args[0]),
+      );
+      bench.chip.fault = 'bad-checksum';
+      let caught = nextMessage<Msg>(helper.getNode('caught'), 10_000, 'the caught error');
+      const result = await load(makeBinary(64));
+      assert.equal(result.errorId, 125);
+      assert.equal('failure' in result, false, 'msg.payload carries the result, not the error object');
+      const port = bench.hostPath;
+      assert.equal(
+        (await caught).error!.message,
+        `Laden in RAM an ${port} fehlgeschlagen: RAM-Prüfsumme falsch: Der Propeller an ${port} hat ein anderes Abbild empfangen, ` +
+          'als gesendet wurde (Störungen auf der Leitung oder eine falsche Baudrate). Versuchen Sie es erneut oder senken Sie die Baudrate. (id 125)',
+      );
+      const red = statuses.filter((st) => st.fill === 'red').map((st) => st.text ?? '');
+      // The port's status (its kind, from propeller-serial's catalog) and the load's own (the sentence of the cause, cut).
+      assert.ok(red.includes('RAM-Prüfsumme falsch'), JSON.stringify(red));
+      assert.ok(
+        red.some((text) => text.startsWith('RAM-Prüfsumme falsch: Der') && text.endsWith('…')),
+        JSON.stringify(red),
+      );
+      for (const text of red) assert.doesNotMatch(text, english);
+      await helper.unload();
+
+      // A port that does not exist fails before the chip is asked: said German too.
+      const missing = path.join(tmp, 'no-such-tty');
+      await helper.load(nodes, flow([], serialConfig({ port: missing })));
+      caught = nextMessage<Msg>(helper.getNode('caught'), 5000, 'the caught error');
+      assert.equal((await load(makeBinary(64))).errorId, 130);
+      const message = (await caught).error!.message;
+      assert.equal(
+        message,
+        `Laden in RAM an ${missing} fehlgeschlagen: Der serielle Port ${missing} existiert nicht; ` +
+          'prüfen Sie das Kabel und den Portpfad (z. B. /dev/ttyUSB0 oder COM3). (id 130)',
+      );
+      assert.doesNotMatch(message.replaceAll(missing, ''), english);
+    } finally {
+      await setRuntimeLanguage('en-US');
+    }
   });
 
   it('a download baud rate the boot loader cannot follow reaches a Catch node before the port is opened', async () => {

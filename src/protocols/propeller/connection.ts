@@ -40,6 +40,12 @@ export interface LoadResult {
   /** Why it failed, when it did. */
   error?: string;
   errorId?: number;
+  /**
+   * The error behind `error`, when the transport has one (the serial port's, with its catalog reason),
+   * so the load node can say it in the runtime's language. Not part of msg.payload: the node strips it.
+   * The Launcher sends only its own text, and sets none.
+   */
+  failure?: Error;
 }
 
 export interface TerminalOptions {

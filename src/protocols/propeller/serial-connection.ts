@@ -6,7 +6,7 @@ import type { LoadProgress, LoadRequest, LoadResult, PropellerConnection, Termin
 import { prepareImage } from './image';
 import { failureOf, serialError } from './serial-errors';
 import { checkRomBaud, loadOverSerial, type LoaderTiming, type ResetMode, type SerialLoadCommand } from './serial-loader';
-import { SerialPortHandle, listSerialPorts, type PortListing } from './serial-port-handle';
+import { SerialPortHandle, findSerialPorts, type PortSearch } from './serial-port-handle';
 import { SerialTerminalSession } from './serial-terminal';
 
 /** Bytes of program output kept for the first terminal after a load. */
@@ -21,12 +21,13 @@ export interface SerialConnectionOptions {
   /** Whole-load limit when the request gives none. */
   loadTimeoutMs?: number;
   /** Replaceable for tests: how ports are listed. */
-  listPorts?: () => Promise<PortListing>;
+  listPorts?: () => Promise<PortSearch>;
 }
 
 export type SerialConnectionState = 'closed' | 'opening' | 'open' | 'loading' | 'error';
 export interface SerialConnectionStatus {
   state: SerialConnectionState;
+  /** A key of the propeller-serial node's status texts; for 'error' one under status.reason (a failure's kind, "portLost"…). */
   text: string;
 }
 
@@ -61,9 +62,9 @@ export class SerialPropellerConnection extends EventEmitter implements Propeller
   }
 
   async listPorts(): Promise<string[]> {
-    const listing = await (this.options.listPorts ?? listSerialPorts)();
-    if (listing.error) throw new InstrumentError('REMOTE', listing.error, { reason: 'list-unavailable', configured: this.path });
-    return listing.ports;
+    const { ports, failure } = await (this.options.listPorts ?? findSerialPorts)();
+    if (failure) throw failure;
+    return ports;
   }
 
   load(request: LoadRequest, onProgress?: (progress: LoadProgress) => void): Promise<LoadResult> {
@@ -103,7 +104,7 @@ export class SerialPropellerConnection extends EventEmitter implements Propeller
 
   async close(): Promise<void> {
     this.closed = true;
-    this.activeLoad?.abort(serialError('port-closed', `the connection to ${this.path} was closed during the load`));
+    this.activeLoad?.abort(serialError('serialClosedDuringLoad', `the connection to ${this.path} was closed during the load`, { port: this.path }));
     for (const session of [...this.sessions]) await session.close();
     const handle = this.handle ?? (await this.opening?.catch(() => undefined));
     this.handle = undefined;
@@ -131,8 +132,10 @@ export class SerialPropellerConnection extends EventEmitter implements Propeller
     const abort = new AbortController();
     this.activeLoad = abort;
     const limitMs = request.timeoutMs ?? this.options.loadTimeoutMs ?? 60_000;
+    const seconds = secondsOf(limitMs);
     const limit = setTimeout(
-      () => abort.abort(serialError('load-timeout', `the load on ${this.path} did not finish within ${secondsOf(limitMs)} s`)),
+      () =>
+        abort.abort(serialError('serialLoadTimeout', `the load on ${this.path} did not finish within ${seconds} s`, { port: this.path, seconds })),
       limitMs,
     );
     const result: LoadResult = { success: false, port: this.path, action: request.action, log, durationMs: 0 };
@@ -157,11 +160,13 @@ export class SerialPropellerConnection extends EventEmitter implements Propeller
       this.setStatus('open', 'loaded');
     } catch (err) {
       result.error = errorMessage(err);
-      const failure = failureOf(err);
-      if (failure) result.errorId = failure.errorId;
-      note({ id: failure?.errorId ?? 199, stage: 'error', text: result.error });
+      // The error itself, for the load node to say in the runtime's language (not part of msg.payload).
+      result.failure = err instanceof Error ? err : new Error(result.error);
+      const known = failureOf(err);
+      if (known) result.errorId = known.errorId;
+      note({ id: known?.errorId ?? 199, stage: 'error', text: result.error });
       this.backlog = undefined;
-      this.setStatus('error', failure?.reason ?? 'load failed');
+      this.setStatus('error', known?.kind ?? 'loadFailed');
     } finally {
       clearTimeout(limit);
       this.activeLoad = undefined;
@@ -205,7 +210,7 @@ export class SerialPropellerConnection extends EventEmitter implements Propeller
       (err: unknown) => {
         this.opening = undefined;
         const failure = failureOf(err);
-        this.setStatus('error', failure?.reason ?? 'open failed');
+        this.setStatus('error', failure?.kind ?? 'openFailed');
         throw err;
       },
     );
@@ -226,13 +231,15 @@ export class SerialPropellerConnection extends EventEmitter implements Propeller
   private portLost(handle: SerialPortHandle, err: Error): void {
     if (this.handle !== handle) return;
     this.handle = undefined;
-    this.setStatus('error', 'port lost');
+    this.setStatus('error', 'portLost');
     for (const session of this.sessions) session.deliverError(err);
   }
 
   private writeTerminal(data: Buffer): void {
     const handle = this.handle;
-    if (!handle?.isOpen) throw serialError('port-closed', `serial port ${this.path} is not open; load a program or reopen the terminal`);
+    if (!handle?.isOpen) {
+      throw serialError('serialPortNotOpen', `serial port ${this.path} is not open; load a program or reopen the terminal`, { port: this.path });
+    }
     if (this.activeLoad)
       throw new InstrumentError('BAD_INPUT', `a load is running on ${this.path}; wait for it to finish before sending terminal data`, {
         reason: 'serialLoadRunning',

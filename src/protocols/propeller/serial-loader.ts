@@ -1,8 +1,8 @@
-import { InstrumentError } from '../common/errors';
+import { InstrumentError, errorMessage } from '../common/errors';
 import { secondsOf } from '../common/timeout';
 import { delay } from '../common/timers';
 import type { LoadProgress } from './connection';
-import { serialError } from './serial-errors';
+import { serialError, type SerialReason } from './serial-errors';
 import type { LoaderPort } from './serial-port-handle';
 import { ReplyInbox } from './serial-reply-inbox';
 import {
@@ -140,26 +140,29 @@ export async function loadOverSerial(port: LoaderPort, image: Buffer, options: S
     await delay(Math.max(0, wireMs(payload.length, options.baudRate) - (Date.now() - started)));
 
     progress(3, 'verifying-ram', 'Verifying RAM');
-    if ((await pollAcknowledgement(port, inbox, timing, timing.ramCheckMs, 'the RAM checksum')) === 1) {
+    if ((await pollAcknowledgement(port, inbox, timing, timing.ramCheckMs, 'ramChecksum')) === 1) {
       throw serialError(
-        'ram-checksum',
+        'serialRamChecksum',
         `RAM checksum failed: the Propeller on ${port.path} received a different image than was sent ` +
           `(noise on the line, or a wrong baud rate); try again or lower the baud rate`,
+        { port: port.path },
       );
     }
     if (options.command !== 'ram-run') {
       progress(12, 'programming-eeprom', 'Programming EEPROM');
-      if ((await pollAcknowledgement(port, inbox, timing, timing.programMs, 'EEPROM programming')) === 1) {
+      if ((await pollAcknowledgement(port, inbox, timing, timing.programMs, 'eepromProgram')) === 1) {
         throw serialError(
-          'eeprom-program',
+          'serialEepromProgram',
           `EEPROM programming failed on the Propeller at ${port.path}: is an EEPROM fitted and not write-protected?`,
+          { port: port.path },
         );
       }
       progress(12, 'verifying-eeprom', 'Verifying EEPROM');
-      if ((await pollAcknowledgement(port, inbox, timing, timing.verifyMs, 'EEPROM verification')) === 1) {
+      if ((await pollAcknowledgement(port, inbox, timing, timing.verifyMs, 'eepromVerify')) === 1) {
         throw serialError(
-          'eeprom-verify',
+          'serialEepromVerify',
           `EEPROM verify failed on the Propeller at ${port.path}: the EEPROM does not hold what was written; the EEPROM may be faulty or too small`,
+          { port: port.path },
         );
       }
     }
@@ -178,12 +181,14 @@ async function resetChip(port: LoaderPort, mode: ResetMode, timing: LoaderTiming
       await delay(timing.resetPulseMs);
       await port.setSignals({ dtr: false, rts: false });
     } catch (err) {
+      const line = mode.toUpperCase();
+      // The port's own failure is the cause: the catalog says it through __cause__.
       throw serialError(
-        'reset-failed',
-        `could not pulse ${mode.toUpperCase()} on ${port.path} to reset the Propeller (${err instanceof Error ? err.message : String(err)}); ` +
+        'serialResetFailed',
+        `could not pulse ${line} on ${port.path} to reset the Propeller (${errorMessage(err)}); ` +
           `pseudo-terminals and some adapters have no control lines: ` +
           `set the reset mode to "none" and reset the board another way`,
-        { port: port.path },
+        { port: port.path, line },
         err,
       );
     }
@@ -198,24 +203,37 @@ async function awaitHandshake(path: string, inbox: ReplyInbox, ms: number): Prom
   if (verdict.kind === 'ok') return verdict.version;
   if (verdict.kind === 'wrong-version') {
     throw serialError(
-      'wrong-version',
+      'serialWrongVersion',
       `the chip on ${path} reports version ${verdict.version}; this loader drives a Propeller 1 (version 1). A Propeller 2 needs its own loader`,
-      { version: verdict.version },
+      { port: path, version: verdict.version },
     );
   }
-  const heard = inbox.bytes.length === 0 ? 'no answer at all' : `${inbox.bytes.length} bytes that are not the boot loader's answer`;
-  throw serialError(
-    'no-propeller',
-    `no Propeller found on ${path} (${heard}): check the board's power, the cable, the baud rate and the reset mode`,
-    { port: path },
-  );
+  const advice = "check the board's power, the cable, the baud rate and the reset mode";
+  const bytes = inbox.bytes.length;
+  if (bytes === 0) throw serialError('serialNoPropellerSilent', `no Propeller found on ${path} (no answer at all): ${advice}`, { port: path });
+  throw serialError('serialNoPropellerGarbled', `no Propeller found on ${path} (${bytes} bytes that are not the boot loader's answer): ${advice}`, {
+    port: path,
+    bytes,
+  });
 }
+
+/**
+ * The acknowledgements the loader waits for, as its English messages name them, and the reasons of
+ * their failures: German words each step differently ("die RAM-Prüfsumme" / "während der …").
+ */
+const ACK_STEPS = {
+  ramChecksum: { what: 'the RAM checksum', garbled: 'serialRamAckGarbled', missing: 'serialRamAckMissing' },
+  eepromProgram: { what: 'EEPROM programming', garbled: 'serialProgramAckGarbled', missing: 'serialProgramAckMissing' },
+  eepromVerify: { what: 'EEPROM verification', garbled: 'serialVerifyAckGarbled', missing: 'serialVerifyAckMissing' },
+} as const satisfies Record<string, { what: string; garbled: SerialReason; missing: SerialReason }>;
+type AckStep = keyof typeof ACK_STEPS;
 
 /**
  * Send a template every pollIntervalMs until the chip answers it (0xFE = 0, 0xFF = 1) or the
  * budget runs out. The chip ignores templates until it has the answer ready.
  */
-async function pollAcknowledgement(port: LoaderPort, inbox: ReplyInbox, timing: LoaderTiming, budgetMs: number, what: string): Promise<number> {
+async function pollAcknowledgement(port: LoaderPort, inbox: ReplyInbox, timing: LoaderTiming, budgetMs: number, step: AckStep): Promise<number> {
+  const { what, garbled, missing } = ACK_STEPS[step];
   const deadline = Date.now() + budgetMs;
   const poll = Buffer.from([TEMPLATE_BYTE]);
   while (Date.now() < deadline) {
@@ -224,16 +242,18 @@ async function pollAcknowledgement(port: LoaderPort, inbox: ReplyInbox, timing: 
       const byte = inbox.shift()!;
       const bit = readSingleReply(byte);
       if (bit === undefined) {
-        throw serialError(
-          'communication-lost',
-          `communication lost during ${what} on ${port.path}: the chip answered 0x${byte.toString(16)} instead of an acknowledgement`,
-        );
+        const answer = `0x${byte.toString(16)}`;
+        throw serialError(garbled, `communication lost during ${what} on ${port.path}: the chip answered ${answer} instead of an acknowledgement`, {
+          port: port.path,
+          answer,
+        });
       }
       return bit;
     }
   }
-  throw serialError(
-    'communication-lost',
-    `communication lost: the Propeller on ${port.path} did not acknowledge ${what} within ${secondsOf(budgetMs)} s`,
-  );
+  const seconds = secondsOf(budgetMs);
+  throw serialError(missing, `communication lost: the Propeller on ${port.path} did not acknowledge ${what} within ${seconds} s`, {
+    port: port.path,
+    seconds,
+  });
 }

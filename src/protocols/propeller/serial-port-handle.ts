@@ -2,9 +2,23 @@ import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import { SerialPort } from 'serialport';
 import { InstrumentError, errorMessage } from '../common/errors';
-import { describeOpenError, serialError } from './serial-errors';
+import { describeOpenError, serialError, type SerialReason } from './serial-errors';
 
 const LOST_DEVICE = /\b(EIO|ENXIO|EBADF|ENODEV)\b|i\/o error|bad file descriptor|no such device/i;
+
+/**
+ * The calls on a port, as their English messages name them, and the reasons of their failures: the
+ * port was closed (a serial failure a load reports), or the driver refused (its own text is the
+ * detail `error`). German words each call differently, so each has sentences of its own.
+ */
+const OPERATIONS = {
+  write: { what: () => 'write to', closed: 'serialClosedWrite', failed: 'serialWriteFailed' },
+  drain: { what: () => 'drain', closed: 'serialClosedDrain', failed: 'serialDrainFailed' },
+  setSignals: { what: () => 'set the control lines of', closed: 'serialClosedSignals', failed: 'serialSignalsFailed' },
+  flush: { what: () => 'flush', closed: 'serialClosedFlush', failed: 'serialFlushFailed' },
+  setBaudRate: { what: (baudRate: number) => `set ${baudRate} baud on`, closed: 'serialClosedBaud', failed: 'serialBaudFailed' },
+} as const satisfies Record<string, { what: (baudRate: number) => string; closed: SerialReason; failed: string }>;
+type PortOperation = keyof typeof OPERATIONS;
 
 /** What the loader needs from a port: promise-shaped writes and control lines, and exclusive reading while it talks to the boot loader. */
 export interface LoaderPort {
@@ -44,15 +58,21 @@ export class SerialPortHandle extends EventEmitter implements LoaderPort {
       // Errors of individual calls arrive through their callbacks; a lost device through 'close'.
     });
     port.on('close', (err: Error | null) => {
-      if (!this.closing) this.lost(err ? err.message : 'closed');
+      if (!this.closing) this.lost(err ? err.message : undefined);
     });
   }
 
   /** The device went away under us: tell the capturing load and the owner once, and let go of the descriptor. */
-  private lost(why: string): Error {
-    const reason = serialError('port-closed', `serial port ${this.path} closed unexpectedly (${why}); was the adapter unplugged?`, {
-      port: this.path,
-    });
+  private lost(why: string | undefined): Error {
+    const reason =
+      why === undefined
+        ? serialError('serialPortLostQuietly', `serial port ${this.path} closed unexpectedly (closed); was the adapter unplugged?`, {
+            port: this.path,
+          })
+        : serialError('serialPortLost', `serial port ${this.path} closed unexpectedly (${why}); was the adapter unplugged?`, {
+            port: this.path,
+            why,
+          });
     if (this.closing) return reason;
     this.closing = true;
     this.captured?.onClose(reason);
@@ -84,7 +104,7 @@ export class SerialPortHandle extends EventEmitter implements LoaderPort {
   }
 
   write(data: Buffer): Promise<void> {
-    return this.call((cb) => this.port.write(data, cb), 'write to');
+    return this.call((cb) => this.port.write(data, cb), 'write');
   }
 
   drain(): Promise<void> {
@@ -92,7 +112,7 @@ export class SerialPortHandle extends EventEmitter implements LoaderPort {
   }
 
   setSignals(signals: { dtr: boolean; rts: boolean }): Promise<void> {
-    return this.call((cb) => this.port.set({ dtr: signals.dtr, rts: signals.rts }, cb), 'set the control lines of');
+    return this.call((cb) => this.port.set({ dtr: signals.dtr, rts: signals.rts }, cb), 'setSignals');
   }
 
   flushInput(): Promise<void> {
@@ -101,7 +121,7 @@ export class SerialPortHandle extends EventEmitter implements LoaderPort {
 
   async setBaudRate(baudRate: number): Promise<void> {
     if (baudRate === this.baud) return;
-    await this.call((cb) => this.port.update({ baudRate }, cb), `set ${baudRate} baud on`);
+    await this.call((cb) => this.port.update({ baudRate }, cb), 'setBaudRate', baudRate);
     this.baud = baudRate;
   }
 
@@ -116,22 +136,29 @@ export class SerialPortHandle extends EventEmitter implements LoaderPort {
   close(): Promise<void> {
     if (this.closing) return Promise.resolve();
     this.closing = true;
-    this.captured?.onClose(serialError('port-closed', `serial port ${this.path} was closed`, { port: this.path }));
+    this.captured?.onClose(serialError('serialPortClosed', `serial port ${this.path} was closed`, { port: this.path }));
     if (!this.port.isOpen) return Promise.resolve();
     return new Promise((resolve) => this.port.close(() => resolve()));
   }
 
-  private call(work: (cb: (err: Error | null | undefined) => void) => unknown, what: string): Promise<void> {
+  /** `baudRate` is the one a setBaudRate call sets (its messages name it). */
+  private call(work: (cb: (err: Error | null | undefined) => void) => unknown, op: PortOperation, baudRate = this.baud): Promise<void> {
+    const operation = OPERATIONS[op];
+    const what = operation.what(baudRate);
+    const details: Record<string, string | number> = op === 'setBaudRate' ? { port: this.path, baudRate } : { port: this.path };
     return new Promise((resolve, reject) => {
       if (!this.port.isOpen || this.closing) {
-        reject(serialError('port-closed', `cannot ${what} serial port ${this.path}: it is closed`, { port: this.path }));
+        reject(serialError(operation.closed, `cannot ${what} serial port ${this.path}: it is closed`, details));
         return;
       }
       work((err) => {
         if (!err) return resolve();
         // A hung-up or unplugged device fails calls with EIO/ENXIO before (or instead of) a close event.
         if (LOST_DEVICE.test(`${(err as NodeJS.ErrnoException).code ?? ''} ${err.message}`)) return reject(this.lost(errorMessage(err)));
-        reject(new Error(`cannot ${what} ${this.path}: ${errorMessage(err)}`, { cause: err }));
+        const error = errorMessage(err);
+        reject(
+          new InstrumentError('REMOTE', `cannot ${what} ${this.path}: ${error}`, { reason: operation.failed, ...details, error }, { cause: err }),
+        );
       });
     });
   }
@@ -145,6 +172,12 @@ export interface PortListing {
 
 type PortLister = () => Promise<Array<{ path: string }>>;
 
+/** The ports the system lists, or why it cannot (an error a catalog says), with no ports. */
+export interface PortSearch {
+  ports: string[];
+  failure?: InstrumentError;
+}
+
 /** Serial port paths; never throws: a listing failure comes back as a readable `error`. */
 export async function listSerialPorts(list: PortLister = () => SerialPort.list()): Promise<PortListing> {
   const { ports, failure } = await findSerialPorts(list);
@@ -152,7 +185,7 @@ export async function listSerialPorts(list: PortLister = () => SerialPort.list()
 }
 
 /** The listing with its failure as an error whose reason the catalogs can say (the editor's endpoint answers the English text). */
-async function findSerialPorts(list: PortLister): Promise<{ ports: string[]; failure?: InstrumentError }> {
+export async function findSerialPorts(list: PortLister = () => SerialPort.list()): Promise<PortSearch> {
   try {
     const ports = await list();
     return { ports: ports.map((p) => p.path).sort() };
@@ -204,7 +237,7 @@ export async function inspectSerialPort(path: string): Promise<'device' | 'liste
       { reason: directory ? 'serialPathIsDirectory' : 'serialPathNotDevice', path },
     );
   }
-  const { ports, failure } = await findSerialPorts(() => SerialPort.list());
+  const { ports, failure } = await findSerialPorts();
   if (ports.includes(path)) return 'listed';
   // What the system knows of its ports goes in parentheses: the cause, so it is said in the user's language too.
   const known =
