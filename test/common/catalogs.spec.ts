@@ -49,7 +49,36 @@ function sources(dir = path.join(root, 'src')): Array<{ file: string; text: stri
   });
 }
 
+/**
+ * Keys written twice in one object of a catalog file. JSON.parse keeps the last one silently, so a
+ * second sentence for a reason hides the first (the two German ones once said it differently).
+ * The files are formatted one key per line, so a line's indentation is its depth.
+ */
+function duplicateKeys(text: string): string[] {
+  const seen: Array<Set<string>> = [];
+  const found: string[] = [];
+  for (const [index, line] of text.split('\n').entries()) {
+    const match = /^(\s*)"((?:[^"\\]|\\.)*)"\s*:/.exec(line);
+    if (!match) continue;
+    const depth = match[1]!.length;
+    seen.length = depth + 1;
+    const keys = (seen[depth] ??= new Set());
+    if (keys.has(match[2]!)) found.push(`line ${index + 1}: "${match[2]}"`);
+    keys.add(match[2]!);
+  }
+  return found;
+}
+
 describe('message catalogs', () => {
+  it('write no key twice in one object', () => {
+    const found = LANGUAGES.flatMap((lang) =>
+      types.flatMap((type) =>
+        duplicateKeys(fs.readFileSync(path.join(root, 'locales', lang, `${type}.json`), 'utf8')).map((d) => `${lang}/${type}.json ${d}`),
+      ),
+    );
+    assert.deepEqual(found, []);
+  });
+
   it('exist in en-US and de for every node type, with the same keys and the same placeholders', () => {
     const german = types.filter((type) => fs.existsSync(path.join(root, 'locales', 'de', `${type}.json`)));
     assert.deepEqual(german, types, 'a de catalog for every en-US one');
