@@ -3,7 +3,7 @@ import path from 'node:path';
 import { loadSimulators } from '../simulators';
 import type { RunningSimulator } from '../simulators/simulator';
 import { assembleDemoFlows, keepUserFlows, listExamples, type FlowNode } from './example-flows';
-import { changedExampleTabs, readRecord, recordAfterDeploy, writeRecord } from './example-tab-record';
+import { readRecord, recordAfterDeploy, storedExampleTabs, writeRecord } from './example-tab-record';
 import { asThisEdge, brokerFromUrl } from './uns-broker';
 import { freePort, getJson, portIsFree, prepareUserDir, requestJson, startNodeRed, type NodeRedProcess } from './node-red-process';
 
@@ -62,25 +62,20 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     // Node-RED loaded the flows of the last run without starting them: the user's own tabs stay, and
     // so does an example tab the user changed; the other example tabs are renewed.
     const userFlows = await storedFlows(nodeRed.url);
-    const changed = changedExampleTabs(userFlows, readRecord(options.userDir));
-    const flows = keepUserFlows(userFlows, examples, changed);
     const exampleTabs = examples.filter((n) => n.type === 'tab');
-    const own = flows.filter((n) => !examples.some((e) => e.id === n.id) && !(n.z !== undefined && changed.has(n.z))).length;
+    const exampleTabIds = new Set(exampleTabs.map((t) => t.id));
+    const { changed, stale } = storedExampleTabs(userFlows, recordOf(options.userDir, userFlows), exampleTabIds);
+    const flows = keepUserFlows(userFlows, examples, changed, stale);
+    const own = flows.filter((n) => !examples.some((e) => e.id === n.id) && !(n.z !== undefined && changed.has(n.z)) && !changed.has(n.id)).length;
     const deployed = await requestJson('POST', `${nodeRed.url}/flows`, flows, { 'Node-RED-Deployment-Type': 'full', 'Node-RED-API-Version': 'v1' });
     if (deployed.status >= 300) {
       await nodeRed.stop();
       throw new Error(`deploying the example flows failed (HTTP ${deployed.status}): ${deployed.body}`);
     }
-    writeRecord(
-      options.userDir,
-      recordAfterDeploy(
-        await storedFlows(nodeRed.url),
-        exampleTabs.map((t) => t.id),
-        changed,
-      ),
-    );
-    log(`deployed ${exampleTabs.length - changed.size} example tabs${own > 0 ? ` and kept ${own} nodes of your own` : ''}`);
-    for (const tab of exampleTabs.filter((t) => changed.has(t.id)))
+    writeRecord(options.userDir, recordAfterDeploy(await storedFlows(nodeRed.url), exampleTabIds, changed));
+    const keptExamples = exampleTabs.filter((t) => changed.has(t.id));
+    log(`deployed ${exampleTabs.length - keptExamples.length} example tabs${own > 0 ? ` and kept ${own} nodes of your own` : ''}`);
+    for (const tab of keptExamples)
       log(`kept example tab "${String(tab.label)}" as you changed it (delete the tab and restart to get the example back)`);
     return {
       url: nodeRed.url,
@@ -97,10 +92,26 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   }
 }
 
-/** The flows Node-RED holds now (none when it cannot say). */
+/** The flows Node-RED holds now. Anything but an answer stops the demo: deploying over "nothing" would delete the user's flows. */
 async function storedFlows(url: string): Promise<FlowNode[]> {
   const res = await getJson(`${url}/flows`, 10_000);
-  return res.status === 200 ? (JSON.parse(res.body) as FlowNode[]) : [];
+  if (res.status !== 200) throw new Error(`Node-RED did not give its flows (HTTP ${res.status}); nothing was deployed`);
+  return JSON.parse(res.body) as FlowNode[];
+}
+
+/**
+ * The record of the example tabs deployed last time. One that cannot be read must not cost the user
+ * their changes: every stored tab then counts as changed, and the console says how to renew one.
+ */
+function recordOf(userDir: string, stored: FlowNode[]): Record<string, string> {
+  try {
+    return readRecord(userDir) ?? {};
+  } catch (err) {
+    console.warn(
+      `could not read the record of the example tabs (${err instanceof Error ? err.message : String(err)}): every example tab is kept as it is`,
+    );
+    return Object.fromEntries(stored.filter((n) => n.type === 'tab').map((t) => [t.id, 'unreadable record']));
+  }
 }
 
 async function main(): Promise<void> {

@@ -80,9 +80,9 @@ export function assembleDemoFlows(examples: ExampleFile[], simulators: RunningSi
   const configs = new Set<string>();
   for (const example of examples) {
     const ids = new Map<string, string>();
-    for (const node of example.nodes) if (!isConfigNode(node)) ids.set(node.id, stableId(`${example.file}:${node.id}`));
+    for (const node of example.nodes) if (!isConfigNode(node)) ids.set(node.id, stableId(`${example.system}/${example.title}:${node.id}`));
     const tabs = example.nodes.filter((n) => n.type === 'tab');
-    const tabId = tabs[0] ? ids.get(tabs[0].id)! : stableId(`${example.file}:tab`);
+    const tabId = tabs[0] ? ids.get(tabs[0].id)! : stableId(`${example.system}/${example.title}:tab`);
     if (tabs.length === 0) flows.push({ id: tabId, type: 'tab', label: `${example.system}: ${example.title}`, disabled: false, info: '' });
     for (const original of example.nodes) {
       const node = remap(original, ids) as FlowNode;
@@ -118,19 +118,24 @@ export function assembleDemoFlows(examples: ExampleFile[], simulators: RunningSi
 /**
  * The demo's flows after a restart: the examples as assembled now, and everything the user added
  * (own tabs, own config nodes) kept as it was. An example tab is replaced, unless the user changed
- * it (`changedTabs`): then their version of it stays, and the renewed config nodes serve it.
+ * it (`changedTabs`): then their version of it stays, and the renewed config nodes serve it. Tabs
+ * that were examples once and are no more (`staleTabs`, untouched since) go.
  */
-export function keepUserFlows(deployed: FlowNode[], examples: FlowNode[], changedTabs: ReadonlySet<string> = new Set()): FlowNode[] {
-  const onChangedTab = (n: FlowNode): boolean => changedTabs.has(n.id) || (n.z !== undefined && changedTabs.has(n.z));
+export function keepUserFlows(
+  deployed: FlowNode[],
+  examples: FlowNode[],
+  changedTabs: ReadonlySet<string> = new Set(),
+  staleTabs: ReadonlySet<string> = new Set(),
+): FlowNode[] {
+  const onTab = (tabs: ReadonlySet<string>, n: FlowNode): boolean => tabs.has(n.id) || (n.z !== undefined && tabs.has(n.z));
   const flows: FlowNode[] = [];
   for (const node of examples) {
     // A changed tab takes the place of its example, so the tab order stays as the user knows it.
-    if (node.type === 'tab' && changedTabs.has(node.id))
-      flows.push(...deployed.filter(onChangedTab).filter((n) => n.id === node.id || n.z === node.id));
-    else if (!onChangedTab(node)) flows.push(node);
+    if (node.type === 'tab' && changedTabs.has(node.id)) flows.push(...deployed.filter((n) => n.id === node.id || n.z === node.id));
+    else if (!onTab(changedTabs, node)) flows.push(node);
   }
   const included = new Set(flows.map((n) => n.id));
   const renewedTabs = new Set(examples.filter((n) => n.type === 'tab' && !changedTabs.has(n.id)).map((n) => n.id));
-  const kept = deployed.filter((n) => !included.has(n.id) && !(n.z !== undefined && renewedTabs.has(n.z)));
+  const kept = deployed.filter((n) => !included.has(n.id) && !onTab(renewedTabs, n) && !onTab(staleTabs, n));
   return [...flows, ...kept];
 }

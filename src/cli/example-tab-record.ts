@@ -26,7 +26,7 @@ function canonical(value: unknown): unknown {
 }
 
 /** One fingerprint per tab among `tabIds`: the tab and every node on it. */
-export function tabFingerprints(flows: FlowNode[], tabIds: Iterable<string>): Fingerprints {
+function tabFingerprints(flows: FlowNode[], tabIds: Iterable<string>): Fingerprints {
   const out: Fingerprints = {};
   for (const tab of tabIds) {
     const nodes = flows.filter((n) => n.id === tab || n.z === tab).sort((a, b) => a.id.localeCompare(b.id));
@@ -39,25 +39,43 @@ export function tabFingerprints(flows: FlowNode[], tabIds: Iterable<string>): Fi
   return out;
 }
 
-export function readRecord(userDir: string): Fingerprints {
+/** The record of the last start; undefined when there is none (a first start, or a demo directory from before it). */
+export function readRecord(userDir: string): Fingerprints | undefined {
+  let text: string;
   try {
-    const parsed: unknown = JSON.parse(fs.readFileSync(path.join(userDir, RECORD_FILE), 'utf8'));
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return {};
-    return Object.fromEntries(Object.entries(parsed).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+    text = fs.readFileSync(path.join(userDir, RECORD_FILE), 'utf8');
   } catch {
-    // No record yet (a first start, or a demo directory from before this record existed).
-    return {};
+    return undefined;
   }
+  const parsed: unknown = JSON.parse(text);
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`${RECORD_FILE} is not an object`);
+  return Object.fromEntries(Object.entries(parsed).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
 }
 
+/** Written whole or not at all (a new file renamed over the old): a stop halfway must not lose the marks of changed tabs. */
 export function writeRecord(userDir: string, fingerprints: Fingerprints): void {
-  fs.writeFileSync(path.join(userDir, RECORD_FILE), `${JSON.stringify(fingerprints, null, 2)}\n`);
+  const file = path.join(userDir, RECORD_FILE);
+  fs.writeFileSync(`${file}.new`, `${JSON.stringify(fingerprints, null, 2)}\n`);
+  fs.renameSync(`${file}.new`, file);
 }
 
-/** The example tabs in `stored` the user changed since the demo deployed them (per the record). */
-export function changedExampleTabs(stored: FlowNode[], record: Fingerprints): Set<string> {
+export interface StoredExampleTabs {
+  /** Example tabs the user changed: kept as they are. */
+  changed: Set<string>;
+  /** Tabs the demo deployed as examples that are no examples any more (a file renamed or removed), untouched since: dropped. */
+  stale: Set<string>;
+}
+
+/** What became of the example tabs the record lists, in `stored`, given the example tabs of this start. */
+export function storedExampleTabs(stored: FlowNode[], record: Fingerprints, exampleTabs: ReadonlySet<string>): StoredExampleTabs {
   const now = tabFingerprints(stored, Object.keys(record));
-  return new Set(Object.keys(now).filter((tab) => record[tab] === CHANGED || now[tab] !== record[tab]));
+  const changed = new Set<string>();
+  const stale = new Set<string>();
+  for (const [tab, fingerprint] of Object.entries(now)) {
+    if (record[tab] === CHANGED || fingerprint !== record[tab]) changed.add(tab);
+    else if (!exampleTabs.has(tab)) stale.add(tab);
+  }
+  return { changed, stale };
 }
 
 /** The record after a deploy: the fingerprint of each renewed example tab, and the changed ones marked as the user's. */

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -124,8 +125,16 @@ function credentialSecret(userDir: string): string {
 }
 
 /** GET a Node-RED admin URL; the body as text (the editor page is HTML). */
+/**
+ * A new connection for every admin call. A kept-alive one can be closed by Node-RED (after its 5 s
+ * keep-alive) just as the next request goes out on it, which fails that request with "socket hang
+ * up"; a loaded machine, where the client's own idle timer runs late, makes that likely. Admin calls
+ * are few, so a connection each costs nothing.
+ */
+const adminAgent = new http.Agent({ keepAlive: false });
+
 export async function getJson(url: string, timeoutMs: number): Promise<{ status: number; body: string }> {
-  const res = await httpJson({ method: 'GET', url, timeoutMs });
+  const res = await httpJson({ method: 'GET', url, timeoutMs, agent: adminAgent });
   return { status: res.status, body: res.text };
 }
 
@@ -136,7 +145,7 @@ export async function requestJson(
   body: unknown,
   headers: Record<string, string> = {},
 ): Promise<{ status: number; body: string }> {
-  const res = await httpJson({ method, url, body, headers, timeoutMs: 60_000 });
+  const res = await httpJson({ method, url, body, headers, timeoutMs: 60_000, agent: adminAgent });
   return { status: res.status, body: res.text };
 }
 
