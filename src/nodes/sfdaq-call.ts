@@ -18,6 +18,19 @@ interface ParamProperty {
 const LITERAL_TYPES = new Set(['str', 'num', 'json', 'bool']);
 const BUSY_STATUS_AFTER_MS = 250;
 
+/**
+ * A text built once for the last key it was asked for: RED._ costs tens of microseconds a call
+ * (i18next resolves the language every time), more than the rest of the node, and calls in a row
+ * mostly ask for the same run or operation.
+ */
+function lastTextFor<K>(make: (key: K) => string): (key: K) => string {
+  let last: { key: K; text: string } | undefined;
+  return (key) => {
+    if (last?.key !== key) last = { key, text: make(key) };
+    return last.text;
+  };
+}
+
 export = function (RED: RedAPI): void {
   // The editor builds its operation list and parameter rows from the same table the client validates with.
   RED.httpAdmin.get('/sfdaq/routes', RED.auth.needsPermission('sfdaq-call.read'), (_req, res) => {
@@ -55,20 +68,8 @@ export = function (RED: RedAPI): void {
       shown = key;
       user.status(status);
     };
-    // RED._ costs tens of microseconds a call (i18next resolves the language every time), more than
-    // the rest of the node; calls in a row mostly report the same run, so its text is built once.
-    let runText: { run: number; text: string } | undefined;
-    const runStatusText = (run: number): string => {
-      if (runText?.run !== run) runText = { run, text: user.text('sfdaq-call.status.run', { run }) };
-      return runText.text;
-    };
-
-    // Built once per operation, as the run text: a chained scan would otherwise pay RED._ on every call.
-    let replyNote: { operation: string; text: string } | undefined;
-    const replyNoteText = (operation: string): string => {
-      if (replyNote?.operation !== operation) replyNote = { operation, text: user.text('sfdaq-call.debug.payloadWasReply', { operation }) };
-      return replyNote.text;
-    };
+    const runStatusText = lastTextFor((run: number) => user.text('sfdaq-call.status.run', { run }));
+    const replyNoteText = lastTextFor((operation: string) => user.text('sfdaq-call.debug.payloadWasReply', { operation }));
 
     user.onInput(async (msg, send) => {
       const operation = configured || (typeof msg.operation === 'string' ? msg.operation : '');

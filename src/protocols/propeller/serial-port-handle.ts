@@ -64,15 +64,12 @@ export class SerialPortHandle extends EventEmitter implements LoaderPort {
 
   /** The device went away under us: tell the capturing load and the owner once, and let go of the descriptor. */
   private lost(why: string | undefined): Error {
-    const reason =
-      why === undefined
-        ? serialError('serialPortLostQuietly', `serial port ${this.path} closed unexpectedly (closed); was the adapter unplugged?`, {
-            port: this.path,
-          })
-        : serialError('serialPortLost', `serial port ${this.path} closed unexpectedly (${why}); was the adapter unplugged?`, {
-            port: this.path,
-            why,
-          });
+    // Without a reason from the driver the sentence has no "(why)" to say in another language.
+    const reason = serialError(
+      why === undefined ? 'serialPortLostQuietly' : 'serialPortLost',
+      `serial port ${this.path} closed unexpectedly (${why ?? 'closed'}); was the adapter unplugged?`,
+      why === undefined ? { port: this.path } : { port: this.path, why },
+    );
     if (this.closing) return reason;
     this.closing = true;
     this.captured?.onClose(reason);
